@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A small JSON endpoint (GET /healthz → {"status":"ok"}) served by ticketon with ONE I/O thread
+# against nginx with ONE worker serving the same bytes, each pinned to core 0 while wrk runs
+# pinned to core 1, in the same session. Prints requests/s of both and the ratio.
+#   bench/http_json.sh [seconds=10] [connections=50]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+connections=${2:-50}
+bin=build/release/src/ticketon
+[[ -x $bin ]] || { echo "build the release preset first (make bench)"; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "run scripts/bootstrap --bench"; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# nginx: one worker, no access log, the same body and content type from a file.
+nginx_port=$(free_port)
+mkdir -p "$work/www" "$work/nginx"
+printf '{"status":"ok"}' > "$work/www/healthz"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location = /healthz { root $work/www; default_type application/json; }
+    }
+}
+CONF
+taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+
+ticketon_port=$(free_port)
+TICKETON_SERVER_THREADS=1 TICKETON_LOG_LEVEL=warn \
+    taskset -c 0 "$bin" serve --listen "127.0.0.1:$ticketon_port" --data-dir "$work/data" --no-demo >/dev/null &
+pids+=($!)
+
+wait_up "$nginx_port" && wait_up "$ticketon_port"
+
+run_wrk() {  # port → requests/s
+    taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "http://127.0.0.1:$1/healthz" |
+        awk '/Requests\/sec/ {print $2}'
+}
+# Warm both up, then measure nginx, ticketon, nginx again (the machine is shared and noisy).
+taskset -c 1 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/healthz" >/dev/null
+taskset -c 1 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$ticketon_port/healthz" >/dev/null
+n1=$(run_wrk "$nginx_port")
+t1=$(run_wrk "$ticketon_port")
+n2=$(run_wrk "$nginx_port")
+t2=$(run_wrk "$ticketon_port")
+python3 - "$n1" "$t1" "$n2" "$t2" "$seconds" "$connections" <<'PY'
+import sys
+n1, t1, n2, t2 = map(float, sys.argv[1:5])
+nginx, ticketon = (n1 + n2) / 2, (t1 + t2) / 2
+print(f"small JSON endpoint, 1 thread each, wrk -t1 -c{sys.argv[6]} -d{sys.argv[5]}s, 2 rounds")
+print(f"  nginx     {nginx:10.0f} req/s  (rounds: {n1:.0f}, {n2:.0f})")
+print(f"  ticketon  {ticketon:10.0f} req/s  (rounds: {t1:.0f}, {t2:.0f})")
+print(f"  ratio     {ticketon / nginx:10.2f} x nginx")
+PY

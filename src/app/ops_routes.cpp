@@ -1,0 +1,30 @@
+#include "app/ops_routes.hpp"
+
+#include <boost/json/object.hpp>
+
+namespace tkt::app {
+
+void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m) {
+    routes.add(http::verb::get, "/healthz", [](http::request&) -> boost::asio::awaitable<http::response> {
+        co_return http::json_response(200, boost::json::object{{"status", "ok"}});
+    });
+    routes.add(http::verb::get, "/readyz", [&db](http::request&) -> boost::asio::awaitable<http::response> {
+        bool database_ok = co_await db.ping();
+        boost::json::object checks{{"database", database_ok ? "ok" : "down"}};
+        if (!database_ok) {
+            auto p = make_problem(problem_code::unavailable, "the database does not answer");
+            p.retry_after_seconds = 5;
+            p.extra["checks"] = checks;
+            co_return http::problem_response(p);
+        }
+        co_return http::json_response(200, boost::json::object{{"status", "ready"}, {"checks", checks}});
+    });
+    routes.add(http::verb::get, "/metrics", [&m](http::request&) -> boost::asio::awaitable<http::response> {
+        http::response res;
+        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        res.body = m.render();
+        co_return res;
+    });
+}
+
+}  // namespace tkt::app

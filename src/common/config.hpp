@@ -1,0 +1,172 @@
+#pragma once
+// The server's configuration: every setting, its default, and how it is loaded (DESIGN.md §9).
+//
+// Precedence, lowest first: the defaults below < ticketon.toml < TICKETON_* environment variables
+// < command-line flags. A key's environment name is its TOML path upper-cased and joined by `_`
+// behind the prefix TICKETON_ (`server.max_body_bytes` is TICKETON_SERVER_MAX_BODY_BYTES).
+//
+// `load_config` is sans-io: it receives the file's text, a function that looks up environment
+// variables and the flag values, so tests drive it without touching the process. Every value is
+// validated as it is read; the first bad one ends loading with a one-line error naming the key
+// and where the value came from. Unknown keys in the file are errors too, so a typo never goes
+// unnoticed. `read_config_file` is the only function here that does I/O. All of it is safe to
+// call from any thread; a loaded `config` is plain data.
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tkt {
+
+// Which parts of the system this process runs (`roles = "all"` or a list like "api,queue").
+struct role_set {
+    bool api = true;
+    bool queue = true;
+    bool dispatcher = true;
+
+    bool all() const { return api && queue && dispatcher; }
+    // "all", or the members joined by commas in a fixed order.
+    std::string to_string() const;
+};
+
+struct host_port {
+    // A name, an IPv4 address, or an IPv6 address without its brackets.
+    std::string host = "127.0.0.1";
+    // 0 asks the operating system for any free port.
+    std::uint16_t port = 8080;
+
+    // "host:port", with brackets around an IPv6 host.
+    std::string to_string() const;
+};
+
+// Parses "HOST:PORT" ("[::1]:8080" for IPv6); the error says what was wrong.
+std::expected<host_port, std::string> parse_host_port(std::string_view text);
+
+struct server_config {
+    host_port listen;
+    // I/O threads; 0 means one per core.
+    int threads = 0;
+    int max_connections = 10000;
+    std::int64_t max_body_bytes = 1048576;
+    int max_header_bytes = 16384;
+    // A request, once its first byte has arrived, must be complete within this.
+    int read_timeout_ms = 10000;
+    // How long a keep-alive connection may sit idle between requests.
+    int idle_timeout_ms = 30000;
+    // How long shutdown waits for requests in flight before closing connections.
+    int shutdown_grace_ms = 10000;
+};
+
+// Per client IP, on signup, login and refresh.
+struct rate_limit_config {
+    int auth_per_minute = 60;
+    int auth_burst = 20;
+};
+
+struct db_config {
+    // Empty means SQLite in the data directory; see config::effective_db_url().
+    std::string url;
+    int pool_size = 4;
+    int busy_timeout_ms = 5000;
+};
+
+struct redis_config {
+    // Empty means in-process engines; several comma-separated URLs mean a Cluster.
+    std::string url;
+};
+
+// Named after libsodium's presets; `min` exists for tests and load runs only.
+enum class password_cost_level { interactive, moderate, min };
+
+struct jwt_key {
+    std::string kid;
+    // At least 32 bytes.
+    std::string secret;
+};
+
+struct auth_config {
+    std::string issuer = "ticketon";
+    std::int64_t access_ttl_seconds = 900;
+    std::int64_t refresh_ttl_seconds = 1209600;
+    int lockout_threshold = 5;
+    int lockout_seconds = 300;
+    password_cost_level password_cost = password_cost_level::interactive;
+    // The first key signs, every key verifies, so keys can be rotated without logging users
+    // out. Empty when nothing was configured: the caller decides what that means.
+    std::vector<jwt_key> jwt_keys;
+};
+
+struct log_config {
+    // One of trace, debug, info, warn, error, off (already validated).
+    std::string level = "info";
+};
+
+enum class payment_provider { sandbox, toss };
+
+struct toss_config {
+    std::string secret_key = "test_sk_sandbox";
+    // https, or http for a loopback host (the local Toss sandbox).
+    std::string base_url = "https://api.tosspayments.com";
+};
+
+struct payment_config {
+    payment_provider provider = payment_provider::sandbox;
+    toss_config toss;
+};
+
+struct config {
+    std::string data_dir = "./data";
+    role_set roles;
+    // Seed a demo event when the database is new.
+    bool demo = true;
+    server_config server;
+    rate_limit_config rate_limit;
+    db_config db;
+    redis_config redis;
+    auth_config auth;
+    log_config log;
+    payment_config payment;
+
+    // db.url, or SQLite in the data directory when it is empty: "sqlite://<data_dir>/ticketon.db".
+    std::string effective_db_url() const;
+};
+
+// Looks an environment variable up by name; std::nullopt when it is not set.
+using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// The real process environment, for main().
+env_lookup process_env();
+
+// The values given on the command line; an empty optional means the flag was not given.
+struct config_overrides {
+    // The --config path. load_config does not read it; it only names the file in errors.
+    std::optional<std::string> config_file;
+    std::optional<std::string> data_dir;   // --data-dir
+    std::optional<std::string> roles;      // --roles
+    std::optional<std::string> listen;     // --listen
+    std::optional<std::string> db_url;     // --db
+    std::optional<std::string> redis_url;  // --redis
+    std::optional<bool> demo;              // --no-demo sets false
+};
+
+// The file read when --config is not given.
+inline constexpr std::string_view default_config_file = "ticketon.toml";
+
+std::expected<config, std::string> load_config(std::string_view toml_text, const env_lookup& env,
+                                               const config_overrides& flags);
+
+enum class file_presence { required, optional };
+
+// The text of the configuration file. A missing optional file reads as empty text; a missing
+// required one (given with --config) is an error, as is any other failure to read.
+std::expected<std::string, std::string> read_config_file(const std::filesystem::path& path,
+                                                         file_presence presence);
+
+std::string_view to_string(password_cost_level level);
+std::string_view to_string(payment_provider provider);
+
+}  // namespace tkt

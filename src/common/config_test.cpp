@@ -1,0 +1,322 @@
+#include "common/config.hpp"
+
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace tkt {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A fake environment the test fills in.
+struct fake_env {
+    std::map<std::string, std::string, std::less<>> vars;
+
+    env_lookup lookup() const {
+        return [this](std::string_view name) -> std::optional<std::string> {
+            const auto it = vars.find(name);
+            if (it == vars.end()) return std::nullopt;
+            return it->second;
+        };
+    }
+};
+
+const std::string secret_a(32, 'a');
+const std::string secret_b(40, 'b');
+
+config load_ok(std::string_view toml, const fake_env& env = {},
+               const config_overrides& flags = {}) {
+    auto c = load_config(toml, env.lookup(), flags);
+    EXPECT_TRUE(c.has_value()) << c.error();
+    return c.value_or(config{});
+}
+
+std::string load_error(std::string_view toml, const fake_env& env = {},
+                       const config_overrides& flags = {}) {
+    auto c = load_config(toml, env.lookup(), flags);
+    EXPECT_FALSE(c.has_value());
+    if (c) return {};
+    EXPECT_EQ(c.error().find('\n'), std::string::npos) << "not one line: " << c.error();
+    return c.error();
+}
+
+TEST(config, defaults_when_nothing_is_given) {
+    const config c = load_ok("");
+    EXPECT_EQ(c.data_dir, "./data");
+    EXPECT_TRUE(c.roles.all());
+    EXPECT_EQ(c.roles.to_string(), "all");
+    EXPECT_TRUE(c.demo);
+    EXPECT_EQ(c.server.listen.host, "127.0.0.1");
+    EXPECT_EQ(c.server.listen.port, 8080);
+    EXPECT_EQ(c.server.threads, 0);
+    EXPECT_EQ(c.server.max_connections, 10000);
+    EXPECT_EQ(c.server.max_body_bytes, 1048576);
+    EXPECT_EQ(c.server.max_header_bytes, 16384);
+    EXPECT_EQ(c.server.read_timeout_ms, 10000);
+    EXPECT_EQ(c.server.idle_timeout_ms, 30000);
+    EXPECT_EQ(c.server.shutdown_grace_ms, 10000);
+    EXPECT_EQ(c.rate_limit.auth_per_minute, 60);
+    EXPECT_EQ(c.rate_limit.auth_burst, 20);
+    EXPECT_EQ(c.db.url, "");
+    EXPECT_EQ(c.effective_db_url(), "sqlite://./data/ticketon.db");
+    EXPECT_EQ(c.db.pool_size, 4);
+    EXPECT_EQ(c.db.busy_timeout_ms, 5000);
+    EXPECT_EQ(c.redis.url, "");
+    EXPECT_EQ(c.auth.issuer, "ticketon");
+    EXPECT_EQ(c.auth.access_ttl_seconds, 900);
+    EXPECT_EQ(c.auth.refresh_ttl_seconds, 1209600);
+    EXPECT_EQ(c.auth.lockout_threshold, 5);
+    EXPECT_EQ(c.auth.lockout_seconds, 300);
+    EXPECT_EQ(c.auth.password_cost, password_cost_level::interactive);
+    EXPECT_TRUE(c.auth.jwt_keys.empty());
+    EXPECT_EQ(c.log.level, "info");
+    EXPECT_EQ(c.payment.provider, payment_provider::sandbox);
+    EXPECT_EQ(c.payment.toss.secret_key, "test_sk_sandbox");
+    EXPECT_EQ(c.payment.toss.base_url, "https://api.tosspayments.com");
+}
+
+TEST(config, the_file_sets_values) {
+    const config c = load_ok(R"(
+data_dir = "/var/lib/ticketon"
+roles = "api,queue"
+demo = false
+[server]
+listen = "0.0.0.0:9000"
+max_body_bytes = 2048
+[db]
+pool_size = 16
+[auth]
+password_cost = "min"
+[log]
+level = "debug"
+[payment]
+provider = "toss"
+[payment.toss]
+base_url = "http://127.0.0.1:9100"
+)");
+    EXPECT_EQ(c.data_dir, "/var/lib/ticketon");
+    EXPECT_EQ(c.effective_db_url(), "sqlite:///var/lib/ticketon/ticketon.db");
+    EXPECT_TRUE(c.roles.api);
+    EXPECT_TRUE(c.roles.queue);
+    EXPECT_FALSE(c.roles.dispatcher);
+    EXPECT_EQ(c.roles.to_string(), "api,queue");
+    EXPECT_FALSE(c.demo);
+    EXPECT_EQ(c.server.listen.to_string(), "0.0.0.0:9000");
+    EXPECT_EQ(c.server.max_body_bytes, 2048);
+    EXPECT_EQ(c.db.pool_size, 16);
+    EXPECT_EQ(c.auth.password_cost, password_cost_level::min);
+    EXPECT_EQ(c.log.level, "debug");
+    EXPECT_EQ(c.payment.provider, payment_provider::toss);
+    EXPECT_EQ(c.payment.toss.base_url, "http://127.0.0.1:9100");
+}
+
+TEST(config, environment_beats_the_file) {
+    fake_env env;
+    env.vars["TICKETON_SERVER_MAX_BODY_BYTES"] = "4096";
+    env.vars["TICKETON_AUTH_PASSWORD_COST"] = "moderate";
+    env.vars["TICKETON_PAYMENT_TOSS_SECRET_KEY"] = "live_sk_x";
+    env.vars["TICKETON_DEMO"] = "false";
+    const config c = load_ok("demo = true\n[server]\nmax_body_bytes = 2048\nthreads = 3\n", env);
+    EXPECT_EQ(c.server.max_body_bytes, 4096);
+    EXPECT_EQ(c.server.threads, 3);  // not in the environment, so the file's value stays
+    EXPECT_EQ(c.auth.password_cost, password_cost_level::moderate);
+    EXPECT_EQ(c.payment.toss.secret_key, "live_sk_x");
+    EXPECT_FALSE(c.demo);
+}
+
+TEST(config, flags_beat_the_environment) {
+    fake_env env;
+    env.vars["TICKETON_SERVER_LISTEN"] = "127.0.0.1:7000";
+    env.vars["TICKETON_DATA_DIR"] = "/env";
+    env.vars["TICKETON_DB_URL"] = "sqlite:///env.db";
+    env.vars["TICKETON_ROLES"] = "queue";
+    config_overrides flags;
+    flags.listen = "[::1]:0";
+    flags.data_dir = "/flag";
+    flags.db_url = "mysql://u:p@db:3306/t";
+    flags.redis_url = "redis://a:6379,redis://b:6379";
+    flags.roles = "dispatcher";
+    flags.demo = false;
+    const config c = load_ok("[server]\nlisten = \"127.0.0.1:6000\"\n", env, flags);
+    EXPECT_EQ(c.server.listen.host, "::1");
+    EXPECT_EQ(c.server.listen.port, 0);
+    EXPECT_EQ(c.server.listen.to_string(), "[::1]:0");
+    EXPECT_EQ(c.data_dir, "/flag");
+    EXPECT_EQ(c.effective_db_url(), "mysql://u:p@db:3306/t");
+    EXPECT_EQ(c.redis.url, "redis://a:6379,redis://b:6379");
+    EXPECT_EQ(c.roles.to_string(), "dispatcher");
+    EXPECT_FALSE(c.demo);
+}
+
+TEST(config, a_non_integer_names_the_key_and_the_variable) {
+    fake_env env;
+    env.vars["TICKETON_SERVER_MAX_BODY_BYTES"] = "abc";
+    EXPECT_EQ(load_error("", env),
+              "invalid value for server.max_body_bytes (TICKETON_SERVER_MAX_BODY_BYTES): "
+              "expected a positive integer, got \"abc\"");
+}
+
+TEST(config, a_string_where_the_file_needs_an_integer_is_refused) {
+    EXPECT_EQ(load_error("\n[db]\npool_size = \"8\"\n"),
+              "invalid value for db.pool_size (ticketon.toml:3): expected a positive integer, "
+              "got \"8\"");
+}
+
+TEST(config, integers_are_range_checked) {
+    EXPECT_THAT(load_error("[server]\nthreads = 1025\n"),
+                HasSubstr("server.threads (ticketon.toml:2): expected an integer in 0..1024"));
+    EXPECT_THAT(load_error("[db]\npool_size = 0\n"), HasSubstr("db.pool_size"));
+    fake_env env;
+    env.vars["TICKETON_DB_POOL_SIZE"] = "257";
+    EXPECT_THAT(load_error("", env),
+                HasSubstr("db.pool_size (TICKETON_DB_POOL_SIZE): expected an integer in 1..256, "
+                          "got \"257\""));
+    env.vars = {{"TICKETON_SERVER_THREADS", "-1"}};
+    EXPECT_THAT(load_error("", env), HasSubstr("server.threads (TICKETON_SERVER_THREADS)"));
+    env.vars = {{"TICKETON_SERVER_THREADS", "99999999999999999999"}};
+    EXPECT_THAT(load_error("", env), HasSubstr("expected a non-negative integer"));
+}
+
+TEST(config, a_bad_listen_address_is_refused) {
+    for (const char* bad : {"8080", "localhost", "127.0.0.1:", "127.0.0.1:65536", ":80", "::1:80",
+                            "[zz]:80", "a b:80", "127.0.0.1:8o"}) {
+        config_overrides flags;
+        flags.listen = bad;
+        EXPECT_THAT(load_error("", {}, flags),
+                    HasSubstr("invalid value for server.listen (--listen)"))
+            << bad;
+    }
+    config_overrides flags;
+    flags.listen = "localhost:65535";
+    EXPECT_EQ(load_ok("", {}, flags).server.listen.port, 65535);
+}
+
+TEST(config, a_bad_role_is_refused) {
+    for (const char* bad : {"", "api,", "api,web", "ALL", "all,api"}) {
+        config_overrides flags;
+        flags.roles = bad;
+        EXPECT_THAT(load_error("", {}, flags), HasSubstr("invalid value for roles (--roles)"))
+            << bad;
+    }
+    EXPECT_THAT(load_error("roles = \"api,wbe\"\n"),
+                HasSubstr("roles (ticketon.toml:1): unknown role \"wbe\""));
+}
+
+TEST(config, a_bad_password_cost_is_refused) {
+    EXPECT_EQ(load_error("[auth]\npassword_cost = \"fast\"\n"),
+              "invalid value for auth.password_cost (ticketon.toml:2): expected one of "
+              "interactive, moderate or min, got \"fast\"");
+}
+
+TEST(config, bad_choices_and_strings_are_refused) {
+    EXPECT_THAT(load_error("[log]\nlevel = \"verbose\"\n"), HasSubstr("log.level"));
+    EXPECT_THAT(load_error("[payment]\nprovider = \"paypal\"\n"), HasSubstr("payment.provider"));
+    EXPECT_THAT(load_error("data_dir = \"\"\n"), HasSubstr("data_dir"));
+    EXPECT_THAT(load_error("demo = \"yes\"\n"), HasSubstr("demo (ticketon.toml:1): expected true"));
+    EXPECT_THAT(load_error("[db]\nurl = \"postgres://x\"\n"), HasSubstr("db.url"));
+    EXPECT_THAT(load_error("[redis]\nurl = \"redis://a,b\"\n"), HasSubstr("redis.url"));
+    fake_env env;
+    env.vars["TICKETON_DEMO"] = "maybe";
+    EXPECT_THAT(load_error("", env), HasSubstr("demo (TICKETON_DEMO)"));
+}
+
+TEST(config, a_short_jwt_secret_is_refused_without_showing_it) {
+    const std::string err =
+        load_error("[[auth.jwt_keys]]\nkid = \"k1\"\nsecret = \"tooshortsecret\"\n");
+    EXPECT_THAT(err, HasSubstr("invalid value for auth.jwt_keys (ticketon.toml:1)"));
+    EXPECT_THAT(err, HasSubstr("at least 32 bytes"));
+    EXPECT_THAT(err, Not(HasSubstr("tooshortsecret")));
+    fake_env env;
+    env.vars["TICKETON_AUTH_JWT_KEYS"] = "k1:" + secret_a + ",k2:short";
+    EXPECT_THAT(load_error("", env),
+                HasSubstr("invalid value for auth.jwt_keys (TICKETON_AUTH_JWT_KEYS): secret of key "
+                          "\"k2\" must be at least 32 bytes"));
+}
+
+TEST(config, unknown_keys_are_refused) {
+    EXPECT_EQ(load_error("[server]\nmax_body_byte = 10\n"),
+              "unknown key server.max_body_byte (ticketon.toml:2)");
+    EXPECT_THAT(load_error("[servr]\nthreads = 1\n"),
+                HasSubstr("unknown key servr (ticketon.toml:1)"));
+    EXPECT_THAT(load_error("datadir = \"x\"\n"), HasSubstr("unknown key datadir"));
+    EXPECT_THAT(load_error("[[auth.jwt_keys]]\nkid = \"k\"\nsecret = \"" + secret_a +
+                           "\"\nsecrte = \"x\"\n"),
+                HasSubstr("unknown key \"secrte\""));
+    EXPECT_THAT(load_error("server = 1\n"), HasSubstr("invalid value for server"));
+}
+
+TEST(config, the_config_file_name_given_appears_in_errors) {
+    config_overrides flags;
+    flags.config_file = "/etc/ticketon/prod.toml";
+    EXPECT_THAT(load_error("[server]\nthreads = \"x\"\n", {}, flags),
+                HasSubstr("(/etc/ticketon/prod.toml:2)"));
+}
+
+TEST(config, a_toml_syntax_error_is_one_line_with_a_position) {
+    EXPECT_THAT(load_error("[server\nthreads = 1\n"), HasSubstr("cannot parse ticketon.toml:1:"));
+}
+
+TEST(config, http_base_url_only_for_loopback) {
+    EXPECT_EQ(load_error("[payment.toss]\nbase_url = \"http://api.tosspayments.com\"\n"),
+              "invalid value for payment.toss.base_url (ticketon.toml:2): expected https:// for a "
+              "host that is not loopback, got \"http://api.tosspayments.com\"");
+    fake_env env;
+    env.vars["TICKETON_PAYMENT_TOSS_BASE_URL"] = "ftp://127.0.0.1/";
+    EXPECT_THAT(load_error("", env),
+                HasSubstr("payment.toss.base_url (TICKETON_PAYMENT_TOSS_BASE_URL)"));
+    for (const char* ok : {"http://localhost:9100", "http://127.0.0.2", "http://[::1]:80/v1",
+                           "https://toss.example"}) {
+        env.vars["TICKETON_PAYMENT_TOSS_BASE_URL"] = ok;
+        EXPECT_EQ(load_ok("", env).payment.toss.base_url, ok);
+    }
+}
+
+TEST(config, jwt_keys_from_the_file) {
+    const config c =
+        load_ok("[[auth.jwt_keys]]\nkid = \"k1\"\nsecret = \"" + secret_a +
+                "\"\n[[auth.jwt_keys]]\nkid = \"k2\"\nsecret = \"" + secret_b + "\"\n");
+    ASSERT_EQ(c.auth.jwt_keys.size(), 2u);
+    EXPECT_EQ(c.auth.jwt_keys[0].kid, "k1");  // the first one signs
+    EXPECT_EQ(c.auth.jwt_keys[0].secret, secret_a);
+    EXPECT_EQ(c.auth.jwt_keys[1].kid, "k2");
+    EXPECT_EQ(c.auth.jwt_keys[1].secret, secret_b);
+}
+
+TEST(config, jwt_keys_from_the_environment_replace_the_file) {
+    fake_env env;
+    env.vars["TICKETON_AUTH_JWT_KEYS"] = "new:" + secret_b + ",old:" + secret_a;
+    const config c =
+        load_ok("[[auth.jwt_keys]]\nkid = \"k1\"\nsecret = \"" + secret_a + "\"\n", env);
+    ASSERT_EQ(c.auth.jwt_keys.size(), 2u);
+    EXPECT_EQ(c.auth.jwt_keys[0].kid, "new");
+    EXPECT_EQ(c.auth.jwt_keys[0].secret, secret_b);
+    EXPECT_EQ(c.auth.jwt_keys[1].kid, "old");
+    env.vars["TICKETON_AUTH_JWT_KEYS"] = "k1:" + secret_a + ",k1:" + secret_b;
+    EXPECT_THAT(load_error("", env), HasSubstr("kid \"k1\" appears twice"));
+    env.vars["TICKETON_AUTH_JWT_KEYS"] = secret_a;
+    EXPECT_THAT(load_error("", env), HasSubstr("expected kid:secret pairs"));
+}
+
+TEST(config, reading_a_missing_file) {
+    const auto missing = std::filesystem::temp_directory_path() / "ticketon-h-cfg-missing.toml";
+    std::filesystem::remove(missing);
+    EXPECT_EQ(read_config_file(missing, file_presence::optional).value_or("x"), "");
+    const auto err = read_config_file(missing, file_presence::required);
+    ASSERT_FALSE(err.has_value());
+    EXPECT_THAT(err.error(), HasSubstr("cannot read config file"));
+}
+
+TEST(config, reading_a_present_file) {
+    const auto path = std::filesystem::temp_directory_path() / "ticketon-h-cfg-present.toml";
+    std::ofstream(path) << "demo = false\n";
+    EXPECT_EQ(read_config_file(path, file_presence::required).value_or(""), "demo = false\n");
+    std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace tkt

@@ -1,0 +1,269 @@
+#include "db/database.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "common/assert.hpp"
+#include "db/migrations.hpp"
+#include "db/sqlite/sqlite_connection.hpp"
+
+namespace tkt::db {
+namespace {
+
+const std::string empty_text;
+
+// Parses a numeric text column (MySQL hands DECIMAL and some aggregates over as text).
+template <class N>
+N parse_number(const std::string& s) {
+    N n{};
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    TKT_ASSERT(ec == std::errc{} && end == s.data() + s.size());
+    return n;
+}
+
+}  // namespace
+
+// --- row ------------------------------------------------------------------------------------
+// Asking for a number where the column holds one of another kind converts it, because SQLite
+// types values, not columns (SUM() of integers is an integer, AVG() a real). Text where a
+// number is asked for is parsed; anything unparsable is a programmer error.
+
+std::int64_t row::int64(std::size_t i) const {
+    const auto& v = cols_.at(i);
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        return *n;
+    }
+    if (const auto* d = std::get_if<double>(&v)) {
+        return static_cast<std::int64_t>(*d);
+    }
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        return parse_number<std::int64_t>(*s);
+    }
+    return 0;
+}
+
+double row::real(std::size_t i) const {
+    const auto& v = cols_.at(i);
+    if (const auto* d = std::get_if<double>(&v)) {
+        return *d;
+    }
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        return static_cast<double>(*n);
+    }
+    if (const auto* s = std::get_if<std::string>(&v)) {
+        return parse_number<double>(*s);
+    }
+    return 0.0;
+}
+
+const std::string& row::text(std::size_t i) const {
+    const auto& v = cols_.at(i);
+    if (is_null(i)) {
+        return empty_text;
+    }
+    // A reference cannot be made to a converted number: asking text of a number column is a
+    // mismatch between the SELECT and its reader.
+    TKT_ASSERT(std::holds_alternative<std::string>(v));
+    return std::get<std::string>(v);
+}
+
+std::optional<std::int64_t> row::opt_int64(std::size_t i) const {
+    if (is_null(i)) {
+        return std::nullopt;
+    }
+    return int64(i);
+}
+
+std::optional<std::string> row::opt_text(std::size_t i) const {
+    if (is_null(i)) {
+        return std::nullopt;
+    }
+    return text(i);
+}
+
+// --- database -------------------------------------------------------------------------------
+
+database::database(std::unique_ptr<connection_factory> factory, pool_options options)
+    : factory_(std::move(factory)), options_(options), pool_(options.size) {
+    TKT_ASSERT(factory_ != nullptr);
+    TKT_ASSERT(options_.size >= 1);
+}
+
+database::~database() {
+    // Work already posted still holds `this`; let it finish before the idle list goes away.
+    pool_.join();
+}
+
+expected<void> database::open() {
+    auto c = checkout();
+    if (!c) {
+        return std::unexpected(std::move(c.error()));
+    }
+    kind_ = (*c)->kind();
+    checkin(std::move(*c));
+    return {};
+}
+
+expected<std::unique_ptr<connection>> database::checkout() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            return c;
+        }
+    }
+    // Opening blocks (file system, or a network round trip for MySQL): not under the lock.
+    return factory_->open();
+}
+
+void database::checkin(std::unique_ptr<connection> c) {
+    if (c == nullptr || c->transaction_open()) {
+        return;  // closing it rolls the stray transaction back
+    }
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < options_.size) {
+        idle_.push_back(std::move(c));
+    }
+}
+
+boost::asio::awaitable<bool> database::ping() {
+    try {
+        auto r = co_await run([](connection& c) { return c.exec("SELECT 1"); });
+        co_return r.has_value() && r->rows.size() == 1 && r->rows[0].int64(0) == 1;
+    } catch (const std::exception&) {
+        // A readiness probe answers "not ready" on any failure; it must never take the
+        // server down (e.g. std::bad_alloc while opening a connection).
+        co_return false;
+    }
+}
+
+// --- open_database --------------------------------------------------------------------------
+
+namespace {
+
+expected<std::unique_ptr<database>> open_sqlite(std::string_view path_text, pool_options options) {
+    if (path_text.empty()) {
+        return std::unexpected(error{errc::misuse, "sqlite URL has no file path"});
+    }
+    std::filesystem::path path{std::string(path_text)};
+    if (path.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            return std::unexpected(error{
+                errc::io,
+                fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message())});
+        }
+    }
+    auto factory = std::make_unique<sqlite_connection_factory>(
+        sqlite_options{.path = path.string(), .busy_timeout_ms = options.busy_timeout_ms});
+    auto db = std::make_unique<database>(std::move(factory), options);
+    if (auto opened = db->open(); !opened) {
+        return std::unexpected(std::move(opened.error()));
+    }
+    return db;
+}
+
+}  // namespace
+
+expected<std::unique_ptr<database>> open_database(std::string_view url, pool_options options) {
+    // `sqlite:///abs/path.db` keeps the leading slash of an absolute path; `sqlite://rel.db`
+    // is relative to the working directory.
+    constexpr std::string_view sqlite_scheme = "sqlite://";
+    if (url.starts_with(sqlite_scheme)) {
+        return open_sqlite(url.substr(sqlite_scheme.size()), options);
+    }
+    return std::unexpected(
+        error{errc::misuse,
+              fmt::format("unsupported database URL '{}': expected sqlite:///abs/path.db or "
+                          "sqlite://relative/path.db",
+                          url)});
+}
+
+// --- migrate --------------------------------------------------------------------------------
+
+namespace {
+
+std::string utc_now_rfc3339() {
+    auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+}
+
+// Applies one migration and records it in the same transaction. Another process may have
+// applied it since the caller looked, so the record is checked again under the write lock.
+expected<bool> apply_one(connection& c, const migration& m) {
+    auto body = [&](connection& tx) -> expected<bool> {
+        auto seen =
+            tx.exec("SELECT 1 FROM schema_migrations WHERE version = ?", {std::int64_t{m.version}});
+        if (!seen) {
+            return std::unexpected(std::move(seen.error()));
+        }
+        if (!seen->rows.empty()) {
+            return false;
+        }
+        if (auto run = tx.exec_script(m.sql); !run) {
+            auto e = std::move(run.error());
+            e.message = fmt::format("migration {:03}_{}: {}", m.version, m.name, e.message);
+            return std::unexpected(std::move(e));
+        }
+        auto recorded =
+            tx.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    {std::int64_t{m.version}, std::string(m.name), utc_now_rfc3339()});
+        if (!recorded) {
+            return std::unexpected(std::move(recorded.error()));
+        }
+        return true;
+    };
+    return database::in_transaction(c, body);
+}
+
+expected<int> migrate_on(connection& c, std::span<const migration> list) {
+    for (std::size_t i = 1; i < list.size(); ++i) {
+        TKT_ASSERT(list[i - 1].version < list[i].version);
+    }
+    auto created = c.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    if (!created) {
+        return std::unexpected(std::move(created.error()));
+    }
+    auto rows = c.exec("SELECT version FROM schema_migrations");
+    if (!rows) {
+        return std::unexpected(std::move(rows.error()));
+    }
+    std::set<std::int64_t> applied;
+    for (const auto& r : rows->rows) {
+        applied.insert(r.int64(0));
+    }
+    int count = 0;
+    for (const auto& m : list) {
+        if (applied.contains(m.version)) {
+            continue;
+        }
+        auto done = apply_one(c, m);
+        if (!done) {
+            return std::unexpected(std::move(done.error()));
+        }
+        count += *done ? 1 : 0;
+    }
+    return count;
+}
+
+}  // namespace
+
+expected<int> migrate(database& db, std::span<const migration> list) {
+    return db.run_sync([list](connection& c) { return migrate_on(c, list); });
+}
+
+expected<int> migrate(database& db) {
+    return migrate(db, migrations(db.kind()));
+}
+
+}  // namespace tkt::db

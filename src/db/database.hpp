@@ -1,0 +1,176 @@
+#pragma once
+// The `Database` port (DESIGN.md §4): the source of truth for users, events, orders, payments,
+// tickets, notifications and the outbox.
+//
+// A `database` owns a small pool of blocking connections and a thread pool that runs them.
+// Domain code never touches a connection on an I/O thread: it hands a function to `run()` or
+// `transact()`, which execute it on a DB thread with a connection checked out for the call, and
+// resume the awaiting coroutine on its own executor afterwards. A connection is used by one
+// thread at a time. Statements use `?` placeholders in both dialects (SQLite, MySQL).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace tkt::db {
+
+// Operating errors of the store. `constraint_unique` is a business signal the caller maps.
+enum class errc { constraint_unique, constraint_other, busy, io, misuse, not_found };
+
+struct error {
+    errc code = errc::io;
+    std::string message;  // the engine's own message
+};
+
+template <class T>
+using expected = std::expected<T, error>;
+
+using value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+
+// One result row. Column access by index, in SELECT order.
+class row {
+public:
+    explicit row(std::vector<value> cols) : cols_(std::move(cols)) {}
+    std::size_t size() const { return cols_.size(); }
+    bool is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(cols_.at(i)); }
+    std::int64_t int64(std::size_t i) const;            // NULL → 0
+    double real(std::size_t i) const;                    // NULL → 0.0
+    const std::string& text(std::size_t i) const;        // NULL → ""
+    std::optional<std::int64_t> opt_int64(std::size_t i) const;
+    std::optional<std::string> opt_text(std::size_t i) const;
+    const value& at(std::size_t i) const { return cols_.at(i); }
+
+private:
+    std::vector<value> cols_;
+};
+
+struct query_result {
+    std::vector<row> rows;
+    std::int64_t affected_rows = 0;   // for INSERT/UPDATE/DELETE
+    std::int64_t last_insert_id = 0;  // for INSERT into a table with an integer key
+};
+
+enum class dialect { sqlite, mysql };
+
+// A blocking connection. Prepared statements are cached per connection by SQL text.
+class connection {
+public:
+    virtual ~connection() = default;
+    virtual expected<query_result> exec(std::string_view sql, std::span<const value> params) = 0;
+    expected<query_result> exec(std::string_view sql, std::initializer_list<value> params = {}) {
+        return exec(sql, std::span<const value>(params.begin(), params.size()));
+    }
+    // Runs a script of several statements without parameters (migrations).
+    virtual expected<void> exec_script(std::string_view sql) = 0;
+    // A write transaction (SQLite: BEGIN IMMEDIATE, so writers queue at the start, not midway).
+    virtual expected<void> begin() = 0;
+    virtual expected<void> commit() = 0;
+    virtual expected<void> rollback() = 0;
+    virtual dialect kind() const = 0;
+    // True while a transaction is open. The pool discards a connection that comes back inside
+    // one (a failed ROLLBACK, or a run() body that forgot to COMMIT), so that no lease ever
+    // starts within someone else's transaction.
+    virtual bool transaction_open() const = 0;
+};
+
+class connection_factory {
+public:
+    virtual ~connection_factory() = default;
+    virtual expected<std::unique_ptr<connection>> open() = 0;
+};
+
+struct pool_options {
+    std::size_t size = 4;  // connections and DB threads
+    // SQLite: how long a statement waits for another connection's lock before failing `busy`.
+    int busy_timeout_ms = 5000;
+};
+
+class database {
+public:
+    database(std::unique_ptr<connection_factory> factory, pool_options options);
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    // Opens the first connection eagerly so a bad URL fails at start-up, not on first use.
+    expected<void> open();
+
+    // Runs `f(connection&)` on a DB thread; resumes the caller on its own executor. The result
+    // type must be default-constructible (Asio's co_spawn builds one when `f` throws); an
+    // exception from `f` is rethrown in the caller.
+    template <class F>
+    auto run(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
+        using R = std::invoke_result_t<F&, connection&>;
+        co_return co_await boost::asio::co_spawn(
+            pool_.get_executor(),
+            [this, f = std::move(f)]() mutable -> boost::asio::awaitable<R> {
+                co_return with_connection<R>(f);
+            },
+            boost::asio::use_awaitable);
+    }
+
+    // Like run(), inside BEGIN … COMMIT. `f` returns std::expected<T, E>: on a value the
+    // transaction commits, on an error (or an exception) it rolls back. A failed COMMIT becomes
+    // the error `E{db::error}` when E is constructible from db::error, else it throws.
+    template <class F>
+    auto transact(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
+        return run([f = std::move(f)](connection& c) mutable { return in_transaction(c, f); });
+    }
+
+    // Blocking variants for the CLI and start-up (never on an I/O thread).
+    template <class F>
+    auto run_sync(F f) -> std::invoke_result_t<F&, connection&> {
+        using R = std::invoke_result_t<F&, connection&>;
+        return with_connection<R>(f);
+    }
+
+    // True when a connection can be checked out and answers `SELECT 1` (for /readyz).
+    boost::asio::awaitable<bool> ping();
+
+    dialect kind() const { return kind_; }
+
+    template <class F>
+    static auto in_transaction(connection& c, F& f) -> std::invoke_result_t<F&, connection&>;
+
+private:
+    struct lease;
+    expected<std::unique_ptr<connection>> checkout();
+    void checkin(std::unique_ptr<connection> c);
+
+    template <class R, class F>
+    R with_connection(F& f);
+
+    std::unique_ptr<connection_factory> factory_;
+    pool_options options_;
+    boost::asio::thread_pool pool_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<connection>> idle_;
+    dialect kind_ = dialect::sqlite;
+};
+
+// Opens a database from a URL: `sqlite:///abs/path.db`, `sqlite://relative.db`,
+// (later) `mysql://user:pass@host:port/db`. Unknown schemes are an error with a one-line reason.
+expected<std::unique_ptr<database>> open_database(std::string_view url, pool_options options);
+
+// Applies every migration of the database's dialect that is not yet in `schema_migrations`,
+// in order, each in its own transaction. Returns the number applied.
+expected<int> migrate(database& db);
+
+}  // namespace tkt::db
+
+#include "db/detail/database_impl.hpp"

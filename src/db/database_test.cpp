@@ -1,0 +1,383 @@
+#include "db/database.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "db/migrations.hpp"
+
+namespace tkt::db {
+namespace {
+
+namespace asio = boost::asio;
+
+// A fresh directory per test, removed with everything in it afterwards.
+class temp_dir {
+public:
+    temp_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "tkt-db-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        path_ = pattern;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+class database_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto opened = open_database("sqlite://" + (dir_.path() / "test.db").string(), {.size = 4});
+        ASSERT_TRUE(opened) << opened.error().message;
+        db_ = std::move(*opened);
+    }
+
+    // Runs a coroutine to completion on a fresh io_context and returns its result.
+    template <class F>
+    auto run_coro(F f) {
+        asio::io_context ioc;
+        auto fut = asio::co_spawn(ioc, std::move(f), asio::use_future);
+        ioc.run();
+        return fut.get();
+    }
+
+    expected<query_result> sync_exec(std::string sql, std::vector<value> params = {}) {
+        return db_->run_sync([&](connection& c) { return c.exec(sql, params); });
+    }
+
+    std::int64_t count_rows(const std::string& table) {
+        auto r = sync_exec("SELECT COUNT(*) FROM " + table);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? r->rows.at(0).int64(0) : -1;
+    }
+
+    temp_dir dir_;
+    std::unique_ptr<database> db_;
+};
+
+TEST_F(database_test, exec_binds_parameters_and_reads_every_type_including_null) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, r REAL, s TEXT)"));
+    auto inserted = sync_exec("INSERT INTO t (n, r, s) VALUES (?, ?, ?)",
+                              {std::int64_t{42}, 2.5, std::string("seat A-3-12")});
+    ASSERT_TRUE(inserted) << inserted.error().message;
+    EXPECT_EQ(inserted->affected_rows, 1);
+    EXPECT_EQ(inserted->last_insert_id, 1);
+    auto second =
+        sync_exec("INSERT INTO t (n, r, s) VALUES (?, ?, ?)", {nullptr, nullptr, nullptr});
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->last_insert_id, 2);
+
+    auto rows = sync_exec("SELECT n, r, s FROM t ORDER BY id");
+    ASSERT_TRUE(rows) << rows.error().message;
+    ASSERT_EQ(rows->rows.size(), 2u);
+    EXPECT_EQ(rows->affected_rows, 0) << "a SELECT reports no changed rows";
+    const auto& full = rows->rows[0];
+    EXPECT_EQ(full.int64(0), 42);
+    EXPECT_DOUBLE_EQ(full.real(1), 2.5);
+    EXPECT_EQ(full.text(2), "seat A-3-12");
+    EXPECT_EQ(full.opt_int64(0), 42);
+    const auto& empty = rows->rows[1];
+    EXPECT_TRUE(empty.is_null(0));
+    EXPECT_TRUE(empty.is_null(2));
+    EXPECT_EQ(empty.int64(0), 0);
+    EXPECT_EQ(empty.text(2), "");
+    EXPECT_EQ(empty.opt_int64(0), std::nullopt);
+    EXPECT_EQ(empty.opt_text(2), std::nullopt);
+
+    auto filtered = sync_exec("SELECT COUNT(*) FROM t WHERE s = ?", {std::string("seat A-3-12")});
+    ASSERT_TRUE(filtered);
+    EXPECT_EQ(filtered->rows[0].int64(0), 1) << "a cached statement is re-bound, not reused stale";
+}
+
+TEST_F(database_test, exec_refuses_wrong_parameter_count_and_several_statements) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto too_few = sync_exec("INSERT INTO t (x) VALUES (?)");
+    ASSERT_FALSE(too_few);
+    EXPECT_EQ(too_few.error().code, errc::misuse);
+    auto two = sync_exec("INSERT INTO t (x) VALUES (1); INSERT INTO t (x) VALUES (2)");
+    ASSERT_FALSE(two);
+    EXPECT_EQ(two.error().code, errc::misuse);
+    EXPECT_EQ(count_rows("t"), 0);
+    auto commented = sync_exec("INSERT INTO t (x) VALUES (1); -- the seat count");
+    EXPECT_TRUE(commented) << commented.error().message;
+    EXPECT_EQ(count_rows("t"), 1);
+}
+
+TEST_F(database_test, unique_and_primary_key_violations_map_to_constraint_unique) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO u (id, email) VALUES (1, 'a@x')"));
+
+    auto same_email = sync_exec("INSERT INTO u (id, email) VALUES (2, 'a@x')");
+    ASSERT_FALSE(same_email);
+    EXPECT_EQ(same_email.error().code, errc::constraint_unique);
+    EXPECT_NE(same_email.error().message.find("UNIQUE"), std::string::npos)
+        << same_email.error().message;
+
+    auto same_id = sync_exec("INSERT INTO u (id, email) VALUES (1, 'b@x')");
+    ASSERT_FALSE(same_id);
+    EXPECT_EQ(same_id.error().code, errc::constraint_unique);
+
+    auto null_email = sync_exec("INSERT INTO u (id, email) VALUES (3, NULL)");
+    ASSERT_FALSE(null_email);
+    EXPECT_EQ(null_email.error().code, errc::constraint_other);
+    EXPECT_EQ(count_rows("u"), 1);
+}
+
+TEST_F(database_test, transact_commits_when_the_function_returns_a_value) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto r = run_coro([&]() -> asio::awaitable<expected<std::int64_t>> {
+        co_return co_await db_->transact([](connection& c) -> expected<std::int64_t> {
+            auto w = c.exec("INSERT INTO t (x) VALUES (?)", {std::int64_t{7}});
+            if (!w) {
+                return std::unexpected(w.error());
+            }
+            return w->last_insert_id;
+        });
+    });
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(*r, 1);
+    EXPECT_EQ(count_rows("t"), 1);
+}
+
+TEST_F(database_test, transact_rolls_back_when_the_function_returns_an_error) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->transact([](connection& c) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) {
+                return std::unexpected(w.error());
+            }
+            return std::unexpected(error{errc::not_found, "business says no"});
+        });
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "business says no");
+    EXPECT_EQ(count_rows("t"), 0);
+}
+
+TEST_F(database_test, transact_rolls_back_and_rethrows_when_the_function_throws) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto attempt = [&] {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db_->transact([](connection& c) -> expected<void> {
+                static_cast<void>(c.exec("INSERT INTO t (x) VALUES (1)"));
+                throw std::logic_error("boom");
+            });
+        });
+    };
+    EXPECT_THROW(attempt(), std::logic_error);
+    EXPECT_EQ(count_rows("t"), 0);
+    // The connection went back to the pool outside any transaction: a new one can begin.
+    auto again = db_->run_sync([](connection& c) {
+        auto select = [](connection& tx) { return tx.exec("SELECT 1"); };
+        return database::in_transaction(c, select);
+    });
+    EXPECT_TRUE(again) << again.error().message;
+}
+
+TEST_F(database_test, a_connection_left_inside_a_transaction_is_not_lent_again) {
+    auto opened = open_database("sqlite://" + (dir_.path() / "one.db").string(), {.size = 1});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    auto begun = db.run_sync([](connection& c) { return c.begin(); });  // and never committed
+    ASSERT_TRUE(begun) << begun.error().message;
+    auto next = db.run_sync([](connection& c) { return c.begin(); });
+    EXPECT_TRUE(next) << next.error().message;
+    auto committed = db.run_sync([](connection& c) { return c.commit(); });
+    EXPECT_FALSE(committed) << "the lease ended, so its open transaction was rolled back";
+}
+
+TEST_F(database_test, run_resumes_the_caller_on_its_own_strand) {
+    asio::io_context ioc;
+    auto strand = asio::make_strand(ioc);
+    bool body_on_strand = true;
+    bool resumed_on_strand = false;
+    std::thread::id caller;
+    std::thread::id worker;
+    auto fut = asio::co_spawn(
+        strand,
+        [&]() -> asio::awaitable<void> {
+            caller = std::this_thread::get_id();
+            auto r = co_await db_->run([&](connection& c) {
+                body_on_strand = strand.running_in_this_thread();
+                worker = std::this_thread::get_id();
+                return c.exec("SELECT 1");
+            });
+            EXPECT_TRUE(r);
+            resumed_on_strand = strand.running_in_this_thread();
+        },
+        asio::use_future);
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    fut.get();
+    EXPECT_FALSE(body_on_strand) << "the blocking body must run on a DB thread";
+    EXPECT_NE(worker, caller);
+    EXPECT_TRUE(resumed_on_strand);
+}
+
+TEST_F(database_test, concurrent_transactions_lose_no_increment) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO counter (id, n) VALUES (1, 0)"));
+    constexpr int coroutines = 8;
+    constexpr int increments = 50;
+    std::atomic<int> failures = 0;
+
+    // A read-modify-write in two statements: without a write lock taken at BEGIN, two
+    // transactions would read the same n and one increment would be lost.
+    auto increment = [](connection& c) -> expected<void> {
+        auto r = c.exec("SELECT n FROM counter WHERE id = 1");
+        if (!r) {
+            return std::unexpected(r.error());
+        }
+        auto w = c.exec("UPDATE counter SET n = ? WHERE id = 1", {r->rows.at(0).int64(0) + 1});
+        if (!w) {
+            return std::unexpected(w.error());
+        }
+        return {};
+    };
+    asio::io_context ioc;
+    for (int i = 0; i < coroutines; ++i) {
+        asio::co_spawn(
+            asio::make_strand(ioc),
+            [&]() -> asio::awaitable<void> {
+                for (int k = 0; k < increments; ++k) {
+                    if (!co_await db_->transact(increment)) {
+                        ++failures;
+                    }
+                }
+            },
+            [](std::exception_ptr e) {
+                if (e) std::rethrow_exception(e);
+            });
+    }
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    EXPECT_EQ(failures.load(), 0);
+    auto n = sync_exec("SELECT n FROM counter WHERE id = 1");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->rows.at(0).int64(0), coroutines * increments);
+}
+
+const migration two_migrations[] = {
+    {1, "accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT NOT NULL);"},
+    // Depends on 001: applied out of order, it would fail.
+    {2, "seed",
+     "INSERT INTO accounts (email) VALUES ('a@x'); CREATE INDEX accounts_email ON "
+     "accounts (email);"},
+};
+
+TEST_F(database_test, migrate_applies_in_order_records_versions_and_is_idempotent) {
+    auto first = migrate(*db_, two_migrations);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(*first, 2);
+    EXPECT_EQ(count_rows("accounts"), 1);
+    auto recorded =
+        sync_exec("SELECT version, name, applied_at FROM schema_migrations ORDER BY version");
+    ASSERT_TRUE(recorded);
+    ASSERT_EQ(recorded->rows.size(), 2u);
+    EXPECT_EQ(recorded->rows[0].int64(0), 1);
+    EXPECT_EQ(recorded->rows[0].text(1), "accounts");
+    EXPECT_EQ(recorded->rows[1].int64(0), 2);
+    EXPECT_EQ(recorded->rows[1].text(1), "seed");
+    EXPECT_EQ(recorded->rows[1].text(2).size(), std::string("2025-01-01T00:00:00Z").size());
+
+    auto second = migrate(*db_, two_migrations);
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(*second, 0);
+    EXPECT_EQ(count_rows("accounts"), 1) << "the seed must not run twice";
+}
+
+TEST_F(database_test, a_failing_migration_rolls_back_and_is_not_recorded) {
+    const migration list[] = {
+        two_migrations[0],
+        {2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO missing_table VALUES (1);"},
+    };
+    auto r = migrate(*db_, list);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("002_broken"), std::string::npos) << r.error().message;
+    EXPECT_EQ(count_rows("schema_migrations"), 1);
+    auto half = sync_exec("SELECT name FROM sqlite_master WHERE name = 'half'");
+    ASSERT_TRUE(half);
+    EXPECT_TRUE(half->rows.empty()) << "the failed migration's first statement was kept";
+}
+
+TEST_F(database_test, the_built_in_migrations_apply_once) {
+    auto expected_count = static_cast<int>(migrations(dialect::sqlite).size());
+    auto first = migrate(*db_);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(*first, expected_count);
+    EXPECT_EQ(count_rows("schema_migrations"), expected_count);
+    auto second = migrate(*db_);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(*second, 0);
+}
+
+TEST_F(database_test, ping_answers_true_on_a_working_database) {
+    EXPECT_TRUE(run_coro([&]() { return db_->ping(); }));
+}
+
+TEST(open_database, rejects_an_unknown_scheme_naming_the_supported_ones) {
+    auto r = open_database("bogus://x", {});
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("sqlite://"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << "one line";
+}
+
+TEST(open_database, creates_the_parent_directories_of_an_absolute_path) {
+    temp_dir dir;
+    auto file = dir.path() / "nested" / "deeper" / "ticketon.db";
+    auto r = open_database("sqlite://" + file.string(), {.size = 1});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(std::filesystem::exists(file));
+    auto mode = (*r)->run_sync([](connection& c) { return c.exec("PRAGMA journal_mode"); });
+    ASSERT_TRUE(mode);
+    EXPECT_EQ(mode->rows.at(0).text(0), "wal");
+    auto fk = (*r)->run_sync([](connection& c) { return c.exec("PRAGMA foreign_keys"); });
+    ASSERT_TRUE(fk);
+    EXPECT_EQ(fk->rows.at(0).int64(0), 1);
+}
+
+// A factory whose store is unreachable, to see how a failed checkout reaches the caller.
+class failing_factory final : public connection_factory {
+public:
+    expected<std::unique_ptr<connection>> open() override {
+        return std::unexpected(error{errc::io, "store unreachable"});
+    }
+};
+
+TEST(database_pool, a_failed_checkout_is_an_error_or_an_exception_by_result_type) {
+    database db(std::make_unique<failing_factory>(), {.size = 1});
+    auto opened = db.open();
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error().message, "store unreachable");
+    auto as_value = db.run_sync([](connection& c) { return c.exec("SELECT 1"); });
+    ASSERT_FALSE(as_value);
+    EXPECT_EQ(as_value.error().code, errc::io);
+    EXPECT_THROW(db.run_sync([](connection&) { return 1; }), std::runtime_error);
+
+    asio::io_context ioc;
+    auto fut = asio::co_spawn(ioc, db.ping(), asio::use_future);
+    ioc.run();
+    EXPECT_FALSE(fut.get());
+}
+
+}  // namespace
+}  // namespace tkt::db

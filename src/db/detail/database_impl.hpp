@@ -1,0 +1,96 @@
+#pragma once
+// Template bodies of database.hpp: connection leases and the transaction wrapper.
+#include <exception>
+#include <stdexcept>
+#include <utility>
+
+#include "db/database.hpp"
+
+namespace tkt::db {
+namespace detail {
+
+template <class R>
+inline constexpr bool is_expected_v = false;
+template <class T, class E>
+inline constexpr bool is_expected_v<std::expected<T, E>> = true;
+
+// True when a db::error can travel inside R's error channel instead of as an exception.
+template <class R>
+constexpr bool carries_db_error() {
+    if constexpr (is_expected_v<R>) {
+        return std::is_constructible_v<typename R::error_type, error>;
+    } else {
+        return false;
+    }
+}
+
+// Returns `e` as R's error when R can carry it; throws otherwise (the documented contract).
+template <class R>
+R fail_with(error e) {
+    if constexpr (carries_db_error<R>()) {
+        using E = typename R::error_type;
+        return R(std::unexpect, E(std::move(e)));
+    } else {
+        throw std::runtime_error("database: " + e.message);
+    }
+}
+
+// A rollback on a path that is already failing: its own error is dropped because the first
+// error is the one the caller must see, and a connection left inside a transaction is discarded
+// on check-in (connection::in_transaction()), so nothing leaks into the next lease.
+inline void rollback_after_failure(connection& c) {
+    static_cast<void>(c.rollback());
+}
+
+}  // namespace detail
+
+// Returns the connection to the pool on every way out of a lease, exceptions included.
+struct database::lease {
+    database& db;
+    std::unique_ptr<connection> conn;
+
+    lease(database& d, std::unique_ptr<connection> c) : db(d), conn(std::move(c)) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() { db.checkin(std::move(conn)); }
+};
+
+template <class R, class F>
+R database::with_connection(F& f) {
+    auto c = checkout();
+    if (!c) {
+        return detail::fail_with<R>(std::move(c.error()));
+    }
+    lease held(*this, std::move(*c));
+    return f(*held.conn);
+}
+
+template <class F>
+auto database::in_transaction(connection& c, F& f) -> std::invoke_result_t<F&, connection&> {
+    using R = std::invoke_result_t<F&, connection&>;
+    static_assert(detail::is_expected_v<R>,
+                  "transact() needs a function returning std::expected: its error rolls back");
+    if (auto begun = c.begin(); !begun) {
+        return detail::fail_with<R>(std::move(begun.error()));
+    }
+    auto result = [&]() -> R {
+        try {
+            return f(c);
+        } catch (...) {
+            detail::rollback_after_failure(c);
+            throw;
+        }
+    }();
+    if (!result) {
+        detail::rollback_after_failure(c);
+        return result;
+    }
+    if (auto committed = c.commit(); !committed) {
+        // SQLite keeps the transaction open after a failed COMMIT (e.g. SQLITE_BUSY); end it here.
+        detail::rollback_after_failure(c);
+        return detail::fail_with<R>(std::move(committed.error()));
+    }
+    return result;
+}
+
+}  // namespace tkt::db

@@ -1,0 +1,82 @@
+#pragma once
+// The HTTP messages that domain handlers see. Deliberately free of Beast: the server converts
+// its parsed Beast request into `request` and a handler's `response` back into Beast's.
+// A request lives for one handler call, on the connection's strand.
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/problem.hpp"
+
+namespace tkt::http {
+
+enum class verb { get, head, post, put, patch, delete_, options, other };
+
+std::string_view to_string(verb v);
+
+class request {
+public:
+    using header_lookup = std::string_view (*)(const void* native, std::string_view name);
+
+    verb method = verb::get;
+    std::string path;        // decoded path without the query, e.g. /api/v1/me
+    std::string query;       // raw query string without '?'
+    std::string body;
+    std::string remote_ip;   // peer address, e.g. 127.0.0.1
+    std::string request_id;  // X-Request-Id from the client, or one made up by the server
+
+    // A header's value, or "" when absent. Case-insensitive name.
+    std::string_view header(std::string_view name) const {
+        return lookup_ ? lookup_(native_, name) : std::string_view{};
+    }
+    // A path parameter captured by the router ({id} in the route), or "".
+    std::string_view param(std::string_view name) const;
+    // A query parameter's decoded value, or nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const;
+    // The bearer token of the Authorization header, or "".
+    std::string_view bearer_token() const;
+
+    // Set by the server and the router.
+    void bind_headers(const void* native, header_lookup lookup) {
+        native_ = native;
+        lookup_ = lookup;
+    }
+    std::vector<std::pair<std::string, std::string>> params;
+
+private:
+    const void* native_ = nullptr;
+    header_lookup lookup_ = nullptr;
+};
+
+struct response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+
+    response& with_header(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+};
+
+enum class plus_handling { keep, space };
+// Decodes %XX escapes (malformed ones are kept as they are); in query strings '+' is a space.
+std::string percent_decode(std::string_view s, plus_handling plus);
+
+// A JSON answer with the given status.
+response json_response(int status, const boost::json::value& body);
+// An application/problem+json answer (with Retry-After when the problem asks for it).
+response problem_response(const problem& p);
+// 204 No Content.
+response no_content();
+
+using handler = std::function<boost::asio::awaitable<response>(request&)>;
+
+}  // namespace tkt::http

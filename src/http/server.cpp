@@ -1,0 +1,409 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <ctime>
+#include <random>
+#include <mutex>
+#include <unordered_map>
+
+#include "http/detail/beast_request.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+
+namespace tkt::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using detail::beast_request;
+using detail::lookup_header;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// The Date header, formatted at most once per second per thread.
+std::string_view http_date() {
+    thread_local std::time_t cached_second = 0;
+    thread_local char text[64] = {};
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached_second = now;
+    }
+    return text;
+}
+
+bool acceptable_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                  c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+enum class keep_alive { yes, no };
+
+// Writes the status line, headers and body into `out` (reused between requests).
+void serialize(const response& res, keep_alive keep, std::string_view request_id, std::string& out) {
+    out.clear();
+    auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+    fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nServer: ticketon\r\nDate: {}\r\n",
+                   res.status, reason, http_date());
+    if (!res.content_type.empty()) {
+        fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", res.content_type);
+    }
+    if (res.status != 204 && res.status != 304) {
+        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", res.body.size());
+    }
+    fmt::format_to(std::back_inserter(out), "X-Request-Id: {}\r\n", request_id);
+    for (const auto& [name, value] : res.headers) {
+        fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+    }
+    if (keep == keep_alive::no) out += "Connection: close\r\n";
+    out += "\r\n";
+    if (res.status != 204 && res.status != 304) out += res.body;
+}
+
+}  // namespace
+
+// A live connection as seen from stop(): touched only on the connection's strand.
+struct session_handle {
+    asio::strand<asio::io_context::executor_type> strand;
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+};
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+    impl(asio::io_context& io, const router& routes, metrics& m, server_options options)
+        : io_(io),
+          routes_(routes),
+          metrics_(m),
+          options_(std::move(options)),
+          acceptor_(asio::make_strand(io)),
+          limiter_(options_.auth_rate_limit) {}
+
+    asio::io_context& io_;
+    const router& routes_;
+    metrics& metrics_;
+    server_options options_;
+    tcp::acceptor acceptor_;
+    rate_limiter limiter_;
+    std::function<void(const access_log_entry&)> on_access_;
+    std::function<void(std::string_view, std::string_view, std::string_view)> on_failure_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> session_count_{0};
+    std::atomic<std::uint64_t> next_session_id_{1};
+    // Makes request ids unique across restarts and nodes: "<tag>-<connection>-<request>".
+    std::string instance_tag_ = fmt::format("{:08x}", std::random_device{}());
+    std::mutex sessions_mutex_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<session_handle>> sessions_;
+
+    asio::awaitable<void> accept_loop();
+    void reject(tcp::socket socket);
+    asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<session_handle> handle,
+                                  std::uint64_t id);
+    asio::awaitable<response> dispatch(beast_request& breq, const std::string& remote_ip,
+                                       const std::string& request_id, std::size_t& route_index);
+    asio::awaitable<void> answer_error(beast::tcp_stream& stream, const problem& p,
+                                       std::string_view request_id);
+    void log_access(const beast_request& req, const std::string& ip, const std::string& rid,
+                    std::size_t route_index, int status, double seconds);
+};
+
+server::server(asio::io_context& io, const router& routes, metrics& m, server_options options)
+    : impl_(std::make_shared<impl>(io, routes, m, std::move(options))) {}
+
+server::~server() { stop(); }
+
+std::expected<std::uint16_t, std::string> server::listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(impl_->options_.host, ec);
+    if (ec) return std::unexpected(fmt::format("bad listen address '{}'", impl_->options_.host));
+    tcp::endpoint endpoint(address, impl_->options_.port);
+    auto& acceptor = impl_->acceptor_;
+    if (acceptor.open(endpoint.protocol(), ec); ec) {
+        return std::unexpected(fmt::format("cannot open socket: {}", ec.message()));
+    }
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (acceptor.bind(endpoint, ec); ec) {
+        return std::unexpected(fmt::format("cannot listen on {}:{}: {}", impl_->options_.host,
+                                           impl_->options_.port, ec.message()));
+    }
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
+        return std::unexpected(fmt::format("cannot listen: {}", ec.message()));
+    }
+    return acceptor.local_endpoint().port();
+}
+
+void server::start() {
+    auto self = impl_;
+    asio::co_spawn(impl_->acceptor_.get_executor(), self->accept_loop(),
+                   [self](std::exception_ptr e) {
+                       if (e) std::rethrow_exception(e);
+                   });
+}
+
+void server::stop() {
+    auto self = impl_;
+    if (self->stopping_.exchange(true)) return;
+    asio::post(self->acceptor_.get_executor(), [self] {
+        boost::system::error_code ec;
+        self->acceptor_.close(ec);
+    });
+    std::lock_guard lock(self->sessions_mutex_);
+    for (auto& [id, handle] : self->sessions_) {
+        // Idle connections wait in a read: cancel it. Busy ones see stopping_ after answering.
+        asio::post(handle->strand, [handle] {
+            if (!handle->busy && handle->stream != nullptr) handle->stream->cancel();
+        });
+    }
+}
+
+std::size_t server::sessions() const { return impl_->session_count_.load(); }
+
+void server::on_access(std::function<void(const access_log_entry&)> fn) {
+    impl_->on_access_ = std::move(fn);
+}
+
+void server::on_failure(
+    std::function<void(std::string_view request_id, std::string_view route, std::string_view what)> fn) {
+    impl_->on_failure_ = std::move(fn);
+}
+
+asio::awaitable<void> server::impl::accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping_) {
+        auto strand = asio::make_strand(io_);
+        auto [ec, socket] = co_await acceptor_.async_accept(strand, tuple_awaitable);
+        if (ec) {
+            if (stopping_ || ec == asio::error::operation_aborted) break;
+            // Out of file descriptors or a transient error: back off briefly, keep serving.
+            asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+            co_await pause.async_wait(tuple_awaitable);
+            continue;
+        }
+        if (session_count_.load() >= options_.max_connections) {
+            reject(std::move(socket));
+            continue;
+        }
+        boost::system::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);
+        auto id = next_session_id_.fetch_add(1);
+        auto handle = std::make_shared<session_handle>(session_handle{strand, nullptr, false});
+        {
+            std::lock_guard lock(sessions_mutex_);
+            sessions_.emplace(id, handle);
+        }
+        session_count_.fetch_add(1);
+        metrics_.connection_opened();
+        asio::co_spawn(strand, session(std::move(socket), handle, id),
+                       [self, id](std::exception_ptr) {
+                           // The session's own try/catch logs; here only the bookkeeping.
+                           {
+                               std::lock_guard lock(self->sessions_mutex_);
+                               self->sessions_.erase(id);
+                           }
+                           self->metrics_.connection_closed();
+                           self->session_count_.fetch_sub(1);
+                       });
+    }
+}
+
+// Over the connection limit: a short 503 without blocking, then close.
+void server::impl::reject(tcp::socket socket) {
+    metrics_.connection_rejected();
+    auto p = make_problem(problem_code::unavailable, "too many connections");
+    p.retry_after_seconds = 1;
+    std::string out;
+    serialize(problem_response(p), keep_alive::no, "-", out);
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(out), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
+
+asio::awaitable<void> server::impl::session(tcp::socket socket,
+                                            std::shared_ptr<session_handle> handle,
+                                            std::uint64_t id) {
+    boost::system::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    const std::string remote_ip = ec ? std::string("unknown") : peer.address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    handle->stream = &stream;
+    beast::flat_buffer buffer;
+    std::string out;
+    std::uint64_t sequence = 0;
+
+    try {
+        for (;;) {
+            if (stopping_ && buffer.size() == 0) break;
+            if (buffer.size() == 0) {
+                // Between requests: wait for the first byte under the idle timeout.
+                handle->busy = false;
+                stream.expires_after(options_.idle_timeout);
+                auto [read_ec, n] =
+                    co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+                if (read_ec) break;
+                buffer.commit(n);
+            }
+            handle->busy = true;
+            // Once a request has started, all of it must arrive within the read timeout.
+            bhttp::request_parser<bhttp::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+            parser.body_limit(options_.max_body_bytes);
+            stream.expires_after(options_.read_timeout);
+            auto [read_ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+            std::string request_id = fmt::format("{}-{:x}-{:x}", instance_tag_, id, ++sequence);
+            if (read_ec) {
+                // Fields arrive complete one by one, so whatever was read is usable: echo the
+                // client's request id on a 413 as on any other answer.
+                auto client_id = lookup_header(&parser.get(), "X-Request-Id");
+                if (acceptable_request_id(client_id)) request_id = std::string(client_id);
+            }
+            if (read_ec) {
+                if (read_ec == bhttp::error::end_of_stream || read_ec == asio::error::eof ||
+                    read_ec == asio::error::connection_reset ||
+                    read_ec == asio::error::operation_aborted) {
+                    break;
+                }
+                problem p = make_problem(problem_code::validation_failed, "malformed HTTP request");
+                if (read_ec == bhttp::error::body_limit) {
+                    p = make_problem(problem_code::payload_too_large,
+                                     fmt::format("the body exceeds {} bytes", options_.max_body_bytes));
+                } else if (read_ec == bhttp::error::header_limit) {
+                    p = make_problem(problem_code::headers_too_large,
+                                     fmt::format("the headers exceed {} bytes", options_.max_header_bytes));
+                } else if (read_ec == beast::error::timeout) {
+                    p = make_problem(problem_code::request_timeout, "the request did not arrive in time");
+                } else {
+                    p.field = "request";
+                }
+                co_await answer_error(stream, p, request_id);
+                break;
+            }
+            auto& req = parser.get();
+            auto client_id = lookup_header(&req, "X-Request-Id");
+            if (acceptable_request_id(client_id)) request_id = std::string(client_id);
+
+            auto started = std::chrono::steady_clock::now();
+            std::size_t route_index = SIZE_MAX;
+            response res = co_await dispatch(req, remote_ip, request_id, route_index);
+            const keep_alive keep =
+                req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
+            serialize(res, keep, request_id, out);
+            double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            metrics_.observe(route_index, res.status, seconds);
+            if (on_access_) log_access(req, remote_ip, request_id, route_index, res.status, seconds);
+
+            stream.expires_after(options_.read_timeout);
+            auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), tuple_awaitable);
+            if (write_ec || keep == keep_alive::no) break;
+        }
+    } catch (const std::exception&) {
+        // A failure in the connection itself (not in a handler, which dispatch() contains):
+        // the connection is closed below; nothing more can be told to this client.
+    }
+    handle->stream = nullptr;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+}
+
+// Answers a request that could not be read, then closes gently: the client may still be sending
+// (a body over the limit), and closing with unread data would reset the connection before it
+// reads our answer. So: answer, shut our side, drain briefly, close.
+asio::awaitable<void> server::impl::answer_error(beast::tcp_stream& stream, const problem& p,
+                                                 std::string_view request_id) {
+    std::string out;
+    serialize(problem_response(p), keep_alive::no, request_id, out);
+    stream.expires_after(std::chrono::seconds(2));
+    auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), tuple_awaitable);
+    metrics_.observe(SIZE_MAX, p.status(), 0);
+    if (write_ec) co_return;
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 4096> sink{};
+    std::size_t drained = 0;
+    stream.expires_after(std::chrono::milliseconds(500));
+    while (drained < (1u << 20)) {
+        auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+        if (read_ec) break;
+        drained += n;
+    }
+}
+
+asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std::string& remote_ip,
+                                                 const std::string& request_id,
+                                                 std::size_t& route_index) {
+    request req;
+    detail::adopt(breq, req);
+    req.remote_ip = remote_ip;
+    req.request_id = request_id;
+
+    auto found = routes_.match(req.method, req.path);
+    if (found.outcome == match_result::kind::not_found) {
+        co_return problem_response(make_problem(problem_code::not_found, "no such resource"));
+    }
+    if (found.outcome == match_result::kind::method_not_allowed) {
+        auto res = problem_response(make_problem(
+            problem_code::method_not_allowed,
+            fmt::format("{} is not allowed here", to_string(req.method))));
+        res.with_header("Allow", found.allow);
+        co_return res;
+    }
+    route_index = found.index;
+    req.params = std::move(found.params);
+    const route& r = *found.matched;
+    if (r.options.rate_limit == rate_limit_class::auth) {
+        if (auto wait = limiter_.acquire(remote_ip, std::chrono::steady_clock::now())) {
+            auto p = make_problem(problem_code::rate_limited, "too many requests from this address");
+            p.retry_after_seconds = *wait;
+            co_return problem_response(p);
+        }
+    }
+    std::string failure;
+    try {
+        co_return co_await r.fn(req);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    auto p = make_problem(problem_code::internal, "the server failed to answer this request");
+    p.extra["requestId"] = request_id;
+    if (on_failure_) on_failure_(request_id, r.pattern, failure);
+    co_return problem_response(p);
+}
+
+void server::impl::log_access(const beast_request& req, const std::string& ip, const std::string& rid,
+                              std::size_t route_index, int status, double seconds) {
+    std::string_view target = req.target();
+    auto path = target.substr(0, target.find('?'));
+    std::string_view route;
+    if (route_index < routes_.routes().size()) route = routes_.routes()[route_index].pattern;
+    on_access_(access_log_entry{bhttp::to_string(req.method()), path, route, rid, ip, status, seconds});
+}
+
+}  // namespace tkt::http

@@ -1,0 +1,79 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast on C++20 coroutines.
+//
+// One io_context runs on N threads (the caller runs it); every connection lives on its own
+// strand, so a connection's requests are handled one after another and answered in order
+// (pipelining included) while connections run in parallel. Each limit is enforced here and
+// answered properly: body size (413), header size (431), read and idle timeouts (a slow client
+// is cut off), connection count (503), per-IP rate limit on auth routes (429 + Retry-After).
+//
+// Lifetime: listen() → start() → stop() (stop accepting, close idle keep-alive connections,
+// let busy ones finish their answer and close) → wait until sessions() == 0 or the grace
+// period ends. Beast stays inside server.cpp: this header is safe for domain modules.
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/rate_limiter.hpp"
+
+namespace tkt::http {
+
+class router;
+class metrics;
+
+struct server_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0: any free port, see listen()
+    std::size_t max_connections = 10'000;
+    std::size_t max_body_bytes = 1 << 20;
+    std::size_t max_header_bytes = 16 << 10;
+    std::chrono::milliseconds read_timeout{10'000};
+    std::chrono::milliseconds idle_timeout{30'000};
+    rate_limit_options auth_rate_limit;
+};
+
+// What the access log hears about each answered request.
+struct access_log_entry {
+    std::string_view method;
+    std::string_view path;
+    std::string_view route;  // the matched pattern, or "" when none matched
+    std::string_view request_id;
+    std::string_view remote_ip;
+    int status = 0;
+    double seconds = 0;
+};
+
+class server {
+public:
+    server(boost::asio::io_context& io, const router& routes, metrics& m, server_options options);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Binds and listens. Returns the bound port (useful with port 0) or a one-line reason.
+    std::expected<std::uint16_t, std::string> listen();
+    // Starts the accept loop on the io_context.
+    void start();
+    // Stops accepting and winds connections down; callable from any thread, more than once.
+    void stop();
+    // Connections still open.
+    std::size_t sessions() const;
+    // Called after each answer, on the connection's strand. Set before start().
+    void on_access(std::function<void(const access_log_entry&)> fn);
+    // Called when a handler throws (the client gets 500 INTERNAL with the request id).
+    void on_failure(
+        std::function<void(std::string_view request_id, std::string_view route, std::string_view what)> fn);
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace tkt::http

@@ -1,0 +1,283 @@
+"""HTTP behaviour and the server's limits: body and header size, slow clients, connection cap,
+auth rate limit, 404/405, keep-alive, pipelining and request ids."""
+
+import socket
+import time
+import unittest
+
+import harness
+from harness import API, e2e_case, request_bytes, unique_email
+
+MAX_BODY = 1024
+MAX_HEADER = 4096
+
+
+def padded_login(size):
+    """A valid login body of exactly `size` bytes (JSON whitespace padding) for an unknown
+    user: below the body limit it is answered 401."""
+    body = f'{{"email": "{unique_email("pad")}", "password": "whatever-password"'
+    return (body + " " * (size - len(body) - 1) + "}").encode()
+
+
+def closed_within(conn, seconds):
+    """Waits for the server to close `conn`; returns (closed, elapsed, bytes received).
+    A reset counts as closed; data (e.g. a 408 answer) before the close is allowed."""
+    start = time.monotonic()
+    conn.sock.settimeout(0.2)
+    received = b""
+    while time.monotonic() - start < seconds:
+        try:
+            chunk = conn.sock.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return True, time.monotonic() - start, received
+        if not chunk:
+            return True, time.monotonic() - start, received
+        received += chunk
+    return False, time.monotonic() - start, received
+
+
+class limits_test(e2e_case):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.class_server(cls, env={
+            "TICKETON_SERVER_MAX_BODY_BYTES": str(MAX_BODY),
+            "TICKETON_SERVER_MAX_HEADER_BYTES": str(MAX_HEADER),
+            "TICKETON_SERVER_READ_TIMEOUT_MS": "500",
+        })
+
+    def login_with(self, payload, headers=None):
+        return self.srv.call("POST", f"{API}/auth/login", payload, headers=headers)
+
+    def test_body_under_the_limit_is_handled(self):
+        self.assertProblem(self.login_with(padded_login(MAX_BODY - 24)), 401, "UNAUTHORIZED")
+
+    def test_body_over_the_limit_is_413(self):
+        self.assertProblem(self.login_with(padded_login(4 * MAX_BODY)), 413, "PAYLOAD_TOO_LARGE")
+
+    def test_chunked_body_over_the_limit_is_413(self):
+        payload = padded_login(4 * MAX_BODY)
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(payload[i:i + 512]), payload[i:i + 512])
+                          for i in range(0, len(payload), 512)) + b"0\r\n\r\n"
+        with self.srv.raw() as conn:
+            conn.send(request_bytes("POST", f"{API}/auth/login",
+                                    {"Content-Type": "application/json",
+                                     "Transfer-Encoding": "chunked"}, chunks))
+            response = conn.read_response()
+        self.assertEqual(response.status, 413, response)
+        self.assertTrue(response.header("content-type").startswith("application/problem+json"),
+                        response)
+        self.assertEqual(response.json()["code"], "PAYLOAD_TOO_LARGE", response)
+
+    def test_headers_over_the_limit_are_431(self):
+        with self.srv.raw() as conn:
+            conn.send(request_bytes("GET", "/healthz", {"X-Padding": "a" * (4 * MAX_HEADER)}))
+            response = conn.read_response()
+        self.assertEqual(response.status, 431, response)
+        self.assertTrue(response.header("content-type").startswith("application/problem+json"),
+                        response)
+        body = response.json()
+        self.assertEqual(body["code"], "HEADERS_TOO_LARGE", body)
+        self.assertEqual(body["status"], 431, body)
+        # The server is still fine for everyone else.
+        self.assertStatus(self.srv.call("GET", "/healthz"), 200)
+
+    def test_slow_client_with_partial_headers_is_disconnected(self):
+        with self.srv.raw() as conn:
+            conn.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            closed, elapsed, _ = closed_within(conn, 3.0)
+        self.assertTrue(closed, f"connection still open after {elapsed:.1f} s with a 500 ms "
+                                "read timeout")
+
+    def test_slow_client_with_partial_body_is_disconnected(self):
+        with self.srv.raw() as conn:
+            conn.send(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\"")
+            closed, elapsed, _ = closed_within(conn, 3.0)
+        self.assertTrue(closed, f"connection still open after {elapsed:.1f} s with a 500 ms "
+                                "read timeout")
+
+    def test_unknown_path_is_404_problem(self):
+        for path in (f"{API}/nope", f"{API}/auth/nope", f"{API}/me/nope/deeper"):
+            with self.subTest(path):
+                self.assertProblem(self.srv.call("GET", path), 404, "NOT_FOUND", msg=path)
+
+    def test_wrong_method_is_405_with_allow(self):
+        cases = [
+            ("DELETE", f"{API}/auth/login", {"POST"}),
+            ("GET", f"{API}/auth/signup", {"POST"}),
+            ("PUT", f"{API}/me", {"GET", "PATCH", "DELETE"}),
+            ("POST", "/healthz", {"GET"}),
+        ]
+        for method, path, allowed in cases:
+            with self.subTest(f"{method} {path}"):
+                response = self.srv.call(method, path)
+                self.assertProblem(response, 405, "METHOD_NOT_ALLOWED", msg=f"{method} {path}")
+                allow = response[1].get("Allow")
+                self.assertIsNotNone(allow, f"{method} {path}: no Allow header")
+                methods = {m.strip().upper() for m in allow.split(",")}
+                self.assertTrue(allowed <= methods, f"Allow: {allow!r}, expected {allowed}")
+                self.assertNotIn(method, methods, f"Allow: {allow!r}")
+
+    def test_keep_alive_serves_100_requests_on_one_connection(self):
+        with self.srv.raw() as conn:
+            for i in range(100):
+                conn.send(request_bytes("GET", "/healthz", {"X-Request-Id": f"ka-{i}"}))
+                response = conn.read_response()
+                self.assertEqual(response.status, 200, f"request {i}: {response}")
+                self.assertEqual(response.json(), {"status": "ok"}, f"request {i}")
+                self.assertEqual(response.header("x-request-id"), f"ka-{i}")
+                self.assertNotEqual((response.header("connection") or "").lower(), "close",
+                                    f"server closed the keep-alive connection at request {i}")
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        requests = (request_bytes("GET", "/healthz", {"X-Request-Id": "pipe-1"}) +
+                    request_bytes("GET", f"{API}/nope", {"X-Request-Id": "pipe-2"}) +
+                    request_bytes("POST", f"{API}/auth/login", {"X-Request-Id": "pipe-3",
+                                                                "Content-Type": "application/json"},
+                                  '{"email": "' + unique_email() + '", "password": "pw-12345678"}') +
+                    request_bytes("GET", "/healthz", {"X-Request-Id": "pipe-4"}))
+        with self.srv.raw() as conn:
+            conn.send(requests)
+            answers = [conn.read_response() for _ in range(4)]
+        self.assertEqual([a.status for a in answers], [200, 404, 401, 200], answers)
+        self.assertEqual([a.header("x-request-id") for a in answers],
+                         ["pipe-1", "pipe-2", "pipe-3", "pipe-4"])
+        self.assertEqual(answers[0].json(), {"status": "ok"})
+        self.assertEqual(answers[1].json()["code"], "NOT_FOUND")
+        self.assertEqual(answers[2].json()["code"], "UNAUTHORIZED")
+        self.assertEqual(answers[3].json(), {"status": "ok"})
+
+    def test_last_chunk_split_across_reads_does_not_kill_the_server(self):
+        # Boost 1.81's parser asserts (and a debug build aborts) when the final chunk's CRLF
+        # arrives one byte per read; found by fuzz_http_request. The server must answer.
+        with self.srv.raw() as conn:
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.send(b"POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n")
+            time.sleep(0.2)
+            conn.send(b"\r")
+            time.sleep(0.2)
+            conn.send(b"\n")
+            answer = conn.read_response()
+        self.assertEqual(answer.status, 405)
+        self.assertEqual(answer.header("allow"), "GET")
+        self.assertEqual(self.srv.call("GET", "/healthz")[0], 200)
+
+    def test_every_response_has_a_request_id(self):
+        cases = [
+            ("GET", "/healthz", None),
+            ("GET", f"{API}/nope", None),
+            ("GET", f"{API}/me", None),
+            ("DELETE", f"{API}/auth/login", None),
+            ("POST", f"{API}/auth/signup", "{bad json"),
+            ("POST", f"{API}/auth/login", padded_login(4 * MAX_BODY)),
+        ]
+        seen = set()
+        for method, path, body in cases:
+            with self.subTest(f"{method} {path}"):
+                status, headers, _ = self.srv.call(method, path, body)
+                generated = headers.get("X-Request-Id")
+                self.assertTrue(generated, f"{method} {path} -> {status} without X-Request-Id")
+                seen.add(generated)
+                status, headers, _ = self.srv.call(method, path, body,
+                                                   headers={"X-Request-Id": "client-id-42"})
+                self.assertEqual(headers.get("X-Request-Id"), "client-id-42",
+                                 f"{method} {path} -> {status}")
+        self.assertEqual(len(seen), len(cases), f"generated ids are not unique: {seen}")
+
+
+class max_connections_test(e2e_case):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.class_server(cls, env={"TICKETON_SERVER_MAX_CONNECTIONS": "5"})
+
+    def test_sixth_connection_is_turned_away_and_slots_come_back(self):
+        held = []
+        try:
+            for i in range(5):
+                held.append(self.open_served_connection(f"connection {i + 1}"))
+            outcome = self.sixth_connection()
+            self.assertIn(outcome[0], ("refused", "closed", "503"), outcome)
+            # The held connections keep working.
+            held[-1].send(request_bytes("GET", "/healthz"))
+            self.assertEqual(held[-1].read_response().status, 200, "a held connection")
+        finally:
+            for conn in held:
+                conn.close()
+
+        def healthy():
+            try:
+                return self.srv.call("GET", "/healthz", timeout=2.0)[0] == 200
+            except OSError:
+                return False
+
+        self.assertTrue(harness.wait_until(healthy, 3.0),
+                        "no request served after the 5 connections were closed")
+
+    def open_served_connection(self, label):
+        """A keep-alive connection that has been served once. The server may still count a
+        connection that a client closed a moment ago (the harness's readiness probe), so a 503
+        at the cap is retried briefly before it counts as a failure."""
+        deadline = time.monotonic() + 3.0
+        while True:
+            conn = self.srv.raw()
+            conn.send(request_bytes("GET", "/healthz"))
+            response = conn.read_response()
+            if response.status == 200:
+                return conn
+            conn.close()
+            if response.status != 503 or time.monotonic() > deadline:
+                self.fail(f"{label}: {response}")
+            time.sleep(0.05)
+
+    def sixth_connection(self):
+        """How the server treats one connection over the cap: ("refused"|"closed"|"503"|...,
+        detail)."""
+        try:
+            conn = harness.raw_connection(self.srv.port, timeout=3.0)
+        except ConnectionRefusedError:
+            return "refused", ""
+        with conn:
+            try:
+                conn.send(request_bytes("GET", "/healthz"))
+                response = conn.read_response()
+            except (ConnectionError, BrokenPipeError) as e:
+                return "closed", repr(e)
+            except socket.timeout:
+                return "hung", "neither answered nor closed within 3 s"
+            if response.status == 503:
+                body = response.json()
+                if body.get("code") == "UNAVAILABLE" and response.header(
+                        "content-type").startswith("application/problem+json"):
+                    return "503", body
+                return "503 without an UNAVAILABLE problem", response
+            return f"answered {response.status}", response
+
+
+class rate_limit_test(e2e_case):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.class_server(cls, env={
+            "TICKETON_RATE_LIMIT_AUTH_BURST": "3",
+            "TICKETON_RATE_LIMIT_AUTH_PER_MINUTE": "60",
+        })
+
+    def test_auth_routes_are_rate_limited_per_ip(self):
+        email = unique_email("rl")
+        for attempt in range(1, 4):
+            self.assertProblem(self.srv.login_raw(email, "wrong-password"), 401, "UNAUTHORIZED",
+                               msg=f"login {attempt} within the burst")
+        response = self.srv.login_raw(email, "wrong-password")
+        self.assertProblem(response, 429, "RATE_LIMITED", msg="4th rapid login")
+        # At 60 per minute a token comes back every second.
+        retry_after = self.assertRetryAfter(response[1], 1, 5)
+        for _ in range(10):
+            self.assertStatus(self.srv.call("GET", "/healthz"), 200, "healthz is not limited")
+        time.sleep(retry_after + 0.3)
+        self.assertProblem(self.srv.login_raw(email, "wrong-password"), 401, "UNAUTHORIZED",
+                           msg=f"login after waiting Retry-After ({retry_after} s)")
+
+
+if __name__ == "__main__":
+    unittest.main()
