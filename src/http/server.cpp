@@ -9,8 +9,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
@@ -89,11 +89,33 @@ void serialize(const response& res, keep_alive keep, std::string_view request_id
 
 }  // namespace
 
-// A live connection as seen from stop(): touched only on the connection's strand.
-struct session_handle {
-    asio::strand<asio::io_context::executor_type> strand;
-    beast::tcp_stream* stream = nullptr;
-    bool busy = false;
+using steady = std::chrono::steady_clock;
+
+// One client connection. Touched only on the connection's strand (by its session coroutine,
+// its watchdog, and stop()'s posted cancel).
+//
+// Timeouts: instead of arming a timer for every read and write (two or three timer operations
+// per request), each connection has one watchdog timer that wakes at the current deadline. The
+// session moves `deadline` as it goes; a deadline later than the armed one costs nothing (the
+// watchdog re-arms when it wakes), an earlier one cancels the timer so the watchdog re-arms
+// sooner. A request that arrives in one read and an answer written in one go never touch it.
+struct connection {
+    enum class phase { idle, reading, handling, writing };
+
+    explicit connection(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+
+    void set_deadline(steady::time_point t) {
+        deadline = t;
+        if (t < armed) timer.cancel();
+    }
+
+    tcp::socket socket;
+    asio::steady_timer timer;
+    phase now = phase::idle;
+    steady::time_point deadline = steady::time_point::max();
+    steady::time_point armed = steady::time_point::max();
+    bool timed_out = false;
+    bool closed = false;
 };
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
@@ -119,15 +141,19 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     // Makes request ids unique across restarts and nodes: "<tag>-<connection>-<request>".
     std::string instance_tag_ = fmt::format("{:08x}", std::random_device{}());
     std::mutex sessions_mutex_;
-    std::unordered_map<std::uint64_t, std::shared_ptr<session_handle>> sessions_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<connection>> sessions_;
 
     asio::awaitable<void> accept_loop();
     void reject(tcp::socket socket);
-    asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<session_handle> handle,
-                                  std::uint64_t id);
+    asio::awaitable<void> session(std::shared_ptr<connection> conn, std::uint64_t id);
+    asio::awaitable<void> watchdog(std::shared_ptr<connection> conn);
+    asio::awaitable<boost::system::error_code> read_request(connection& conn, beast::flat_buffer& buffer,
+                                                          bhttp::request_parser<bhttp::string_body>& parser);
+    asio::awaitable<boost::system::error_code> write_all(connection& conn, std::string_view out);
+    problem read_problem(const boost::system::error_code& ec) const;
     asio::awaitable<response> dispatch(beast_request& breq, const std::string& remote_ip,
                                        const std::string& request_id, std::size_t& route_index);
-    asio::awaitable<void> answer_error(beast::tcp_stream& stream, const problem& p,
+    asio::awaitable<void> answer_error(connection& conn, const problem& p,
                                        std::string_view request_id);
     void log_access(const beast_request& req, const std::string& ip, const std::string& rid,
                     std::size_t route_index, int status, double seconds);
@@ -174,10 +200,11 @@ void server::stop() {
         self->acceptor_.close(ec);
     });
     std::lock_guard lock(self->sessions_mutex_);
-    for (auto& [id, handle] : self->sessions_) {
+    for (auto& [id, conn] : self->sessions_) {
         // Idle connections wait in a read: cancel it. Busy ones see stopping_ after answering.
-        asio::post(handle->strand, [handle] {
-            if (!handle->busy && handle->stream != nullptr) handle->stream->cancel();
+        asio::post(conn->socket.get_executor(), [conn] {
+            boost::system::error_code ec;
+            if (conn->now == connection::phase::idle) conn->socket.cancel(ec);
         });
     }
 }
@@ -212,14 +239,14 @@ asio::awaitable<void> server::impl::accept_loop() {
         boost::system::error_code opt_ec;
         socket.set_option(tcp::no_delay(true), opt_ec);
         auto id = next_session_id_.fetch_add(1);
-        auto handle = std::make_shared<session_handle>(session_handle{strand, nullptr, false});
+        auto conn = std::make_shared<connection>(std::move(socket));
         {
             std::lock_guard lock(sessions_mutex_);
-            sessions_.emplace(id, handle);
+            sessions_.emplace(id, conn);
         }
         session_count_.fetch_add(1);
         metrics_.connection_opened();
-        asio::co_spawn(strand, session(std::move(socket), handle, id),
+        asio::co_spawn(strand, session(conn, id),
                        [self, id](std::exception_ptr) {
                            // The session's own try/catch logs; here only the bookkeeping.
                            {
@@ -246,14 +273,86 @@ void server::impl::reject(tcp::socket socket) {
     socket.close(ec);
 }
 
-asio::awaitable<void> server::impl::session(tcp::socket socket,
-                                            std::shared_ptr<session_handle> handle,
-                                            std::uint64_t id) {
+asio::awaitable<void> server::impl::watchdog(std::shared_ptr<connection> conn) {
+    while (!conn->closed) {
+        auto now = steady::now();
+        if (conn->now == connection::phase::handling) {
+            // Handlers bound their own remote calls; the connection is not timed meanwhile.
+            conn->armed = now + options_.idle_timeout;
+        } else if (now >= conn->deadline) {
+            conn->timed_out = true;
+            boost::system::error_code ec;
+            conn->socket.cancel(ec);
+            conn->armed = steady::time_point::max();
+        } else {
+            conn->armed = conn->deadline;
+        }
+        conn->timer.expires_at(conn->armed);
+        co_await conn->timer.async_wait(tuple_awaitable);
+    }
+}
+
+// Parses what is buffered and reads more until `parser` has a whole request or fails.
+// Idle (nothing of the request yet): the idle timeout applies. Once a request has begun, all of
+// it must arrive within the read timeout from its first byte.
+asio::awaitable<boost::system::error_code> server::impl::read_request(
+    connection& conn, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>& parser) {
     boost::system::error_code ec;
-    auto peer = socket.remote_endpoint(ec);
+    bool begun = buffer.size() > 0;
+    auto started = steady::now();
+    for (;;) {
+        if (buffer.size() > 0) {
+            begun = true;
+            std::size_t used = parser.put(buffer.data(), ec);
+            buffer.consume(used);
+            if (ec == bhttp::error::need_more) {
+                ec = {};
+            } else if (ec || parser.is_done()) {
+                co_return ec;
+            } else if (used > 0 && buffer.size() > 0) {
+                continue;
+            }
+        }
+        if (begun && conn.now != connection::phase::reading) {
+            conn.now = connection::phase::reading;
+            conn.set_deadline(started + options_.read_timeout);
+        } else if (!begun) {
+            conn.now = connection::phase::idle;
+            conn.set_deadline(steady::now() + options_.idle_timeout);
+        }
+        auto [read_ec, n] = co_await conn.socket.async_read_some(buffer.prepare(8192), tuple_awaitable);
+        if (conn.timed_out) co_return beast::error::timeout;
+        if (read_ec == asio::error::eof && begun) {
+            parser.put_eof(ec);
+            co_return ec ? ec : bhttp::error::partial_message;
+        }
+        if (read_ec) co_return read_ec;
+        buffer.commit(n);
+        if (!begun) started = steady::now();
+    }
+}
+
+// Writes at once when the socket takes it all (the common case: no timer, no suspension);
+// otherwise waits under the read timeout for a slow reader.
+asio::awaitable<boost::system::error_code> server::impl::write_all(connection& conn, std::string_view out) {
+    conn.now = connection::phase::writing;
+    boost::system::error_code ec;
+    std::size_t written = conn.socket.write_some(asio::buffer(out), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    if (ec) written = 0;
+    if (written == out.size()) co_return boost::system::error_code{};
+    conn.set_deadline(steady::now() + options_.read_timeout);
+    auto [write_ec, n] = co_await asio::async_write(conn.socket, asio::buffer(out.substr(written)), tuple_awaitable);
+    if (conn.timed_out) co_return beast::error::timeout;
+    co_return write_ec;
+}
+
+asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, std::uint64_t id) {
+    boost::system::error_code ec;
+    auto peer = conn->socket.remote_endpoint(ec);
     const std::string remote_ip = ec ? std::string("unknown") : peer.address().to_string();
-    beast::tcp_stream stream(std::move(socket));
-    handle->stream = &stream;
+    conn->socket.non_blocking(true, ec);
+    asio::co_spawn(conn->socket.get_executor(), watchdog(conn), asio::detached);
     beast::flat_buffer buffer;
     std::string out;
     std::uint64_t sequence = 0;
@@ -261,97 +360,87 @@ asio::awaitable<void> server::impl::session(tcp::socket socket,
     try {
         for (;;) {
             if (stopping_ && buffer.size() == 0) break;
-            if (buffer.size() == 0) {
-                // Between requests: wait for the first byte under the idle timeout.
-                handle->busy = false;
-                stream.expires_after(options_.idle_timeout);
-                auto [read_ec, n] =
-                    co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
-                if (read_ec) break;
-                buffer.commit(n);
-            }
-            handle->busy = true;
-            // Once a request has started, all of it must arrive within the read timeout.
             bhttp::request_parser<bhttp::string_body> parser;
             parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
             parser.body_limit(options_.max_body_bytes);
-            stream.expires_after(options_.read_timeout);
-            auto [read_ec, n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+            parser.eager(true);
+            auto read_ec = co_await read_request(*conn, buffer, parser);
             std::string request_id = fmt::format("{}-{:x}-{:x}", instance_tag_, id, ++sequence);
             if (read_ec) {
                 // Fields arrive complete one by one, so whatever was read is usable: echo the
                 // client's request id on a 413 as on any other answer.
                 auto client_id = lookup_header(&parser.get(), "X-Request-Id");
                 if (acceptable_request_id(client_id)) request_id = std::string(client_id);
-            }
-            if (read_ec) {
-                if (read_ec == bhttp::error::end_of_stream || read_ec == asio::error::eof ||
-                    read_ec == asio::error::connection_reset ||
-                    read_ec == asio::error::operation_aborted) {
+                if (read_ec == asio::error::eof || read_ec == asio::error::connection_reset ||
+                    read_ec == asio::error::operation_aborted ||
+                    (read_ec == beast::error::timeout && conn->now == connection::phase::idle)) {
                     break;
                 }
-                problem p = make_problem(problem_code::validation_failed, "malformed HTTP request");
-                if (read_ec == bhttp::error::body_limit) {
-                    p = make_problem(problem_code::payload_too_large,
-                                     fmt::format("the body exceeds {} bytes", options_.max_body_bytes));
-                } else if (read_ec == bhttp::error::header_limit) {
-                    p = make_problem(problem_code::headers_too_large,
-                                     fmt::format("the headers exceed {} bytes", options_.max_header_bytes));
-                } else if (read_ec == beast::error::timeout) {
-                    p = make_problem(problem_code::request_timeout, "the request did not arrive in time");
-                } else {
-                    p.field = "request";
-                }
-                co_await answer_error(stream, p, request_id);
+                co_await answer_error(*conn, read_problem(read_ec), request_id);
                 break;
             }
+            conn->now = connection::phase::handling;
             auto& req = parser.get();
             auto client_id = lookup_header(&req, "X-Request-Id");
             if (acceptable_request_id(client_id)) request_id = std::string(client_id);
 
-            auto started = std::chrono::steady_clock::now();
+            auto started = steady::now();
             std::size_t route_index = SIZE_MAX;
             response res = co_await dispatch(req, remote_ip, request_id, route_index);
-            const keep_alive keep =
-                req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
+            const keep_alive keep = req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
             serialize(res, keep, request_id, out);
-            double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            double seconds = std::chrono::duration<double>(steady::now() - started).count();
             metrics_.observe(route_index, res.status, seconds);
             if (on_access_) log_access(req, remote_ip, request_id, route_index, res.status, seconds);
 
-            stream.expires_after(options_.read_timeout);
-            auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), tuple_awaitable);
-            if (write_ec || keep == keep_alive::no) break;
+            if (co_await write_all(*conn, out) || keep == keep_alive::no) break;
         }
     } catch (const std::exception&) {
         // A failure in the connection itself (not in a handler, which dispatch() contains):
         // the connection is closed below; nothing more can be told to this client.
     }
-    handle->stream = nullptr;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.socket().close(ec);
+    conn->closed = true;
+    conn->timer.cancel();
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn->socket.close(ec);
+}
+
+problem server::impl::read_problem(const boost::system::error_code& ec) const {
+    if (ec == bhttp::error::body_limit) {
+        return make_problem(problem_code::payload_too_large,
+                            fmt::format("the body exceeds {} bytes", options_.max_body_bytes));
+    }
+    if (ec == bhttp::error::header_limit) {
+        return make_problem(problem_code::headers_too_large,
+                            fmt::format("the headers exceed {} bytes", options_.max_header_bytes));
+    }
+    if (ec == beast::error::timeout) {
+        return make_problem(problem_code::request_timeout, "the request did not arrive in time");
+    }
+    auto p = make_problem(problem_code::validation_failed, "malformed HTTP request");
+    p.field = "request";
+    return p;
 }
 
 // Answers a request that could not be read, then closes gently: the client may still be sending
 // (a body over the limit), and closing with unread data would reset the connection before it
 // reads our answer. So: answer, shut our side, drain briefly, close.
-asio::awaitable<void> server::impl::answer_error(beast::tcp_stream& stream, const problem& p,
+asio::awaitable<void> server::impl::answer_error(connection& conn, const problem& p,
                                                  std::string_view request_id) {
     std::string out;
     serialize(problem_response(p), keep_alive::no, request_id, out);
-    stream.expires_after(std::chrono::seconds(2));
-    auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), tuple_awaitable);
     metrics_.observe(SIZE_MAX, p.status(), 0);
-    if (write_ec) co_return;
+    conn.timed_out = false;
+    if (co_await write_all(conn, out)) co_return;
     boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn.socket.shutdown(tcp::socket::shutdown_send, ec);
     std::array<char, 4096> sink{};
     std::size_t drained = 0;
-    stream.expires_after(std::chrono::milliseconds(500));
+    conn.now = connection::phase::reading;
+    conn.set_deadline(steady::now() + std::chrono::milliseconds(500));
     while (drained < (1u << 20)) {
-        auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
-        if (read_ec) break;
+        auto [read_ec, n] = co_await conn.socket.async_read_some(asio::buffer(sink), tuple_awaitable);
+        if (read_ec || conn.timed_out) break;
         drained += n;
     }
 }
