@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A small JSON endpoint (GET /healthz → {"status":"ok"}) served by ticketon with ONE I/O thread
 # against nginx with ONE worker serving the same bytes, each pinned to core 0 while wrk runs
-# pinned to core 1, in the same session. Prints requests/s of both and the ratio.
+# pinned to core 1, in the same session. nginx serves them two ways: from a file (`static`,
+# which adds Last-Modified/ETag/Accept-Ranges headers and opens the file per request) and from
+# its config (`return 200 '...'`, the cheapest thing nginx can do). Prints requests/s and ratios.
 #   bench/http_json.sh [seconds=10] [connections=50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ wait_up() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev
 
 # nginx: one worker, no access log, the same body and content type from a file.
 nginx_port=$(free_port)
+nginx_return_port=$(free_port)
 mkdir -p "$work/www" "$work/nginx"
 printf '{"status":"ok"}' > "$work/www/healthz"
 cat > "$work/nginx/nginx.conf" <<CONF
@@ -41,6 +44,10 @@ http {
         listen 127.0.0.1:$nginx_port;
         location = /healthz { root $work/www; default_type application/json; }
     }
+    server {
+        listen 127.0.0.1:$nginx_return_port;
+        location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
+    }
 }
 CONF
 taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
@@ -57,19 +64,19 @@ run_wrk() {  # port → requests/s
     taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "http://127.0.0.1:$1/healthz" |
         awk '/Requests\/sec/ {print $2}'
 }
-# Warm both up, then measure nginx, ticketon, nginx again (the machine is shared and noisy).
-taskset -c 1 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/healthz" >/dev/null
-taskset -c 1 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$ticketon_port/healthz" >/dev/null
-n1=$(run_wrk "$nginx_port")
-t1=$(run_wrk "$ticketon_port")
-n2=$(run_wrk "$nginx_port")
-t2=$(run_wrk "$ticketon_port")
-python3 - "$n1" "$t1" "$n2" "$t2" "$seconds" "$connections" <<'PY'
+# Warm up, then measure each server twice, interleaved (the machine is shared and noisy).
+for port in "$nginx_port" "$nginx_return_port" "$ticketon_port"; do
+    taskset -c 1 wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$port/healthz" >/dev/null
+done
+n1=$(run_wrk "$nginx_port"); r1=$(run_wrk "$nginx_return_port"); t1=$(run_wrk "$ticketon_port")
+n2=$(run_wrk "$nginx_port"); r2=$(run_wrk "$nginx_return_port"); t2=$(run_wrk "$ticketon_port")
+python3 - "$n1" "$n2" "$r1" "$r2" "$t1" "$t2" "$seconds" "$connections" <<'PY'
 import sys
-n1, t1, n2, t2 = map(float, sys.argv[1:5])
-nginx, ticketon = (n1 + n2) / 2, (t1 + t2) / 2
-print(f"small JSON endpoint, 1 thread each, wrk -t1 -c{sys.argv[6]} -d{sys.argv[5]}s, 2 rounds")
-print(f"  nginx     {nginx:10.0f} req/s  (rounds: {n1:.0f}, {n2:.0f})")
-print(f"  ticketon  {ticketon:10.0f} req/s  (rounds: {t1:.0f}, {t2:.0f})")
-print(f"  ratio     {ticketon / nginx:10.2f} x nginx")
+n1, n2, r1, r2, t1, t2 = map(float, sys.argv[1:7])
+static, ret, ticketon = (n1 + n2) / 2, (r1 + r2) / 2, (t1 + t2) / 2
+print(f"small JSON endpoint, 1 thread each, wrk -t1 -c{sys.argv[8]} -d{sys.argv[7]}s, 2 rounds")
+print(f"  nginx static   {static:10.0f} req/s  (rounds: {n1:.0f}, {n2:.0f})")
+print(f"  nginx return   {ret:10.0f} req/s  (rounds: {r1:.0f}, {r2:.0f})")
+print(f"  ticketon       {ticketon:10.0f} req/s  (rounds: {t1:.0f}, {t2:.0f})")
+print(f"  ratio          {ticketon / static:10.2f} x nginx static, {ticketon / ret:.2f} x nginx return")
 PY

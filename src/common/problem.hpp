@@ -61,9 +61,11 @@ struct problem {
 inline problem make_problem(problem_code code, std::string detail) {
     return problem{.code = code, .detail = std::move(detail), .field = {}, .retry_after_seconds = 0, .extra = {}};
 }
-inline problem validation_error(std::string field, std::string detail) {
+inline problem validation_error(std::string field, std::string_view detail) {
+    std::string text = field + ": ";
+    text += detail;
     return problem{.code = problem_code::validation_failed,
-                   .detail = field + ": " + detail,
+                   .detail = std::move(text),
                    .field = std::move(field),
                    .retry_after_seconds = 0,
                    .extra = {}};
