@@ -25,7 +25,9 @@ if(TICKETON_WERROR)
 endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12 warns on Asio's and Beast's coroutine frames; the code is fine.
-    target_compile_options(ticketon_options INTERFACE -Wno-mismatched-new-delete -Wno-maybe-uninitialized)
+    target_compile_options(ticketon_options INTERFACE -Wno-mismatched-new-delete -Wno-maybe-uninitialized
+        # Designated initializers that leave members to their defaults are intended.
+        -Wno-missing-field-initializers)
 endif()
 target_compile_definitions(ticketon_options INTERFACE
     BOOST_ASIO_SEPARATE_COMPILATION

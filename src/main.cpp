@@ -4,6 +4,7 @@
 
 #include "app/cli.hpp"
 #include "app/commands.hpp"
+#include "app/sandbox_command.hpp"
 #include "common/log.hpp"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
             case tkt::app::command::kind::migrate: return tkt::app::migrate(cmd->cfg);
             case tkt::app::command::kind::user_create:
                 return tkt::app::user_create(cmd->cfg, cmd->user);
+            case tkt::app::command::kind::toss_sandbox: return tkt::app::toss_sandbox(cmd->cfg);
             case tkt::app::command::kind::version: std::printf("ticketon 0.1.0\n"); return 0;
         }
     } catch (const std::exception& e) {

@@ -54,6 +54,13 @@ void add_serve_flags(CLI::App& sub, config_flags& f) {
     f.no_demo_opt = sub.add_flag("--no-demo", f.no_demo, "do not seed the demo event");
 }
 
+// The standalone Toss sandbox needs only an address and the secret key (from the config).
+void add_sandbox_flags(CLI::App& sub, config_flags& f) {
+    f.config_file_opt = sub.add_option("--config", f.config_file,
+                                       "configuration file (default: ./ticketon.toml if present)");
+    f.listen_opt = sub.add_option("--listen", f.listen, "HOST:PORT (default 127.0.0.1:8080)");
+}
+
 void add_user_flags(CLI::App& create, user_create_args& u, config_flags& f) {
     create.add_option("--email", u.email, "the user's email address")->required();
     create.add_option("--password", u.password, "the user's password")->required();
@@ -116,6 +123,8 @@ public:
         user_->require_subcommand(0, 1);
         create_ = user_->add_subcommand("create", "create a user");
         add_user_flags(*create_, user_args_, user_flags_);
+        sandbox_ = app_.add_subcommand("toss-sandbox", "run the Toss Payments sandbox alone");
+        add_sandbox_flags(*sandbox_, sandbox_flags_);
         version_ = app_.add_subcommand("version", "print the version and exit");
     }
     parser(const parser&) = delete;
@@ -144,7 +153,7 @@ public:
 
 private:
     static constexpr std::string_view commands_hint =
-        "expected serve, migrate, user create or version; see ticketon --help";
+        "expected serve, migrate, user create, toss-sandbox or version; see ticketon --help";
 
     std::expected<command, cli_exit> selected(const env_lookup& env) {
         command cmd;
@@ -159,6 +168,9 @@ private:
             cmd.which = command::kind::user_create;
             cmd.user = user_args_;
             flags = &user_flags_;
+        } else if (sandbox_->parsed()) {
+            cmd.which = command::kind::toss_sandbox;
+            flags = &sandbox_flags_;
         } else if (version_->parsed()) {
             cmd.which = command::kind::version;
             return cmd;
@@ -179,10 +191,12 @@ private:
     CLI::App* migrate_ = nullptr;
     CLI::App* user_ = nullptr;
     CLI::App* create_ = nullptr;
+    CLI::App* sandbox_ = nullptr;
     CLI::App* version_ = nullptr;
     config_flags serve_flags_;
     config_flags migrate_flags_;
     config_flags user_flags_;
+    config_flags sandbox_flags_;
     user_create_args user_args_;
 };
 

@@ -7,6 +7,7 @@
 //   ticketon migrate [--config F] [--data-dir DIR] [--db URL]
 //   ticketon user create --email E --password P --name N --role ADMIN|MANAGER|USER
 //                        [--config F] [--data-dir DIR] [--db URL]
+//   ticketon toss-sandbox [--config F] [--listen HOST:PORT]
 //   ticketon version
 //
 // Parsing prints nothing: the caller prints cli_exit::message (to stdout for code 0, stderr
@@ -28,10 +29,10 @@ struct user_create_args {
 };
 
 struct command {
-    enum class kind { serve, migrate, user_create, version };
+    enum class kind { serve, migrate, user_create, toss_sandbox, version };
 
     kind which = kind::version;
-    // Loaded for serve, migrate and user_create; the defaults for version.
+    // Loaded for serve, migrate, user_create and toss_sandbox; the defaults for version.
     config cfg;
     // Filled in for user_create only.
     user_create_args user;

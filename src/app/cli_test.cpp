@@ -126,6 +126,18 @@ TEST(cli, a_bad_config_file_is_a_usage_error_naming_the_file) {
                        "unknown key server.thraeds (" + path + ":2)");
 }
 
+TEST(cli, toss_sandbox_takes_listen_and_the_secret_key_from_the_config) {
+    temp_config file("[payment.toss]\nsecret_key = \"test_sk_from_file\"\n");
+    const auto path = file.path();
+    const auto r = parse({"toss-sandbox", "--config", path.c_str(), "--listen", "127.0.0.1:9191"});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->which, command::kind::toss_sandbox);
+    EXPECT_EQ(r->cfg.server.listen.to_string(), "127.0.0.1:9191");
+    EXPECT_EQ(r->cfg.payment.toss.secret_key, "test_sk_from_file");
+    expect_usage_error(parse({"toss-sandbox", "--listen", "nowhere"}), "listen");
+    expect_usage_error(parse({"toss-sandbox", "--db", "sqlite:///x.db"}), "--db");
+}
+
 TEST(cli, unknown_or_missing_subcommand_is_code_2) {
     expect_usage_error(parse({"frobnicate"}), "unknown command \"frobnicate\"");
     expect_usage_error(parse({}), "a command is required");

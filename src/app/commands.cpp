@@ -1,4 +1,5 @@
 #include "app/commands.hpp"
+#include "app/detail/setup.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -25,14 +26,8 @@
 #include "http/server.hpp"
 
 namespace tkt::app {
-namespace {
 
 namespace asio = boost::asio;
-
-// Exit codes (DESIGN.md §8).
-constexpr int exit_ok = 0;
-constexpr int exit_failure = 1;
-constexpr int exit_usage = 2;
 
 int fail(int code, std::string_view reason) {
     std::fprintf(stderr, "ticketon: %.*s\n", static_cast<int>(reason.size()), reason.data());
@@ -118,10 +113,11 @@ void log_requests(http::server& srv) {
 // On SIGINT/SIGTERM: stop accepting, let requests in flight finish, then stop the io_context
 // once every connection has closed or the grace period is over, whichever comes first.
 void shut_down_on_signal(asio::io_context& io, asio::signal_set& signals, http::server& srv,
-                         std::chrono::milliseconds grace) {
-    signals.async_wait([&io, &srv, grace](const boost::system::error_code& ec, int signo) {
+                         std::chrono::milliseconds grace, std::function<void()> on_stop) {
+    signals.async_wait([&io, &srv, grace, on_stop](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         log::info("server.stopping", {{"signal", signo}, {"connections", srv.sessions()}});
+        if (on_stop) on_stop();
         srv.stop();
         auto deadline = std::chrono::steady_clock::now() + grace;
         auto timer = std::make_shared<asio::steady_timer>(io);
@@ -139,51 +135,6 @@ void shut_down_on_signal(asio::io_context& io, asio::signal_set& signals, http::
         };
         (*poll)();
     });
-}
-
-}  // namespace
-
-int serve(const config& cfg) {
-    auto store = open_store(cfg);
-    if (!store) return store.error();
-    db::database& db = **store;
-
-    auto keyring = auth::load_or_create_keyring(configured_keys(cfg), cfg.data_dir);
-    if (!keyring) return fail(exit_usage, keyring.error());
-
-    const int threads = cfg.server.threads > 0
-                            ? cfg.server.threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    asio::io_context io(threads);
-    system_clock clock;
-    http::router routes;
-    http::metrics metrics;
-
-    auth::service auth_service(db, clock, *keyring, auth_options(cfg));
-    auth::register_routes(routes, auth_service);
-    register_ops_routes(routes, db, metrics);
-    metrics.bind_routes(routes);
-
-    http::server srv(io, routes, metrics, server_options(cfg));
-    log_requests(srv);
-    auto port = srv.listen();
-    if (!port) return fail(exit_failure, port.error());
-    srv.start();
-
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    shut_down_on_signal(io, signals, srv, std::chrono::milliseconds(cfg.server.shutdown_grace_ms));
-
-    std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
-    log::info("server.listening", {{"url", url}, {"threads", threads}, {"db", cfg.effective_db_url()}});
-    std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
-    std::fflush(stdout);
-
-    std::vector<std::jthread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-    io.run();
-    pool.clear();
-    log::info("server.stopped", {});
-    return exit_ok;
 }
 
 int migrate(const config& cfg) {

@@ -372,6 +372,8 @@ void add_storage_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.db.busy_timeout_ms; }));
     out.push_back(string_setting(
         "redis.url", [](config& c) { return &c.redis.url; }, check_redis_url));
+    out.push_back(integer_setting("booking.unknown_grace_seconds", 1, 86'400,
+                                  [](config& c) { return &c.booking.unknown_grace_seconds; }));
 }
 
 void add_auth_settings(std::vector<setting>& out) {
@@ -440,8 +442,8 @@ const setting* find_setting(std::string_view path) {
     return it == settings.end() ? nullptr : &*it;
 }
 
-constexpr std::array<std::string_view, 8> sections = {
-    "server", "rate_limit", "db", "redis", "auth", "log", "payment", "payment.toss"};
+constexpr std::array<std::string_view, 9> sections = {
+    "server", "rate_limit", "db", "redis", "booking", "auth", "log", "payment", "payment.toss"};
 
 std::string env_name(std::string_view path) {
     std::string name = "TICKETON_";

@@ -74,6 +74,12 @@ struct db_config {
     int busy_timeout_ms = 5000;
 };
 
+// The payment reconciler (src/booking): how long an order whose payment the provider never
+// captured may stay CONFIRMING before it fails and its seats go back.
+struct booking_config {
+    int unknown_grace_seconds = 60;
+};
+
 struct redis_config {
     // Empty means in-process engines; several comma-separated URLs mean a Cluster.
     std::string url;
@@ -127,6 +133,7 @@ struct config {
     rate_limit_config rate_limit;
     db_config db;
     redis_config redis;
+    booking_config booking;
     auth_config auth;
     log_config log;
     payment_config payment;

@@ -87,8 +87,6 @@ void serialize(const response& res, keep_alive keep, std::string_view request_id
     if (res.status != 204 && res.status != 304) out += res.body;
 }
 
-}  // namespace
-
 using steady = std::chrono::steady_clock;
 
 // One client connection. Touched only on the connection's strand (by its session coroutine,
@@ -117,6 +115,8 @@ struct connection {
     bool timed_out = false;
     bool closed = false;
 };
+
+}  // namespace
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
     impl(asio::io_context& io, const router& routes, metrics& m, server_options options)

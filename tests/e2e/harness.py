@@ -20,6 +20,7 @@ the decoded JSON (for JSON and problem+json answers), the text otherwise, or Non
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -642,3 +643,260 @@ def in_thread(fn, *args):
         return box.get("value")
 
     return join
+
+
+# ---------------------------------------------------------------------------------------------
+# Booking: events, holds, the Toss sandbox, confirm, audit
+# ---------------------------------------------------------------------------------------------
+
+# The secret key the Toss client and the sandbox share unless configured otherwise.
+SANDBOX_SECRET_KEY = "test_sk_sandbox"
+
+
+def rfc3339(dt):
+    """A datetime as RFC 3339 UTC with whole seconds."""
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def toss_basic_auth(secret_key=SANDBOX_SECRET_KEY):
+    """The Authorization value Toss wants: Basic base64(secretKey + ":")."""
+    return "Basic " + base64.b64encode(f"{secret_key}:".encode()).decode()
+
+
+def _expect(response, status, what):
+    got, _, body = response
+    if got != status:
+        raise AssertionError(f"{what}: expected {status}, got {got} {body!r}")
+    return body
+
+
+def reserved_layout(rows=2, seats=4, section="A", grade="R", price=50000):
+    """`grades` and `sections` of a one-section reserved-seating event; seat ids are
+    <section>-<row>-<n>, rows numbered from 1."""
+    return {"seating": "RESERVED",
+            "grades": [{"name": grade, "price": price}],
+            "sections": [{"name": section, "grade": grade,
+                          "rows": [{"row": str(r), "seats": seats} for r in range(1, rows + 1)]}]}
+
+
+def ga_layout(capacity=10, zone="GA", grade="S", price=30000):
+    """`grades` and `zones` of a one-zone general-admission event."""
+    return {"seating": "GENERAL",
+            "grades": [{"name": grade, "price": price}],
+            "zones": [{"name": zone, "grade": grade, "capacity": capacity}]}
+
+
+def create_event(srv, manager_token, layout=None, max_per_user=4, hold_seconds=300,
+                 status="ON_SALE", title="Booking Night", **extra):
+    """Creates an event of the manager's (reserved seating, 2 rows of 4, when `layout` is None)
+    and moves it to `status` ("ON_SALE" opens it now, "SCHEDULED" publishes it with sales a day
+    away, None leaves it DRAFT). Returns the event id."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    body = {"title": title, "description": "end-to-end booking", "venue": "Ticketon Hall",
+            "category": "CONCERT",
+            "startsAt": rfc3339(now + datetime.timedelta(days=30)),
+            "salesOpenAt": rfc3339(now + datetime.timedelta(days=1)),
+            "maxPerUser": max_per_user, "holdSeconds": hold_seconds}
+    body.update(layout or reserved_layout())
+    body.update(extra)
+    event = _expect(srv.call("POST", f"{API}/events", body, token=manager_token), 201,
+                    "POST /events")
+    if status is not None:
+        changed = _expect(srv.call("PATCH", f"{API}/events/{event['id']}", {"status": status},
+                                   token=manager_token), 200, f"PATCH /events status {status}")
+        if changed.get("status") != status:
+            raise AssertionError(f"event status after PATCH {status}: {changed!r}")
+    return event["id"]
+
+
+def hold(srv, token, event_id, seats=None, zone=None, quantity=None, extra=None, headers=None,
+         port=None):
+    """POST /events/{id}/holds with {seats} or {zone, quantity} (plus `extra` members); returns
+    (status, headers, body). `port` sends it to another port (a shared server's connection
+    pool is not used: every call is its own connection)."""
+    body = {}
+    if seats is not None:
+        body["seats"] = list(seats)
+    if zone is not None:
+        body["zone"] = zone
+    if quantity is not None:
+        body["quantity"] = quantity
+    body.update(extra or {})
+    return call(port or srv.port, "POST", f"{API}/events/{event_id}/holds", body, token=token,
+                headers=headers)
+
+
+def hold_ok(srv, token, event_id, **kwargs):
+    """hold() that must answer 201; returns the hold."""
+    return _expect(hold(srv, token, event_id, **kwargs), 201, f"hold {kwargs}")
+
+
+def _sandbox_target(target):
+    """(port, path prefix) of a sandbox: a `server` mounts it at /sandbox/toss, a standalone
+    `toss_sandbox` serves it at its root."""
+    return target.port, getattr(target, "sandbox_prefix", "/sandbox/toss")
+
+
+def sandbox_pay(target, order_id, amount, outcome=None):
+    """Stands in for the Toss widget: POST <sandbox>/payments → the paymentKey."""
+    port, prefix = _sandbox_target(target)
+    body = {"orderId": order_id, "amount": amount}
+    if outcome is not None:
+        body["outcome"] = outcome
+    answer = _expect(call(port, "POST", f"{prefix}/payments", body), 201,
+                     "sandbox POST /payments")
+    return answer["paymentKey"]
+
+
+def sandbox_payment(target, payment_key):
+    """GET <sandbox>/v1/payments/{paymentKey} with the secret key: (status, headers, body)."""
+    port, prefix = _sandbox_target(target)
+    return call(port, "GET", f"{prefix}/v1/payments/{payment_key}",
+                headers={"Authorization": toss_basic_auth()})
+
+
+def sandbox_status(target, payment_key):
+    """The payment's status at the sandbox (READY, DONE, CANCELED, ABORTED, …)."""
+    return _expect(sandbox_payment(target, payment_key), 200, "sandbox GET payment")["status"]
+
+
+def sandbox_cancel(target, payment_key, reason="cancelled at Toss"):
+    """Cancels a payment at the sandbox directly, as a merchant console would."""
+    port, prefix = _sandbox_target(target)
+    return call(port, "POST", f"{prefix}/v1/payments/{payment_key}/cancel",
+                {"cancelReason": reason}, headers={"Authorization": toss_basic_auth()})
+
+
+def sandbox_confirm(target, payment_key, order_id, amount):
+    """Confirms a payment at the sandbox directly (bypassing Ticketon)."""
+    port, prefix = _sandbox_target(target)
+    return call(port, "POST", f"{prefix}/v1/payments/confirm",
+                {"paymentKey": payment_key, "orderId": order_id, "amount": amount},
+                headers={"Authorization": toss_basic_auth()})
+
+
+def sandbox_faults(target, **faults):
+    """POST <sandbox>/sandbox/faults (confirmDelayMs, confirm5xx, dropConfirmResponse)."""
+    port, prefix = _sandbox_target(target)
+    return _expect(call(port, "POST", f"{prefix}/sandbox/faults", faults), 200,
+                   "sandbox POST /sandbox/faults")
+
+
+def confirm(srv, token, order_id, payment_key, amount, headers=None, timeout=SOCKET_TIMEOUT_S * 2):
+    """POST /payments/confirm; returns (status, headers, body)."""
+    return srv.call("POST", f"{API}/payments/confirm",
+                    {"paymentKey": payment_key, "orderId": order_id, "amount": amount},
+                    token=token, headers=headers, timeout=timeout)
+
+
+def buy(srv, token, event_id, **hold_kwargs):
+    """Holds, pays at the sandbox and confirms; returns the PAID order (fails otherwise)."""
+    h = hold_ok(srv, token, event_id, **hold_kwargs)
+    key = sandbox_pay(srv, h["orderId"], h["amount"])
+    order = _expect(confirm(srv, token, h["orderId"], key, h["amount"]), 200, "confirm")
+    if order.get("status") != "PAID":
+        raise AssertionError(f"confirm answered an order that is not PAID: {order!r}")
+    return order
+
+
+def get_order(srv, token, order_id):
+    return srv.call("GET", f"{API}/orders/{order_id}", token=token)
+
+
+def wait_order_status(srv, token, order_id, statuses, timeout_s):
+    """Polls GET /orders/{id} until its status is one of `statuses`; returns the last order."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+    last = {}
+
+    def probe():
+        status, _, body = get_order(srv, token, order_id)
+        last["order"] = body
+        return status == 200 and body.get("status") in wanted
+
+    wait_until(probe, timeout_s, 0.1)
+    return last.get("order")
+
+
+def audit(srv, manager_token, event_id):
+    """GET /manager/events/{id}/audit; returns the report (fails unless 200)."""
+    return _expect(srv.call("GET", f"{API}/manager/events/{event_id}/audit", token=manager_token),
+                   200, "audit")
+
+
+def seat_map(srv, event_id):
+    return _expect(srv.call("GET", f"{API}/events/{event_id}/seats"), 200, "seat map")
+
+
+def seat_statuses(srv, event_id):
+    """{seat id: status} of a reserved-seating event's seat map."""
+    out = {}
+    for section in seat_map(srv, event_id).get("sections", []):
+        for row in section["rows"]:
+            for seat in row["seats"]:
+                out[seat["id"]] = seat["status"]
+    return out
+
+
+def zone_available(srv, event_id, zone="GA"):
+    for z in seat_map(srv, event_id).get("zones", []):
+        if z["name"] == zone:
+            return z["available"]
+    raise AssertionError(f"zone {zone} not in the seat map of event {event_id}")
+
+
+class toss_sandbox:
+    """`ticketon toss-sandbox` as its own process on a free loopback port (its API at the
+    root), for tests that point a server at a real, separate Toss."""
+
+    sandbox_prefix = ""
+
+    def __init__(self, secret_key=SANDBOX_SECRET_KEY):
+        self.secret_key = secret_key
+        self.root = Path(tempfile.mkdtemp(prefix="ticketon-e2e-toss-"))
+        self.proc = None
+        self.port = None
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def base_url(self):
+        return f"http://{HOST}:{self.port}"
+
+    def start(self):
+        self.port = free_port()
+        cmd = [binary(), "toss-sandbox", "--listen", f"{HOST}:{self.port}"]
+        env = base_env({"TICKETON_PAYMENT_TOSS_SECRET_KEY": self.secret_key})
+        with open(self.root / "stderr.log", "wb") as err, open(self.root / "stdout.log", "wb") as out:
+            self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, cwd=self.root, start_new_session=True)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"toss-sandbox exited {self.proc.returncode}: "
+                                   f"{(self.root / 'stderr.log').read_text(errors='replace')}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1.0):
+                    return True
+            except OSError:
+                return False
+
+        if not wait_until(listening, START_DEADLINE_S):
+            raise RuntimeError(f"toss-sandbox did not listen on {self.port}")
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,172 @@
+// `ticketon serve`: the embedded deployment wired together (DESIGN.md §4, §9) — SQLite, the
+// in-process inventory, catalog, booking, tickets, the Toss client (and, by default, the Toss
+// sandbox mounted at /sandbox/toss), background loops, and the HTTP server.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/detail/setup.hpp"
+#include "app/ops_routes.hpp"
+#include "auth/handlers.hpp"
+#include "auth/jwt.hpp"
+#include "booking/handlers.hpp"
+#include "booking/service.hpp"
+#include "booking/ticket_signer.hpp"
+#include "booking/tickets_handlers.hpp"
+#include "booking/tickets_service.hpp"
+#include "catalog/handlers.hpp"
+#include "catalog/seat_map.hpp"
+#include "catalog/seed.hpp"
+#include "catalog/service.hpp"
+#include "common/log.hpp"
+#include "http/client.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "inventory/memory_inventory.hpp"
+#include "payment/sandbox.hpp"
+#include "payment/toss_client.hpp"
+
+namespace tkt::app {
+namespace {
+
+namespace asio = boost::asio;
+
+// Runs `fn` every `interval` until `stopping` is set; a failing round is logged, not fatal.
+asio::awaitable<void> every(std::chrono::milliseconds interval, const std::atomic<bool>& stopping,
+                            std::string_view name, std::function<asio::awaitable<void>()> fn) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!stopping) {
+        timer.expires_after(interval);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (stopping) break;
+        try {
+            co_await fn();
+        } catch (const std::exception& e) {
+            log::error("loop.failed", {{"loop", name}, {"error", e.what()}});
+        }
+    }
+}
+
+// Runs `task` to completion on a private io_context (start-up work before serving).
+template <class F>
+void run_to_completion(F task) {
+    asio::io_context boot;
+    std::exception_ptr failure;
+    asio::co_spawn(boot, task(), [&](std::exception_ptr e) { failure = e; });
+    boot.run();
+    if (failure) std::rethrow_exception(failure);
+}
+
+std::string loopback_host(const std::string& host) {
+    return host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host == "::" ? "::1" : host;
+}
+
+}  // namespace
+
+int serve(const config& cfg) {
+    auto store = open_store(cfg);
+    if (!store) return store.error();
+    db::database& db = **store;
+    auto keyring = auth::load_or_create_keyring(configured_keys(cfg), cfg.data_dir);
+    if (!keyring) return fail(exit_usage, keyring.error());
+    auto signer = booking::load_or_create_ticket_signer(cfg.data_dir);
+    if (!signer) return fail(exit_usage, signer.error());
+
+    const int threads = cfg.server.threads > 0 ? cfg.server.threads
+                                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    asio::io_context io(threads);
+    system_clock clock;
+    http::router routes;
+    http::metrics metrics;
+    http::server srv(io, routes, metrics, server_options(cfg));
+    log_requests(srv);
+    auto port = srv.listen();
+    if (!port) return fail(exit_failure, port.error());
+
+    inventory::memory_inventory inventory;
+    catalog::service catalog(db, inventory, clock);
+    catalog::seat_map seat_map(inventory);
+    auth::service auth_service(db, clock, *keyring, auth_options(cfg));
+    booking::tickets_service tickets(db, clock, *signer, [&catalog](std::int64_t id) -> std::optional<std::int64_t> {
+        auto e = catalog.find(id);
+        return e ? std::optional<std::int64_t>(e->manager_id) : std::nullopt;
+    });
+
+    payment::sandbox sandbox;
+    http::client http_client(io.get_executor());
+    payment::toss_options toss = {.base_url = cfg.payment.toss.base_url, .secret_key = cfg.payment.toss.secret_key};
+    if (cfg.payment.provider == payment_provider::sandbox) {
+        toss.base_url = fmt::format("http://{}:{}/sandbox/toss", loopback_host(cfg.server.listen.host), *port);
+        payment::register_sandbox_routes(routes, sandbox, "/sandbox/toss", cfg.payment.toss.secret_key);
+    }
+    payment::toss_gateway gateway(http_client, toss);
+    booking::service booking(
+        booking::dependencies{db, inventory, gateway, clock, [&catalog](std::int64_t id) { return catalog.find(id); },
+                              [&signer](const std::string& ticket, std::int64_t event) { return signer->sign(ticket, event); },
+                              [&catalog](std::int64_t id) { return catalog.mark_sold_out(id); },
+                              [&catalog](std::int64_t id) { return catalog.mark_back_on_sale(id); }},
+        booking::service_options{.unknown_grace_seconds = cfg.booking.unknown_grace_seconds});
+
+    auth::register_routes(routes, auth_service);
+    catalog::register_routes(routes, catalog, seat_map, auth_service);
+    booking::register_routes(routes, booking, auth_service);
+    booking::register_ticket_routes(routes, tickets, auth_service);
+    register_ops_routes(routes, db, metrics);
+    metrics.bind_routes(routes);
+
+    try {
+        run_to_completion([&]() -> asio::awaitable<void> {
+            auto loaded = co_await catalog.load_all();
+            if (!loaded) throw std::runtime_error(loaded.error().detail);
+            co_await booking.rebuild();
+            if (cfg.demo) {
+                auto seeded = co_await catalog::seed_demo(catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
+                if (!seeded) throw std::runtime_error(seeded.error().detail);
+            }
+        });
+    } catch (const std::exception& e) {
+        return fail(exit_failure, fmt::format("start-up failed: {}", e.what()));
+    }
+
+    std::atomic<bool> stopping{false};
+    asio::co_spawn(io, every(std::chrono::milliseconds(250), stopping, "sweeper", [&]() -> asio::awaitable<void> {
+                       co_await booking.sweep();
+                   }), asio::detached);
+    asio::co_spawn(io, every(std::chrono::milliseconds(1000), stopping, "reconciler", [&]() -> asio::awaitable<void> {
+                       co_await booking.reconcile();
+                   }), asio::detached);
+    asio::co_spawn(io, every(std::chrono::milliseconds(1000), stopping, "catalog", [&]() -> asio::awaitable<void> {
+                       co_await catalog.tick(clock.now());
+                   }), asio::detached);
+    srv.start();
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    shut_down_on_signal(io, signals, srv, std::chrono::milliseconds(cfg.server.shutdown_grace_ms),
+                        [&stopping] { stopping = true; });
+
+    std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
+    log::info("server.listening", {{"url", url}, {"threads", threads}, {"db", cfg.effective_db_url()},
+                                   {"payment", to_string(cfg.payment.provider)}});
+    std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
+    std::fflush(stdout);
+
+    std::vector<std::jthread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    pool.clear();
+    log::info("server.stopped", {});
+    return exit_ok;
+}
+
+}  // namespace tkt::app

@@ -1,0 +1,290 @@
+#include "booking/handlers.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+
+#include "common/encoding.hpp"
+#include "common/json_body.hpp"
+
+namespace tkt::booking {
+namespace {
+
+using boost::asio::awaitable;
+using http::request;
+using http::response;
+
+struct context {
+    service& svc;
+    auth::service& auth;
+};
+
+template <class T>
+response fail(const result<T>& r) {
+    return http::problem_response(r.error());
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0) return std::nullopt;
+    return v;
+}
+
+result<hold_body> read_hold(const request& req) {
+    auto body = parse_json_body(req.body);
+    if (!body) return std::unexpected(body.error());
+    hold_body out;
+    if (const auto* seats = body->find("seats"); seats != nullptr && !seats->is_null()) {
+        if (!seats->is_array()) return std::unexpected(validation_error("seats", "must be an array of seat ids"));
+        for (const auto& s : seats->as_array()) {
+            if (!s.is_string()) return std::unexpected(validation_error("seats", "must be an array of seat ids"));
+            out.seats.emplace_back(s.as_string());
+        }
+        if (out.seats.empty()) return std::unexpected(validation_error("seats", "must not be empty"));
+    }
+    auto zone = body->optional_string("zone");
+    if (!zone) return std::unexpected(zone.error());
+    auto quantity = body->optional_int("quantity");
+    if (!quantity) return std::unexpected(quantity.error());
+    if (*zone) {
+        if (!*quantity) return std::unexpected(validation_error("quantity", "is required with zone"));
+        if (**quantity < 1 || **quantity > 1000) return std::unexpected(validation_error("quantity", "must be 1 to 4"));
+        out.zone = **zone;
+        out.quantity = static_cast<std::int32_t>(**quantity);
+    }
+    if (out.seats.empty() && out.zone.empty()) {
+        return std::unexpected(validation_error("seats", "give seats, or zone and quantity"));
+    }
+    return out;
+}
+
+awaitable<response> create_hold(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return http::problem_response(make_problem(problem_code::not_found, "no such event"));
+    auto body = read_hold(req);
+    if (!body) co_return fail(body);
+    auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
+    auto held = co_await std::move(op);
+    if (!held) co_return fail(held);
+    auto j = to_json(*held);
+    boost::json::object out{{"holdId", held->hold_id}, {"orderId", held->id}, {"eventId", held->event_id},
+                            {"amount", held->amount}, {"currency", held->currency}, {"expiresAt", j["expiresAt"]}};
+    if (held->items.seats.empty()) {
+        out["zone"] = held->items.zone;
+        out["quantity"] = held->items.quantity;
+    } else {
+        out["seats"] = j["seats"];
+    }
+    co_return http::json_response(201, out);
+}
+
+awaitable<response> delete_hold(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto op = ctx.svc.release(*who, std::string(req.param("holdId")));
+    auto done = co_await std::move(op);
+    if (!done) co_return fail(done);
+    co_return http::no_content();
+}
+
+awaitable<response> list_orders(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto orders = co_await ctx.svc.orders_of(*who);
+    if (!orders) co_return fail(orders);
+    boost::json::array items;
+    for (const auto& o : *orders) items.emplace_back(to_json(o));
+    co_return http::json_response(200, boost::json::object{{"items", std::move(items)}});
+}
+
+awaitable<response> get_order(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto op = ctx.svc.order_of(*who, std::string(req.param("id")));
+    auto o = co_await std::move(op);
+    if (!o) co_return fail(o);
+    co_return http::json_response(200, to_json(*o));
+}
+
+result<confirm_body> read_confirm(const request& req) {
+    auto body = parse_json_body(req.body);
+    if (!body) return std::unexpected(body.error());
+    auto key = body->required_string("paymentKey");
+    if (!key) return std::unexpected(key.error());
+    auto order_id = body->required_string("orderId");
+    if (!order_id) return std::unexpected(order_id.error());
+    auto amount = body->required_int("amount");
+    if (!amount) return std::unexpected(amount.error());
+    if (key->empty() || key->size() > 200) return std::unexpected(validation_error("paymentKey", "must be 1 to 200 characters"));
+    return confirm_body{*key, *order_id, *amount, std::string(req.header("TossPayments-Test-Code"))};
+}
+
+response answer_of(const result<confirm_answer>& r) {
+    if (!r) return http::problem_response(r.error());
+    return http::json_response(r->status, to_json(r->paid));
+}
+
+awaitable<response> replay_or_claim(context ctx, const request& req, const auth::principal& who,
+                                    const std::string& key, const std::string& hash, bool& claimed);
+
+// POST /payments/confirm with an optional Idempotency-Key: the first answer for a key is stored
+// and sent again for a repeat of the same request; another request under the same key is 409.
+awaitable<response> confirm(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto body = read_confirm(req);
+    if (!body) co_return fail(body);
+    std::string key(req.header("Idempotency-Key"));
+    if (key.size() > 200) co_return http::problem_response(validation_error("Idempotency-Key", "at most 200 characters"));
+    if (key.empty()) {
+        auto op = ctx.svc.confirm(*who, std::move(*body));
+        co_return answer_of(co_await std::move(op));
+    }
+    const std::string hash = sha256_hex(req.body);
+    bool claimed = false;
+    auto replay = co_await replay_or_claim(ctx, req, *who, key, hash, claimed);
+    if (!claimed) co_return replay;
+    auto op = ctx.svc.confirm(*who, std::move(*body));
+    auto answer = answer_of(co_await std::move(op));
+    auto op2 = ctx.svc.remember(*who, key, answer.status, answer.body);
+    co_await std::move(op2);
+    co_return answer;
+}
+
+awaitable<response> replay_or_claim(context ctx, const request&, const auth::principal& who, const std::string& key,
+                                    const std::string& hash, bool& claimed) {
+    auto op = ctx.svc.claim_idempotency(who, key, hash);
+    auto prior = co_await std::move(op);
+    if (!prior) co_return http::problem_response(prior.error());
+    if (!*prior) {
+        claimed = true;
+        co_return response{};
+    }
+    const auto& p = **prior;
+    if (p.request_hash != hash) {
+        co_return http::problem_response(make_problem(problem_code::conflict,
+                                                      "this Idempotency-Key was used for another request"));
+    }
+    if (p.status_code == 0) {
+        co_return http::problem_response(make_problem(problem_code::conflict, "the first request with this key is still running"));
+    }
+    response r;
+    r.status = p.status_code;
+    r.body = p.response;
+    if (r.status >= 400) r.content_type = "application/problem+json";
+    r.with_header("Idempotent-Replayed", "true");
+    co_return r;
+}
+
+awaitable<response> cancel_order(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    std::string reason;
+    if (!req.body.empty()) {
+        auto body = parse_json_body(req.body);
+        if (!body) co_return fail(body);
+        auto r = body->optional_string("reason");
+        if (!r) co_return fail(r);
+        if (*r) reason = **r;
+        if (reason.size() > 200) co_return http::problem_response(validation_error("reason", "at most 200 characters"));
+    }
+    auto op = ctx.svc.cancel(*who, std::string(req.param("id")), reason);
+    auto o = co_await std::move(op);
+    if (!o) co_return fail(o);
+    co_return http::json_response(200, to_json(*o));
+}
+
+// Toss calls this on a status change. The body is never trusted: only its paymentKey is used,
+// to read the payment back from Toss.
+awaitable<response> webhook(context ctx, request& req) {
+    auto body = parse_json_body(req.body);
+    if (!body) co_return fail(body);
+    std::string key;
+    if (const auto* data = body->find("data"); data != nullptr && data->is_object()) {
+        if (const auto* k = data->as_object().if_contains("paymentKey"); k != nullptr && k->is_string()) {
+            key = std::string(k->as_string());
+        }
+    }
+    if (key.empty()) {
+        auto k = body->optional_string("paymentKey");
+        if (k && *k) key = **k;
+    }
+    if (key.empty()) co_return http::problem_response(validation_error("data.paymentKey", "is required"));
+    auto op = ctx.svc.on_webhook(key);
+    auto done = co_await std::move(op);
+    if (!done) co_return fail(done);
+    co_return http::json_response(200, boost::json::object{{"received", true}});
+}
+
+awaitable<result<std::int64_t>> managed_event(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::manager);
+    if (!who) co_return std::unexpected(who.error());
+    auto id = parse_id(req.param("id"));
+    if (!id) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    if (!ctx.svc.manages(*who, *id)) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    co_return *id;
+}
+
+awaitable<response> event_orders(context ctx, request& req) {
+    auto id = co_await managed_event(ctx, req);
+    if (!id) co_return fail(id);
+    auto orders = co_await ctx.svc.orders_of_event(*id);
+    if (!orders) co_return fail(orders);
+    boost::json::array items;
+    std::int64_t revenue = 0, tickets = 0, paid = 0;
+    for (const auto& o : *orders) {
+        items.emplace_back(to_json(o));
+        if (o.status == order_status::paid) {
+            revenue += o.amount;
+            tickets += o.items.count();
+            ++paid;
+        }
+    }
+    co_return http::json_response(
+        200, boost::json::object{{"items", std::move(items)},
+                                 {"totals", boost::json::object{{"paidOrders", paid}, {"ticketsSold", tickets},
+                                                                {"revenue", revenue}, {"currency", "KRW"}}}});
+}
+
+awaitable<response> event_audit(context ctx, request& req) {
+    auto id = co_await managed_event(ctx, req);
+    if (!id) co_return fail(id);
+    auto report = co_await ctx.svc.audit(*id);
+    if (!report) co_return fail(report);
+    boost::json::array violations;
+    for (const auto& v : report->violations) violations.emplace_back(v);
+    co_return http::json_response(200, boost::json::object{{"eventId", *id},
+                                                           {"capacity", report->counts.capacity},
+                                                           {"available", report->counts.available},
+                                                           {"held", report->counts.held},
+                                                           {"sold", report->counts.sold},
+                                                           {"violations", std::move(violations)}});
+}
+
+using route_fn = awaitable<response> (*)(context, request&);
+
+// The closure only forwards; `context` is two references, copied into each coroutine frame.
+http::handler bind(context ctx, route_fn fn) {
+    return [ctx, fn](request& req) { return fn(ctx, req); };
+}
+
+}  // namespace
+
+void register_routes(http::router& router, service& svc, auth::service& auth) {
+    const context ctx{svc, auth};
+    router.add(http::verb::post, "/api/v1/events/{id}/holds", bind(ctx, create_hold));
+    router.add(http::verb::delete_, "/api/v1/holds/{holdId}", bind(ctx, delete_hold));
+    router.add(http::verb::get, "/api/v1/orders", bind(ctx, list_orders));
+    router.add(http::verb::get, "/api/v1/orders/{id}", bind(ctx, get_order));
+    router.add(http::verb::post, "/api/v1/orders/{id}/cancel", bind(ctx, cancel_order));
+    router.add(http::verb::post, "/api/v1/payments/confirm", bind(ctx, confirm));
+    router.add(http::verb::post, "/api/v1/payments/webhook", bind(ctx, webhook));
+    router.add(http::verb::get, "/api/v1/manager/events/{id}/orders", bind(ctx, event_orders));
+    router.add(http::verb::get, "/api/v1/manager/events/{id}/audit", bind(ctx, event_audit));
+}
+
+}  // namespace tkt::booking

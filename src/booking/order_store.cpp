@@ -1,0 +1,258 @@
+#include "booking/order_store.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+namespace tkt::booking::store {
+namespace {
+
+constexpr std::string_view order_columns =
+    "id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, currency, "
+    "expires_at, payment_key, failure_code, failure_message, confirming_at, created_at, updated_at, "
+    "paid_at, cancelled_at";
+
+std::string seats_to_json(const std::vector<std::string>& seats) {
+    boost::json::array a;
+    for (const auto& s : seats) a.emplace_back(s);
+    return boost::json::serialize(a);
+}
+
+std::vector<std::string> seats_from_json(const std::string& text) {
+    std::vector<std::string> seats;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_array()) return seats;
+    for (const auto& s : v.as_array()) {
+        if (s.is_string()) seats.emplace_back(s.as_string());
+    }
+    return seats;
+}
+
+order order_from_row(const db::row& r) {
+    order o;
+    o.id = r.text(0);
+    o.hold_id = r.text(1);
+    o.event_id = r.int64(2);
+    o.user_id = r.int64(3);
+    o.status = parse_order_status(r.text(4)).value_or(order_status::failed);
+    o.items.seats = seats_from_json(r.text(5));
+    o.items.zone = r.text(6);
+    o.items.quantity = static_cast<std::int32_t>(r.int64(7));
+    o.amount = r.int64(8);
+    o.currency = r.text(9);
+    o.expires_at = r.int64(10);
+    o.payment_key = r.text(11);
+    o.failure_code = r.text(12);
+    o.failure_message = r.text(13);
+    o.confirming_at = r.int64(14);
+    o.created_at = r.text(15);
+    o.updated_at = r.text(16);
+    o.paid_at = r.text(17);
+    o.cancelled_at = r.text(18);
+    return o;
+}
+
+db::expected<std::vector<order>> select_orders(db::connection& c, const std::string& where,
+                                               std::initializer_list<db::value> params) {
+    auto sql = fmt::format("SELECT {} FROM orders {}", order_columns, where);
+    auto res = c.exec(sql, params);
+    if (!res) return std::unexpected(res.error());
+    std::vector<order> out;
+    out.reserve(res->rows.size());
+    for (const auto& r : res->rows) out.push_back(order_from_row(r));
+    return out;
+}
+
+db::expected<std::optional<order>> select_one(db::connection& c, const std::string& where,
+                                              std::initializer_list<db::value> params) {
+    auto rows = select_orders(c, where, params);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<order>{};
+    return std::optional<order>{std::move(rows->front())};
+}
+
+ticket_row ticket_from_row(const db::row& r) {
+    return ticket_row{.id = r.text(0), .order_id = r.text(1), .event_id = r.int64(2),
+                      .user_id = r.int64(3), .seat = r.text(4), .zone = r.text(5),
+                      .grade = r.text(6), .price = r.int64(7), .code = r.text(8),
+                      .status = r.text(9), .used_at = r.text(10), .created_at = r.text(11)};
+}
+
+constexpr std::string_view ticket_columns =
+    "id, order_id, event_id, user_id, seat, zone, grade, price, code, status, used_at, created_at";
+
+db::value nullable(const std::string& s) { return s.empty() ? db::value(nullptr) : db::value(s); }
+
+}  // namespace
+
+db::expected<void> insert_order(db::connection& c, const order& o, const std::string& now_text) {
+    auto res = c.exec(
+        "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, quantity, "
+        "amount, currency, expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        {o.id, o.hold_id, o.event_id, o.user_id, std::string(to_string(o.status)),
+         seats_to_json(o.items.seats), nullable(o.items.zone), std::int64_t{o.items.quantity}, o.amount,
+         o.currency, o.expires_at, now_text, now_text});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<std::optional<order>> find_order(db::connection& c, const std::string& id) {
+    return select_one(c, "WHERE id = ?", {id});
+}
+
+db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id) {
+    return select_one(c, "WHERE hold_id = ?", {hold_id});
+}
+
+db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id) {
+    return select_orders(c, "WHERE user_id = ? ORDER BY created_at DESC, id LIMIT 200", {user_id});
+}
+
+db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id) {
+    return select_orders(c, "WHERE event_id = ? ORDER BY created_at DESC, id", {event_id});
+}
+
+db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
+    return select_orders(c, "WHERE status = ?", {std::string(to_string(status))});
+}
+
+db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit) {
+    return select_orders(c, "WHERE status = 'CONFIRMING' AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
+                         {now, std::int64_t{limit}});
+}
+
+db::expected<bool> change_status(db::connection& c, const transition& t) {
+    std::string sql = "UPDATE orders SET status = ?, updated_at = ?";
+    std::vector<db::value> params{std::string(to_string(t.to)), t.now_text};
+    auto set = [&](std::string_view column, db::value v) {
+        sql += fmt::format(", {} = ?", column);
+        params.push_back(std::move(v));
+    };
+    if (t.payment_key) set("payment_key", *t.payment_key);
+    if (t.expires_at) set("expires_at", *t.expires_at);
+    if (t.confirming_at) set("confirming_at", *t.confirming_at);
+    if (t.next_check_at) set("next_check_at", *t.next_check_at);
+    if (t.failure_code) set("failure_code", *t.failure_code);
+    if (t.failure_message) set("failure_message", *t.failure_message);
+    if (t.to == order_status::paid) set("paid_at", t.now_text);
+    if (t.to == order_status::cancelled || t.to == order_status::refunded) set("cancelled_at", t.now_text);
+    sql += " WHERE id = ? AND status IN (";
+    params.push_back(t.id);
+    for (std::size_t i = 0; i < t.from.size(); ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        params.push_back(std::string(to_string(t.from[i])));
+    }
+    sql += ")";
+    if (t.expired_by) {
+        sql += " AND expires_at <= ?";
+        params.push_back(*t.expired_by);
+    }
+    auto res = c.exec(sql, params);
+    if (!res) return std::unexpected(res.error());
+    return res->affected_rows == 1;
+}
+
+db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at) {
+    auto res = c.exec("UPDATE orders SET next_check_at = ? WHERE id = ?", {at, id});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const std::string& order_id) {
+    auto res = c.exec(fmt::format("SELECT {} FROM tickets WHERE order_id = ? ORDER BY seat, id", ticket_columns),
+                      {order_id});
+    if (!res) return std::unexpected(res.error());
+    std::vector<ticket_row> out;
+    for (const auto& r : res->rows) out.push_back(ticket_from_row(r));
+    return out;
+}
+
+db::expected<void> insert_ticket(db::connection& c, const ticket_row& t) {
+    auto res = c.exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, code, status, "
+        "created_at) VALUES (?,?,?,?,?,?,?,?,?,'VALID',?)",
+        {t.id, t.order_id, t.event_id, t.user_id, nullable(t.seat), nullable(t.zone), t.grade, t.price,
+         t.code, t.created_at});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id) {
+    auto res = c.exec("UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status = 'VALID'", {order_id});
+    if (!res) return std::unexpected(res.error());
+    return res->affected_rows;
+}
+
+db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone) {
+    auto res = c.exec("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND zone = ? AND status <> 'VOID'",
+                      {event_id, zone});
+    if (!res) return std::unexpected(res.error());
+    return res->rows.empty() ? 0 : res->rows.front().int64(0);
+}
+
+db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, std::int64_t event_id) {
+    auto res = c.exec(
+        fmt::format("SELECT {} FROM tickets WHERE event_id = ? AND status <> 'VOID' ORDER BY order_id", ticket_columns),
+        {event_id});
+    if (!res) return std::unexpected(res.error());
+    std::vector<ticket_row> out;
+    for (const auto& r : res->rows) out.push_back(ticket_from_row(r));
+    return out;
+}
+
+db::expected<void> upsert_payment(db::connection& c, const payment_row& p, const std::string& now_text) {
+    auto res = c.exec(
+        "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, created_at) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status, "
+        "cancelled_at = CASE WHEN excluded.status = 'CANCELED' THEN excluded.created_at ELSE cancelled_at END",
+        {p.payment_key, p.order_id, p.amount, p.status, nullable(p.method), nullable(p.approved_at), now_text});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<void> insert_outbox(db::connection& c, const outbox_message& m, const std::string& now_text) {
+    auto res = c.exec("INSERT INTO outbox (user_id, type, title, body, data_json, created_at) VALUES (?,?,?,?,?,?)",
+                      {m.user_id, m.type, m.title, m.body, m.data_json, now_text});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c, std::int64_t user_id,
+                                                                const std::string& key) {
+    auto res = c.exec("SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+                      {user_id, key});
+    if (!res) return std::unexpected(res.error());
+    if (res->rows.empty()) return std::optional<idempotent_answer>{};
+    const auto& r = res->rows.front();
+    return std::optional<idempotent_answer>{
+        idempotent_answer{r.text(0), static_cast<int>(r.int64(1)), r.text(2)}};
+}
+
+db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
+                                     const std::string& request_hash, std::int64_t now) {
+    auto res = c.exec(
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) VALUES (?,?,?,0,?)",
+        {user_id, key, request_hash, now});
+    if (!res && res.error().code == db::errc::constraint_unique) return false;
+    if (!res) return std::unexpected(res.error());
+    return true;
+}
+
+db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
+                                     int status_code, const std::string& response) {
+    auto res = c.exec("UPDATE idempotency_keys SET status_code = ?, response = ? WHERE user_id = ? AND idem_key = ?",
+                      {std::int64_t{status_code}, response, user_id, key});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id, const std::string& key) {
+    auto res = c.exec("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", {user_id, key});
+    if (!res) return std::unexpected(res.error());
+    return {};
+}
+
+}  // namespace tkt::booking::store

@@ -1,0 +1,85 @@
+#pragma once
+// The SQL of orders, payments, tickets and the outbox. Blocking: call only on a DB thread
+// (inside database::run / transact). Status changes are compare-and-set on `status`, so two
+// racing writers (a user's confirm and the sweeper, say) can never both win.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "booking/order.hpp"
+#include "db/database.hpp"
+
+namespace tkt::booking::store {
+
+db::expected<void> insert_order(db::connection& c, const order& o, const std::string& now_text);
+db::expected<std::optional<order>> find_order(db::connection& c, const std::string& id);
+db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id);
+db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
+db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
+// Orders in `status` (all events), for the rebuild and the reconciler.
+db::expected<std::vector<order>> orders_in(db::connection& c, order_status status);
+// CONFIRMING orders the reconciler should ask about now.
+db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit);
+
+struct transition {
+    std::string id;
+    std::vector<order_status> from;
+    order_status to = order_status::pending_payment;
+    std::string now_text;
+    // Optional column updates that go with the change.
+    std::optional<std::string> payment_key;
+    std::optional<std::int64_t> expires_at;
+    std::optional<std::int64_t> confirming_at;
+    std::optional<std::int64_t> next_check_at;
+    std::optional<std::string> failure_code;
+    std::optional<std::string> failure_message;
+    // Only when expires_at ≤ this (the sweeper must not expire a hold taken again since).
+    std::optional<std::int64_t> expired_by;
+};
+// True when the order was in one of `from` (and matched the guards) and now is `to`.
+db::expected<bool> change_status(db::connection& c, const transition& t);
+db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at);
+
+db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const std::string& order_id);
+db::expected<void> insert_ticket(db::connection& c, const ticket_row& t);
+db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id);
+// Live (VALID or USED) tickets of a zone, for the general-admission capacity guard.
+db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone);
+db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, std::int64_t event_id);
+
+struct payment_row {
+    std::string payment_key;
+    std::string order_id;
+    std::int64_t amount = 0;
+    std::string status;
+    std::string method;
+    std::string approved_at;
+};
+db::expected<void> upsert_payment(db::connection& c, const payment_row& p, const std::string& now_text);
+
+struct outbox_message {
+    std::int64_t user_id = 0;
+    std::string type;   // BOOKING_CONFIRMED, PAYMENT_FAILED, HOLD_EXPIRED, ORDER_CANCELLED, ORDER_REFUNDED
+    std::string title;
+    std::string body;
+    std::string data_json;
+};
+db::expected<void> insert_outbox(db::connection& c, const outbox_message& m, const std::string& now_text);
+
+// Idempotency keys for confirm.
+struct idempotent_answer {
+    std::string request_hash;
+    int status_code = 0;  // 0: the first request is still in flight
+    std::string response;
+};
+db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c, std::int64_t user_id,
+                                                                const std::string& key);
+// False when the key exists already.
+db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
+                                     const std::string& request_hash, std::int64_t now);
+db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
+                                     int status_code, const std::string& response);
+db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id, const std::string& key);
+
+}  // namespace tkt::booking::store

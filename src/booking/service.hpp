@@ -1,0 +1,154 @@
+#pragma once
+// Holds → orders → payment → tickets: selling each seat once (DESIGN.md §5).
+//
+// The rules, in the order a sale meets them:
+// - hold: the event must be on sale; ≤ 4 seats (or a GA quantity ≤ 4) per hold, held + owned ≤
+//   the event's maxPerUser; the inventory holds all-or-nothing; the order row (PENDING_PAYMENT,
+//   price from the event's grades, never from the client) is written next — if that write
+//   fails, the hold is released.
+// - confirm: the order must be the caller's, PENDING and the amount equal; it becomes
+//   CONFIRMING (committed) before the provider is called, with Idempotency-Key = orderId. DONE →
+//   one transaction writes payment, tickets, order PAID and an outbox row; the unique key on
+//   (event, seat) — or the zone's capacity for GA — refuses a second sale, in which case the
+//   payment is refunded and the user told. Declined → FAILED, seats back at once. Unknown →
+//   stays CONFIRMING and the reconciler asks the provider by orderId until it knows.
+// - late payment: a confirm after the hold expired first takes the same seats again; only if
+//   that fails is it refused with HOLD_EXPIRED, and the provider is never asked to capture.
+// - expiry: the sweeper ends holds past their time; their orders become EXPIRED.
+// - cancel: a PAID order is cancelled at the provider first, then order CANCELLED, tickets
+//   VOID, seats AVAILABLE.
+// Every coroutine may run on any I/O thread concurrently; no state of its own is shared except
+// through the database (compare-and-set on order status) and the inventory (atomic per event).
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/user.hpp"
+#include "booking/order.hpp"
+#include "catalog/event.hpp"
+#include "common/clock.hpp"
+#include "common/problem.hpp"
+#include "db/database.hpp"
+#include "inventory/inventory.hpp"
+#include "payment/gateway.hpp"
+
+namespace tkt::booking {
+
+struct service_options {
+    // How long a CONFIRMING order waits between questions to the provider.
+    std::int64_t reconcile_backoff_seconds = 2;
+    // The reconciler's first look comes after the confirm call's own deadline (5 s) has passed,
+    // so it does not race a confirm that is still waiting for its answer.
+    std::int64_t first_check_seconds = 6;
+    // A confirm the provider says it never saw (or still holds uncaptured) is taken as failed
+    // only after this long: a request still in flight at the provider could capture later.
+    std::int64_t unknown_grace_seconds = 60;
+};
+
+struct dependencies {
+    db::database& db;
+    inventory::inventory& inventory;
+    payment::gateway& gateway;
+    const clock& clk;
+    // The event by id (nullptr when unknown); cheap, called on every hold.
+    std::function<std::shared_ptr<const catalog::event>(std::int64_t)> find_event;
+    // A signed ticket code for (ticket id, event id).
+    std::function<std::string(const std::string&, std::int64_t)> sign_ticket;
+    // The event's lifecycle: SOLD_OUT once nothing is left to hold, ON_SALE again when a
+    // cancellation returns seats. Optional (tests may leave them empty).
+    std::function<boost::asio::awaitable<bool>(std::int64_t)> mark_sold_out;
+    std::function<boost::asio::awaitable<bool>(std::int64_t)> mark_back_on_sale;
+};
+
+struct hold_body {
+    std::vector<std::string> seats;
+    std::string zone;
+    std::int32_t quantity = 0;
+};
+
+struct confirm_body {
+    std::string payment_key;
+    std::string order_id;
+    std::int64_t amount = 0;
+    std::string test_code;  // Toss test mode header, passed through (sandbox, tests)
+};
+
+// A confirm's answer: the order, or a problem; plus the HTTP status to send with the order
+// (200 PAID, 202 still confirming).
+struct confirm_answer {
+    int status = 200;
+    order paid;
+};
+
+// A stored answer for an Idempotency-Key.
+struct store_answer {
+    std::string request_hash;
+    int status_code = 0;  // 0 while the first request runs
+    std::string response;
+};
+
+struct audit_report {
+    inventory::counts counts;
+    std::vector<std::string> violations;
+};
+
+class service {
+public:
+    service(dependencies deps, service_options options);
+
+    boost::asio::awaitable<result<order>> hold(auth::principal who, std::int64_t event_id, hold_body body);
+    boost::asio::awaitable<result<void>> release(auth::principal who, std::string hold_id);
+    boost::asio::awaitable<result<std::vector<order>>> orders_of(auth::principal who);
+    boost::asio::awaitable<result<order>> order_of(auth::principal who, std::string order_id);
+    boost::asio::awaitable<result<confirm_answer>> confirm(auth::principal who, confirm_body body);
+    boost::asio::awaitable<result<order>> cancel(auth::principal who, std::string order_id, std::string reason);
+    // The provider says a payment changed: re-read it from the provider and act on that.
+    boost::asio::awaitable<result<void>> on_webhook(std::string payment_key);
+
+    // Ends expired holds; returns how many orders expired.
+    boost::asio::awaitable<int> sweep();
+    // Asks the provider about CONFIRMING orders that are due; returns how many were settled.
+    boost::asio::awaitable<int> reconcile();
+    // Rebuilds the inventory's holds and sales from the database (after catalog load).
+    boost::asio::awaitable<void> rebuild();
+    // The invariants of DESIGN.md §5 for one event, checked now.
+    boost::asio::awaitable<result<audit_report>> audit(std::int64_t event_id);
+    // The event's orders and sales totals, for its manager.
+    boost::asio::awaitable<result<std::vector<order>>> orders_of_event(std::int64_t event_id);
+
+    // Whether `who` runs the event (its manager, or an admin).
+    bool manages(const auth::principal& who, std::int64_t event_id) const;
+
+    // Idempotency-Key bookkeeping for confirm: nullopt when the key was free and is now
+    // claimed by this request; otherwise what was stored for it.
+    boost::asio::awaitable<result<std::optional<store_answer>>> claim_idempotency(auth::principal who,
+                                                                                std::string key,
+                                                                                std::string request_hash);
+    // Stores the answer for a claimed key (5xx answers release the key so a retry can run).
+    boost::asio::awaitable<void> remember(auth::principal who, std::string key, int status, std::string body);
+
+private:
+    boost::asio::awaitable<result<order>> load_owned(auth::principal who, const std::string& order_id);
+    boost::asio::awaitable<result<order>> take_for_confirm(order o, const catalog::event& e);
+    boost::asio::awaitable<result<confirm_answer>> settle_confirm(order o, const payment::gateway_result& r);
+    boost::asio::awaitable<result<order>> finish_captured(order o, payment::payment_record p);
+    boost::asio::awaitable<result<order>> refund_captured(order o, std::string payment_key, std::string why);
+    boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
+    boost::asio::awaitable<result<order>> reload(const std::string& order_id);
+    // Moves the event to SOLD_OUT when every seat is sold, or back to ON_SALE when it is not.
+    boost::asio::awaitable<void> update_sold_out(std::int64_t event_id);
+    // PENDING_PAYMENT → EXPIRED (only if its time has come) with the user's notice; true if it did.
+    boost::asio::awaitable<bool> expire_order(const order& o);
+    std::string now_text() const;
+    std::int64_t now_unix() const;
+
+    dependencies deps_;
+    service_options options_;
+};
+
+}  // namespace tkt::booking

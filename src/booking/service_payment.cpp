@@ -1,0 +1,297 @@
+// The payment half of booking::service: confirm, settle, refund, cancel, webhook, reconcile.
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+#include "booking/detail/problems.hpp"
+#include "booking/order_store.hpp"
+#include "booking/service.hpp"
+#include "common/failpoint.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+
+namespace tkt::booking {
+namespace {
+
+using boost::asio::awaitable;
+using detail::db_problem;
+using detail::order_data_json;
+
+
+problem conflict(std::string detail) { return make_problem(problem_code::conflict, std::move(detail)); }
+
+
+bool already_cancelled(const payment::gateway_result& r) {
+    return r.result == payment::outcome::declined && r.code == "ALREADY_CANCELED_PAYMENT";
+}
+
+// What finishing a captured payment inside one transaction came to.
+enum class finish_outcome { paid, seat_taken, not_confirming };
+
+struct finish_error {
+    finish_outcome outcome = finish_outcome::seat_taken;
+    std::optional<db::error> failure;
+    finish_error(finish_outcome o) : outcome(o) {}  // NOLINT: implicit by design
+    finish_error(db::error e) : failure(std::move(e)) {}  // NOLINT: for the transaction's commit
+};
+
+std::vector<ticket_row> make_tickets(const order& o, const catalog::event& e,
+                                     const std::function<std::string(const std::string&, std::int64_t)>& sign,
+                                     const std::string& now) {
+    std::vector<ticket_row> tickets;
+    auto add = [&](std::string seat, std::string zone, std::string grade, std::int64_t price) {
+        ticket_row t;
+        t.id = random_id("tkt_");
+        t.order_id = o.id;
+        t.event_id = o.event_id;
+        t.user_id = o.user_id;
+        t.seat = std::move(seat);
+        t.zone = std::move(zone);
+        t.grade = std::move(grade);
+        t.price = price;
+        t.code = sign(t.id, o.event_id);
+        t.created_at = now;
+        tickets.push_back(std::move(t));
+    };
+    for (const auto& s : o.items.seats) {
+        add(s, "", std::string(catalog::seat_grade(e, s)), catalog::seat_price(e, s).value_or(0));
+    }
+    for (std::int32_t i = 0; o.items.seats.empty() && i < o.items.quantity; ++i) {
+        std::string grade;
+        for (const auto& z : e.zones) {
+            if (z.name == o.items.zone) grade = z.grade;
+        }
+        add("", o.items.zone, grade, catalog::zone_price(e, o.items.zone).value_or(0));
+    }
+    return tickets;
+}
+
+}  // namespace
+
+awaitable<result<confirm_answer>> service::confirm(auth::principal who, confirm_body body) {
+    if (body.order_id.empty()) co_return std::unexpected(validation_error("orderId", "is required"));
+    if (body.payment_key.empty()) co_return std::unexpected(validation_error("paymentKey", "is required"));
+    auto loaded = co_await load_owned(who, body.order_id);
+    if (!loaded) co_return std::unexpected(loaded.error());
+    order o = std::move(*loaded);
+    if (body.amount != o.amount) {
+        auto p = make_problem(problem_code::amount_mismatch,
+                              fmt::format("the order's amount is {}, not {}", o.amount, body.amount));
+        co_return std::unexpected(p);
+    }
+    switch (o.status) {
+        case order_status::paid:
+            if (o.payment_key == body.payment_key) co_return confirm_answer{200, std::move(o)};
+            co_return std::unexpected(conflict("the order is already paid"));
+        case order_status::confirming: co_return std::unexpected(conflict("the payment is being confirmed"));
+        case order_status::failed:
+        case order_status::cancelled:
+        case order_status::refunded:
+            co_return std::unexpected(conflict(fmt::format("the order is {}", to_string(o.status))));
+        case order_status::pending_payment:
+        case order_status::expired: break;
+    }
+    auto e = deps_.find_event(o.event_id);
+    if (!e) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    o.payment_key = body.payment_key;
+    auto taken = co_await take_for_confirm(o, *e);
+    if (!taken) co_return std::unexpected(taken.error());
+
+    payment::confirm_request request{body.payment_key, o.id, o.amount, o.id, body.test_code};
+    auto op = deps_.gateway.confirm(std::move(request));
+    auto answer = co_await std::move(op);
+    // Crash tests stop here: captured at the provider, nothing recorded yet.
+    failpoint("booking.after_provider_confirm");
+    co_return co_await settle_confirm(std::move(*taken), answer);
+}
+
+// Makes sure the order's seats are held and pinned, then commits CONFIRMING. A hold that
+// expired is taken again (same seats) before anything is paid; if that fails: HOLD_EXPIRED.
+awaitable<result<order>> service::take_for_confirm(order o, const catalog::event& e) {
+    auto pin_op = deps_.inventory.pin(o.event_id, o.hold_id);
+    auto pinned = co_await std::move(pin_op);
+    if (!pinned) {
+        inventory::hold_request again{o.event_id, o.user_id, o.hold_id, o.items,
+                                      deps_.clk.now() + std::chrono::seconds(e.hold_seconds)};
+        auto hold_op = deps_.inventory.hold(std::move(again));
+        auto held = co_await std::move(hold_op);
+        if (!held) {
+            store::transition t{.id = o.id, .from = {order_status::pending_payment}, .to = order_status::expired,
+                                .now_text = now_text()};
+            co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
+            co_return std::unexpected(make_problem(problem_code::hold_expired,
+                                                   "the hold expired and its seats are no longer free; "
+                                                   "no payment was taken"));
+        }
+        auto repin = deps_.inventory.pin(o.event_id, o.hold_id);
+        co_await std::move(repin);
+    }
+    const auto now = now_unix();
+    store::transition t{.id = o.id, .from = {order_status::pending_payment, order_status::expired},
+                        .to = order_status::confirming, .now_text = now_text(), .payment_key = o.payment_key,
+                        .confirming_at = now, .next_check_at = now + options_.first_check_seconds};
+    auto changed = co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
+    if (!changed) co_return std::unexpected(db_problem(changed.error()));
+    if (!*changed) {
+        auto now_order = co_await reload(o.id);
+        if (now_order && now_order->status != order_status::confirming && now_order->status != order_status::paid) {
+            auto undo = deps_.inventory.release(o.event_id, o.hold_id);
+            co_await std::move(undo);
+        }
+        co_return std::unexpected(conflict("the order changed meanwhile"));
+    }
+    o.status = order_status::confirming;
+    o.confirming_at = now;
+    co_return o;
+}
+
+awaitable<result<confirm_answer>> service::settle_confirm(order o, const payment::gateway_result& r) {
+    if (r.result == payment::outcome::done && r.payment) {
+        auto paid = co_await finish_captured(o, *r.payment);
+        if (!paid) co_return std::unexpected(paid.error());
+        co_return confirm_answer{200, std::move(*paid)};
+    }
+    if (r.result == payment::outcome::declined) {
+        co_await fail_order(o, r.code, r.message);
+        auto p = make_problem(problem_code::payment_declined,
+                              r.message.empty() ? std::string("the payment was declined") : r.message);
+        p.extra["orderId"] = o.id;
+        p.extra["providerCode"] = r.code;
+        co_return std::unexpected(p);
+    }
+    // Unknown: the order stays CONFIRMING and its seats pinned; the reconciler finishes it. It
+    // may already have (a slow answer outlives the reconciler's first look): say what is true.
+    log::warn("booking.confirm_unknown", {{"orderId", o.id}, {"code", r.code}, {"message", r.message}});
+    auto now_order = co_await reload(o.id);
+    if (!now_order) co_return std::unexpected(now_order.error());
+    const int status = now_order->status == order_status::paid ? 200 : 202;
+    co_return confirm_answer{status, std::move(*now_order)};
+}
+
+awaitable<result<order>> service::finish_captured(order o, payment::payment_record p) {
+    auto e = deps_.find_event(o.event_id);
+    if (!e || p.order_id != o.id || p.total_amount != o.amount) {
+        co_return co_await refund_captured(o, p.payment_key, "the payment does not match the order");
+    }
+    const auto text = now_text();
+    auto tickets = make_tickets(o, *e, deps_.sign_ticket, text);
+    std::int64_t zone_capacity = 0;
+    for (const auto& z : e->zones) {
+        if (z.name == o.items.zone) zone_capacity = z.capacity;
+    }
+    auto done = co_await deps_.db.transact([&](db::connection& c) -> std::expected<finish_outcome, finish_error> {
+        if (o.items.seats.empty()) {
+            // General admission has no seat to key on: the zone's capacity is the guard.
+            auto live = store::live_zone_tickets(c, o.event_id, o.items.zone);
+            if (!live) return std::unexpected(live.error());
+            if (*live + o.items.quantity > zone_capacity) return std::unexpected(finish_outcome::seat_taken);
+        }
+        store::payment_row row{p.payment_key, o.id, p.total_amount, "DONE", p.method, p.approved_at};
+        if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
+        for (const auto& t : tickets) {
+            auto in = store::insert_ticket(c, t);
+            if (!in && in.error().code == db::errc::constraint_unique) return std::unexpected(finish_outcome::seat_taken);
+            if (!in) return std::unexpected(in.error());
+        }
+        store::transition t{.id = o.id, .from = {order_status::confirming}, .to = order_status::paid, .now_text = text};
+        auto changed = store::change_status(c, t);
+        if (!changed) return std::unexpected(changed.error());
+        if (!*changed) return std::unexpected(finish_outcome::not_confirming);
+        store::outbox_message m{o.user_id, "BOOKING_CONFIRMED", "Booking confirmed",
+                                fmt::format("Your {} ticket(s) are ready.", tickets.size()), order_data_json(o)};
+        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
+        return finish_outcome::paid;
+    });
+    if (!done && done.error().failure) co_return std::unexpected(db_problem(*done.error().failure));
+    if (!done && done.error().outcome == finish_outcome::seat_taken) {
+        log::error("booking.seat_refused", {{"orderId", o.id}, {"eventId", o.event_id}});
+        co_return co_await refund_captured(o, p.payment_key, "the seat was already sold");
+    }
+    if (!done) co_return co_await reload(o.id);  // settled by someone else meanwhile
+    auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
+    if (!co_await std::move(commit_op)) {
+        // The hold is gone (a restart lost it): record the sale directly.
+        auto sold_op = deps_.inventory.mark_sold(o.event_id, o.user_id, o.items);
+        auto sold = co_await std::move(sold_op);
+        if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});
+    }
+    log::info("booking.paid", {{"orderId", o.id}, {"eventId", o.event_id}, {"amount", o.amount}});
+    co_await update_sold_out(o.event_id);
+    co_return co_await reload(o.id);
+}
+
+awaitable<result<order>> service::refund_captured(order o, std::string payment_key, std::string why) {
+    payment::cancel_request request{payment_key, why, "refund-" + o.id};
+    auto op = deps_.gateway.cancel(std::move(request));
+    auto r = co_await std::move(op);
+    if (r.result != payment::outcome::done && !already_cancelled(r)) {
+        co_await deps_.db.run([&](db::connection& c) {
+            return store::set_next_check(c, o.id, now_unix() + options_.reconcile_backoff_seconds);
+        });
+        auto p = make_problem(problem_code::unavailable, "the refund could not be completed yet; it will be retried");
+        p.retry_after_seconds = static_cast<int>(options_.reconcile_backoff_seconds);
+        co_return std::unexpected(p);
+    }
+    const auto text = now_text();
+    auto done = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
+        store::transition t{.id = o.id,
+                            .from = {order_status::pending_payment, order_status::confirming, order_status::failed,
+                                     order_status::expired, order_status::cancelled},
+                            .to = order_status::refunded, .now_text = text, .failure_code = std::string("REFUNDED"),
+                            .failure_message = why};
+        auto changed = store::change_status(c, t);
+        if (!changed || !*changed) return changed;
+        store::payment_row row{payment_key, o.id, o.amount, "CANCELED", "", ""};
+        if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
+        store::outbox_message m{o.user_id, "ORDER_REFUNDED", "Payment refunded",
+                                "We could not issue your tickets (" + why + "); the payment was refunded.",
+                                order_data_json(o)};
+        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
+        return true;
+    });
+    if (!done) co_return std::unexpected(db_problem(done.error()));
+    auto undo = deps_.inventory.release(o.event_id, o.hold_id);
+    co_await std::move(undo);
+    log::warn("booking.refunded", {{"orderId", o.id}, {"reason", why}});
+    auto p = make_problem(problem_code::seat_unavailable, why + "; the payment was refunded");
+    p.extra["orderId"] = o.id;
+    p.extra["seats"] = boost::json::array(o.items.seats.begin(), o.items.seats.end());
+    co_return std::unexpected(p);
+}
+
+awaitable<void> service::fail_order(const order& o, std::string code, std::string message) {
+    const auto text = now_text();
+    auto changed = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
+        store::transition t{.id = o.id, .from = {order_status::confirming}, .to = order_status::failed,
+                            .now_text = text, .failure_code = code, .failure_message = message};
+        auto ok = store::change_status(c, t);
+        if (!ok || !*ok) return ok;
+        store::outbox_message m{o.user_id, "PAYMENT_FAILED", "Payment failed",
+                                message.empty() ? std::string("The payment did not go through.") : message,
+                                order_data_json(o)};
+        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
+        return true;
+    });
+    if (changed && *changed) {
+        // The seats go back the moment the payment fails.
+        auto op = deps_.inventory.release(o.event_id, o.hold_id);
+        co_await std::move(op);
+        log::info("booking.payment_failed", {{"orderId", o.id}, {"code", code}});
+    }
+}
+
+awaitable<void> service::update_sold_out(std::int64_t event_id) {
+    auto e = deps_.find_event(event_id);
+    if (!e || !deps_.mark_sold_out || !deps_.mark_back_on_sale) co_return;
+    auto counts_op = deps_.inventory.counts_of(event_id);
+    auto counts = co_await std::move(counts_op);
+    if (!counts) co_return;
+    const bool all_sold = counts->available == 0 && counts->held == 0;
+    if (all_sold && e->status == catalog::event_status::on_sale) {
+        co_await deps_.mark_sold_out(event_id);
+    } else if (!all_sold && e->status == catalog::event_status::sold_out) {
+        co_await deps_.mark_back_on_sale(event_id);
+    }
+}
+
+}  // namespace tkt::booking

@@ -1,0 +1,880 @@
+#include "booking/service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "booking/tickets_test_support.hpp"
+#include "catalog/event.hpp"
+#include "inventory/memory_inventory.hpp"
+#include "payment/gateway.hpp"
+
+namespace tkt::booking {
+namespace {
+
+using boost::asio::awaitable;
+using payment::gateway_result;
+using payment::outcome;
+using payment::payment_record;
+using payment::payment_status;
+using namespace std::chrono_literals;
+
+constexpr std::int32_t hold_seconds = 300;
+
+gateway_result unknown_result() { return gateway_result{.result = outcome::unknown, .code = "TIMEOUT"}; }
+
+gateway_result declined_result(std::string code, std::string message = {}) {
+    return gateway_result{.result = outcome::declined, .code = std::move(code), .message = std::move(message)};
+}
+
+// `done` with no record: the fake fills in the record the request implies.
+gateway_result done_result(std::optional<payment_record> p = {}) {
+    return gateway_result{.result = outcome::done, .payment = std::move(p)};
+}
+
+std::string payment_key_of(const order& o) { return "pay-" + o.id; }
+
+payment_record record_of(const order& o, payment_status s) {
+    return payment_record{.payment_key = payment_key_of(o), .order_id = o.id, .total_amount = o.amount,
+                          .status = s, .method = "카드", .approved_at = "2027-01-15T08:00:10Z"};
+}
+
+// A payment provider the test scripts: every method answers from its own queue, or a default
+// when the queue is empty, and records what it was asked so a test can see what reached it.
+class fake_gateway final : public payment::gateway {
+public:
+    std::deque<gateway_result> confirm_answers, cancel_answers, get_answers, find_answers;
+    std::vector<payment::confirm_request> confirms;
+    std::vector<payment::cancel_request> cancels;
+    std::vector<std::string> gets, finds;
+
+    awaitable<gateway_result> confirm(payment::confirm_request r) override {
+        confirms.push_back(r);
+        auto a = next(confirm_answers, done_result());
+        if (a.result == outcome::done && !a.payment) {
+            a.payment = payment_record{.payment_key = r.payment_key, .order_id = r.order_id,
+                                       .total_amount = r.amount, .status = payment_status::done,
+                                       .method = "카드", .approved_at = "2027-01-15T08:00:10Z"};
+        }
+        co_return a;
+    }
+    awaitable<gateway_result> cancel(payment::cancel_request r) override {
+        cancels.push_back(r);
+        co_return next(cancel_answers, done_result());
+    }
+    awaitable<gateway_result> get(std::string payment_key) override {
+        gets.push_back(payment_key);
+        co_return next(get_answers, declined_result("NOT_FOUND_PAYMENT"));
+    }
+    awaitable<gateway_result> find_by_order(std::string order_id) override {
+        finds.push_back(order_id);
+        co_return next(find_answers, declined_result("NOT_FOUND_PAYMENT"));
+    }
+
+private:
+    static gateway_result next(std::deque<gateway_result>& q, gateway_result fallback) {
+        if (q.empty()) return fallback;
+        auto a = std::move(q.front());
+        q.pop_front();
+        return a;
+    }
+};
+
+// A provider with state, for the fail-the-N-th-call loop: the first `fail_first` calls of any
+// kind answer `unknown`. A lost *answer* means the provider acted (captured) but the reply never
+// came back; a lost *request* means it never arrived. Either way the payment the buyer
+// authorised in the widget exists at the provider (READY) from the first confirm on, and a
+// confirm repeated with the same Idempotency-Key never captures twice.
+class flaky_provider final : public payment::gateway {
+public:
+    enum class loss { answer, request };
+    flaky_provider(int fail_first, loss mode) : fail_first_(fail_first), mode_(mode) {}
+
+    std::map<std::string, int> captures;              // per order
+    std::map<std::string, std::set<std::string>> keys;  // idempotency keys per order
+
+    awaitable<gateway_result> confirm(payment::confirm_request r) override {
+        const bool lost = lose();
+        keys[r.order_id].insert(r.idempotency_key);
+        auto& p = payments_.try_emplace(r.order_id, payment_record{.payment_key = r.payment_key,
+                                                                   .order_id = r.order_id,
+                                                                   .total_amount = r.amount,
+                                                                   .status = payment_status::ready})
+                      .first->second;
+        if (lost && mode_ == loss::request) co_return unknown_result();
+        if (p.status != payment_status::done) {
+            p.status = payment_status::done;
+            p.approved_at = "2027-01-15T08:00:10Z";
+            ++captures[r.order_id];
+        }
+        if (lost) co_return unknown_result();
+        co_return done_result(p);
+    }
+    awaitable<gateway_result> cancel(payment::cancel_request r) override {
+        if (lose()) co_return unknown_result();
+        for (auto& [id, p] : payments_) {
+            if (p.payment_key == r.payment_key) p.status = payment_status::canceled;
+        }
+        co_return done_result();
+    }
+    awaitable<gateway_result> get(std::string payment_key) override {
+        if (lose()) co_return unknown_result();
+        for (auto& [id, p] : payments_) {
+            if (p.payment_key == payment_key) co_return done_result(p);
+        }
+        co_return declined_result("NOT_FOUND_PAYMENT");
+    }
+    awaitable<gateway_result> find_by_order(std::string order_id) override {
+        if (lose()) co_return unknown_result();
+        auto it = payments_.find(order_id);
+        if (it == payments_.end()) co_return declined_result("NOT_FOUND_PAYMENT");
+        co_return done_result(it->second);
+    }
+
+private:
+    bool lose() { return ++calls_ <= fail_first_; }
+
+    int fail_first_;
+    loss mode_;
+    int calls_ = 0;
+    std::map<std::string, payment_record> payments_;
+};
+
+hold_body seats(std::vector<std::string> ids) { return hold_body{.seats = std::move(ids)}; }
+hold_body admission(std::string zone, std::int32_t quantity) {
+    return hold_body{.zone = std::move(zone), .quantity = quantity};
+}
+
+std::string text_of(const problem& p) { return fmt::format("{}: {}", name_of(p.code), p.detail); }
+
+// The tickets fixture already gives a migrated SQLite database in a temp dir, users and event
+// rows by SQL and a manual clock; this adds the catalog events the service sees, a memory
+// inventory, the scripted provider and the service itself.
+class BookingService : public testing::tickets_fixture {
+protected:
+    void SetUp() override {
+        tickets_fixture::SetUp();
+        if (HasFatalFailure()) return;
+        manager_ = add_user(auth::role::manager);
+        alice_ = add_user(auth::role::user);
+        bob_ = add_user(auth::role::user);
+        carol_ = add_user(auth::role::user);
+        inventory_ = std::make_unique<inventory::memory_inventory>();
+        service_ = make_service(*inventory_, gateway_);
+        event_ = add_reserved_event();
+    }
+
+    void TearDown() override {
+        service_.reset();
+        inventory_.reset();
+        tickets_fixture::TearDown();
+    }
+
+    std::unique_ptr<service> make_service(inventory::inventory& inv, payment::gateway& gw,
+                                          service_options options = {}) {
+        dependencies deps{
+            .db = *db_,
+            .inventory = inv,
+            .gateway = gw,
+            .clk = clock_,
+            .find_event = [this](std::int64_t id) -> std::shared_ptr<const catalog::event> {
+                const auto it = events_.find(id);
+                return it == events_.end() ? nullptr : it->second;
+            },
+            .sign_ticket = [](const std::string& ticket, std::int64_t event) {
+                return fmt::format("sig:{}:{}", event, ticket);
+            },
+            .mark_sold_out = {},
+            .mark_back_on_sale = {},
+        };
+        return std::make_unique<service>(std::move(deps), options);
+    }
+
+    catalog::event base_event() {
+        catalog::event e;
+        e.id = add_event(manager_.user_id);
+        e.manager_id = manager_.user_id;
+        e.title = "Show";
+        e.status = catalog::event_status::on_sale;
+        e.sales_open_at = clock_.now() - 1h;
+        e.starts_at = clock_.now() + std::chrono::hours(24 * 30);
+        e.hold_seconds = hold_seconds;
+        return e;
+    }
+
+    // Sections A (VIP, 6 seats) and B (R, 6 seats).
+    std::int64_t add_reserved_event(std::int32_t max_per_user = 4) {
+        auto e = base_event();
+        e.seating = catalog::seating::reserved;
+        e.grades = {{"VIP", 150000}, {"R", 99000}};
+        e.sections = {{"A", "VIP", {{"1", 6}}}, {"B", "R", {{"1", 6}}}};
+        e.max_per_user = max_per_user;
+        return install(std::move(e));
+    }
+
+    // One standing zone "Floor".
+    std::int64_t add_general_event(std::int32_t capacity, std::int32_t max_per_user = 4) {
+        auto e = base_event();
+        e.seating = catalog::seating::general;
+        e.grades = {{"STANDING", 77000}};
+        e.zones = {{"Floor", "STANDING", capacity}};
+        e.max_per_user = max_per_user;
+        return install(std::move(e));
+    }
+
+    std::int64_t install(catalog::event e) {
+        inventory_->load_now(catalog::to_layout(e));
+        const auto id = e.id;
+        events_[id] = std::make_shared<const catalog::event>(std::move(e));
+        return id;
+    }
+
+    order hold_ok(const auth::principal& who, std::int64_t event, hold_body body) {
+        auto r = await(service_->hold(who, event, std::move(body)));
+        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
+        return r ? *r : order{};
+    }
+
+    result<confirm_answer> confirm(const auth::principal& who, const order& o,
+                                   std::optional<std::int64_t> amount = std::nullopt) {
+        return await(service_->confirm(
+            who, confirm_body{.payment_key = payment_key_of(o), .order_id = o.id, .amount = amount.value_or(o.amount),
+                              .test_code = ""}));
+    }
+
+    order paid_order(const auth::principal& who, std::int64_t event, hold_body body) {
+        const auto o = hold_ok(who, event, std::move(body));
+        auto c = confirm(who, o);
+        EXPECT_TRUE(c) << (c ? "" : text_of(c.error()));
+        EXPECT_TRUE(c && c->paid.status == order_status::paid);
+        return c ? c->paid : o;
+    }
+
+    // The order as its owner sees it now, tickets included.
+    order stored(const order& o) {
+        auto r = await(service_->order_of(auth::principal{.user_id = o.user_id, .role = auth::role::user}, o.id));
+        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
+        return r ? *r : order{};
+    }
+
+    inventory::seat_status seat_state(std::int64_t event, std::string_view seat) const {
+        const auto snap = inventory_->snapshot_now(event);
+        if (snap) {
+            for (const auto& s : snap->seats) {
+                if (s.id == seat) return s.status;
+            }
+        }
+        ADD_FAILURE() << "no seat " << seat;
+        return inventory::seat_status::available;
+    }
+
+    inventory::counts counts(std::int64_t event) const {
+        const auto c = inventory_->counts_now(event);
+        EXPECT_TRUE(c);
+        return c.value_or(inventory::counts{});
+    }
+
+    std::int64_t outbox_count(const order& o, std::string_view type) {
+        const std::vector<db::value> params{std::string{type}, "%\"orderId\":\"" + o.id + "\"%"};
+        auto r = db_->run_sync([&](db::connection& c) {
+            return c.exec("SELECT COUNT(*) FROM outbox WHERE type = ? AND data_json LIKE ?", params);
+        });
+        EXPECT_TRUE(r);
+        return r ? r->rows.at(0).int64(0) : -1;
+    }
+
+    std::int64_t sql_count(std::string_view sql, std::initializer_list<db::value> params) {
+        const std::vector<db::value> copy(params);
+        auto r = db_->run_sync([&](db::connection& c) { return c.exec(sql, copy); });
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+        return r ? r->rows.at(0).int64(0) : -1;
+    }
+
+    void expect_clean_audit(service& svc, std::int64_t event) {
+        auto a = await(svc.audit(event));
+        ASSERT_TRUE(a) << text_of(a.error());
+        std::string all;
+        for (const auto& v : a->violations) all += v + "\n";
+        EXPECT_TRUE(a->violations.empty()) << all;
+    }
+
+    // A PAID order of `user` (written by SQL, as another node would) with `n` live admission
+    // tickets in `zone`.
+    void add_zone_tickets(std::int64_t user, std::int64_t event, const std::string& zone, std::int32_t n) {
+        const auto id = "ord-sql-" + std::to_string(++serial_);
+        exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, "
+             "expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PAID', '[]', ?, ?, 0, 0, ?, ?)",
+             {id, "hold-" + id, event, user, zone, std::int64_t{n}, std::string{"2027-01-15T07:00:00Z"},
+              std::string{"2027-01-15T07:00:00Z"}});
+        for (std::int32_t i = 0; i < n; ++i) {
+            const auto t = id + "-t" + std::to_string(i);
+            exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, code, status, "
+                 "created_at) VALUES (?, ?, ?, ?, NULL, ?, 'STANDING', 77000, ?, 'VALID', ?)",
+                 {t, id, event, user, zone, "code-" + t, std::string{"2027-01-15T07:00:00Z"}});
+        }
+    }
+
+    auth::principal manager_, alice_, bob_, carol_;
+    std::map<std::int64_t, std::shared_ptr<const catalog::event>> events_;
+    std::unique_ptr<inventory::memory_inventory> inventory_;
+    fake_gateway gateway_;
+    std::unique_ptr<service> service_;
+    std::int64_t event_ = 0;
+};
+
+// 1
+TEST_F(BookingService, ConfirmDonePaysTheOrderWithOneTicketPerSeat) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "B-1-2"}));
+    EXPECT_EQ(o.status, order_status::pending_payment);
+    // The price comes from the event's grades: one VIP and one R.
+    EXPECT_EQ(o.amount, 150000 + 99000);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+
+    const auto c = confirm(alice_, o);
+    ASSERT_TRUE(c) << text_of(c.error());
+    EXPECT_EQ(c->status, 200);
+    EXPECT_EQ(c->paid.status, order_status::paid);
+    ASSERT_EQ(c->paid.tickets.size(), 2u);
+    std::set<std::string> seen;
+    for (const auto& t : c->paid.tickets) {
+        seen.insert(t.seat);
+        EXPECT_EQ(t.status, "VALID");
+        EXPECT_EQ(t.user_id, alice_.user_id);
+        EXPECT_EQ(t.code, fmt::format("sig:{}:{}", event_, t.id));
+        EXPECT_EQ(t.price, t.seat == "A-1-1" ? 150000 : 99000);
+        EXPECT_EQ(t.grade, t.seat == "A-1-1" ? "VIP" : "R");
+    }
+    EXPECT_EQ(seen, (std::set<std::string>{"A-1-1", "B-1-2"}));
+
+    const auto n = counts(event_);
+    EXPECT_EQ(n.sold, 2);
+    EXPECT_EQ(n.held, 0);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::sold);
+    EXPECT_EQ(seat_state(event_, "B-1-2"), inventory::seat_status::sold);
+    expect_clean_audit(*service_, event_);
+
+    ASSERT_EQ(gateway_.confirms.size(), 1u);
+    EXPECT_EQ(gateway_.confirms[0].idempotency_key, o.id);
+    EXPECT_EQ(gateway_.confirms[0].order_id, o.id);
+    EXPECT_EQ(gateway_.confirms[0].payment_key, payment_key_of(o));
+    EXPECT_EQ(gateway_.confirms[0].amount, o.amount);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 1);
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'DONE'", {o.id}), 1);
+}
+
+// 2
+TEST_F(BookingService, ConfirmWithAnotherAmountIsRefusedWithoutAskingTheProvider) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    const auto c = confirm(alice_, o, o.amount - 1000);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::amount_mismatch);
+    EXPECT_TRUE(gateway_.confirms.empty());
+    EXPECT_EQ(stored(o).status, order_status::pending_payment);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+}
+
+// 2b: someone else's order does not exist for them, amount right or not.
+TEST_F(BookingService, ConfirmOfAnotherUsersOrderIsNotFound) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    const auto c = confirm(bob_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::not_found);
+    EXPECT_TRUE(gateway_.confirms.empty());
+}
+
+// 3
+TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::payment_declined);
+    EXPECT_EQ(c.error().extra.at("orderId").as_string(), o.id);
+    EXPECT_EQ(c.error().extra.at("providerCode").as_string(), "REJECT_CARD_COMPANY");
+
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::failed);
+    EXPECT_EQ(now.failure_code, "REJECT_CARD_COMPANY");
+    EXPECT_TRUE(now.tickets.empty());
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    EXPECT_EQ(outbox_count(o, "PAYMENT_FAILED"), 1);
+
+    // No sweep, no clock: another buyer can take them right away.
+    const auto b = hold_ok(bob_, event_, seats({"A-1-1", "A-1-2"}));
+    EXPECT_EQ(b.status, order_status::pending_payment);
+    expect_clean_audit(*service_, event_);
+}
+
+// 4
+TEST_F(BookingService, UnknownStaysConfirmingPinnedUntilTheReconcilerFindsTheCapture) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    gateway_.confirm_answers.push_back(unknown_result());
+    const auto c = confirm(alice_, o);
+    ASSERT_TRUE(c) << text_of(c.error());
+    EXPECT_EQ(c->status, 202);
+    EXPECT_EQ(c->paid.status, order_status::confirming);
+    EXPECT_TRUE(c->paid.tickets.empty());
+
+    // Before first_check_seconds the confirm call may still be running: nobody asks yet.
+    clock_.advance(5s);
+    EXPECT_EQ(await(service_->reconcile()), 0);
+    EXPECT_TRUE(gateway_.finds.empty());
+
+    // Well past the hold's time, the sweeper must leave a hold whose payment may be captured.
+    clock_.advance(std::chrono::seconds(hold_seconds + 60));
+    EXPECT_EQ(await(service_->sweep()), 0);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+    const auto pinned = inventory_->find_now(event_, o.hold_id);
+    ASSERT_TRUE(pinned);
+    EXPECT_EQ(pinned->state, inventory::hold_state::pinned);
+    EXPECT_EQ(stored(o).status, order_status::confirming);
+    EXPECT_EQ(outbox_count(o, "HOLD_EXPIRED"), 0);
+
+    gateway_.find_answers.push_back(done_result(record_of(o, payment_status::done)));
+    EXPECT_EQ(await(service_->reconcile()), 1);
+    ASSERT_EQ(gateway_.finds.size(), 1u);
+    EXPECT_EQ(gateway_.finds[0], o.id);
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::paid);
+    EXPECT_EQ(now.tickets.size(), 2u);
+    EXPECT_EQ(counts(event_).sold, 2);
+    EXPECT_EQ(counts(event_).held, 0);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 1);
+    expect_clean_audit(*service_, event_);
+    // Settled: a later round asks nothing more.
+    clock_.advance(60s);
+    EXPECT_EQ(await(service_->reconcile()), 0);
+    EXPECT_EQ(gateway_.finds.size(), 1u);
+}
+
+// 5
+TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
+    const service_options options{};
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    gateway_.confirm_answers.push_back(unknown_result());
+    const auto c = confirm(alice_, o);
+    ASSERT_TRUE(c) << text_of(c.error());
+    EXPECT_EQ(c->status, 202);
+    const auto started = clock_.now();
+
+    // find_by_order answers NOT_FOUND_PAYMENT by default: a request may still be in flight.
+    clock_.advance(std::chrono::seconds(options.first_check_seconds));
+    EXPECT_EQ(await(service_->reconcile()), 0);
+    EXPECT_EQ(gateway_.finds.size(), 1u);
+    EXPECT_EQ(stored(o).status, order_status::confirming);
+
+    clock_.set(started + std::chrono::seconds(options.unknown_grace_seconds - 1));
+    EXPECT_EQ(await(service_->reconcile()), 0);
+    EXPECT_EQ(gateway_.finds.size(), 2u);
+    EXPECT_EQ(stored(o).status, order_status::confirming);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+
+    // The next look after the grace (the last one moved the next check by the backoff).
+    clock_.set(started + std::chrono::seconds(options.unknown_grace_seconds + options.reconcile_backoff_seconds));
+    EXPECT_EQ(await(service_->reconcile()), 1);
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::failed);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    EXPECT_EQ(outbox_count(o, "PAYMENT_FAILED"), 1);
+    // The provider was never asked to capture again.
+    EXPECT_EQ(gateway_.confirms.size(), 1u);
+    expect_clean_audit(*service_, event_);
+}
+
+// 6
+TEST_F(BookingService, UnknownThenReadyAtTheProviderIsConfirmedAgainWithTheSameKey) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    gateway_.confirm_answers.push_back(unknown_result());
+    const auto c = confirm(alice_, o);
+    ASSERT_TRUE(c) << text_of(c.error());
+    EXPECT_EQ(c->status, 202);
+
+    clock_.advance(10s);
+    gateway_.find_answers.push_back(done_result(record_of(o, payment_status::ready)));
+    EXPECT_EQ(await(service_->reconcile()), 1);
+    ASSERT_EQ(gateway_.confirms.size(), 2u);
+    EXPECT_EQ(gateway_.confirms[1].idempotency_key, gateway_.confirms[0].idempotency_key);
+    EXPECT_EQ(gateway_.confirms[1].idempotency_key, o.id);
+    EXPECT_EQ(gateway_.confirms[1].payment_key, payment_key_of(o));
+    EXPECT_EQ(gateway_.confirms[1].amount, o.amount);
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::paid);
+    EXPECT_EQ(now.tickets.size(), 2u);
+    EXPECT_EQ(counts(event_).sold, 2);
+    expect_clean_audit(*service_, event_);
+}
+
+// 7
+TEST_F(BookingService, SweepExpiresAHoldAtItsTimeAndOnlyOnce) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    // A hold lasts at least hold_seconds.
+    clock_.advance(std::chrono::seconds(hold_seconds - 1));
+    EXPECT_EQ(await(service_->sweep()), 0);
+    EXPECT_EQ(stored(o).status, order_status::pending_payment);
+
+    clock_.advance(1s);
+    EXPECT_EQ(await(service_->sweep()), 1);
+    EXPECT_EQ(stored(o).status, order_status::expired);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::available);
+    EXPECT_EQ(outbox_count(o, "HOLD_EXPIRED"), 1);
+
+    EXPECT_EQ(await(service_->sweep()), 0);
+    EXPECT_EQ(outbox_count(o, "HOLD_EXPIRED"), 1);
+    expect_clean_audit(*service_, event_);
+}
+
+// 8
+TEST_F(BookingService, LatePaymentRetakesFreeSeatsAndPays) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    ASSERT_EQ(stored(o).status, order_status::expired);
+
+    const auto c = confirm(alice_, o);
+    ASSERT_TRUE(c) << text_of(c.error());
+    EXPECT_EQ(c->status, 200);
+    EXPECT_EQ(c->paid.status, order_status::paid);
+    EXPECT_EQ(c->paid.tickets.size(), 2u);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::sold);
+    EXPECT_EQ(counts(event_).held, 0);
+    expect_clean_audit(*service_, event_);
+}
+
+// 9
+TEST_F(BookingService, LatePaymentForSeatsTakenMeanwhileIsRefusedBeforeCapture) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    const auto b = hold_ok(bob_, event_, seats({"A-1-1"}));
+
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::hold_expired);
+    EXPECT_TRUE(gateway_.confirms.empty());
+    EXPECT_EQ(stored(o).status, order_status::expired);
+    // Bob's hold is untouched.
+    const auto bobs = inventory_->find_now(event_, b.hold_id);
+    ASSERT_TRUE(bobs);
+    EXPECT_EQ(bobs->user, bob_.user_id);
+    EXPECT_EQ(counts(event_).held, 1);
+    expect_clean_audit(*service_, event_);
+}
+
+// 10
+TEST_F(BookingService, SeatTheDatabaseAlreadySoldIsRefundedAndTheUserTold) {
+    // Another order (say, from another node) holds a live ticket the inventory does not know.
+    add_ticket(bob_.user_id, event_, "A-1-1");
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::seat_unavailable);
+    EXPECT_EQ(c.error().extra.at("orderId").as_string(), o.id);
+
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::refunded);
+    EXPECT_TRUE(now.tickets.empty());
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
+    EXPECT_EQ(gateway_.cancels[0].payment_key, payment_key_of(o));
+    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 0);
+    // Nothing half-written: no ticket for A-1-2 either, and the hold is gone.
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE order_id = ?", {o.id}), 0);
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'CANCELED'", {o.id}), 1);
+    EXPECT_FALSE(inventory_->find_now(event_, o.hold_id));
+}
+
+TEST_F(BookingService, GeneralAdmissionPastTheZoneCapacityIsRefunded) {
+    const auto ga = add_general_event(6);
+    add_zone_tickets(bob_.user_id, ga, "Floor", 6);
+    // The inventory (rebuilt from nothing) still thinks the zone is empty.
+    const auto o = hold_ok(alice_, ga, admission("Floor", 2));
+    EXPECT_EQ(o.amount, 2 * 77000);
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::seat_unavailable);
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
+    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'", {ga}), 6);
+}
+
+TEST_F(BookingService, GeneralAdmissionPaysWithOneTicketPerAdmission) {
+    const auto ga = add_general_event(6);
+    const auto o = paid_order(alice_, ga, admission("Floor", 3));
+    ASSERT_EQ(o.tickets.size(), 3u);
+    for (const auto& t : o.tickets) {
+        EXPECT_EQ(t.zone, "Floor");
+        EXPECT_TRUE(t.seat.empty());
+        EXPECT_EQ(t.grade, "STANDING");
+        EXPECT_EQ(t.price, 77000);
+    }
+    EXPECT_EQ(counts(ga).sold, 3);
+    expect_clean_audit(*service_, ga);
+}
+
+// 11
+TEST_F(BookingService, CancelOfAPaidOrderVoidsTicketsAndFreesSeats) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    const auto r = await(service_->cancel(alice_, o.id, "changed my mind"));
+    ASSERT_TRUE(r) << text_of(r.error());
+    EXPECT_EQ(r->status, order_status::cancelled);
+    ASSERT_EQ(r->tickets.size(), 2u);
+    for (const auto& t : r->tickets) EXPECT_EQ(t.status, "VOID");
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::available);
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "cancel-" + o.id);
+    EXPECT_EQ(gateway_.cancels[0].payment_key, payment_key_of(o));
+    EXPECT_EQ(outbox_count(o, "ORDER_CANCELLED"), 1);
+    expect_clean_audit(*service_, event_);
+    // The seats can be sold again.
+    const auto again = paid_order(bob_, event_, seats({"A-1-1"}));
+    EXPECT_EQ(again.status, order_status::paid);
+    expect_clean_audit(*service_, event_);
+}
+
+TEST_F(BookingService, CancelByAnotherUserIsNotFoundButTheEventsManagerMayCancel) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-1"}));
+    const auto by_bob = await(service_->cancel(bob_, o.id, ""));
+    ASSERT_FALSE(by_bob);
+    EXPECT_EQ(by_bob.error().code, problem_code::not_found);
+
+    const auto other_manager = add_user(auth::role::manager);
+    const auto by_other = await(service_->cancel(other_manager, o.id, ""));
+    ASSERT_FALSE(by_other);
+    EXPECT_EQ(by_other.error().code, problem_code::not_found);
+    EXPECT_TRUE(gateway_.cancels.empty());
+    EXPECT_EQ(stored(o).status, order_status::paid);
+
+    const auto by_manager = await(service_->cancel(manager_, o.id, "show moved"));
+    ASSERT_TRUE(by_manager) << text_of(by_manager.error());
+    EXPECT_EQ(by_manager->status, order_status::cancelled);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "cancel-" + o.id);
+}
+
+TEST_F(BookingService, CancelWithAUsedTicketIsAConflictAndTheProviderIsNotAsked) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    exec("UPDATE tickets SET status = 'USED', used_at = '2027-01-15T09:00:00Z' WHERE order_id = ? AND seat = ?",
+         {o.id, std::string{"A-1-2"}});
+    const auto r = await(service_->cancel(alice_, o.id, ""));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, problem_code::conflict);
+    EXPECT_TRUE(gateway_.cancels.empty());
+    EXPECT_EQ(stored(o).status, order_status::paid);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::sold);
+}
+
+// 12
+TEST_F(BookingService, HeldPlusPaidStopAtTheEventsLimitPerUser) {
+    paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    hold_ok(alice_, event_, seats({"A-1-3", "A-1-4"}));
+    const auto more = await(service_->hold(alice_, event_, seats({"A-1-5"})));
+    ASSERT_FALSE(more);
+    EXPECT_EQ(more.error().code, problem_code::hold_limit_exceeded);
+    EXPECT_EQ(seat_state(event_, "A-1-5"), inventory::seat_status::available);
+    // The limit is per user: Bob can still buy.
+    hold_ok(bob_, event_, seats({"A-1-5"}));
+    expect_clean_audit(*service_, event_);
+}
+
+TEST_F(BookingService, GeneralAdmissionHeldPlusPaidStopAtTheLimitPerUser) {
+    const auto ga = add_general_event(20);
+    paid_order(alice_, ga, admission("Floor", 2));
+    hold_ok(alice_, ga, admission("Floor", 2));
+    const auto more = await(service_->hold(alice_, ga, admission("Floor", 1)));
+    ASSERT_FALSE(more);
+    EXPECT_EQ(more.error().code, problem_code::hold_limit_exceeded);
+    EXPECT_EQ(counts(ga).held, 2);
+    EXPECT_EQ(counts(ga).sold, 2);
+    expect_clean_audit(*service_, ga);
+}
+
+TEST_F(BookingService, OneHoldTakesAtMostFourSeats) {
+    const auto big = add_reserved_event(10);
+    const auto r = await(service_->hold(alice_, big, seats({"A-1-1", "A-1-2", "A-1-3", "A-1-4", "A-1-5"})));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, problem_code::hold_limit_exceeded);
+    EXPECT_EQ(counts(big).held, 0);
+}
+
+TEST_F(BookingService, ConfirmRepeatedAfterPaymentAnswersThePaidOrderWithoutCapturingAgain) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-1"}));
+    const auto again = confirm(alice_, o);
+    ASSERT_TRUE(again) << text_of(again.error());
+    EXPECT_EQ(again->status, 200);
+    EXPECT_EQ(again->paid.status, order_status::paid);
+    EXPECT_EQ(again->paid.tickets.size(), 1u);
+    EXPECT_EQ(gateway_.confirms.size(), 1u);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 1);
+}
+
+TEST_F(BookingService, HoldBeforeSalesOpenIsRefused) {
+    auto e = base_event();
+    e.seating = catalog::seating::reserved;
+    e.grades = {{"VIP", 150000}};
+    e.sections = {{"A", "VIP", {{"1", 4}}}};
+    e.sales_open_at = clock_.now() + 1h;
+    const auto later = install(std::move(e));
+    const auto r = await(service_->hold(alice_, later, seats({"A-1-1"})));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, problem_code::sales_not_open);
+    EXPECT_EQ(counts(later).held, 0);
+}
+
+// The contract: if the order row cannot be written, the hold is released. An event the catalog
+// knows but whose row is missing makes the insert break its foreign key.
+TEST_F(BookingService, AHoldWhoseOrderCannotBeWrittenIsReleased) {
+    auto e = base_event();
+    e.id = 987654;
+    e.seating = catalog::seating::reserved;
+    e.grades = {{"VIP", 150000}};
+    e.sections = {{"A", "VIP", {{"1", 4}}}};
+    const auto orphan = install(std::move(e));
+    const auto r = await(service_->hold(alice_, orphan, seats({"A-1-1"})));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, problem_code::unavailable);
+    EXPECT_EQ(counts(orphan).held, 0);
+    EXPECT_EQ(seat_state(orphan, "A-1-1"), inventory::seat_status::available);
+}
+
+// 13
+TEST_F(BookingService, RebuildRestoresSalesAndHoldsAndExpiresWhatRanOut) {
+    // An order whose hold runs out while the process is down.
+    const auto lapsed = hold_ok(carol_, event_, seats({"B-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+
+    const auto paid = paid_order(alice_, event_, seats({"A-1-1"}));
+    const auto pending = hold_ok(bob_, event_, seats({"A-1-2"}));
+    gateway_.confirm_answers.push_back(unknown_result());
+    const auto confirming = hold_ok(carol_, event_, seats({"A-1-3", "A-1-4"}));
+    const auto c = confirm(carol_, confirming);
+    ASSERT_TRUE(c) << text_of(c.error());
+    ASSERT_EQ(c->paid.status, order_status::confirming);
+
+    // A restart: an empty inventory, the catalog loaded, then rebuilt from the database.
+    inventory::memory_inventory fresh;
+    fresh.load_now(catalog::to_layout(*events_.at(event_)));
+    auto restarted = make_service(fresh, gateway_);
+    await(restarted->rebuild());
+
+    const auto n = fresh.counts_now(event_);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->sold, 1);
+    EXPECT_EQ(n->held, 3);
+    EXPECT_EQ(stored(lapsed).status, order_status::expired);
+    EXPECT_EQ(stored(pending).status, order_status::pending_payment);
+    const auto pinned = fresh.find_now(event_, confirming.hold_id);
+    ASSERT_TRUE(pinned);
+    EXPECT_EQ(pinned->state, inventory::hold_state::pinned);
+    EXPECT_FALSE(fresh.find_now(event_, lapsed.hold_id));
+    expect_clean_audit(*restarted, event_);
+
+    // Much later the pending hold ends; the confirming one does not.
+    clock_.advance(48h);
+    EXPECT_EQ(await(restarted->sweep()), 1);
+    EXPECT_EQ(stored(pending).status, order_status::expired);
+    EXPECT_EQ(stored(confirming).status, order_status::confirming);
+    EXPECT_EQ(fresh.counts_now(event_)->held, 2);
+
+    // And the reconciler can still finish it on the new inventory.
+    gateway_.find_answers.push_back(done_result(record_of(confirming, payment_status::done)));
+    EXPECT_EQ(await(restarted->reconcile()), 1);
+    EXPECT_EQ(stored(confirming).status, order_status::paid);
+    EXPECT_EQ(fresh.counts_now(event_)->sold, 3);
+    EXPECT_EQ(fresh.counts_now(event_)->held, 0);
+    expect_clean_audit(*restarted, event_);
+    EXPECT_EQ(stored(paid).status, order_status::paid);
+}
+
+// The outbox holds "every state change a user must hear about" (003_booking.sql) and the sweeper
+// tells the user with HOLD_EXPIRED. A hold that ran out while the server was down is expired by
+// rebuild() instead, which changes the status without the outbox row: the user never hears.
+TEST_F(BookingService, RebuildTellsTheUserWhenItExpiresAHold) {
+    const auto lapsed = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    inventory::memory_inventory fresh;
+    fresh.load_now(catalog::to_layout(*events_.at(event_)));
+    auto restarted = make_service(fresh, gateway_);
+    await(restarted->rebuild());
+    ASSERT_EQ(stored(lapsed).status, order_status::expired);
+    EXPECT_EQ(outbox_count(lapsed, "HOLD_EXPIRED"), 1);
+}
+
+// 14: a fail-the-n-th-call loop (Beast's fail_count): the provider's first n calls are lost, for every n.
+TEST_F(BookingService, LostProviderAnswersAlwaysEndPaidWithEachSeatSoldOnce) {
+    for (const auto mode : {flaky_provider::loss::answer, flaky_provider::loss::request}) {
+        for (int n = 0; n <= 5; ++n) {
+            SCOPED_TRACE(fmt::format("{} lost, n = {}", mode == flaky_provider::loss::answer ? "answers" : "requests", n));
+            const auto ev = add_reserved_event();
+            flaky_provider provider(n, mode);
+            // The grace is long here: this loop is about converging, not about giving up.
+            auto svc = make_service(*inventory_, provider,
+                                    service_options{.reconcile_backoff_seconds = 2, .first_check_seconds = 6,
+                                                    .unknown_grace_seconds = 3600});
+            std::vector<order> orders;
+            int still_confirming = 0;
+            const std::vector<std::pair<auth::principal, hold_body>> buys{
+                {alice_, seats({"A-1-1", "A-1-2"})}, {bob_, seats({"A-1-3"})}, {carol_, seats({"B-1-1", "B-1-2", "B-1-3"})}};
+            for (const auto& [who, body] : buys) {
+                auto held = await(svc->hold(who, ev, body));
+                ASSERT_TRUE(held) << text_of(held.error());
+                auto c = await(svc->confirm(who, confirm_body{.payment_key = payment_key_of(*held),
+                                                              .order_id = held->id, .amount = held->amount,
+                                                              .test_code = ""}));
+                ASSERT_TRUE(c) << text_of(c.error());
+                EXPECT_TRUE((c->status == 200 && c->paid.status == order_status::paid) ||
+                            (c->status == 202 && c->paid.status == order_status::confirming))
+                    << c->status << " " << to_string(c->paid.status);
+                if (c->status == 202) ++still_confirming;
+                orders.push_back(*held);
+            }
+            // The three confirms are the provider's first three calls: exactly the lost ones
+            // come back 202, so the loop really exercises the reconciler.
+            EXPECT_EQ(still_confirming, std::min(n, 3));
+            auto all_paid = [&] {
+                for (const auto& o : orders) {
+                    if (stored(o).status != order_status::paid) return false;
+                }
+                return true;
+            };
+            for (int round = 0; round < 30 && !all_paid(); ++round) {
+                clock_.advance(7s);
+                await(svc->reconcile());
+            }
+            for (const auto& o : orders) {
+                const auto now = stored(o);
+                EXPECT_EQ(now.status, order_status::paid) << o.id;
+                EXPECT_EQ(static_cast<std::int32_t>(now.tickets.size()), o.items.count());
+                EXPECT_EQ(provider.captures[o.id], 1) << "captured once";
+                EXPECT_EQ(provider.keys[o.id], std::set<std::string>{o.id});
+            }
+            const auto c = counts(ev);
+            EXPECT_EQ(c.sold, 6);
+            EXPECT_EQ(c.held, 0);
+            EXPECT_EQ(sql_count("SELECT COUNT(*) FROM (SELECT seat FROM tickets WHERE event_id = ? AND "
+                                "status <> 'VOID' GROUP BY seat HAVING COUNT(*) > 1)",
+                                {ev}),
+                      0);
+            EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'", {ev}), 6);
+            expect_clean_audit(*svc, ev);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace tkt::booking

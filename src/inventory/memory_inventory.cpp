@@ -1,0 +1,153 @@
+#include "inventory/memory_inventory.hpp"
+
+#include <utility>
+
+namespace tkt::inventory {
+
+using detail::event_ledger;
+
+memory_inventory::memory_inventory() = default;
+memory_inventory::~memory_inventory() = default;
+
+void memory_inventory::load_now(layout l) {
+    // The new ledger is built outside the lock; only the swap is exclusive, and the old one is
+    // destroyed after the lock is gone.
+    const event_id e = l.event;
+    auto fresh = std::make_unique<event_slot>(std::move(l));
+    std::unique_ptr<event_slot> old;
+    {
+        std::unique_lock map_lock(events_mutex_);
+        auto& current = events_[e];
+        if (current) fresh->ledger.continue_after(current->ledger.version());
+        old = std::exchange(current, std::move(fresh));
+    }
+}
+
+bool memory_inventory::has_event_now(event_id e) const {
+    std::shared_lock map_lock(events_mutex_);
+    return events_.contains(e);
+}
+
+std::expected<void, hold_failure> memory_inventory::hold_now(const hold_request& r) {
+    return with_ledger(r.event,
+                       std::expected<void, hold_failure>{std::unexpected(hold_failure{hold_error::unknown_event, {}})},
+                       [&](event_ledger& l) { return l.hold(r); });
+}
+
+bool memory_inventory::release_now(event_id e, std::string_view hold) {
+    return with_ledger(e, false, [&](event_ledger& l) { return l.release(hold); });
+}
+
+std::optional<hold_info> memory_inventory::pin_now(event_id e, std::string_view hold) {
+    return with_ledger(e, std::optional<hold_info>{}, [&](event_ledger& l) { return l.pin(hold); });
+}
+
+bool memory_inventory::commit_now(event_id e, std::string_view hold) {
+    return with_ledger(e, false, [&](event_ledger& l) { return l.commit(hold); });
+}
+
+std::expected<void, hold_failure> memory_inventory::mark_sold_now(event_id e, user_id user,
+                                                                  const hold_items& items) {
+    return with_ledger(e,
+                       std::expected<void, hold_failure>{std::unexpected(hold_failure{hold_error::unknown_event, {}})},
+                       [&](event_ledger& l) { return l.mark_sold(user, items); });
+}
+
+bool memory_inventory::unsell_now(event_id e, user_id user, const hold_items& items) {
+    return with_ledger(e, false, [&](event_ledger& l) { return l.unsell(user, items); });
+}
+
+std::vector<hold_info> memory_inventory::expire_now(time_point now) {
+    // One event lock at a time, so the sweeper never stalls more than one event.
+    std::vector<hold_info> out;
+    std::shared_lock map_lock(events_mutex_);
+    for (auto& [e, slot] : events_) {
+        std::lock_guard lock(slot->mutex);
+        slot->ledger.expire(now, out);
+    }
+    return out;
+}
+
+std::optional<hold_info> memory_inventory::find_now(event_id e, std::string_view hold) const {
+    return with_ledger(e, std::optional<hold_info>{}, [&](event_ledger& l) { return l.find(hold); });
+}
+
+std::optional<snapshot> memory_inventory::snapshot_now(event_id e) const {
+    return with_ledger(e, std::optional<snapshot>{},
+                       [](event_ledger& l) { return std::optional<snapshot>{l.snapshot_of()}; });
+}
+
+std::optional<counts> memory_inventory::counts_now(event_id e) const {
+    return with_ledger(e, std::optional<counts>{},
+                       [](event_ledger& l) { return std::optional<counts>{l.counts_of()}; });
+}
+
+std::uint64_t memory_inventory::version_now(event_id e) const {
+    return with_ledger(e, std::uint64_t{0}, [](event_ledger& l) { return l.version(); });
+}
+
+std::vector<std::string> memory_inventory::audit_now(event_id e) const {
+    return with_ledger(e, std::vector<std::string>{},
+                       [](event_ledger& l) { return l.audit(detail::cap_check::include); });
+}
+
+// --- the port: each call completes at once, without suspending ------------------------------
+
+boost::asio::awaitable<void> memory_inventory::load(layout l) {
+    load_now(std::move(l));
+    co_return;
+}
+
+boost::asio::awaitable<bool> memory_inventory::has_event(event_id e) { co_return has_event_now(e); }
+
+boost::asio::awaitable<std::expected<hold_info, hold_failure>> memory_inventory::hold(hold_request r) {
+    auto held = hold_now(r);
+    if (!held) co_return std::unexpected(std::move(held.error()));
+    co_return hold_info{r.event, r.user, std::move(r.hold), std::move(r.items), r.expires_at,
+                        hold_state::held};
+}
+
+boost::asio::awaitable<bool> memory_inventory::release(event_id e, std::string hold) {
+    co_return release_now(e, hold);
+}
+
+boost::asio::awaitable<std::optional<hold_info>> memory_inventory::pin(event_id e, std::string hold) {
+    co_return pin_now(e, hold);
+}
+
+boost::asio::awaitable<bool> memory_inventory::commit(event_id e, std::string hold) {
+    co_return commit_now(e, hold);
+}
+
+boost::asio::awaitable<std::expected<void, hold_failure>> memory_inventory::mark_sold(event_id e, user_id user,
+                                                                                    hold_items items) {
+    co_return mark_sold_now(e, user, items);
+}
+
+boost::asio::awaitable<bool> memory_inventory::unsell(event_id e, user_id user, hold_items items) {
+    co_return unsell_now(e, user, items);
+}
+
+boost::asio::awaitable<std::vector<hold_info>> memory_inventory::expire(time_point now) {
+    co_return expire_now(now);
+}
+
+boost::asio::awaitable<std::optional<hold_info>> memory_inventory::find(event_id e, std::string hold) {
+    co_return find_now(e, hold);
+}
+
+boost::asio::awaitable<std::optional<snapshot>> memory_inventory::snapshot_of(event_id e) {
+    co_return snapshot_now(e);
+}
+
+boost::asio::awaitable<std::optional<counts>> memory_inventory::counts_of(event_id e) {
+    co_return counts_now(e);
+}
+
+boost::asio::awaitable<std::uint64_t> memory_inventory::version_of(event_id e) { co_return version_now(e); }
+
+boost::asio::awaitable<std::vector<std::string>> memory_inventory::audit(event_id e) {
+    co_return audit_now(e);
+}
+
+}  // namespace tkt::inventory
