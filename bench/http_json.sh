@@ -14,6 +14,7 @@ bin=build/release/src/ticketon
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "run scripts/bootstrap --bench"; exit 1; }
 
 work=$(mktemp -d)
+chmod 711 "$work"  # nginx's worker (nobody) must reach the file below it; mktemp made it 700
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -59,10 +60,15 @@ TICKETON_SERVER_THREADS=1 TICKETON_LOG_LEVEL=warn \
 pids+=($!)
 
 wait_up "$nginx_port" && wait_up "$ticketon_port"
+# Same bytes from both, checked before measuring.
+[[ "$(curl -sf "http://127.0.0.1:$nginx_port/healthz")" == "$(curl -sf "http://127.0.0.1:$ticketon_port/healthz")" ]] ||
+    { echo "nginx and ticketon do not serve the same body"; exit 1; }
 
-run_wrk() {  # port → requests/s
-    taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "http://127.0.0.1:$1/healthz" |
-        awk '/Requests\/sec/ {print $2}'
+run_wrk() {  # port → requests/s; any non-2xx answer fails the run (a 403 page is not a result)
+    local out
+    out=$(taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "http://127.0.0.1:$1/healthz")
+    if grep -q "Non-2xx" <<<"$out"; then echo "port $1 answered non-2xx:" >&2; echo "$out" >&2; exit 1; fi
+    awk '/Requests\/sec/ {print $2}' <<<"$out"
 }
 # Warm up, then measure each server twice, interleaved (the machine is shared and noisy).
 for port in "$nginx_port" "$nginx_return_port" "$ticketon_port"; do
