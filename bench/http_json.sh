@@ -9,60 +9,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${2:-50}
-bin=build/release/src/ticketon
-[[ -x $bin ]] || { echo "build the release preset first (make bench)"; exit 1; }
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "run scripts/bootstrap --bench"; exit 1; }
+source bench/lib.sh
 
-work=$(mktemp -d)
-chmod 711 "$work"  # nginx's worker (nobody) must reach the file below it; mktemp made it 700
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return 0; sleep 0.1; done; return 1; }
-
-# nginx: one worker, no access log, the same body and content type from a file.
 nginx_port=$(free_port)
 nginx_return_port=$(free_port)
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 printf '{"status":"ok"}' > "$work/www/healthz"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
+start_nginx "
     server {
         listen 127.0.0.1:$nginx_port;
         location = /healthz { root $work/www; default_type application/json; }
     }
     server {
         listen 127.0.0.1:$nginx_return_port;
-        location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
-    }
-}
-CONF
-taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
-pids+=($!)
-
-ticketon_port=$(free_port)
-TICKETON_SERVER_THREADS=1 TICKETON_LOG_LEVEL=warn \
-    taskset -c 0 "$bin" serve --listen "127.0.0.1:$ticketon_port" --data-dir "$work/data" --no-demo >/dev/null &
-pids+=($!)
-
-wait_up "$nginx_port" && wait_up "$ticketon_port"
-# Same bytes from both, checked before measuring.
-[[ "$(curl -sf "http://127.0.0.1:$nginx_port/healthz")" == "$(curl -sf "http://127.0.0.1:$ticketon_port/healthz")" ]] ||
-    { echo "nginx and ticketon do not serve the same body"; exit 1; }
+        location = /healthz { default_type application/json; return 200 '{\"status\":\"ok\"}'; }
+    }"
+start_ticketon
+wait_up "$nginx_port"
+wait_up "$nginx_return_port"
+for port in "$nginx_port" "$nginx_return_port"; do
+    [[ "$(curl -sf "http://127.0.0.1:$port/healthz")" == "$(curl -sf "http://127.0.0.1:$ticketon_port/healthz")" ]] ||
+        { echo "nginx on $port and ticketon do not serve the same body"; exit 1; }
+done
 
 run_wrk() {  # port → requests/s; any non-2xx answer fails the run (a 403 page is not a result)
     local out
