@@ -1,23 +1,19 @@
 #include "auth/jwt.hpp"
 
 #include <array>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
-#include <fcntl.h>
 #include <fmt/core.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "common/encoding.hpp"
+#include "common/key_file.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -188,12 +184,10 @@ std::expected<keyring, std::string> keyring_from(std::vector<jwt_key> keys,
 }
 
 std::expected<std::vector<jwt_key>, std::string> read_key_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::unexpected(fmt::format("cannot read {}", path.string()));
-    std::ostringstream text;
-    text << in.rdbuf();
+    auto text = read_text_file(path);
+    if (!text) return std::unexpected(text.error());
     boost::system::error_code ec;
-    const auto doc = boost::json::parse(text.str(), ec);
+    const auto doc = boost::json::parse(*text, ec);
     const auto* list = !ec && doc.is_object() ? doc.as_object().if_contains("keys") : nullptr;
     if (list == nullptr || !list->is_array()) {
         return std::unexpected(fmt::format("{}: expected {{\"keys\": [...]}}", path.string()));
@@ -213,30 +207,6 @@ std::expected<std::vector<jwt_key>, std::string> read_key_file(const std::filesy
     return keys;
 }
 
-// Writes the new key file next to its final name and links it into place, so two processes
-// starting at once cannot both win: the loser finds the file and reads the winner's key.
-std::expected<void, std::string> publish_key_file(const std::filesystem::path& path,
-                                                  std::string_view text) {
-    const auto tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return std::unexpected(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
-    const auto written = ::write(fd, text.data(), text.size());
-    const bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        return std::unexpected(fmt::format("cannot write {}", tmp));
-    }
-    const int linked = ::link(tmp.c_str(), path.c_str());
-    const int link_errno = errno;
-    ::unlink(tmp.c_str());
-    if (linked != 0 && link_errno != EEXIST) {
-        return std::unexpected(
-            fmt::format("cannot create {}: {}", path.string(), std::strerror(link_errno)));
-    }
-    return {};
-}
 
 }  // namespace
 

@@ -1,18 +1,14 @@
 #include "booking/ticket_signer.hpp"
 
-#include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include <fcntl.h>
 #include <fmt/core.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include "common/assert.hpp"
 #include "common/encoding.hpp"
+#include "common/key_file.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -56,39 +52,7 @@ std::optional<code_parts> split_code(std::string_view code) {
     return code_parts{parts[0], parts[1], parts[2], parts[3], code.substr(0, signed_len)};
 }
 
-std::expected<std::string, std::string> read_text_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::unexpected(fmt::format("cannot read {}", path.string()));
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
-// Writes the key file next to its final name and links it into place, so two processes starting
-// at once cannot both win: the loser finds the file and reads the winner's key.
-std::expected<void, std::string> publish_key_file(const std::filesystem::path& path,
-                                                  std::string_view text) {
-    const auto tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return std::unexpected(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
-    }
-    const auto written = ::write(fd, text.data(), text.size());
-    const bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        return std::unexpected(fmt::format("cannot write {}", tmp));
-    }
-    const int linked = ::link(tmp.c_str(), path.c_str());
-    const int link_errno = errno;
-    ::unlink(tmp.c_str());
-    if (linked != 0 && link_errno != EEXIST) {
-        return std::unexpected(
-            fmt::format("cannot create {}: {}", path.string(), std::strerror(link_errno)));
-    }
-    return {};
-}
 
 std::string_view trim(std::string_view s) {
     const auto first = s.find_first_not_of(" \t\r\n");
