@@ -45,7 +45,8 @@ std::expected<std::unique_ptr<db::database>, int> open_store(const config& cfg) 
     }
     auto opened = db::open_database(cfg.effective_db_url(),
                                     db::pool_options{.size = static_cast<std::size_t>(cfg.db.pool_size),
-                                                     .busy_timeout_ms = cfg.db.busy_timeout_ms});
+                                                     .busy_timeout_ms = cfg.db.busy_timeout_ms,
+                                                     .write_batch_max = static_cast<std::size_t>(cfg.db.write_batch_max)});
     if (!opened) return std::unexpected(fail(exit_usage, opened.error().message));
     auto applied = db::migrate(**opened);
     if (!applied) {
@@ -71,6 +72,7 @@ auth::service_options auth_options(const config& cfg) {
     o.refresh_ttl_seconds = cfg.auth.refresh_ttl_seconds;
     o.lockout_threshold = cfg.auth.lockout_threshold;
     o.lockout_seconds = cfg.auth.lockout_seconds;
+    o.account_cache_ttl = std::chrono::milliseconds(cfg.auth.account_cache_ms);
     o.cost = auth_password_cost(cfg.auth.password_cost);
     return o;
 }

@@ -2,6 +2,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <fmt/format.h>
+
 namespace tkt::app {
 
 void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m) {
@@ -19,10 +21,22 @@ void register_ops_routes(http::router& routes, db::database& db, const http::met
         }
         co_return http::json_response(200, boost::json::object{{"status", "ready"}, {"checks", checks}});
     });
-    routes.add(http::verb::get, "/metrics", [&m](http::request&) -> boost::asio::awaitable<http::response> {
+    routes.add(http::verb::get, "/metrics", [&m, &db](http::request&) -> boost::asio::awaitable<http::response> {
         http::response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         res.body = m.render();
+        const auto w = db.writes();
+        res.body += fmt::format(
+            "# HELP ticketon_db_write_batches_total Group commits of the database writer.\n"
+            "# TYPE ticketon_db_write_batches_total counter\n"
+            "ticketon_db_write_batches_total {}\n"
+            "# HELP ticketon_db_writes_total Writes (holds, releases) the group commits carried.\n"
+            "# TYPE ticketon_db_writes_total counter\n"
+            "ticketon_db_writes_total {}\n"
+            "# HELP ticketon_db_writes_queued Writes waiting for the database writer now.\n"
+            "# TYPE ticketon_db_writes_queued gauge\n"
+            "ticketon_db_writes_queued {}\n",
+            w.batches, w.writes, w.queued);
         co_return res;
     });
 }

@@ -212,7 +212,11 @@ db::expected<refresh_outcome> rotate_refresh_token(db::connection& c, const std:
 }  // namespace
 
 service::service(db::database& db, const clock& clk, keyring keys, service_options options)
-    : db_(db), clock_(clk), keys_(std::move(keys)), options_(std::move(options)) {}
+    : db_(db),
+      clock_(clk),
+      keys_(std::move(keys)),
+      options_(std::move(options)),
+      accounts_(options_.account_cache_ttl) {}
 
 session service::make_session(user account, std::string refresh_token) const {
     const auto now = now_unix();
@@ -338,13 +342,21 @@ awaitable<result<principal>> service::authenticate_token(std::string access_toke
     if (auto [p, ec] = std::from_chars(c->sub.data(), end, id); ec != std::errc{} || p != end) {
         co_return std::unexpected(unauthorized("access token invalid"));
     }
-    auto found =
-        co_await db_.run([id](db::connection& conn) { return user_store(conn).find_by_id(id); });
-    if (!found) co_return std::unexpected(db_problem(found.error()));
-    if (!*found || (*found)->status != user_status::active) {
-        co_return std::unexpected(unauthorized("the account is not active"));
+    const auto now = clock_.now();
+    auto state = accounts_.find(id, now);
+    if (!state) {
+        const auto generation = accounts_.generation();
+        auto found = co_await db_.run(
+            [id](db::connection& conn) { return user_store(conn).find_by_id(id); });
+        if (!found) co_return std::unexpected(db_problem(found.error()));
+        state = account_state{.active = *found && (*found)->status == user_status::active,
+                              .level = *found ? (*found)->role : role::user};
+        // An unknown id is not remembered: it costs nothing to keep, but ids come from tokens
+        // this server signed, so it means a deleted row, which is rare.
+        if (*found) accounts_.put(id, *state, now, generation);
     }
-    const principal who{.user_id = id, .role = (*found)->role};
+    if (!state->active) co_return std::unexpected(unauthorized("the account is not active"));
+    const principal who{.user_id = id, .role = state->level};
     if (!at_least(who.role, min_role)) {
         co_return std::unexpected(make_problem(
             problem_code::forbidden, fmt::format("requires role {}", to_string(min_role))));
@@ -421,6 +433,7 @@ awaitable<result<void>> service::delete_me(principal who) {
         if (auto r = store.withdraw(who.user_id, rfc3339_of(now)); !r) return r;
         return store.revoke_all_for_user(who.user_id, now);
     });
+    accounts_.forget(who.user_id);
     if (done) log::info("auth.withdraw", {{"userId", who.user_id}});
     co_return lift(done);
 }
@@ -469,6 +482,7 @@ awaitable<result<user>> service::update_user(std::int64_t id, admin_user_update 
             if (!u) return std::unexpected(std::move(u.error()));
             return std::optional<user>{std::move(*u)};
         });
+    accounts_.forget(id);
     if (!updated) co_return std::unexpected(db_problem(updated.error()));
     if (!*updated)
         co_return std::unexpected(make_problem(problem_code::not_found, "user not found"));

@@ -3,21 +3,24 @@
 // profile, and the admin's user management (DESIGN.md §1 Users and Roles, §7 auth rows).
 //
 // Owns the business rules; the SQL lives in user_store and runs on the database's DB threads.
-// Every public coroutine may be awaited from any I/O thread, concurrently: the service keeps no
-// mutable state of its own, and everything that must be consistent (failed-login counters,
-// refresh rotation, reuse detection) is read and written inside one DB transaction. Argon2id
+// Every public coroutine may be awaited from any I/O thread, concurrently: the service's only
+// state of its own is the thread-safe account cache of authenticate(), and everything that must
+// be consistent (failed-login counters, refresh rotation, reuse detection) is read and written
+// inside one DB transaction. Argon2id
 // hashing and verification run inside db.run() too, never on the I/O thread.
 //
 // Refresh tokens are 32 random bytes (base64url) stored only as their SHA-256. Each login starts
 // a family; each refresh marks the presented token used and issues the next one in the family.
 // Presenting a used or revoked token again means it was copied: the whole family is revoked, so
 // neither the thief nor the legitimate holder can go on without logging in.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "auth/account_cache.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/user.hpp"
@@ -36,6 +39,8 @@ struct service_options {
     std::int64_t lockout_threshold = 5;            // consecutive failures
     std::int64_t lockout_seconds = 300;
     password_cost cost = password_cost::interactive;
+    // How long authenticate() trusts what it last read of an account (account_cache.hpp).
+    std::chrono::milliseconds account_cache_ttl{1000};
 };
 
 // What sign-up, login and refresh hand back to the client.
@@ -102,6 +107,7 @@ private:
     const clock& clock_;
     keyring keys_;
     service_options options_;
+    account_cache accounts_;
 };
 
 // Creates an account with the given role, validated like a sign-up, blocking on the calling

@@ -237,6 +237,7 @@ TEST_F(AuthService, RoleBelowTheMinimumIsForbidden) {
 
 TEST_F(AuthService, DisabledUserTokensAre401) {
     const auto s = signup("min@example.com");
+    ASSERT_TRUE(authenticate(s.access_token)) << "the account is now in the account cache";
     const auto updated =
         await(svc_->update_user(s.account.id, {.role = {}, .disabled = true, .locked = {}}));
     ASSERT_TRUE(updated);
@@ -249,6 +250,20 @@ TEST_F(AuthService, DisabledUserTokensAre401) {
     EXPECT_TRUE(login("min@example.com"));
     // Re-enabling does not bring back the sessions that disabling ended.
     EXPECT_FALSE(await(svc_->refresh(s.refresh_token)));
+}
+
+TEST_F(AuthService, AnotherNodesChangeAppliesWithinTheAccountCacheTime) {
+    const auto s = signup("ko@example.com");
+    ASSERT_TRUE(authenticate(s.access_token));
+    // Another node disables the account: this node's service is not told.
+    auto changed = db_->run_sync([&](db::connection& c) {
+        return c.exec("UPDATE users SET status = 'DISABLED' WHERE id = ?", {s.account.id});
+    });
+    ASSERT_TRUE(changed) << changed.error().message;
+    clock_.advance(std::chrono::milliseconds(999));
+    EXPECT_TRUE(authenticate(s.access_token)) << "still trusted within the 1 s time to live";
+    clock_.advance(std::chrono::milliseconds(1));
+    EXPECT_EQ(authenticate(s.access_token).error().code, problem_code::unauthorized);
 }
 
 TEST_F(AuthService, AdminLockHoldsUntilUnlocked) {

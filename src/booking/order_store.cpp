@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/assert.hpp"
+
 namespace tkt::booking::store {
 namespace {
 
@@ -107,6 +109,16 @@ db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const s
     return select_one(c, "WHERE hold_id = ?", {hold_id});
 }
 
+db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id) {
+    auto res = c.exec("SELECT id, event_id, user_id, status FROM orders WHERE hold_id = ?", {hold_id});
+    if (!res) return std::unexpected(res.error());
+    if (res->rows.empty()) return std::optional<hold_row>{};
+    const auto& r = res->rows.front();
+    auto status = parse_order_status(r.text(3));
+    TKT_ASSERT(status.has_value());
+    return hold_row{.order_id = r.text(0), .event_id = r.int64(1), .user_id = r.int64(2), .status = *status};
+}
+
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id) {
     return select_orders(c, "WHERE user_id = ? ORDER BY created_at DESC, id LIMIT 200", {user_id});
 }
@@ -116,11 +128,19 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
 }
 
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
+    // The first term is orders_live's own WHERE (migration 004): SQLite uses a partial index
+    // only for a query that states it.
+    constexpr std::string_view live = "status IN ('PENDING_PAYMENT', 'CONFIRMING')";
+    if (status == order_status::pending_payment || status == order_status::confirming) {
+        return select_orders(c, fmt::format("WHERE {} AND status = ?", live), {std::string(to_string(status))});
+    }
     return select_orders(c, "WHERE status = ?", {std::string(to_string(status))});
 }
 
 db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit) {
-    return select_orders(c, "WHERE status = 'CONFIRMING' AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
+    return select_orders(c,
+                         "WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') AND status = 'CONFIRMING' "
+                         "AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
                          {now, std::int64_t{limit}});
 }
 

@@ -15,6 +15,14 @@ namespace tkt::booking::store {
 db::expected<void> insert_order(db::connection& c, const order& o, const std::string& now_text);
 db::expected<std::optional<order>> find_order(db::connection& c, const std::string& id);
 db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id);
+// The few columns a release needs, without decoding the whole order.
+struct hold_row {
+    std::string order_id;
+    std::int64_t event_id = 0;
+    std::int64_t user_id = 0;
+    order_status status = order_status::pending_payment;
+};
+db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id);
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
 // Orders in `status` (all events), for the rebuild and the reconciler.

@@ -115,14 +115,14 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
     if (!amount) co_return std::unexpected(amount.error());
 
     order o;
-    o.id = random_id("ord_");
-    o.hold_id = random_id("hld_");
+    const auto now = deps_.clk.now();
+    o.id = sortable_id("ord_", now);
+    o.hold_id = sortable_id("hld_", now);
     o.event_id = event_id;
     o.user_id = who.user_id;
     o.items = inventory::hold_items{body.seats, body.zone, body.seats.empty() ? body.quantity : 0};
     o.amount = *amount;
     // Rounded up to the next whole second, so a hold never lasts less than holdSeconds.
-    const auto now = deps_.clk.now();
     o.expires_at = unix_seconds(now) + e->hold_seconds +
                    (now.time_since_epoch() % std::chrono::seconds(1) != time_point::duration::zero() ? 1 : 0);
 
@@ -133,7 +133,8 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
     if (!held) co_return std::unexpected(hold_problem(held.error()));
 
     auto text = now_text();
-    auto written = co_await deps_.db.run([&](db::connection& c) { return store::insert_order(c, o, text); });
+    // Group-committed with the other holds and releases of the moment (db::database::write).
+    auto written = co_await deps_.db.write([&](db::connection& c) { return store::insert_order(c, o, text); });
     if (!written) {
         // No order, no hold: give the seats back before answering.
         auto undo = deps_.inventory.release(event_id, o.hold_id);
@@ -141,25 +142,39 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
         co_return std::unexpected(db_problem(written.error()));
     }
     o.created_at = text;
-    log::info("booking.held", {{"orderId", o.id}, {"eventId", event_id}, {"userId", who.user_id}, {"count", o.items.count()}});
+    log::info("booking.held", [&] {
+        return boost::json::object{
+            {"orderId", o.id}, {"eventId", event_id}, {"userId", who.user_id}, {"count", o.items.count()}};
+    });
     co_return o;
 }
 
 awaitable<result<void>> service::release(auth::principal who, std::string hold_id) {
-    auto found = co_await deps_.db.run([&](db::connection& c) { return store::find_order_by_hold(c, hold_id); });
-    if (!found) co_return std::unexpected(db_problem(found.error()));
-    if (!*found || (*found)->user_id != who.user_id) co_return std::unexpected(not_found("hold"));
-    order& o = **found;
-    if (o.status != order_status::pending_payment) {
+    // One trip to the writer: find the order, check it, cancel it (compare-and-set on status).
+    struct outcome {
+        std::optional<store::hold_row> found;  // empty: no such hold of this user
+        bool cancelled = false;
+    };
+    const auto text = now_text();
+    auto done = co_await deps_.db.write([&](db::connection& c) -> db::expected<outcome> {
+        auto found = store::find_hold(c, hold_id);
+        if (!found) return std::unexpected(found.error());
+        if (!*found || (*found)->user_id != who.user_id) return outcome{};
+        if ((*found)->status != order_status::pending_payment) return outcome{std::move(*found)};
+        store::transition t{.id = (*found)->order_id, .from = {order_status::pending_payment},
+                            .to = order_status::cancelled, .now_text = text};
+        auto changed = store::change_status(c, t);
+        if (!changed) return std::unexpected(changed.error());
+        return outcome{std::move(*found), *changed};
+    });
+    if (!done) co_return std::unexpected(db_problem(done.error()));
+    if (!done->found) co_return std::unexpected(not_found("hold"));
+    const auto& o = *done->found;
+    if (!done->cancelled) {
         co_return std::unexpected(make_problem(problem_code::conflict,
                                                fmt::format("the order is {}", to_string(o.status))));
     }
-    store::transition t{.id = o.id, .from = {order_status::pending_payment}, .to = order_status::cancelled,
-                        .now_text = now_text()};
-    auto changed = co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
-    if (!changed) co_return std::unexpected(db_problem(changed.error()));
-    if (!*changed) co_return std::unexpected(make_problem(problem_code::conflict, "the order changed meanwhile"));
-    auto op = deps_.inventory.release(o.event_id, o.hold_id);
+    auto op = deps_.inventory.release(o.event_id, hold_id);
     co_await std::move(op);
     co_return result<void>{};
 }

@@ -370,6 +370,8 @@ void add_storage_settings(std::vector<setting>& out) {
         integer_setting("db.pool_size", 1, 256, [](config& c) { return &c.db.pool_size; }));
     out.push_back(integer_setting("db.busy_timeout_ms", 0, 600'000,
                                   [](config& c) { return &c.db.busy_timeout_ms; }));
+    out.push_back(integer_setting("db.write_batch_max", 1, 100'000,
+                                  [](config& c) { return &c.db.write_batch_max; }));
     out.push_back(string_setting(
         "redis.url", [](config& c) { return &c.redis.url; }, check_redis_url));
     out.push_back(integer_setting("booking.unknown_grace_seconds", 1, 86'400,
@@ -388,6 +390,8 @@ void add_auth_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.auth.lockout_threshold; }));
     out.push_back(integer_setting("auth.lockout_seconds", 1, day_s,
                                   [](config& c) { return &c.auth.lockout_seconds; }));
+    out.push_back(integer_setting("auth.account_cache_ms", 0, 60'000,
+                                  [](config& c) { return &c.auth.account_cache_ms; }));
     out.push_back({"auth.password_cost", [](config& c, const raw_value& v) -> check_result {
                        static constexpr std::array<std::string_view, 3> names = {"interactive",
                                                                                  "moderate", "min"};

@@ -72,6 +72,7 @@ struct db_config {
     std::string url;
     int pool_size = 4;
     int busy_timeout_ms = 5000;
+    int write_batch_max = 512;  // writes per group commit (db::database::write)
 };
 
 // The payment reconciler (src/booking): how long an order whose payment the provider never
@@ -100,6 +101,8 @@ struct auth_config {
     std::int64_t refresh_ttl_seconds = 1209600;
     int lockout_threshold = 5;
     int lockout_seconds = 300;
+    // How long a node trusts what it last read of an account (role, disabled); 0: not at all.
+    int account_cache_ms = 1000;
     password_cost_level password_cost = password_cost_level::interactive;
     // The first key signs, every key verifies, so keys can be rotated without logging users
     // out. Empty when nothing was configured: the caller decides what that means.

@@ -72,6 +72,7 @@ TEST(config, defaults_when_nothing_is_given) {
     EXPECT_EQ(c.auth.refresh_ttl_seconds, 1209600);
     EXPECT_EQ(c.auth.lockout_threshold, 5);
     EXPECT_EQ(c.auth.lockout_seconds, 300);
+    EXPECT_EQ(c.auth.account_cache_ms, 1000);
     EXPECT_EQ(c.auth.password_cost, password_cost_level::interactive);
     EXPECT_TRUE(c.auth.jwt_keys.empty());
     EXPECT_EQ(c.log.level, "info");

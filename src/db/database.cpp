@@ -93,11 +93,87 @@ database::database(std::unique_ptr<connection_factory> factory, pool_options opt
     : factory_(std::move(factory)), options_(options), pool_(options.size) {
     TKT_ASSERT(factory_ != nullptr);
     TKT_ASSERT(options_.size >= 1);
+    TKT_ASSERT(options_.write_batch_max >= 1);
+    writer_ = std::thread([this] { writer_loop(); });
 }
 
 database::~database() {
+    // Writes already queued are committed and answered before the writer ends.
+    {
+        std::lock_guard lock(write_mutex_);
+        write_stop_ = true;
+    }
+    write_ready_.notify_one();
+    writer_.join();
     // Work already posted still holds `this`; let it finish before the idle list goes away.
     pool_.join();
+}
+
+// --- group commit ---------------------------------------------------------------------------
+
+void database::enqueue_write(std::unique_ptr<detail::write_job> job) {
+    {
+        std::lock_guard lock(write_mutex_);
+        write_queue_.push_back(std::move(job));
+    }
+    write_ready_.notify_one();
+}
+
+database::write_stats database::writes() const {
+    std::lock_guard lock(write_mutex_);
+    return {.batches = write_batches_, .writes = write_count_, .queued = write_queue_.size()};
+}
+
+void database::writer_loop() {
+    // The writer's own connection, opened on the first write and kept: it is never checked in,
+    // so its page cache stays warm and no pool user waits behind a batch for it.
+    std::unique_ptr<connection> conn;
+    std::vector<std::unique_ptr<detail::write_job>> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(write_mutex_);
+            write_ready_.wait(lock, [this] { return write_stop_ || !write_queue_.empty(); });
+            if (write_queue_.empty()) return;  // stopping, and nothing left to write
+            while (!write_queue_.empty() && batch.size() < options_.write_batch_max) {
+                batch.push_back(std::move(write_queue_.front()));
+                write_queue_.pop_front();
+            }
+            ++write_batches_;
+            write_count_ += batch.size();
+        }
+        run_batch(batch, conn);
+        for (auto& job : batch) job->complete();
+        batch.clear();
+    }
+}
+
+void database::run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
+                         std::unique_ptr<connection>& conn) {
+    auto fail_all = [&](const error& e) {
+        for (auto& job : batch) job->fail(e);
+    };
+    if (conn == nullptr) {
+        auto opened = factory_->open();
+        if (!opened) return fail_all(opened.error());
+        conn = std::move(*opened);
+    }
+    if (auto begun = conn->begin(); !begun) {
+        if (conn->transaction_open()) conn.reset();  // reopened on the next batch
+        return fail_all(begun.error());
+    }
+    for (auto& job : batch) {
+        if (!job->run(*conn)) {
+            // A savepoint that cannot be rolled back leaves the transaction in doubt: undo it all.
+            static_cast<void>(conn->rollback());
+            if (conn->transaction_open()) conn.reset();
+            return fail_all(error{errc::io, "a batched write could not be rolled back alone"});
+        }
+    }
+    if (auto committed = conn->commit(); !committed) {
+        static_cast<void>(conn->rollback());
+        if (conn->transaction_open()) conn.reset();
+        return fail_all(committed.error());
+    }
 }
 
 expected<void> database::open() {

@@ -7,13 +7,23 @@
 // `transact()`, which execute it on a DB thread with a connection checked out for the call, and
 // resume the awaiting coroutine on its own executor afterwards. A connection is used by one
 // thread at a time. Statements use `?` placeholders in both dialects (SQLite, MySQL).
+//
+// Hot writes go through `write()` instead: one writer thread with its own connection takes every
+// write queued meanwhile and commits them in one transaction (group commit), each inside its own
+// savepoint so that one failing write rolls back alone. Under load a commit carries dozens of
+// writes; alone, a write costs what `transact()` costs.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <expected>
 #include <functional>
 #include <initializer_list>
@@ -23,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -98,7 +109,24 @@ struct pool_options {
     std::size_t size = 4;  // connections and DB threads
     // SQLite: how long a statement waits for another connection's lock before failing `busy`.
     int busy_timeout_ms = 5000;
+    // The most writes one group commit of write() carries.
+    std::size_t write_batch_max = 512;
 };
+
+namespace detail {
+// One queued write() (defined in database_impl.hpp).
+class write_job {
+public:
+    virtual ~write_job() = default;
+    // Runs the write inside a savepoint of the open transaction. False when the savepoint
+    // itself could not be released or rolled back: the whole batch must roll back.
+    virtual bool run(connection& c) = 0;
+    // The batch failed as a whole (BEGIN or COMMIT refused): this write did not happen.
+    virtual void fail(const error& e) = 0;
+    // Hands the outcome to the waiting coroutine on its own executor.
+    virtual void complete() = 0;
+};
+}  // namespace detail
 
 class database {
 public:
@@ -132,6 +160,14 @@ public:
         return run([f = std::move(f)](connection& c) mutable { return in_transaction(c, f); });
     }
 
+    // Like transact(), committed together with the other writes queued meanwhile (see the top
+    // of this file). `f` runs on the writer thread inside a savepoint: an error (or exception)
+    // rolls back `f`'s statements only; a failed COMMIT fails every write of the batch. The
+    // caller resumes after the COMMIT, so an answered write is durable. `f` must only touch
+    // the database: the batch waits for it.
+    template <class F>
+    auto write(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>>;
+
     // Blocking variants for the CLI and start-up (never on an I/O thread).
     template <class F>
     auto run_sync(F f) -> std::invoke_result_t<F&, connection&> {
@@ -144,6 +180,14 @@ public:
 
     dialect kind() const { return kind_; }
 
+    // What the group commit has done so far (for /metrics and tests).
+    struct write_stats {
+        std::uint64_t batches = 0;  // transactions committed or failed by the writer
+        std::uint64_t writes = 0;   // write() calls they carried
+        std::uint64_t queued = 0;   // writes waiting now
+    };
+    write_stats writes() const;
+
     template <class F>
     static auto in_transaction(connection& c, F& f) -> std::invoke_result_t<F&, connection&>;
 
@@ -155,12 +199,25 @@ private:
     template <class R, class F>
     R with_connection(F& f);
 
+    void enqueue_write(std::unique_ptr<detail::write_job> job);
+    void writer_loop();
+    void run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
+                   std::unique_ptr<connection>& conn);
+
     std::unique_ptr<connection_factory> factory_;
     pool_options options_;
     boost::asio::thread_pool pool_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<connection>> idle_;
     dialect kind_ = dialect::sqlite;
+
+    mutable std::mutex write_mutex_;
+    std::condition_variable write_ready_;
+    std::deque<std::unique_ptr<detail::write_job>> write_queue_;
+    bool write_stop_ = false;
+    std::uint64_t write_batches_ = 0;  // under write_mutex_
+    std::uint64_t write_count_ = 0;
+    std::thread writer_;  // last: started when everything above exists
 };
 
 // Opens a database from a URL: `sqlite:///abs/path.db`, `sqlite://relative.db`,

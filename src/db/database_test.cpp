@@ -1,7 +1,10 @@
 #include "db/database.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -10,11 +13,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "db/migrations.hpp"
+#include "db/sqlite/sqlite_connection.hpp"
 
 namespace tkt::db {
 namespace {
@@ -274,6 +279,170 @@ TEST_F(database_test, concurrent_transactions_lose_no_increment) {
     auto n = sync_exec("SELECT n FROM counter WHERE id = 1");
     ASSERT_TRUE(n);
     EXPECT_EQ(n->rows.at(0).int64(0), coroutines * increments);
+}
+
+// --- write(): group commit ----------------------------------------------------------------
+
+TEST_F(database_test, write_commits_and_returns_the_value_to_the_caller) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto r = run_coro([&]() -> asio::awaitable<expected<std::int64_t>> {
+        co_return co_await db_->write([](connection& c) -> expected<std::int64_t> {
+            auto w = c.exec("INSERT INTO t (x) VALUES (?)", {std::int64_t{7}});
+            if (!w) return std::unexpected(w.error());
+            return w->affected_rows;
+        });
+    });
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(*r, 1);
+    EXPECT_EQ(count_rows("t"), 1) << "visible to other connections once the caller resumed";
+    EXPECT_EQ(db_->writes().writes, 1U);
+}
+
+// Holds the writer inside a first write until `release()`, so that the writes queued meanwhile
+// are known to travel together in the next batch.
+class writer_gate {
+public:
+    expected<void> operator()(connection&) {
+        entered_.set_value();
+        open_.get_future().wait();
+        return {};
+    }
+    void wait_entered() { entered_.get_future().wait(); }
+    void release() { open_.set_value(); }
+
+private:
+    std::promise<void> entered_;
+    std::promise<void> open_;
+};
+
+// Runs `writes` coroutines (each a write() of its own) on an io_context in another thread while
+// the writer is held by a gate, so that all of them queue; lets the writer go once they have;
+// returns when all are answered.
+template <class Spawn>
+void run_behind_gate(database& db, std::size_t writes, Spawn spawn) {
+    asio::io_context ioc;
+    auto busy = asio::make_work_guard(ioc);
+    std::thread io([&] { ioc.run(); });
+    writer_gate gate;
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await db.write(std::ref(gate))); },
+        asio::detached);
+    gate.wait_entered();  // the gate's batch is taken: everything from now on queues
+    asio::post(ioc, [&] {
+        for (std::size_t i = 0; i < writes; ++i) spawn(ioc, i);
+    });
+    while (db.writes().queued < writes) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    gate.release();
+    busy.reset();
+    io.join();
+}
+
+TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls_back_alone) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
+    constexpr std::size_t writes = 40;
+    std::vector<std::optional<expected<void>>> outcomes(writes);
+    std::atomic<int> threw = 0;
+    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
+        asio::co_spawn(
+            ioc,
+            [&, i]() -> asio::awaitable<void> {
+                outcomes[i] = co_await db_->write([i](connection& c) -> expected<void> {
+                    auto x = static_cast<std::int64_t>(i);
+                    if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
+                        return std::unexpected(w.error());
+                    }
+                    // Write 7 inserts, then changes its mind: its row must not stay.
+                    if (i == 7) return std::unexpected(error{errc::not_found, "business says no"});
+                    // Write 9 inserts, then collides with an existing key.
+                    if (i == 9) {
+                        if (auto w = c.exec("INSERT INTO t (x) VALUES (1000)"); !w) {
+                            return std::unexpected(w.error());
+                        }
+                    }
+                    // Write 11 inserts, then throws.
+                    if (i == 11) throw std::logic_error("boom");
+                    return {};
+                });
+            },
+            [&](std::exception_ptr e) {
+                if (e) ++threw;
+            });
+    });
+    const auto stats = db_->writes();
+    EXPECT_EQ(stats.writes, writes + 1);
+    EXPECT_EQ(stats.batches, 2U) << "the gate's batch, then every write queued behind it";
+    EXPECT_EQ(threw.load(), 1);
+    for (std::size_t i = 0; i < writes; ++i) {
+        if (i == 11) continue;
+        ASSERT_TRUE(outcomes[i].has_value()) << i;
+        if (i == 7 || i == 9) {
+            ASSERT_FALSE(*outcomes[i]) << i;
+            EXPECT_EQ(outcomes[i]->error().code, i == 7 ? errc::not_found : errc::constraint_unique);
+        } else {
+            EXPECT_TRUE(*outcomes[i]) << i << ": " << outcomes[i]->error().message;
+        }
+    }
+    EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(writes) - 3 + 1);
+    auto gone = sync_exec("SELECT COUNT(*) FROM t WHERE x IN (7, 9, 11)");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "a failed write's own statements are undone";
+}
+
+TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
+    auto opened = open_database("sqlite://" + (dir_.path() / "small.db").string(),
+                                {.size = 1, .write_batch_max = 3});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER)"); }));
+    std::atomic<int> done = 0;
+    run_behind_gate(db, 7, [&](asio::io_context& ioc, std::size_t) {
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                auto w = co_await db.write([](connection& c) -> expected<void> {
+                    if (auto r = c.exec("INSERT INTO t (x) VALUES (1)"); !r) return std::unexpected(r.error());
+                    return {};
+                });
+                if (w) ++done;
+            },
+            asio::detached);
+    });
+    EXPECT_EQ(done.load(), 7);
+    EXPECT_EQ(db.writes().batches, 1U + 3U) << "the gate, then 3 + 3 + 1";
+}
+
+TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
+    // Another process holds the write lock past the busy timeout: the writer's BEGIN gives up.
+    auto opened = open_database("sqlite://" + (dir_.path() / "locked.db").string(),
+                                {.size = 1, .busy_timeout_ms = 50});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER)"); }));
+    // The other process: a connection of our own, outside the pool, inside a write transaction.
+    sqlite_connection_factory factory(
+        sqlite_options{.path = (dir_.path() / "locked.db").string(), .busy_timeout_ms = 50});
+    auto lock_owner = factory.open();
+    ASSERT_TRUE(lock_owner);
+    ASSERT_TRUE((*lock_owner)->begin());
+    ASSERT_TRUE((*lock_owner)->exec("INSERT INTO t (x) VALUES (1)"));
+    auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db.write([](connection& c) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
+            return {};
+        });
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::busy);
+    ASSERT_TRUE((*lock_owner)->rollback());
+    // The writer recovers once the lock is free.
+    auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db.write([](connection& c) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (3)"); !w) return std::unexpected(w.error());
+            return {};
+        });
+    });
+    EXPECT_TRUE(again) << again.error().message;
 }
 
 const migration two_migrations[] = {

@@ -11,7 +11,7 @@ import unittest
 from pathlib import Path
 
 import harness
-from harness import API, e2e_case, request_bytes, unique_email
+from harness import API, create_event, e2e_case, hold, request_bytes, unique_email
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\d+)?$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -114,6 +114,25 @@ class health_metrics_test(e2e_case):
         self.assertGreaterEqual(count("401"), 1)
         self.srv.call("GET", f"{API}/me", token=s.access_token)
         self.assertEqual(count("200"), ok_before + 1, "counter moves with each request")
+
+    def test_database_writer_counters_move_with_holds_and_releases(self):
+        def sample(name):
+            values = [v for n, _, v in parse_metrics(self.metrics()) if n == name]
+            self.assertEqual(len(values), 1, f"{name} in /metrics")
+            return values[0]
+
+        text = self.metrics()
+        self.assertRegex(text, r"(?m)^# TYPE ticketon_db_writes_total counter$")
+        self.assertRegex(text, r"(?m)^# TYPE ticketon_db_writes_queued gauge$")
+        writes, batches = sample("ticketon_db_writes_total"), sample("ticketon_db_write_batches_total")
+        manager = self.srv.create_user("MANAGER")
+        event_id = create_event(self.srv, manager.access_token)
+        buyer = self.srv.signup().access_token
+        h = self.assertStatus(hold(self.srv, buyer, event_id, seats=["A-1-1"]), 201, "hold")
+        self.assertStatus(self.srv.call("DELETE", f"{API}/holds/{h['holdId']}", token=buyer), 204, "release")
+        self.assertEqual(sample("ticketon_db_writes_total"), writes + 2, "the hold and the release")
+        self.assertEqual(sample("ticketon_db_write_batches_total"), batches + 2, "one at a time: a commit each")
+        self.assertEqual(sample("ticketon_db_writes_queued"), 0)
 
     def test_routes_are_templates_not_raw_paths(self):
         # Unknown paths must not create one series each (unbounded label cardinality).

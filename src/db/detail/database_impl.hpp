@@ -4,6 +4,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
 #include "db/database.hpp"
 
 namespace tkt::db {
@@ -42,7 +46,76 @@ inline void rollback_after_failure(connection& c) {
     static_cast<void>(c.rollback());
 }
 
+// A write() waiting in the writer's queue: the function, then its outcome, then the coroutine
+// to resume. The coroutine's executor is kept busy meanwhile, so its io_context does not run
+// out of work while the write waits.
+template <class F, class R, class Handler>
+class write_job_of final : public write_job {
+public:
+    write_job_of(F f, Handler h)
+        : f_(std::move(f)),
+          handler_(std::move(h)),
+          executor_(boost::asio::prefer(boost::asio::get_associated_executor(handler_),
+                                        boost::asio::execution::outstanding_work.tracked)) {}
+
+    bool run(connection& c) override {
+        if (auto begun = c.exec("SAVEPOINT tkt_write"); !begun) {
+            fail(begun.error());
+            return false;
+        }
+        try {
+            result_.emplace(f_(c));
+        } catch (...) {
+            exception_ = std::current_exception();
+        }
+        if (exception_ || !*result_) {
+            if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone) return false;
+        }
+        return c.exec("RELEASE tkt_write").has_value();
+    }
+
+    void fail(const error& e) override {
+        result_.reset();
+        exception_ = nullptr;
+        try {
+            result_.emplace(fail_with<R>(e));
+        } catch (...) {
+            exception_ = std::current_exception();
+        }
+    }
+
+    void complete() override {
+        auto ex = executor_;
+        boost::asio::post(ex, [h = std::move(handler_), e = exception_, r = std::move(result_)]() mutable {
+            std::move(h)(e, std::move(r));
+        });
+    }
+
+private:
+    F f_;
+    Handler handler_;
+    boost::asio::any_io_executor executor_;
+    std::optional<R> result_;
+    std::exception_ptr exception_;
+};
+
 }  // namespace detail
+
+template <class F>
+auto database::write(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
+    using R = std::invoke_result_t<F&, connection&>;
+    static_assert(detail::is_expected_v<R>,
+                  "write() needs a function returning std::expected: its error rolls back");
+    auto op = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                          void(std::exception_ptr, std::optional<R>)>(
+        [this](auto handler, F fn) {
+            using job = detail::write_job_of<F, R, decltype(handler)>;
+            enqueue_write(std::make_unique<job>(std::move(fn), std::move(handler)));
+        },
+        boost::asio::use_awaitable, std::move(f));
+    auto outcome = co_await std::move(op);
+    co_return std::move(*outcome);
+}
 
 // Returns the connection to the pool on every way out of a lease, exceptions included.
 struct database::lease {

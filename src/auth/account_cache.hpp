@@ -1,0 +1,53 @@
+#pragma once
+// What authenticate() needs to know of an account (active? which role?), remembered for a short
+// time so that a burst of requests by one user reads the database once, not once per request.
+//
+// Changes this process makes (an admin's role or disable, a withdrawal) forget the entry at
+// once, so they apply to the next request. A change made by another node applies within the
+// time to live (`auth.account_cache_ms`; 0 turns the cache off). Thread-safe: the I/O threads
+// share one instance under one short lock.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "auth/user.hpp"
+#include "common/clock.hpp"
+
+namespace tkt::auth {
+
+struct account_state {
+    bool active = false;
+    role level = role::user;
+};
+
+class account_cache {
+public:
+    // At most `max_entries` accounts are kept; a full cache drops its expired entries, then
+    // everything if none had expired.
+    explicit account_cache(std::chrono::milliseconds ttl, std::size_t max_entries = 100'000);
+
+    std::optional<account_state> find(std::int64_t user_id, time_point now) const;
+    // Take the generation before reading the database and hand it to put(): a forget() in
+    // between (a change that raced the read) makes put() keep nothing, so a state read before
+    // the change is never remembered after it.
+    std::uint64_t generation() const;
+    void put(std::int64_t user_id, account_state state, time_point now, std::uint64_t generation);
+    void forget(std::int64_t user_id);
+    bool enabled() const { return ttl_.count() > 0; }
+
+private:
+    struct entry {
+        account_state state;
+        time_point expires;
+    };
+    std::chrono::milliseconds ttl_;
+    std::size_t max_entries_;
+    mutable std::mutex mutex_;
+    std::unordered_map<std::int64_t, entry> entries_;
+    std::uint64_t generation_ = 0;  // forget() calls so far
+};
+
+}  // namespace tkt::auth
