@@ -63,5 +63,28 @@ TEST(account_cache, a_full_cache_drops_expired_entries_first_then_everything) {
     EXPECT_FALSE(cache.find(4, t0 + 1400ms)->active);
 }
 
+TEST(verified_tokens, knows_a_verified_token_until_it_expires) {
+    verified_tokens tokens;
+    EXPECT_FALSE(tokens.find("a.b.c", 100));
+    tokens.put("a.b.c", 7, 200, 100);
+    EXPECT_EQ(tokens.find("a.b.c", 199), 7);
+    EXPECT_FALSE(tokens.find("a.b.c", 200)) << "expired from its exp second on, as verify() says";
+    EXPECT_FALSE(tokens.find("a.b.d", 100)) << "any other text misses, however close";
+    EXPECT_FALSE(tokens.find("a.b.", 100));
+}
+
+TEST(verified_tokens, a_full_cache_drops_expired_tokens_first_then_everything) {
+    verified_tokens tokens(2);
+    tokens.put("t1", 1, 110, 100);
+    tokens.put("t2", 2, 300, 100);
+    tokens.put("t3", 3, 300, 120);  // t1 expired: it makes room
+    EXPECT_FALSE(tokens.find("t1", 120));
+    EXPECT_EQ(tokens.find("t2", 120), 2);
+    EXPECT_EQ(tokens.find("t3", 120), 3);
+    tokens.put("t4", 4, 300, 130);  // nothing expired: start over
+    EXPECT_FALSE(tokens.find("t2", 130));
+    EXPECT_EQ(tokens.find("t4", 130), 4);
+}
+
 }  // namespace
 }  // namespace tkt::auth

@@ -332,15 +332,20 @@ awaitable<result<principal>> service::authenticate(const http::request& req, rol
 awaitable<result<principal>> service::authenticate_token(std::string access_token, role min_role) {
     if (access_token.empty())
         co_return std::unexpected(unauthorized("an access token is required"));
-    const auto c = verify(access_token, keys_, options_.issuer, clock_.now());
-    if (!c) {
-        co_return std::unexpected(unauthorized(
-            c.error() == jwt_error::expired ? "access token expired" : "access token invalid"));
-    }
     std::int64_t id = 0;
-    const auto* end = c->sub.data() + c->sub.size();
-    if (auto [p, ec] = std::from_chars(c->sub.data(), end, id); ec != std::errc{} || p != end) {
-        co_return std::unexpected(unauthorized("access token invalid"));
+    if (auto known = tokens_.find(access_token, now_unix())) {
+        id = *known;
+    } else {
+        const auto c = verify(access_token, keys_, options_.issuer, clock_.now());
+        if (!c) {
+            co_return std::unexpected(unauthorized(
+                c.error() == jwt_error::expired ? "access token expired" : "access token invalid"));
+        }
+        const auto* end = c->sub.data() + c->sub.size();
+        if (auto [p, ec] = std::from_chars(c->sub.data(), end, id); ec != std::errc{} || p != end) {
+            co_return std::unexpected(unauthorized("access token invalid"));
+        }
+        tokens_.put(access_token, id, c->exp, now_unix());
     }
     const auto now = clock_.now();
     auto state = accounts_.find(id, now);

@@ -108,6 +108,7 @@ private:
     keyring keys_;
     service_options options_;
     account_cache accounts_;
+    verified_tokens tokens_;
 };
 
 // Creates an account with the given role, validated like a sign-up, blocking on the calling

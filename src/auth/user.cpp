@@ -1,5 +1,8 @@
 #include "auth/user.hpp"
 
+#include <optional>
+#include <utility>
+
 #include <chrono>
 
 #include <fmt/core.h>
@@ -47,12 +50,18 @@ std::optional<user_status> parse_user_status(std::string_view text) {
 std::string format_rfc3339(time_point t) {
     using namespace std::chrono;
     const auto secs = floor<seconds>(t);
+    // Most calls within one thread fall in the same second as the previous one (every order
+    // write stamps the time): reuse that text instead of formatting again.
+    thread_local std::optional<std::pair<sys_seconds, std::string>> last;
+    if (last && last->first == secs) return last->second;
     const auto day = floor<days>(secs);
     const year_month_day ymd{day};
     const hh_mm_ss hms{secs - day};
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+    auto text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                            static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                            hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+    last.emplace(secs, text);
+    return text;
 }
 
 }  // namespace tkt::auth
