@@ -59,6 +59,9 @@ struct response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+    // Close the connection without answering at all (the rest is ignored): what a lost answer
+    // looks like to the client. For fault injection (the Toss sandbox), not for errors.
+    bool hang_up = false;
 
     response& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

@@ -202,7 +202,16 @@ sandbox_reply sandbox::confirm(std::string_view text, std::string_view idempoten
     const std::string replay_key = fmt::format("confirm:{}", idempotency_key);
     std::lock_guard lock(mutex_);
     if (!idempotency_key.empty()) {
-        if (auto it = replies_.find(replay_key); it != replies_.end()) return it->second;
+        if (auto it = replies_.find(replay_key); it != replies_.end()) {
+            sandbox_reply again = it->second;
+            // A lost answer stays lost for as many answers as the fault says, repeats included
+            // (a client repeats a keyed request whose connection closed without an answer).
+            if (again.status == 200 && faults_.drop_confirm_response > 0) {
+                --faults_.drop_confirm_response;
+                again.how = delivery::drop;
+            }
+            return again;
+        }
     }
     if (!test_code.empty()) {
         return toss_error(status_of(test_code), test_code, "TossPayments-Test-Code 로 요청한 에러입니다.");
@@ -334,10 +343,8 @@ asio::awaitable<http::response> deliver(sandbox_reply reply) {
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     http::response res = http::json_response(reply.status, reply.body);
-    if (reply.how == delivery::drop) {
-        // A second, different Content-Length: see "dropConfirmResponse" in the header.
-        res.with_header("Content-Length", std::to_string(res.body.size() + 1));
-    }
+    // The payment is captured, but the caller never hears of it: the connection just closes.
+    res.hang_up = reply.how == delivery::drop;
     co_return res;
 }
 

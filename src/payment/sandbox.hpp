@@ -28,11 +28,12 @@
 //   confirmDelayMs: n       every confirm answer waits n ms more (0 turns it off)
 //   confirm5xx: n           the next n confirms answer 500 FAILED_INTERNAL_SYSTEM_PROCESSING
 //                           without capturing
-//   dropConfirmResponse: n  the next n confirms that capture a payment (DONE) lose their answer.
-//                           http::server has no way for a handler to hang up, so the answer's
-//                           framing is broken instead (two Content-Length values); RFC 9112 §6.3
-//                           makes every client discard such an answer and close the connection,
-//                           which is what a lost answer looks like to the caller.
+//   dropConfirmResponse: n  the next n confirm answers that carry a captured payment (DONE),
+//                           first answers and repeats by Idempotency-Key alike, are lost: the
+//                           server closes the connection without a byte of the answer
+//                           (http::response::hang_up), as when a network drops it. Our client
+//                           repeats a keyed request once when a kept-alive connection closes
+//                           unanswered, so 2 loses the answer for good whatever the connection.
 //
 // The `sandbox` class is sans-io: every call takes the request's parts and the time, and returns
 // the reply with its delay; register_sandbox_routes() carries delays out on asio timers, never

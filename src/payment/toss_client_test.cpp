@@ -266,9 +266,11 @@ TEST(toss_sandbox, injected_5xx_is_unknown_and_the_next_confirm_decides) {
 TEST(toss_sandbox, a_dropped_answer_is_unknown_and_the_payment_is_captured) {
     toss_loopback t;
     auto key = t.create("order-drop", 6'000);
-    t.faults({{"dropConfirmResponse", 1}});
+    // Two: the answer, and the one repeat the client makes on a fresh connection.
+    t.faults({{"dropConfirmResponse", 2}});
     auto r = t.confirm(key, "order-drop", 6'000, "order-drop");
     EXPECT_EQ(r.result, outcome::unknown);
+    t.faults({{"dropConfirmResponse", 0}});
     expect_done(t.find_by_order("order-drop"), "order-drop", 6'000);
     // Asked again with the same key, the sandbox gives the answer that was lost.
     expect_done(t.confirm(key, "order-drop", 6'000, "order-drop"), "order-drop", 6'000);

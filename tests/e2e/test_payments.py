@@ -105,8 +105,10 @@ class unknown_outcome_test(payments_case):
         buyer = self.user()
         h = hold_ok(self.srv, buyer, event_id, seats=["A-1-3"])
         key = sandbox_pay(self.srv, h["orderId"], h["amount"])
-        sandbox_faults(self.srv, dropConfirmResponse=1)
+        # The answer and the Toss client's one repeat of it are both lost.
+        sandbox_faults(self.srv, dropConfirmResponse=2)
         self.confirm_unknown(buyer, h, key)
+        sandbox_faults(self.srv, dropConfirmResponse=0)
         self.assertSettledPaid(buyer, h, key, event_id, ["A-1-3"])
 
     def test_a_lost_answer_for_general_admission_is_reconciled_to_paid(self):
@@ -114,8 +116,10 @@ class unknown_outcome_test(payments_case):
         buyer = self.user()
         h = hold_ok(self.srv, buyer, event_id, zone="GA", quantity=2)
         key = sandbox_pay(self.srv, h["orderId"], h["amount"])
-        sandbox_faults(self.srv, dropConfirmResponse=1)
+        # The answer and the Toss client's one repeat of it are both lost.
+        sandbox_faults(self.srv, dropConfirmResponse=2)
         self.confirm_unknown(buyer, h, key)
+        sandbox_faults(self.srv, dropConfirmResponse=0)
         order = wait_order_status(self.srv, buyer, h["orderId"], ("PAID", "FAILED", "REFUNDED"), SETTLE_DEADLINE_S)
         self.assertEqual(order["status"], "PAID", order)
         self.assertEqual(len(order["tickets"]), 2)
