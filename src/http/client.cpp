@@ -1,5 +1,13 @@
 #include "http/client.hpp"
 
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -21,14 +29,6 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <deque>
-#include <mutex>
-#include <optional>
-#include <unordered_map>
 
 #include "common/encoding.hpp"
 
@@ -52,7 +52,7 @@ enum class scheme { http, https };
 // Where a URL points, split the way the connection needs it.
 struct endpoint_target {
     scheme kind = scheme::http;
-    std::string host;         // without IPv6 brackets: for the resolver, SNI and verification
+    std::string host;  // without IPv6 brackets: for the resolver, SNI and verification
     std::string port;
     std::string host_header;  // host[:port] as written in the URL
     std::string path;         // path and query, at least "/"
@@ -79,27 +79,37 @@ std::expected<endpoint_target, client_error> parse_target(std::string_view url) 
     t.host_header = std::string(u.encoded_host_and_port());
     t.path = std::string(u.encoded_target());
     if (t.path.empty() || t.path.front() != '/') t.path.insert(0, "/");
-    t.pool_key = fmt::format("{}://{}:{}", t.kind == scheme::https ? "https" : "http", t.host, t.port);
+    t.pool_key =
+        fmt::format("{}://{}:{}", t.kind == scheme::https ? "https" : "http", t.host, t.port);
     return t;
 }
 
 bhttp::verb to_beast(verb v) {
     switch (v) {
-        case verb::get: return bhttp::verb::get;
-        case verb::head: return bhttp::verb::head;
-        case verb::post: return bhttp::verb::post;
-        case verb::put: return bhttp::verb::put;
-        case verb::patch: return bhttp::verb::patch;
-        case verb::delete_: return bhttp::verb::delete_;
-        case verb::options: return bhttp::verb::options;
-        case verb::other: break;
+        case verb::get:
+            return bhttp::verb::get;
+        case verb::head:
+            return bhttp::verb::head;
+        case verb::post:
+            return bhttp::verb::post;
+        case verb::put:
+            return bhttp::verb::put;
+        case verb::patch:
+            return bhttp::verb::patch;
+        case verb::delete_:
+            return bhttp::verb::delete_;
+        case verb::options:
+            return bhttp::verb::options;
+        case verb::other:
+            break;
     }
     return bhttp::verb::unknown;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
     return std::ranges::equal(a, b, [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
     });
 }
 
@@ -107,7 +117,8 @@ bool iequals(std::string_view a, std::string_view b) {
 // convention that payment APIs follow).
 bool replayable(const client_request& r) {
     if (r.method == verb::get || r.method == verb::head) return true;
-    return std::ranges::any_of(r.headers, [](const auto& h) { return iequals(h.first, "Idempotency-Key"); });
+    return std::ranges::any_of(r.headers,
+                               [](const auto& h) { return iequals(h.first, "Idempotency-Key"); });
 }
 
 client_error make_error(client_errc code, request_sent sent, std::string_view what,
@@ -125,14 +136,22 @@ bool is_parse_error(const error_code& ec) {
 
 std::string_view to_string(client_errc code) {
     switch (code) {
-        case client_errc::bad_url: return "bad_url";
-        case client_errc::resolve_failed: return "resolve_failed";
-        case client_errc::connect_failed: return "connect_failed";
-        case client_errc::tls_failed: return "tls_failed";
-        case client_errc::send_failed: return "send_failed";
-        case client_errc::receive_failed: return "receive_failed";
-        case client_errc::bad_response: return "bad_response";
-        case client_errc::timeout: return "timeout";
+        case client_errc::bad_url:
+            return "bad_url";
+        case client_errc::resolve_failed:
+            return "resolve_failed";
+        case client_errc::connect_failed:
+            return "connect_failed";
+        case client_errc::tls_failed:
+            return "tls_failed";
+        case client_errc::send_failed:
+            return "send_failed";
+        case client_errc::receive_failed:
+            return "receive_failed";
+        case client_errc::bad_response:
+            return "bad_response";
+        case client_errc::timeout:
+            return "timeout";
     }
     return "unknown";
 }
@@ -158,7 +177,8 @@ namespace {
 // One kept-alive connection. Used by one call at a time, always on its own strand.
 // (Named apart from the server's `connection`: both live in tkt::http.)
 struct pooled_connection {
-    pooled_connection(strand_type s, ssl::context& tls_context, scheme kind) : strand(std::move(s)) {
+    pooled_connection(strand_type s, ssl::context& tls_context, scheme kind)
+        : strand(std::move(s)) {
         if (kind == scheme::https) {
             secure.emplace(strand, tls_context);
         } else {
@@ -191,6 +211,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     impl(asio::any_io_executor ex, client_options o)
         : executor(std::move(ex)), options(std::move(o)), tls_context(ssl::context::tls_client) {
         tls_context.set_default_verify_paths();
+        // Throws when the file cannot be read: a client that would silently distrust the
+        // private CA it was configured with is worse than one that fails at start-up.
+        if (!options.ca_file.empty()) tls_context.load_verify_file(options.ca_file);
         tls_context.set_verify_mode(ssl::verify_peer);
     }
 
@@ -199,12 +222,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     asio::awaitable<attempt_result> attempt(std::shared_ptr<pooled_connection> conn,
                                             const endpoint_target& target, beast_request& msg,
                                             steady::time_point deadline);
-    asio::awaitable<std::optional<client_error>> open(pooled_connection& conn, const endpoint_target& target,
+    asio::awaitable<std::optional<client_error>> open(pooled_connection& conn,
+                                                      const endpoint_target& target,
                                                       steady::time_point deadline);
     asio::awaitable<std::optional<client_error>> handshake(pooled_connection& conn,
                                                            const endpoint_target& target);
     template <class Stream>
-    asio::awaitable<attempt_result> exchange(Stream& stream, pooled_connection& conn, beast_request& msg);
+    asio::awaitable<attempt_result> exchange(Stream& stream, pooled_connection& conn,
+                                             beast_request& msg);
 
     asio::any_io_executor executor;
     client_options options;
@@ -258,8 +283,9 @@ asio::awaitable<std::optional<client_error>> client::impl::open(pooled_connectio
     stream.expires_at(deadline);
     auto [connect_ec, ep] = co_await stream.async_connect(addresses, tuple_awaitable);
     if (connect_ec == beast::error::timeout) {
-        co_return client_error{client_errc::timeout, request_sent::no,
-                               fmt::format("connecting to {}:{} timed out", target.host, target.port)};
+        co_return client_error{
+            client_errc::timeout, request_sent::no,
+            fmt::format("connecting to {}:{} timed out", target.host, target.port)};
     }
     if (connect_ec) {
         co_return make_error(client_errc::connect_failed, request_sent::no,
@@ -275,12 +301,13 @@ asio::awaitable<std::optional<client_error>> client::impl::open(pooled_connectio
     co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<client_error>> client::impl::handshake(pooled_connection& conn,
-                                                                     const endpoint_target& target) {
+asio::awaitable<std::optional<client_error>> client::impl::handshake(
+    pooled_connection& conn, const endpoint_target& target) {
     auto& tls = *conn.secure;
     // SNI: servers behind shared addresses pick their certificate by it.
     if (!SSL_set_tlsext_host_name(tls.native_handle(), target.host.c_str())) {
-        co_return client_error{client_errc::tls_failed, request_sent::no, "cannot set SNI host name"};
+        co_return client_error{client_errc::tls_failed, request_sent::no,
+                               "cannot set SNI host name"};
     }
     tls.set_verify_callback(ssl::host_name_verification(target.host));
     auto [ec] = co_await tls.async_handshake(ssl::stream_base::client, tuple_awaitable);
@@ -300,8 +327,10 @@ asio::awaitable<attempt_result> client::impl::exchange(Stream& stream, pooled_co
     attempt_result result;
     auto [write_ec, written] = co_await bhttp::async_write(stream, msg, tuple_awaitable);
     if (write_ec) {
-        auto code = write_ec == beast::error::timeout ? client_errc::timeout : client_errc::send_failed;
-        result.outcome = std::unexpected(make_error(code, request_sent::maybe, "sending the request", write_ec));
+        auto code =
+            write_ec == beast::error::timeout ? client_errc::timeout : client_errc::send_failed;
+        result.outcome =
+            std::unexpected(make_error(code, request_sent::maybe, "sending the request", write_ec));
         result.closed_before_answer = code == client_errc::send_failed;
         co_return result;
     }
@@ -316,7 +345,8 @@ asio::awaitable<attempt_result> client::impl::exchange(Stream& stream, pooled_co
         } else if (is_parse_error(read_ec)) {
             code = client_errc::bad_response;
         }
-        result.outcome = std::unexpected(make_error(code, request_sent::maybe, "reading the answer", read_ec));
+        result.outcome =
+            std::unexpected(make_error(code, request_sent::maybe, "reading the answer", read_ec));
         result.closed_before_answer = code == client_errc::receive_failed && !parser.got_some();
         co_return result;
     }
@@ -378,8 +408,8 @@ asio::awaitable<std::expected<client_response, client_error>> client::request(cl
         auto conn = self->take(target->pool_key);
         const bool reused = conn != nullptr;
         if (!conn) {
-            conn = std::make_shared<pooled_connection>(asio::make_strand(self->executor), self->tls_context,
-                                                target->kind);
+            conn = std::make_shared<pooled_connection>(asio::make_strand(self->executor),
+                                                       self->tls_context, target->kind);
         }
         auto op = asio::co_spawn(conn->strand, self->attempt(conn, *target, msg, deadline),
                                  asio::use_awaitable);

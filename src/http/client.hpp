@@ -1,6 +1,7 @@
 #pragma once
 // The outgoing HTTP/1.1 client: Boost.Beast on C++20 coroutines, plain TCP or TLS (OpenSSL,
-// system trust store, SNI, peer and host name verification always on).
+// system trust store plus client_options::ca_file, SNI, peer and host name verification always
+// on).
 //
 // Every call has a deadline (client_request::timeout, 5 s unless set): resolving, connecting,
 // the TLS handshake, writing and reading all happen inside it, and when it passes the call ends
@@ -16,9 +17,6 @@
 // Thread safety: one client may be used by any number of coroutines on any threads at once.
 // Each connection runs on its own strand; the caller resumes on its own executor. The client
 // must outlive the calls it has started. Beast stays inside client.cpp.
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <expected>
@@ -27,6 +25,9 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include "http/message.hpp"
 
@@ -80,11 +81,15 @@ struct client_options {
     // connection is rarely one the server is about to close.
     std::chrono::milliseconds idle_timeout{15'000};
     std::string user_agent = "ticketon";
+    // Extra trust anchors (a PEM file) added to the system store, e.g. a private CA; empty: the
+    // system store only. Peer and host name verification stay on either way.
+    std::string ca_file;
 };
 
 class client {
 public:
     // `executor`: where connections run (a strand of it each); normally the io_context's.
+    // Throws boost::system::system_error when options.ca_file cannot be read.
     explicit client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(const client&) = delete;

@@ -1,21 +1,43 @@
 #include "http/client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
-#include <boost/json/serialize.hpp>
-
-#include <gtest/gtest.h>
-
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "common/encoding.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -67,10 +89,164 @@ public:
 private:
     metrics metrics_;
     asio::io_context io_;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+        io_.get_executor()};
     client client_{io_.get_executor()};
     std::optional<server> server_;
     std::uint16_t port_ = 0;
+    std::vector<std::thread> threads_;
+};
+
+// A self-signed certificate for DNS:localhost (P-256, SHA-256, valid from an hour ago to an
+// hour from now), made at test time so that no key sits in the repository. Its PEM is written
+// to a temp file that a client can load as ca_file; the file goes away with the object.
+class test_certificate {
+public:
+    test_certificate() {
+        key_.reset(EVP_EC_gen("P-256"));
+        EXPECT_NE(key_, nullptr);
+        cert_.reset(X509_new());
+        X509* cert = cert_.get();
+        X509_set_version(cert, 2);  // v3, for the extension
+        ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+        X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+        X509_set_pubkey(cert, key_.get());
+        X509_NAME* name = X509_get_subject_name(cert);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+        X509_set_issuer_name(cert, name);
+        // The name a client checks is the subjectAltName, not the CN (RFC 6125).
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+        X509_EXTENSION* san =
+            X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost");
+        EXPECT_NE(san, nullptr);
+        X509_add_ext(cert, san, -1);
+        X509_EXTENSION_free(san);
+        EXPECT_GT(X509_sign(cert, key_.get(), EVP_sha256()), 0);
+
+        path_ = std::filesystem::temp_directory_path() /
+                ("tkt-http-ca-" + hex_encode(random_bytes(6)) + ".pem");
+        std::ofstream(path_) << cert_pem();
+    }
+    ~test_certificate() { std::filesystem::remove(path_); }
+    test_certificate(const test_certificate&) = delete;
+    test_certificate& operator=(const test_certificate&) = delete;
+
+    // Makes `context` serve this certificate and its key.
+    void serve_with(boost::asio::ssl::context& context) const {
+        ASSERT_EQ(SSL_CTX_use_certificate(context.native_handle(), cert_.get()), 1);
+        ASSERT_EQ(SSL_CTX_use_PrivateKey(context.native_handle(), key_.get()), 1);
+    }
+
+    const std::filesystem::path& pem_file() const { return path_; }
+
+private:
+    struct openssl_free {
+        void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+        void operator()(X509* p) const { X509_free(p); }
+        void operator()(BIO* p) const { BIO_free(p); }
+    };
+
+    std::string cert_pem() const {
+        std::unique_ptr<BIO, openssl_free> bio(BIO_new(BIO_s_mem()));
+        PEM_write_bio_X509(bio.get(), cert_.get());
+        char* data = nullptr;
+        const long size = BIO_get_mem_data(bio.get(), &data);
+        return std::string(data, static_cast<std::size_t>(size));
+    }
+
+    std::unique_ptr<EVP_PKEY, openssl_free> key_;
+    std::unique_ptr<X509, openssl_free> cert_;
+    std::filesystem::path path_;
+};
+
+// An HTTPS server on 127.0.0.1 (any free port) that serves test_certificate and answers every
+// request with 200 and the request target as the body, keeping the connection alive; and a
+// client. Both on one io_context run by two threads, each server connection on its own strand.
+// It counts the connections it accepted and the requests it read.
+class tls_loopback {
+public:
+    tls_loopback() {
+        certificate_.serve_with(server_tls_);
+        acceptor_.open(tcp::v4());
+        acceptor_.set_option(tcp::acceptor::reuse_address(true));
+        acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+        acceptor_.listen();
+    }
+    ~tls_loopback() {
+        work_.reset();
+        io_.stop();
+        for (auto& t : threads_) t.join();
+    }
+
+    void start(client_options options = {}) {
+        client_.emplace(io_.get_executor(), std::move(options));
+        asio::co_spawn(io_, accept_all(), asio::detached);
+        for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+    }
+
+    std::string url(std::string_view host, std::string_view path) const {
+        return fmt::format("https://{}:{}{}", host, acceptor_.local_endpoint().port(), path);
+    }
+
+    std::expected<client_response, client_error> call(client_request r) {
+        auto future = asio::co_spawn(io_, client_->request(std::move(r)), asio::use_future);
+        return future.get();
+    }
+
+    std::string ca_file() const { return certificate_.pem_file().string(); }
+    std::size_t accepted() const { return accepted_; }
+    std::size_t requests() const { return requests_; }
+
+private:
+    using tcp = asio::ip::tcp;
+    static constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+    asio::awaitable<void> accept_all() {
+        for (;;) {
+            auto [ec, socket] =
+                co_await acceptor_.async_accept(asio::make_strand(io_), tuple_awaitable);
+            if (ec) co_return;
+            ++accepted_;
+            auto executor = socket.get_executor();
+            asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+        }
+    }
+
+    asio::awaitable<void> serve(tcp::socket socket) {
+        namespace bhttp = boost::beast::http;
+        boost::beast::ssl_stream<boost::beast::tcp_stream> stream(std::move(socket), server_tls_);
+        auto [handshake_ec] =
+            co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+        if (handshake_ec) co_return;
+        boost::beast::flat_buffer buffer;
+        for (;;) {
+            bhttp::request<bhttp::string_body> req;
+            auto [read_ec, read] = co_await bhttp::async_read(stream, buffer, req, tuple_awaitable);
+            if (read_ec) co_return;
+            ++requests_;
+            bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
+            res.set(bhttp::field::content_type, "text/plain");
+            res.keep_alive(req.keep_alive());
+            res.body() = std::string(req.target());
+            res.prepare_payload();
+            auto [write_ec, written] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+            if (write_ec || !res.keep_alive()) co_return;
+        }
+    }
+
+    test_certificate certificate_;
+    asio::ssl::context server_tls_{asio::ssl::context::tls_server};
+    asio::io_context io_;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+        io_.get_executor()};
+    tcp::acceptor acceptor_{io_};
+    std::optional<client> client_;
+    std::atomic<std::size_t> accepted_{0};
+    std::atomic<std::size_t> requests_{0};
     std::vector<std::thread> threads_;
 };
 
@@ -191,6 +367,49 @@ TEST(http_client, an_answer_with_broken_framing_is_a_bad_response) {
     ASSERT_FALSE(got.has_value());
     EXPECT_EQ(got.error().code, client_errc::bad_response);
     EXPECT_EQ(got.error().sent, request_sent::maybe);
+}
+
+TEST(http_client, https_get_round_trip_with_a_trusted_certificate) {
+    tls_loopback lb;
+    lb.start({.ca_file = lb.ca_file()});
+    for (const char* path : {"/hello", "/again?x=1"}) {
+        auto got = lb.call(get(lb.url("localhost", path)));
+        ASSERT_TRUE(got.has_value()) << got.error().message;
+        EXPECT_EQ(got->status, 200);
+        EXPECT_EQ(got->body, path);
+    }
+    EXPECT_EQ(lb.requests(), 2u);
+    // The second request went over the kept-alive TLS connection of the first.
+    EXPECT_EQ(lb.accepted(), 1u);
+}
+
+TEST(http_client, an_untrusted_certificate_fails_the_handshake_before_sending) {
+    tls_loopback lb;
+    lb.start();  // the system store only, which does not know the test certificate
+    auto got = lb.call(get(lb.url("localhost", "/hello")));
+    ASSERT_FALSE(got.has_value());
+    EXPECT_EQ(got.error().code, client_errc::tls_failed) << got.error().message;
+    EXPECT_EQ(got.error().sent, request_sent::no);
+    EXPECT_EQ(lb.accepted(), 1u);
+    EXPECT_EQ(lb.requests(), 0u);
+}
+
+TEST(http_client, a_certificate_for_another_host_name_fails) {
+    tls_loopback lb;
+    lb.start({.ca_file = lb.ca_file()});
+    // The certificate is trusted but names only DNS:localhost, not the address.
+    auto got = lb.call(get(lb.url("127.0.0.1", "/hello")));
+    ASSERT_FALSE(got.has_value());
+    EXPECT_EQ(got.error().code, client_errc::tls_failed) << got.error().message;
+    EXPECT_EQ(got.error().sent, request_sent::no);
+    EXPECT_EQ(lb.requests(), 0u);
+}
+
+TEST(http_client, a_ca_file_that_cannot_be_read_throws_at_construction) {
+    asio::io_context io;
+    client_options options;
+    options.ca_file = (std::filesystem::temp_directory_path() / "tkt-http-ca-missing.pem").string();
+    EXPECT_THROW(client(io.get_executor(), options), boost::system::system_error);
 }
 
 TEST(http_client, basic_authorization_is_standard_base64_with_padding) {
