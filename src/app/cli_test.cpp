@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,13 +40,14 @@ void expect_usage_error(const std::expected<command, cli_exit>& r, std::string_v
     EXPECT_THAT(r.error().message, HasSubstr(fragment));
 }
 
-// A configuration file in the temporary directory, removed at the end of the test.
+// A configuration file in the temporary directory, removed at the end of the test. Named after
+// the process and the test: CTest runs each test in a process of its own, several at once.
 class temp_config {
 public:
     explicit temp_config(std::string_view text)
         : path_(std::filesystem::temp_directory_path() /
-                ("ticketon-cli-test-" +
-                 std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".toml")) {
+                ("ticketon-cli-test-" + std::to_string(::getpid()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml")) {
         std::ofstream(path_) << text;
     }
     ~temp_config() { std::filesystem::remove(path_); }
