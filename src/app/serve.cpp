@@ -165,6 +165,8 @@ int serve(const config& cfg) {
     for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     pool.clear();
+    // While `io` still exists: writes in flight post their answers to it.
+    db.shutdown();
     log::info("server.stopped", {});
     return exit_ok;
 }

@@ -97,14 +97,16 @@ database::database(std::unique_ptr<connection_factory> factory, pool_options opt
     writer_ = std::thread([this] { writer_loop(); });
 }
 
-database::~database() {
+database::~database() { shutdown(); }
+
+void database::shutdown() {
     // Writes already queued are committed and answered before the writer ends.
     {
         std::lock_guard lock(write_mutex_);
         write_stop_ = true;
     }
     write_ready_.notify_one();
-    writer_.join();
+    if (writer_.joinable()) writer_.join();
     // Work already posted still holds `this`; let it finish before the idle list goes away.
     pool_.join();
 }
@@ -114,9 +116,14 @@ database::~database() {
 void database::enqueue_write(std::unique_ptr<detail::write_job> job) {
     {
         std::lock_guard lock(write_mutex_);
-        write_queue_.push_back(std::move(job));
+        if (!write_stop_) {
+            write_queue_.push_back(std::move(job));
+            write_ready_.notify_one();
+            return;
+        }
     }
-    write_ready_.notify_one();
+    job->fail(error{errc::misuse, "the database is shut down"});
+    job->complete();
 }
 
 database::write_stats database::writes() const {
@@ -141,8 +148,20 @@ void database::writer_loop() {
             ++write_batches_;
             write_count_ += batch.size();
         }
-        run_batch(batch, conn);
-        for (auto& job : batch) job->complete();
+        try {
+            run_batch(batch, conn);
+        } catch (const std::exception& e) {
+            // Nothing may leave this thread: the batch failed as a whole, its connection with it.
+            conn.reset();
+            for (auto& job : batch) job->fail(error{errc::io, e.what()});
+        }
+        for (auto& job : batch) {
+            try {
+                job->complete();
+            } catch (const std::exception&) {
+                // Only posting can throw (bad_alloc); that caller is lost, the others are not.
+            }
+        }
         batch.clear();
     }
 }
@@ -162,11 +181,12 @@ void database::run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
         return fail_all(begun.error());
     }
     for (auto& job : batch) {
-        if (!job->run(*conn)) {
-            // A savepoint that cannot be rolled back leaves the transaction in doubt: undo it all.
+        if (auto broken = job->run(*conn)) {
+            // A savepoint that cannot be taken, released or rolled back leaves the transaction
+            // in doubt: undo it all.
             static_cast<void>(conn->rollback());
             if (conn->transaction_open()) conn.reset();
-            return fail_all(error{errc::io, "a batched write could not be rolled back alone"});
+            return fail_all(*broken);
         }
     }
     if (auto committed = conn->commit(); !committed) {

@@ -118,9 +118,9 @@ namespace detail {
 class write_job {
 public:
     virtual ~write_job() = default;
-    // Runs the write inside a savepoint of the open transaction. False when the savepoint
-    // itself could not be released or rolled back: the whole batch must roll back.
-    virtual bool run(connection& c) = 0;
+    // Runs the write inside a savepoint of the open transaction. An error when the savepoint
+    // itself could not be taken, released or rolled back: the whole batch must roll back.
+    virtual std::optional<error> run(connection& c) = 0;
     // The batch failed as a whole (BEGIN or COMMIT refused): this write did not happen.
     virtual void fail(const error& e) = 0;
     // Hands the outcome to the waiting coroutine on its own executor.
@@ -164,7 +164,9 @@ public:
     // of this file). `f` runs on the writer thread inside a savepoint: an error (or exception)
     // rolls back `f`'s statements only; a failed COMMIT fails every write of the batch. The
     // caller resumes after the COMMIT, so an answered write is durable. `f` must only touch
-    // the database: the batch waits for it.
+    // the database: the batch waits for it. Its connection refuses begin/commit/rollback
+    // (`misuse`), and `f` must not use the savepoint name `tkt_write`. After shutdown() a
+    // write fails with `misuse` at once.
     template <class F>
     auto write(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>>;
 
@@ -174,6 +176,11 @@ public:
         using R = std::invoke_result_t<F&, connection&>;
         return with_connection<R>(f);
     }
+
+    // Commits and answers the writes already queued, then stops the writer and the DB threads;
+    // later calls fail at once. Call it while the io_contexts of the waiting callers still
+    // exist (the destructor calls it too, for the CLI). Idempotent.
+    void shutdown();
 
     // True when a connection can be checked out and answers `SELECT 1` (for /readyz).
     boost::asio::awaitable<bool> ping();

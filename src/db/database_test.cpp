@@ -445,6 +445,36 @@ TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     EXPECT_TRUE(again) << again.error().message;
 }
 
+TEST_F(database_test, a_write_function_cannot_end_the_batchs_transaction) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->write([](connection& c) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+            EXPECT_TRUE(c.transaction_open());
+            EXPECT_FALSE(c.begin());
+            EXPECT_FALSE(c.rollback());
+            return c.commit();
+        });
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::misuse);
+    EXPECT_EQ(count_rows("t"), 0) << "the refused commit was this write's error: rolled back";
+}
+
+TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    db_->shutdown();
+    db_->shutdown();  // idempotent
+    auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->write([](connection& c) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+            return {};
+        });
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::misuse);
+}
+
 const migration two_migrations[] = {
     {1, "accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email TEXT NOT NULL);"},
     // Depends on 001: applied out of order, it would fail.

@@ -46,6 +46,29 @@ inline void rollback_after_failure(connection& c) {
     static_cast<void>(c.rollback());
 }
 
+// The connection a write() function sees: the writer's, minus the transaction control, which
+// belongs to the batch (a COMMIT inside one write would make the writes before it durable while
+// the batch reports them failed).
+class batch_connection final : public connection {
+public:
+    explicit batch_connection(connection& inner) : inner_(inner) {}
+    expected<query_result> exec(std::string_view sql, std::span<const value> params) override {
+        return inner_.exec(sql, params);
+    }
+    expected<void> exec_script(std::string_view sql) override { return inner_.exec_script(sql); }
+    expected<void> begin() override { return refuse(); }
+    expected<void> commit() override { return refuse(); }
+    expected<void> rollback() override { return refuse(); }
+    dialect kind() const override { return inner_.kind(); }
+    bool transaction_open() const override { return true; }
+
+private:
+    static expected<void> refuse() {
+        return std::unexpected(error{errc::misuse, "a write() function cannot begin, commit or roll back"});
+    }
+    connection& inner_;
+};
+
 // A write() waiting in the writer's queue: the function, then its outcome, then the coroutine
 // to resume. The coroutine's executor is kept busy meanwhile, so its io_context does not run
 // out of work while the write waits.
@@ -58,20 +81,19 @@ public:
           executor_(boost::asio::prefer(boost::asio::get_associated_executor(handler_),
                                         boost::asio::execution::outstanding_work.tracked)) {}
 
-    bool run(connection& c) override {
-        if (auto begun = c.exec("SAVEPOINT tkt_write"); !begun) {
-            fail(begun.error());
-            return false;
-        }
+    std::optional<error> run(connection& c) override {
+        if (auto begun = c.exec("SAVEPOINT tkt_write"); !begun) return std::move(begun.error());
         try {
-            result_.emplace(f_(c));
+            batch_connection guarded(c);
+            result_.emplace(f_(guarded));
         } catch (...) {
             exception_ = std::current_exception();
         }
         if (exception_ || !*result_) {
-            if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone) return false;
+            if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone) return std::move(undone.error());
         }
-        return c.exec("RELEASE tkt_write").has_value();
+        if (auto released = c.exec("RELEASE tkt_write"); !released) return std::move(released.error());
+        return std::nullopt;
     }
 
     void fail(const error& e) override {

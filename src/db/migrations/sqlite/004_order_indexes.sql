@@ -1,9 +1,10 @@
 -- Indexes of orders that a hold and its release do not have to touch much (the hot writes).
 --
--- orders_status indexed every order by status, so each status change moved an entry. Only live
--- orders are ever looked up by status (the rebuild after a restart reads PENDING_PAYMENT, the
--- reconciler CONFIRMING), so a partial index over those two keeps it small: an entry comes with
--- a hold and goes when its order ends. Queries must repeat the index's WHERE term to use it.
+-- orders_status indexed every order by status, so each status change moved an entry. The hot
+-- look-ups by status are of live orders (the rebuild after a restart reads PENDING_PAYMENT, the
+-- reconciler CONFIRMING every second), so a partial index over those two keeps it small: an
+-- entry comes with a hold and goes when its order ends. Queries must repeat the index's WHERE
+-- term to use it. The rebuild's one read of PAID orders at start-up scans the table.
 DROP INDEX orders_status;
 CREATE INDEX orders_live ON orders (status, next_check_at)
     WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING');
