@@ -5,9 +5,10 @@
 # body is one ticketon answered; `return 201 '…'` and `return 204`), each pinned to core 0 while
 # wrk runs pinned to core 1 with bench/hold_release.lua. Counts a pair per 201 then 204.
 #
-# Ticketon's side does the real work: checks the JWT and re-reads the account per request, takes
-# the seat in the in-memory inventory, writes a PENDING_PAYMENT order row to SQLite per hold and
-# sets it CANCELLED per release, both on the DB thread pool (db.pool_size, default 4 threads), so
+# Ticketon's side does the real work: checks the access token and the account per request (both
+# remembered after the first time, docs/architecture.md), takes the seat in the in-memory
+# inventory, writes a PENDING_PAYMENT order row to SQLite per hold and sets it CANCELLED per
+# release, both committed before the answer by the database's writer thread (group commit), so
 # the I/O thread is not ticketon's only thread at work; taskset pins the whole process, so they
 # all share core 0 with it, as nginx's one worker has core 0. nginx checks nothing.
 #
@@ -120,4 +121,4 @@ echo "  ticketon after the run: audit held $(json_get held <<<"$audit"), sold $(
  violations $(json_get violations <<<"$audit")"
 [[ -n $orders ]] && echo "  ticketon orders by status: $orders"
 echo "  (ticketon writes an order row to SQLite per hold and updates it per release: the DB"
-echo "   thread pool works beside the one I/O thread; nginx answers fixed bytes and checks nothing)"
+echo "   writer thread works beside the one I/O thread; nginx answers fixed bytes and checks nothing)"

@@ -21,12 +21,18 @@ void register_ops_routes(http::router& routes, db::database& db, const http::met
         }
         co_return http::json_response(200, boost::json::object{{"status", "ready"}, {"checks", checks}});
     });
-    routes.add(http::verb::get, "/metrics", [&m, &db](http::request&) -> boost::asio::awaitable<http::response> {
+    routes.add(http::verb::get, "/metrics", [&m](http::request&) -> boost::asio::awaitable<http::response> {
         http::response res;
         res.content_type = "text/plain; version=0.0.4; charset=utf-8";
         res.body = m.render();
+        co_return res;
+    });
+}
+
+void add_database_metrics(http::metrics& m, const db::database& db) {
+    m.add_collector([&db](std::string& out) {
         const auto w = db.writes();
-        res.body += fmt::format(
+        out += fmt::format(
             "# HELP ticketon_db_write_batches_total Group commits of the database writer.\n"
             "# TYPE ticketon_db_write_batches_total counter\n"
             "ticketon_db_write_batches_total {}\n"
@@ -37,7 +43,6 @@ void register_ops_routes(http::router& routes, db::database& db, const http::met
             "# TYPE ticketon_db_writes_queued gauge\n"
             "ticketon_db_writes_queued {}\n",
             w.batches, w.writes, w.queued);
-        co_return res;
     });
 }
 

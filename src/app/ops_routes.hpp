@@ -9,5 +9,7 @@
 namespace tkt::app {
 
 void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m);
+// The group commit's counters (db::database::writes) as /metrics lines.
+void add_database_metrics(http::metrics& m, const db::database& db);
 
 }  // namespace tkt::app

@@ -123,6 +123,7 @@ int serve(const config& cfg) {
     booking::register_routes(routes, booking, auth_service);
     booking::register_ticket_routes(routes, tickets, auth_service);
     register_ops_routes(routes, db, metrics);
+    add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
 
     try {

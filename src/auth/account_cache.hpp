@@ -9,16 +9,53 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "auth/user.hpp"
 #include "common/clock.hpp"
 
 namespace tkt::auth {
+
+namespace detail {
+// A map whose entries expire at a time of their own, bounded: a full map drops its expired
+// entries, then everything if none had expired. Not thread-safe; the caches below lock.
+template <class Key, class Value, class Time, class Hash = std::hash<Key>>
+class expiring_map {
+public:
+    explicit expiring_map(std::size_t max_entries) : max_entries_(max_entries) {}
+
+    // Expired from `expires` on.
+    template <class K>
+    std::optional<Value> find(const K& key, Time now) const {
+        auto it = entries_.find(key);
+        if (it == entries_.end() || it->second.expires <= now) return std::nullopt;
+        return it->second.value;
+    }
+    template <class K>
+    void put(const K& key, Value value, Time expires, Time now) {
+        if (entries_.size() >= max_entries_ && entries_.find(key) == entries_.end()) {
+            std::erase_if(entries_, [now](const auto& kv) { return kv.second.expires <= now; });
+            if (entries_.size() >= max_entries_) entries_.clear();
+        }
+        entries_.insert_or_assign(Key(key), entry{std::move(value), expires});
+    }
+    void erase(const Key& key) { entries_.erase(key); }
+
+private:
+    struct entry {
+        Value value;
+        Time expires;
+    };
+    std::size_t max_entries_;
+    std::unordered_map<Key, entry, Hash, std::equal_to<>> entries_;
+};
+}  // namespace detail
 
 struct account_state {
     bool active = false;
@@ -27,8 +64,7 @@ struct account_state {
 
 class account_cache {
 public:
-    // At most `max_entries` accounts are kept; a full cache drops its expired entries, then
-    // everything if none had expired.
+    // At most `max_entries` accounts are kept (detail::expiring_map).
     explicit account_cache(std::chrono::milliseconds ttl, std::size_t max_entries = 100'000);
 
     std::optional<account_state> find(std::int64_t user_id, time_point now) const;
@@ -41,14 +77,9 @@ public:
     bool enabled() const { return ttl_.count() > 0; }
 
 private:
-    struct entry {
-        account_state state;
-        time_point expires;
-    };
     std::chrono::milliseconds ttl_;
-    std::size_t max_entries_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::int64_t, entry> entries_;
+    detail::expiring_map<std::int64_t, account_state, time_point> entries_;
     std::uint64_t generation_ = 0;  // forget() calls so far
 };
 
@@ -66,17 +97,12 @@ public:
     void put(std::string_view token, std::int64_t user_id, std::int64_t expires_unix, std::int64_t now_unix);
 
 private:
-    struct entry {
-        std::int64_t user_id;
-        std::int64_t expires_unix;
-    };
     struct text_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    std::size_t max_entries_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, entry, text_hash, std::equal_to<>> entries_;
+    detail::expiring_map<std::string, std::int64_t, std::int64_t, text_hash> entries_;
 };
 
 }  // namespace tkt::auth

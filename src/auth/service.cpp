@@ -332,11 +332,12 @@ awaitable<result<principal>> service::authenticate(const http::request& req, rol
 awaitable<result<principal>> service::authenticate_token(std::string access_token, role min_role) {
     if (access_token.empty())
         co_return std::unexpected(unauthorized("an access token is required"));
+    const auto now = clock_.now();
     std::int64_t id = 0;
-    if (auto known = tokens_.find(access_token, now_unix())) {
+    if (auto known = tokens_.find(access_token, unix_seconds(now))) {
         id = *known;
     } else {
-        const auto c = verify(access_token, keys_, options_.issuer, clock_.now());
+        const auto c = verify(access_token, keys_, options_.issuer, now);
         if (!c) {
             co_return std::unexpected(unauthorized(
                 c.error() == jwt_error::expired ? "access token expired" : "access token invalid"));
@@ -345,9 +346,8 @@ awaitable<result<principal>> service::authenticate_token(std::string access_toke
         if (auto [p, ec] = std::from_chars(c->sub.data(), end, id); ec != std::errc{} || p != end) {
             co_return std::unexpected(unauthorized("access token invalid"));
         }
-        tokens_.put(access_token, id, c->exp, now_unix());
+        tokens_.put(access_token, id, c->exp, unix_seconds(now));
     }
-    const auto now = clock_.now();
     auto state = accounts_.find(id, now);
     if (!state) {
         const auto generation = accounts_.generation();

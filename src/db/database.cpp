@@ -168,32 +168,27 @@ void database::writer_loop() {
 
 void database::run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
                          std::unique_ptr<connection>& conn) {
-    auto fail_all = [&](const error& e) {
+    // Every write of the batch fails with `e`; a connection that cannot leave the transaction
+    // is dropped (reopened on the next batch), as the pool drops one at check-in.
+    auto fail_batch = [&](const error& e) {
+        if (conn != nullptr) {
+            detail::rollback_after_failure(*conn);
+            if (conn->transaction_open()) conn.reset();
+        }
         for (auto& job : batch) job->fail(e);
     };
     if (conn == nullptr) {
         auto opened = factory_->open();
-        if (!opened) return fail_all(opened.error());
+        if (!opened) return fail_batch(opened.error());
         conn = std::move(*opened);
     }
-    if (auto begun = conn->begin(); !begun) {
-        if (conn->transaction_open()) conn.reset();  // reopened on the next batch
-        return fail_all(begun.error());
-    }
+    if (auto begun = conn->begin(); !begun) return fail_batch(begun.error());
     for (auto& job : batch) {
-        if (auto broken = job->run(*conn)) {
-            // A savepoint that cannot be taken, released or rolled back leaves the transaction
-            // in doubt: undo it all.
-            static_cast<void>(conn->rollback());
-            if (conn->transaction_open()) conn.reset();
-            return fail_all(*broken);
-        }
+        // A savepoint that cannot be taken, released or rolled back leaves the transaction in
+        // doubt: undo it all.
+        if (auto broken = job->run(*conn)) return fail_batch(*broken);
     }
-    if (auto committed = conn->commit(); !committed) {
-        static_cast<void>(conn->rollback());
-        if (conn->transaction_open()) conn.reset();
-        return fail_all(committed.error());
-    }
+    if (auto committed = conn->commit(); !committed) return fail_batch(committed.error());
 }
 
 expected<void> database::open() {

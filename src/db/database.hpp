@@ -10,7 +10,7 @@
 //
 // Hot writes go through `write()` instead: one writer thread with its own connection takes every
 // write queued meanwhile and commits them in one transaction (group commit), each inside its own
-// savepoint so that one failing write rolls back alone. Under load a commit carries dozens of
+// savepoint so that one failing write rolls back alone. Under load a commit carries many
 // writes; alone, a write costs what `transact()` costs.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>

@@ -387,14 +387,11 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
             auto started = steady::now();
             std::size_t route_index = SIZE_MAX;
             response res = co_await dispatch(req, remote_ip, request_id, route_index);
-            if (res.hang_up) {
-                metrics_.observe(route_index, res.status, std::chrono::duration<double>(steady::now() - started).count());
-                break;  // closed below without a byte of answer
-            }
-            const keep_alive keep = req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
-            serialize(res, keep, request_id, out);
             double seconds = std::chrono::duration<double>(steady::now() - started).count();
             metrics_.observe(route_index, res.status, seconds);
+            if (res.hang_up) break;  // closed below without a byte of answer, and not logged
+            const keep_alive keep = req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
+            serialize(res, keep, request_id, out);
             if (on_access_) log_access(req, remote_ip, request_id, route_index, res.status, seconds);
 
             if (co_await write_all(*conn, out) || keep == keep_alive::no) break;
