@@ -10,7 +10,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
-#include "common/encoding.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -33,9 +33,6 @@ std::string retry_after(const http::response& r) {
 class AuthHandlers : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("tkt-authh-" + hex_encode(random_bytes(6)));
-        std::filesystem::create_directories(dir_);
         auto opened = db::open_database("sqlite://" + (dir_ / "test.db").string(),
                                         db::pool_options{.size = 2});
         ASSERT_TRUE(opened) << opened.error().message;
@@ -54,7 +51,6 @@ protected:
     void TearDown() override {
         svc_.reset();
         db_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     http::response call(http::verb method, std::string target, std::string body = {},
@@ -100,7 +96,7 @@ protected:
         return std::string{json(r).at("accessToken").as_string()};
     }
 
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"authh"};
     manual_clock clock_;
     boost::asio::io_context io_;
     std::unique_ptr<db::database> db_;

@@ -14,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/encoding.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -207,11 +208,7 @@ TEST(Jwt, RotationKeepsOldTokensValid) {
 
 class KeyringFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("tkt-jwt-" + hex_encode(random_bytes(6)));
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"jwt"};
 };
 
 TEST_F(KeyringFile, GeneratesOnceWithMode0600AndReusesIt) {

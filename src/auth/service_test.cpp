@@ -10,8 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "common/encoding.hpp"
 #include "db/migrations.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -31,8 +31,6 @@ std::string_view lookup_header(const void* native, std::string_view name) {
 class AuthService : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("tkt-auth-" + hex_encode(random_bytes(6)));
-        std::filesystem::create_directories(dir_);
         auto opened = db::open_database("sqlite://" + (dir_ / "test.db").string(),
                                         db::pool_options{.size = 2});
         ASSERT_TRUE(opened) << opened.error().message;
@@ -51,7 +49,6 @@ protected:
     void TearDown() override {
         svc_.reset();
         db_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     // Runs a coroutine of the service to completion on this thread.
@@ -77,7 +74,7 @@ protected:
         return await(svc_->authenticate_token(std::move(token), min_role));
     }
 
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"auth"};
     manual_clock clock_;
     boost::asio::io_context io_;
     std::unique_ptr<db::database> db_;

@@ -7,17 +7,13 @@
 #include <sys/stat.h>
 
 #include "common/encoding.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::booking {
 namespace {
 
 class TicketSigner : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("tkt-signer-" + hex_encode(random_bytes(6)));
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
 
     ticket_signer load(const std::filesystem::path& dir) {
         auto s = load_or_create_ticket_signer(dir);
@@ -25,7 +21,7 @@ protected:
         return std::move(*s);
     }
 
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"signer"};
 };
 
 TEST_F(TicketSigner, SignedCodeVerifiesToItsTicketAndEvent) {

@@ -22,6 +22,7 @@
 #include "booking/tickets_service.hpp"
 #include "common/encoding.hpp"
 #include "db/database.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::booking::testing {
 
@@ -30,9 +31,6 @@ inline constexpr std::string_view test_issuer = "ticketon-test";
 class tickets_fixture : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ =
-            std::filesystem::temp_directory_path() / ("tkt-tickets-" + hex_encode(random_bytes(6)));
-        std::filesystem::create_directories(dir_);
         auto opened = db::open_database("sqlite://" + (dir_ / "test.db").string(),
                                         db::pool_options{.size = 4, .busy_timeout_ms = 10000});
         ASSERT_TRUE(opened) << opened.error().message;
@@ -57,7 +55,6 @@ protected:
         tickets_.reset();
         auth_.reset();
         db_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     static auth::jwt_key keys() { return auth::jwt_key{"test", std::string(32, 'k')}; }
@@ -149,7 +146,7 @@ protected:
                           auth::make_keyring(keys()));
     }
 
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"tickets"};
     manual_clock clock_;
     boost::asio::io_context io_;
     std::unique_ptr<db::database> db_;

@@ -15,9 +15,9 @@
 
 #include "auth/service.hpp"
 #include "catalog/event.hpp"
-#include "common/encoding.hpp"
 #include "db/database.hpp"
 #include "inventory/memory_inventory.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::catalog::testing {
 
@@ -70,8 +70,6 @@ class db_fixture : public ::testing::Test {
 protected:
     void SetUp() override {
         clock_.set(*parse_rfc3339(t0));
-        dir_ = std::filesystem::temp_directory_path() / ("tkt-cat-" + hex_encode(random_bytes(6)));
-        std::filesystem::create_directories(dir_);
         auto opened = db::open_database("sqlite://" + (dir_ / "test.db").string(),
                                         db::pool_options{.size = 2});
         ASSERT_TRUE(opened) << opened.error().message;
@@ -81,7 +79,6 @@ protected:
     }
     void TearDown() override {
         db_.reset();
-        std::filesystem::remove_all(dir_);
     }
 
     // A user in the database with that role; returns its principal.
@@ -92,7 +89,7 @@ protected:
         return auth::principal{.user_id = u ? u->id : 0, .role = r};
     }
 
-    std::filesystem::path dir_;
+    tkt::testing::temp_dir dir_{"cat"};
     manual_clock clock_;
     boost::asio::io_context io_;
     std::unique_ptr<db::database> db_;

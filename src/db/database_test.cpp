@@ -20,31 +20,14 @@
 
 #include "db/migrations.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
+#include "common/testing/temp_dir.hpp"
 
 namespace tkt::db {
 namespace {
 
 namespace asio = boost::asio;
 
-// A fresh directory per test, removed with everything in it afterwards.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "tkt-db-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using tkt::testing::temp_dir;
 
 class database_test : public ::testing::Test {
 protected:
