@@ -11,24 +11,16 @@
 #include <boost/json/parse.hpp>
 
 #include "common/testing/temp_dir.hpp"
+#include "http/testing/fake_headers.hpp"
 
 namespace tkt::auth {
 namespace {
 
-using headers_map = std::map<std::string, std::string, std::less<>>;
+using http::testing::header_of;
+using http::testing::headers_map;
+using http::testing::lookup_header;
 
-std::string_view lookup_header(const void* native, std::string_view name) {
-    const auto& headers = *static_cast<const headers_map*>(native);
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string_view{} : std::string_view{it->second};
-}
-
-std::string retry_after(const http::response& r) {
-    for (const auto& [name, value] : r.headers) {
-        if (name == "Retry-After") return value;
-    }
-    return {};
-}
+std::string retry_after(const http::response& r) { return header_of(r, "Retry-After"); }
 
 class AuthHandlers : public ::testing::Test {
 protected:

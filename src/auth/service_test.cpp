@@ -12,6 +12,7 @@
 
 #include "db/migrations.hpp"
 #include "common/testing/temp_dir.hpp"
+#include "http/testing/fake_headers.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -20,13 +21,7 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view password = "correct horse battery";
 
-// Serves the headers of a test request from a map.
-std::string_view lookup_header(const void* native, std::string_view name) {
-    const auto& headers =
-        *static_cast<const std::map<std::string, std::string, std::less<>>*>(native);
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string_view{} : std::string_view{it->second};
-}
+using http::testing::lookup_header;
 
 class AuthService : public ::testing::Test {
 protected:
@@ -204,8 +199,7 @@ TEST_F(AuthService, AuthenticateRejectsMissingBadAndExpiredTokens) {
 
 TEST_F(AuthService, AuthenticateReadsTheHeaderOrTheQueryParameter) {
     const auto s = signup("kai@example.com");
-    std::map<std::string, std::string, std::less<>> headers{
-        {"Authorization", "Bearer " + s.access_token}};
+    http::testing::headers_map headers{{"Authorization", "Bearer " + s.access_token}};
     http::request with_header;
     with_header.bind_headers(&headers, lookup_header);
     EXPECT_TRUE(await(svc_->authenticate(with_header, role::user)));

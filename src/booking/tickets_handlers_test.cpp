@@ -8,24 +8,14 @@
 #include <boost/json/serialize.hpp>
 
 #include "booking/tickets_test_support.hpp"
+#include "http/testing/fake_headers.hpp"
 
 namespace tkt::booking {
 namespace {
 
-using headers_map = std::map<std::string, std::string, std::less<>>;
-
-std::string_view lookup_header(const void* native, std::string_view name) {
-    const auto& headers = *static_cast<const headers_map*>(native);
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string_view{} : std::string_view{it->second};
-}
-
-std::string header_of(const http::response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers) {
-        if (n == name) return v;
-    }
-    return {};
-}
+using http::testing::header_of;
+using http::testing::headers_map;
+using http::testing::lookup_header;
 
 class TicketsHandlers : public testing::tickets_fixture {
 protected:

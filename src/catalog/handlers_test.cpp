@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "catalog/test_support.hpp"
+#include "http/testing/fake_headers.hpp"
 
 namespace tkt::catalog {
 namespace {
@@ -17,20 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 using testing::general_body;
 using testing::reserved_body;
-using headers_map = std::map<std::string, std::string, std::less<>>;
-
-std::string_view lookup_header(const void* native, std::string_view name) {
-    const auto& headers = *static_cast<const headers_map*>(native);
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string_view{} : std::string_view{it->second};
-}
-
-std::string header_of(const http::response& r, std::string_view name) {
-    for (const auto& [n, v] : r.headers) {
-        if (n == name) return v;
-    }
-    return {};
-}
+using http::testing::header_of;
+using http::testing::headers_map;
+using http::testing::lookup_header;
 
 class CatalogHandlers : public testing::db_fixture {
 protected:
