@@ -134,7 +134,9 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
 
     auto text = now_text();
     // Group-committed with the other holds and releases of the moment (db::database::write).
-    auto written = co_await deps_.db.write([&](db::connection& c) { return store::insert_order(c, o, text); });
+    // One INSERT: no savepoint needed (db::write_kind::one_statement).
+    auto written = co_await deps_.db.write([&](db::connection& c) { return store::insert_order(c, o, text); },
+                                           db::write_kind::one_statement);
     if (!written) {
         // No order, no hold: give the seats back before answering.
         auto undo = deps_.inventory.release(event_id, o.hold_id);
@@ -166,7 +168,7 @@ awaitable<result<void>> service::release(auth::principal who, std::string hold_i
         auto changed = store::change_status(c, t);
         if (!changed) return std::unexpected(changed.error());
         return outcome{std::move(*found), *changed};
-    });
+    }, db::write_kind::one_statement);  // its one change is the UPDATE, and nothing fails after it
     if (!done) co_return std::unexpected(db_problem(done.error()));
     if (!done->found) co_return std::unexpected(not_found("hold"));
     const auto& o = *done->found;

@@ -128,7 +128,10 @@ void database::enqueue_write(std::unique_ptr<detail::write_job> job) {
 
 database::write_stats database::writes() const {
     std::lock_guard lock(write_mutex_);
-    return {.batches = write_batches_, .writes = write_count_, .queued = write_queue_.size()};
+    return {.batches = write_batches_,
+            .writes = write_count_,
+            .queued = write_queue_.size(),
+            .checkpoints = factory_->checkpoints()};
 }
 
 void database::writer_loop() {
@@ -254,7 +257,9 @@ expected<std::unique_ptr<database>> open_sqlite(std::string_view path_text, pool
         }
     }
     auto factory = std::make_unique<sqlite_connection_factory>(
-        sqlite_options{.path = path.string(), .busy_timeout_ms = options.busy_timeout_ms});
+        sqlite_options{.path = path.string(),
+                       .busy_timeout_ms = options.busy_timeout_ms,
+                       .checkpoint_pages = options.checkpoint_pages});
     auto db = std::make_unique<database>(std::move(factory), options);
     if (auto opened = db->open(); !opened) {
         return std::unexpected(std::move(opened.error()));

@@ -97,12 +97,16 @@ public:
     // one (a failed ROLLBACK, or a run() body that forgot to COMMIT), so that no lease ever
     // starts within someone else's transaction.
     virtual bool transaction_open() const = 0;
+    // Rows inserted, updated or deleted through this connection since it opened.
+    virtual std::int64_t total_changes() const = 0;
 };
 
 class connection_factory {
 public:
     virtual ~connection_factory() = default;
     virtual expected<std::unique_ptr<connection>> open() = 0;
+    // Log checkpoints the engine ran on a thread of its own (SQLite's WAL; 0 for the others).
+    virtual std::uint64_t checkpoints() const { return 0; }
 };
 
 struct pool_options {
@@ -111,6 +115,19 @@ struct pool_options {
     int busy_timeout_ms = 5000;
     // The most writes one group commit of write() carries.
     std::size_t write_batch_max = 512;
+    // SQLite: the WAL length (pages) past which a background thread checkpoints it.
+    int checkpoint_pages = 4000;
+};
+
+// How write() keeps a failing write from taking the others of its batch with it.
+enum class write_kind {
+    // Inside a savepoint: any number of statements; an error or exception undoes them all.
+    any,
+    // No savepoint: the function changes data with at most one statement, which the database
+    // undoes by itself when it fails, and returns an error (or throws) only when it changed
+    // nothing. A savepoint per write costs a copy of every page it touches; this does not. A
+    // function that breaks the rule (fails after a change) fails its whole batch.
+    one_statement,
 };
 
 namespace detail {
@@ -168,7 +185,8 @@ public:
     // (`misuse`), and `f` must not use the savepoint name `tkt_write`. After shutdown() a
     // write fails with `misuse` at once.
     template <class F>
-    auto write(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>>;
+    auto write(F f, write_kind kind = write_kind::any)
+        -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>>;
 
     // Blocking variants for the CLI and start-up (never on an I/O thread).
     template <class F>
@@ -192,6 +210,7 @@ public:
         std::uint64_t batches = 0;  // transactions committed or failed by the writer
         std::uint64_t writes = 0;   // write() calls they carried
         std::uint64_t queued = 0;   // writes waiting now
+        std::uint64_t checkpoints = 0;  // background log checkpoints (SQLite)
     };
     write_stats writes() const;
 

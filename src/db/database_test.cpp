@@ -1,6 +1,8 @@
 #include "db/database.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -372,6 +374,89 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "a failed write's own statements are undone";
 }
 
+TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement_undoes_only_itself) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
+    constexpr std::size_t writes = 30;
+    std::vector<std::optional<expected<void>>> outcomes(writes);
+    std::atomic<int> threw = 0;
+    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
+        asio::co_spawn(
+            ioc,
+            [&, i]() -> asio::awaitable<void> {
+                auto op = db_->write(
+                    [i](connection& c) -> expected<void> {
+                        // Write 5 refuses before changing anything; write 6 throws before.
+                        if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
+                        if (i == 6) throw std::logic_error("boom");
+                        // Write 9's one statement collides with an existing key.
+                        auto x = static_cast<std::int64_t>(i == 9 ? 1000 : i);
+                        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
+                            return std::unexpected(w.error());
+                        }
+                        return {};
+                    },
+                    write_kind::one_statement);
+                outcomes[i] = co_await std::move(op);
+            },
+            [&](std::exception_ptr e) {
+                if (e) ++threw;
+            });
+    });
+    EXPECT_EQ(db_->writes().batches, 2U) << "the gate's batch, then every write queued behind it";
+    EXPECT_EQ(threw.load(), 1);
+    for (std::size_t i = 0; i < writes; ++i) {
+        if (i == 6) continue;
+        ASSERT_TRUE(outcomes[i].has_value()) << i;
+        if (i == 5 || i == 9) {
+            ASSERT_FALSE(*outcomes[i]) << i;
+            EXPECT_EQ(outcomes[i]->error().code, i == 5 ? errc::not_found : errc::constraint_unique);
+        } else {
+            EXPECT_TRUE(*outcomes[i]) << i << ": " << outcomes[i]->error().message;
+        }
+    }
+    EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(writes) - 3 + 1);
+}
+
+TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    constexpr std::size_t writes = 4;
+    std::vector<std::optional<expected<void>>> outcomes(writes);
+    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
+        asio::co_spawn(
+            ioc,
+            [&, i]() -> asio::awaitable<void> {
+                auto op = db_->write(
+                    [i](connection& c) -> expected<void> {
+                        if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+                        // Breaks the rule: its change cannot be undone alone.
+                        if (i == 2) return std::unexpected(error{errc::not_found, "changed my mind"});
+                        return {};
+                    },
+                    write_kind::one_statement);
+                outcomes[i] = co_await std::move(op);
+            },
+            asio::detached);
+    });
+    for (std::size_t i = 0; i < writes; ++i) {
+        ASSERT_TRUE(outcomes[i].has_value()) << i;
+        ASSERT_FALSE(*outcomes[i]) << i << ": no write of the batch may claim success";
+        EXPECT_EQ(outcomes[i]->error().code, errc::misuse) << i;
+    }
+    EXPECT_EQ(count_rows("t"), 0) << "the whole batch rolled back";
+    // The writer goes on with the next batch.
+    auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->write(
+            [](connection& c) -> expected<void> {
+                if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
+                return {};
+            },
+            write_kind::one_statement);
+    });
+    EXPECT_TRUE(again) << again.error().message;
+    EXPECT_EQ(count_rows("t"), 1);
+}
+
 TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
     auto opened = open_database("sqlite://" + (dir_.path() / "small.db").string(),
                                 {.size = 1, .write_batch_max = 3});
@@ -456,6 +541,49 @@ TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
     });
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::misuse);
+}
+
+// --- background WAL checkpoints ----------------------------------------------------------
+
+TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_connections_stay_open) {
+    const auto path = dir_.path() / "ckpt.db";
+    auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    const auto file_size = [&] { return std::filesystem::file_size(path); };
+    const auto before = file_size();
+    // Each round writes ~10 pages of rows (past the threshold of 8), then waits for the
+    // checkpointer. Without it nothing would reach the database file until the last connection
+    // closes (SQLite's own threshold is 1,000 pages), and the log would grow with every round.
+    constexpr int rounds = 12;
+    std::uint64_t seen = db.writes().checkpoints;
+    std::uintmax_t wal_max = 0;
+    for (int round = 0; round < rounds; ++round) {
+        auto w = run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db.write([](connection& c) -> expected<void> {
+                for (int i = 0; i < 10; ++i) {
+                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
+                    if (!r) return std::unexpected(r.error());
+                }
+                return {};
+            });
+        });
+        ASSERT_TRUE(w) << w.error().message;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (db.writes().checkpoints == seen && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_GT(db.writes().checkpoints, seen) << "round " << round;
+        seen = db.writes().checkpoints;
+        wal_max = std::max(wal_max, std::filesystem::file_size(path.string() + "-wal"));
+    }
+    EXPECT_GE(file_size(), before + rounds * 10 * 3500) << "the rows reached the database file";
+    // A checkpointed log starts over: it stays near one round plus the threshold, not 120 pages.
+    EXPECT_LT(wal_max, 40U * 4096U);
+    auto n = db.run_sync([](connection& c) { return c.exec("SELECT COUNT(*) FROM t"); });
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->rows.at(0).int64(0), rounds * 10);
 }
 
 const migration two_migrations[] = {

@@ -61,6 +61,7 @@ public:
     expected<void> rollback() override { return refuse(); }
     dialect kind() const override { return inner_.kind(); }
     bool transaction_open() const override { return true; }
+    std::int64_t total_changes() const override { return inner_.total_changes(); }
 
 private:
     static expected<void> refuse() {
@@ -75,24 +76,35 @@ private:
 template <class F, class R, class Handler>
 class write_job_of final : public write_job {
 public:
-    write_job_of(F f, Handler h)
+    write_job_of(F f, write_kind kind, Handler h)
         : f_(std::move(f)),
+          kind_(kind),
           handler_(std::move(h)),
           executor_(boost::asio::prefer(boost::asio::get_associated_executor(handler_),
                                         boost::asio::execution::outstanding_work.tracked)) {}
 
     std::optional<error> run(connection& c) override {
+        if (kind_ == write_kind::one_statement) return run_alone(c);
         if (auto begun = c.exec("SAVEPOINT tkt_write"); !begun) return std::move(begun.error());
-        try {
-            batch_connection guarded(c);
-            result_.emplace(f_(guarded));
-        } catch (...) {
-            exception_ = std::current_exception();
-        }
-        if (exception_ || !*result_) {
+        call(c);
+        if (failed()) {
             if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone) return std::move(undone.error());
         }
         if (auto released = c.exec("RELEASE tkt_write"); !released) return std::move(released.error());
+        return std::nullopt;
+    }
+
+    // write_kind::one_statement: SQLite undoes a failed statement itself and keeps the
+    // transaction, unless the error was one that rolls back everything (SQLITE_FULL, IOERR…).
+    std::optional<error> run_alone(connection& c) {
+        const auto before = c.total_changes();
+        call(c);
+        if (!c.transaction_open()) {
+            return error{errc::io, "the database rolled the transaction back after a failed write"};
+        }
+        if (failed() && c.total_changes() != before) {
+            return error{errc::misuse, "a one-statement write failed after changing rows"};
+        }
         return std::nullopt;
     }
 
@@ -114,7 +126,18 @@ public:
     }
 
 private:
+    void call(connection& c) {
+        try {
+            batch_connection guarded(c);
+            result_.emplace(f_(guarded));
+        } catch (...) {
+            exception_ = std::current_exception();
+        }
+    }
+    bool failed() const { return exception_ || !*result_; }
+
     F f_;
+    write_kind kind_;
     Handler handler_;
     boost::asio::any_io_executor executor_;
     std::optional<R> result_;
@@ -124,17 +147,18 @@ private:
 }  // namespace detail
 
 template <class F>
-auto database::write(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
+auto database::write(F f, write_kind kind)
+    -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
     using R = std::invoke_result_t<F&, connection&>;
     static_assert(detail::is_expected_v<R>,
                   "write() needs a function returning std::expected: its error rolls back");
     auto op = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                           void(std::exception_ptr, std::optional<R>)>(
-        [this](auto handler, F fn) {
+        [this](auto handler, F fn, write_kind k) {
             using job = detail::write_job_of<F, R, decltype(handler)>;
-            enqueue_write(std::make_unique<job>(std::move(fn), std::move(handler)));
+            enqueue_write(std::make_unique<job>(std::move(fn), k, std::move(handler)));
         },
-        boost::asio::use_awaitable, std::move(f));
+        boost::asio::use_awaitable, std::move(f), kind);
     auto outcome = co_await std::move(op);
     co_return std::move(*outcome);
 }

@@ -79,7 +79,8 @@ sqlite_connection::~sqlite_connection() {
     sqlite3_close_v2(db_);
 }
 
-expected<std::unique_ptr<connection>> sqlite_connection::open(const sqlite_options& options) {
+expected<std::unique_ptr<connection>> sqlite_connection::open(
+    const sqlite_options& options, std::shared_ptr<sqlite_checkpointer> checkpointer) {
     // Before SQLite initialises itself, once: no allocation statistics, which SQLite would
     // otherwise keep under one process-wide mutex taken on every malloc and free. Too late (an
     // earlier user initialised SQLite) only means the statistics stay on.
@@ -101,6 +102,11 @@ expected<std::unique_ptr<connection>> sqlite_connection::open(const sqlite_optio
         new sqlite_connection(handle, options.statement_cache_max));
     if (auto configured = c->configure(options.busy_timeout_ms); !configured) {
         return std::unexpected(std::move(configured.error()));
+    }
+    if (checkpointer != nullptr) {
+        // Replaces the auto-checkpoint configure() set: one hook per connection.
+        checkpointer->watch(c->db_);
+        c->checkpointer_ = std::move(checkpointer);
     }
     return c;
 }
@@ -275,6 +281,10 @@ expected<void> sqlite_connection::rollback() {
 
 bool sqlite_connection::transaction_open() const {
     return sqlite3_get_autocommit(db_) == 0;
+}
+
+std::int64_t sqlite_connection::total_changes() const {
+    return sqlite3_total_changes64(db_);
 }
 
 }  // namespace tkt::db

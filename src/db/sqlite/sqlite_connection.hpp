@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "db/database.hpp"
+#include "db/sqlite/sqlite_checkpointer.hpp"
 
 namespace tkt::db {
 
@@ -23,6 +24,10 @@ struct sqlite_options {
     // Distinct SQL texts kept prepared; past it the cache is emptied (SQL built at run time,
     // e.g. IN lists of varying length, must not grow it without bound).
     std::size_t statement_cache_max = 256;
+    // The log length (pages) past which the factory's checkpointer copies the WAL into the
+    // database file on its own thread (sqlite_checkpointer.hpp); 0: each connection checkpoints
+    // in its own commits, as SQLite does by default (connections opened without a factory do).
+    int checkpoint_pages = 4000;
 };
 
 // Maps an extended SQLite result code to the port's error codes.
@@ -31,7 +36,9 @@ errc map_sqlite_error(int extended_code);
 class sqlite_connection final : public connection {
 public:
     // Opens and configures a connection; the error carries SQLite's message.
-    static expected<std::unique_ptr<connection>> open(const sqlite_options& options);
+    // With a `checkpointer`, the connection leaves checkpoints to it (it keeps it alive).
+    static expected<std::unique_ptr<connection>> open(
+        const sqlite_options& options, std::shared_ptr<sqlite_checkpointer> checkpointer = nullptr);
     ~sqlite_connection() override;
     sqlite_connection(const sqlite_connection&) = delete;
     sqlite_connection& operator=(const sqlite_connection&) = delete;
@@ -44,6 +51,7 @@ public:
     expected<void> rollback() override;
     dialect kind() const override { return dialect::sqlite; }
     bool transaction_open() const override;
+    std::int64_t total_changes() const override;
 
 private:
     struct statement_deleter {
@@ -67,18 +75,27 @@ private:
 
     sqlite3* db_;
     std::size_t statement_cache_max_;
+    std::shared_ptr<sqlite_checkpointer> checkpointer_;  // before statements_: outlives the handle
     std::unordered_map<std::string, statement_ptr, text_hash, std::equal_to<>> statements_;
 };
 
 class sqlite_connection_factory final : public connection_factory {
 public:
-    explicit sqlite_connection_factory(sqlite_options options) : options_(std::move(options)) {}
+    explicit sqlite_connection_factory(sqlite_options options)
+        : options_(std::move(options)),
+          checkpointer_(options_.checkpoint_pages > 0
+                            ? std::make_shared<sqlite_checkpointer>(options_.path, options_.checkpoint_pages)
+                            : nullptr) {}
     expected<std::unique_ptr<connection>> open() override {
-        return sqlite_connection::open(options_);
+        return sqlite_connection::open(options_, checkpointer_);
+    }
+    std::uint64_t checkpoints() const override {
+        return checkpointer_ ? checkpointer_->checkpoints() : 0;
     }
 
 private:
     sqlite_options options_;
+    std::shared_ptr<sqlite_checkpointer> checkpointer_;
 };
 
 }  // namespace tkt::db
