@@ -70,16 +70,7 @@ awaitable<response> create_hold(context ctx, request& req) {
     auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
     auto held = co_await std::move(op);
     if (!held) co_return fail(held);
-    auto j = to_json(*held);
-    boost::json::object out{{"holdId", held->hold_id}, {"orderId", held->id}, {"eventId", held->event_id},
-                            {"amount", held->amount}, {"currency", held->currency}, {"expiresAt", j["expiresAt"]}};
-    if (held->items.seats.empty()) {
-        out["zone"] = held->items.zone;
-        out["quantity"] = held->items.quantity;
-    } else {
-        out["seats"] = j["seats"];
-    }
-    co_return http::json_response(201, out);
+    co_return http::json_response(201, hold_json(*held));
 }
 
 awaitable<response> delete_hold(context ctx, request& req) {

@@ -40,6 +40,24 @@ boost::json::object to_json(const ticket_row& t) {
             {"code", t.code}};
 }
 
+boost::json::object hold_json(const order& o) {
+    boost::json::object j(8);
+    j.emplace("holdId", o.hold_id);
+    j.emplace("orderId", o.id);
+    j.emplace("eventId", o.event_id);
+    if (o.items.seats.empty()) {
+        j.emplace("zone", o.items.zone);
+        j.emplace("quantity", o.items.quantity);
+    } else {
+        boost::json::array seats(o.items.seats.begin(), o.items.seats.end());
+        j.emplace("seats", std::move(seats));
+    }
+    j.emplace("amount", o.amount);
+    j.emplace("currency", o.currency);
+    j.emplace("expiresAt", rfc3339(o.expires_at));
+    return j;
+}
+
 boost::json::object to_json(const order& o) {
     boost::json::object j{{"id", o.id},
                           {"holdId", o.hold_id},

@@ -389,9 +389,13 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
                         // Write 5 refuses before changing anything; write 6 throws before.
                         if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
                         if (i == 6) throw std::logic_error("boom");
-                        // Write 9's one statement collides with an existing key.
-                        auto x = static_cast<std::int64_t>(i == 9 ? 1000 : i);
-                        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
+                        // Write 9's one statement inserts 900, then collides with an existing
+                        // key: SQLite undoes the statement, 900 included.
+                        if (i == 9) {
+                            auto w = c.exec("INSERT INTO t (x) VALUES (900), (1000)");
+                            return w ? expected<void>{} : std::unexpected(w.error());
+                        }
+                        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)}); !w) {
                             return std::unexpected(w.error());
                         }
                         return {};
@@ -416,6 +420,49 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
         }
     }
     EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(writes) - 3 + 1);
+    auto gone = sync_exec("SELECT COUNT(*) FROM t WHERE x = 900");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "the failed statement's first row is undone with it";
+}
+
+TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_its_whole_batch) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
+    constexpr std::size_t writes = 4;
+    std::vector<std::optional<expected<void>>> outcomes(writes);
+    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
+        asio::co_spawn(
+            ioc,
+            [&, i]() -> asio::awaitable<void> {
+                auto op = db_->write(
+                    [i](connection& c) -> expected<void> {
+                        // OR ROLLBACK: the conflict ends the whole transaction, the writes
+                        // before this one included.
+                        auto w = i == 2 ? c.exec("INSERT OR ROLLBACK INTO t (x) VALUES (1000)")
+                                        : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
+                        return w ? expected<void>{} : std::unexpected(w.error());
+                    },
+                    write_kind::one_statement);
+                outcomes[i] = co_await std::move(op);
+            },
+            asio::detached);
+    });
+    for (std::size_t i = 0; i < writes; ++i) {
+        ASSERT_TRUE(outcomes[i].has_value()) << i;
+        ASSERT_FALSE(*outcomes[i]) << i << ": the batch was rolled back, no write may claim success";
+        EXPECT_EQ(outcomes[i]->error().code, errc::io) << i;
+    }
+    EXPECT_EQ(count_rows("t"), 1) << "only the row from before the batch";
+    auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->write(
+            [](connection& c) -> expected<void> {
+                if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
+                return {};
+            },
+            write_kind::one_statement);
+    });
+    EXPECT_TRUE(again) << again.error().message;
+    EXPECT_EQ(count_rows("t"), 2);
 }
 
 TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
@@ -584,6 +631,49 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
     auto n = db.run_sync([](connection& c) { return c.exec("SELECT COUNT(*) FROM t"); });
     ASSERT_TRUE(n);
     EXPECT_EQ(n->rows.at(0).int64(0), rounds * 10);
+}
+
+TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
+    // The checkpointer's RESTART waits for readers while it holds new write transactions back;
+    // its budget (a quarter of the busy timeout, at most 20 ms) keeps the writer's BEGIN from
+    // timing out behind it.
+    const auto path = dir_.path() / "reader.db";
+    auto opened = open_database("sqlite://" + path.string(),
+                                {.size = 2, .busy_timeout_ms = 100, .checkpoint_pages = 8});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    sqlite_connection_factory factory(sqlite_options{.path = path.string(), .checkpoint_pages = 0});
+    auto reader = factory.open();
+    ASSERT_TRUE(reader);
+    const auto write_round = [&] {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db.write([](connection& c) -> expected<void> {
+                for (int i = 0; i < 10; ++i) {
+                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
+                    if (!r) return std::unexpected(r.error());
+                }
+                return {};
+            });
+        });
+    };
+    // After every round a read transaction begins on the newest snapshot and stays open during
+    // the next round, so the checkpoint the round asked for finds it in the way: the passive
+    // part copies everything (the reader's snapshot is the newest), then the RESTART waits for
+    // the reader while the next round's BEGIN waits for the RESTART.
+    for (int round = 0; round < 40; ++round) {
+        auto w = write_round();
+        ASSERT_TRUE(w) << "round " << round << ": " << w.error().message;
+        if (round > 0) {
+            ASSERT_TRUE((*reader)->exec("COMMIT"));
+        }
+        ASSERT_TRUE((*reader)->exec("BEGIN"));
+        ASSERT_TRUE((*reader)->exec("SELECT COUNT(*) FROM t"));
+    }
+    ASSERT_TRUE((*reader)->exec("COMMIT"));
+    auto n = db.run_sync([](connection& c) { return c.exec("SELECT COUNT(*) FROM t"); });
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->rows.at(0).int64(0), 40 * 10);
 }
 
 const migration two_migrations[] = {

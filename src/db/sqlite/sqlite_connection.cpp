@@ -127,7 +127,9 @@ expected<void> sqlite_connection::configure(int busy_timeout_ms) {
     // operating-system crash may lose the last commits, never the database. A 16 MiB page cache
     // per connection and reads through mmap keep the hot pages of orders in memory; a WAL
     // checkpoint every 4,000 pages (16 MiB) rewrites a hot page into the database file once
-    // per checkpoint, not once per 1,000 pages.
+    // per checkpoint, not once per 1,000 pages. That setting holds for a connection opened on
+    // its own; the factory's connections hand checkpoints to its checkpointer instead (open()),
+    // whose hook replaces this one, so nothing may set wal_autocheckpoint after open().
     return exec_script(
         "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; "
         "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=4000;");
