@@ -166,6 +166,8 @@ void database::writer_loop() {
             }
         }
         batch.clear();
+        // After the callers are on their way; never inside a transaction.
+        if (conn != nullptr) conn->maintain();
     }
 }
 
@@ -221,6 +223,7 @@ void database::checkin(std::unique_ptr<connection> c) {
     if (c == nullptr || c->transaction_open()) {
         return;  // closing it rolls the stray transaction back
     }
+    c->maintain();  // writes through the pool, with no writer batch to follow, finish it here
     std::lock_guard lock(mutex_);
     if (idle_.size() < options_.size) {
         idle_.push_back(std::move(c));

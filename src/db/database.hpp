@@ -99,6 +99,10 @@ public:
     virtual bool transaction_open() const = 0;
     // Rows inserted, updated or deleted through this connection since it opened.
     virtual std::int64_t total_changes() const = 0;
+    // Housekeeping the engine wants done outside any transaction (SQLite: the last frames of a
+    // background checkpoint). The writer calls it between its batches, the pool when a
+    // connection comes back.
+    virtual void maintain() {}
 };
 
 class connection_factory {

@@ -633,6 +633,40 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
     EXPECT_EQ(n->rows.at(0).int64(0), rounds * 10);
 }
 
+TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
+    // No write(), so no writer finishes the background copy between batches: the checkpointer
+    // copies the log again once it has grown by another threshold, and the next transaction
+    // starts the log over.
+    const auto path = dir_.path() / "pool.db";
+    auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
+    ASSERT_TRUE(opened);
+    auto& db = **opened;
+    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    std::uintmax_t wal_max = 0;
+    for (int round = 0; round < 30; ++round) {
+        const auto before = db.writes().checkpoints;
+        auto w = run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db.transact([](connection& c) -> expected<void> {
+                for (int i = 0; i < 10; ++i) {
+                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
+                    if (!r) return std::unexpected(r.error());
+                }
+                return {};
+            });
+        });
+        ASSERT_TRUE(w) << w.error().message;
+        // Gives the checkpointer its chance when this round asked for one.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        while (db.writes().checkpoints == before && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        wal_max = std::max(wal_max, std::filesystem::file_size(path.string() + "-wal"));
+    }
+    EXPECT_GE(db.writes().checkpoints, 10U);
+    EXPECT_GE(std::filesystem::file_size(path), 30U * 10U * 3500U) << "the rows reached the database file";
+    EXPECT_LT(wal_max, 40U * 4096U) << "300 pages were written; the log stays near two thresholds and a round";
+}
+
 TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
     // The checkpointer's RESTART waits for readers while it holds new write transactions back;
     // its budget (a quarter of the busy timeout, at most 20 ms) keeps the writer's BEGIN from

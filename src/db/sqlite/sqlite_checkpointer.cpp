@@ -1,6 +1,5 @@
 #include "db/sqlite/sqlite_checkpointer.hpp"
 
-#include <chrono>
 #include <string_view>
 #include <utility>
 
@@ -11,10 +10,8 @@
 
 namespace tkt::db {
 
-sqlite_checkpointer::sqlite_checkpointer(std::string path, int pages, int restart_budget_ms)
-    : path_(std::move(path)), pages_(pages), restart_budget_ms_(restart_budget_ms) {
+sqlite_checkpointer::sqlite_checkpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {
     TKT_ASSERT(pages_ >= 1);
-    TKT_ASSERT(restart_budget_ms_ >= 0);
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -29,14 +26,18 @@ sqlite_checkpointer::~sqlite_checkpointer() {
 
 void sqlite_checkpointer::watch(sqlite3* db) { sqlite3_wal_hook(db, &on_commit, this); }
 
+void sqlite_checkpointer::finish(sqlite3* db) {
+    if (!tail_.load(std::memory_order_relaxed) || !tail_.exchange(false)) return;
+    int log = -1;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr) == SQLITE_OK && log >= 0) {
+        std::lock_guard lock(mutex_);
+        ++checkpoints_;
+    }
+}
+
 std::uint64_t sqlite_checkpointer::checkpoints() const {
     std::lock_guard lock(mutex_);
     return checkpoints_;
-}
-
-std::uint64_t sqlite_checkpointer::restarts() const {
-    std::lock_guard lock(mutex_);
-    return restarts_;
 }
 
 int sqlite_checkpointer::on_commit(void* self, sqlite3* db, const char* schema, int frames) {
@@ -47,6 +48,10 @@ int sqlite_checkpointer::on_commit(void* self, sqlite3* db, const char* schema, 
         sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         return SQLITE_OK;
     }
+    // The bulk is copied and the writer has yet to finish: nothing for the thread to do, unless
+    // no writer comes to finish (writes through the pool only) and the log has grown by another
+    // threshold meanwhile.
+    if (me.tail_.load(std::memory_order_relaxed) && frames < 2 * me.pages_) return SQLITE_OK;
     {
         std::lock_guard lock(me.mutex_);
         if (me.wanted_) return SQLITE_OK;
@@ -56,26 +61,17 @@ int sqlite_checkpointer::on_commit(void* self, sqlite3* db, const char* schema, 
     return SQLITE_OK;
 }
 
-int sqlite_checkpointer::restart_busy(void* self, int attempts) {
-    // 1 ms steps up to the budget (SQLite's own handler sleeps up to 100 ms at a time).
-    const auto& me = *static_cast<const sqlite_checkpointer*>(self);
-    if (attempts >= me.restart_budget_ms_) return 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return 1;
-}
-
 bool sqlite_checkpointer::open_connection() {
     // NOMUTEX: only this thread uses the handle. A real read makes the handle open the log (a
     // checkpoint on a handle that has read nothing may find no log to copy), and its journal
     // mode must be WAL, or there is nothing to checkpoint.
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    bool wal = false;
     if (rc == SQLITE_OK) {
-        sqlite3_busy_handler(db, &restart_busy, this);
         rc = sqlite3_exec(db, "PRAGMA mmap_size=268435456; SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr,
                           nullptr);
     }
+    bool wal = false;
     sqlite3_stmt* mode = nullptr;
     if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &mode, nullptr);
     if (rc == SQLITE_OK && sqlite3_step(mode) == SQLITE_ROW) {
@@ -111,15 +107,12 @@ void sqlite_checkpointer::loop() {
         int copied = -1;
         const bool ran =
             sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log >= 0;
-        // A reader still using old frames stopped the passive round short: a restart would
-        // only wait for it.
-        const bool restarted = ran && copied == log && restart_budget_ms_ > 0 &&
-                               sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr) ==
-                                   SQLITE_OK;
+        // Everything it saw is copied: the writer copies what came meanwhile. Otherwise a reader
+        // keeps old frames in use, and the next commit past the threshold asks again.
+        if (ran && copied == log) tail_ = true;
         std::lock_guard lock(mutex_);
         wanted_ = false;
         if (ran) ++checkpoints_;
-        if (restarted) ++restarts_;
     }
     sqlite3_close_v2(db_);
     db_ = nullptr;

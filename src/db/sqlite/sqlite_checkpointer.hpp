@@ -5,16 +5,17 @@
 // that commit copies thousands of pages and waits for fdatasync(2) while every write queued
 // behind it waits too. Here each connection's commit only reports the log's length (a WAL hook,
 // which also switches the connection's auto-checkpoint off); past `pages` frames this thread
-// copies the log with a connection of its own:
+// copies the log with a PASSIVE checkpoint on a connection of its own, beside the writer and
+// the readers (a passive checkpoint takes none of their locks).
 //
-// 1. PASSIVE: the bulk, beside the writer and the readers (it never takes their locks).
-// 2. RESTART, only when the passive round copied everything it saw: it holds new write
-//    transactions back (briefly: at most `restart_budget_ms`, its busy handler's budget) while
-//    it copies the frames committed meanwhile, so that the next write transaction can start the
-//    log over. Under a steady stream of commits a passive checkpoint alone never leaves every
-//    frame copied at the moment a write transaction begins, and the log grew to 150 MB in a
-//    10-second benchmark. A reader in the way makes it give up (SQLITE_BUSY) until the next
-//    threshold crossing; the writer waits at most the budget.
+// The log starts over only when a write transaction begins with every frame copied and no
+// reader on it. Under a steady stream of commits the writer has always appended a few frames
+// by the time the bulk is copied, so the writer finishes the job: once the bulk is done,
+// `finish()` — which the database's writer calls between its batches, and the pool when a
+// connection comes back, outside any transaction (connection::maintain) — copies the few frames
+// left on that connection, and the next BEGIN starts the log over. The writer never waits for a lock for it, only for a short copy. A reader that keeps
+// using old frames holds the log back, as it does with SQLite's own checkpoints; the next
+// threshold crossing tries again.
 //
 // If this thread cannot open its connection, the hook checkpoints in the committing connection
 // (SQLite's default behaviour), so the log never grows without bound.
@@ -31,9 +32,8 @@ namespace tkt::db {
 
 class sqlite_checkpointer {
 public:
-    // `path`: the database file; `pages`: the log length (frames) that asks for a checkpoint;
-    // `restart_budget_ms`: how long a RESTART may keep the writer waiting (0: never restart).
-    sqlite_checkpointer(std::string path, int pages, int restart_budget_ms);
+    // `path`: the database file; `pages`: the log length (frames) that asks for a checkpoint.
+    sqlite_checkpointer(std::string path, int pages);
     ~sqlite_checkpointer();  // stops the thread; the last connection's close checkpoints the rest
     sqlite_checkpointer(const sqlite_checkpointer&) = delete;
     sqlite_checkpointer& operator=(const sqlite_checkpointer&) = delete;
@@ -41,27 +41,28 @@ public:
     // Installs the WAL hook on a connection (before its first write).
     void watch(sqlite3* db);
 
-    // Passive checkpoints run so far, and the restarts among them that succeeded.
+    // On a connection outside any transaction: copies what the last bulk copy left, if it asked
+    // for that (cheap to call otherwise).
+    void finish(sqlite3* db);
+
+    // Passive checkpoints so far (this thread's and finish()'s).
     std::uint64_t checkpoints() const;
-    std::uint64_t restarts() const;
 
 private:
     static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
-    static int restart_busy(void* self, int attempts);
     bool open_connection();
     void loop();
 
     std::string path_;
     int pages_;
-    int restart_budget_ms_;
-    sqlite3* db_ = nullptr;  // this thread's connection
+    sqlite3* db_ = nullptr;                 // this thread's connection
     std::atomic<bool> unavailable_{false};  // its connection failed: commits checkpoint inline
+    std::atomic<bool> tail_{false};         // the bulk is copied: finish() copies the rest
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool wanted_ = false;
     bool stop_ = false;
     std::uint64_t checkpoints_ = 0;
-    std::uint64_t restarts_ = 0;
     std::thread thread_;  // last: started when everything above exists
 };
 

@@ -289,4 +289,8 @@ std::int64_t sqlite_connection::total_changes() const {
     return sqlite3_total_changes64(db_);
 }
 
+void sqlite_connection::maintain() {
+    if (checkpointer_ != nullptr && !transaction_open()) checkpointer_->finish(db_);
+}
+
 }  // namespace tkt::db

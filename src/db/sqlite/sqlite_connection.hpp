@@ -4,7 +4,6 @@
 // connection runs in WAL mode (readers never wait for the writer), synchronous=NORMAL (a commit
 // is durable once the WAL is checkpointed; a power cut may lose the last commits but never
 // corrupts), foreign keys on, and waits `busy_timeout_ms` for the write lock before failing.
-#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -53,6 +52,7 @@ public:
     dialect kind() const override { return dialect::sqlite; }
     bool transaction_open() const override;
     std::int64_t total_changes() const override;
+    void maintain() override;
 
 private:
     struct statement_deleter {
@@ -85,8 +85,7 @@ public:
     explicit sqlite_connection_factory(sqlite_options options)
         : options_(std::move(options)),
           checkpointer_(options_.checkpoint_pages > 0
-                            ? std::make_shared<sqlite_checkpointer>(options_.path, options_.checkpoint_pages,
-                                                                    restart_budget_ms(options_.busy_timeout_ms))
+                            ? std::make_shared<sqlite_checkpointer>(options_.path, options_.checkpoint_pages)
                             : nullptr) {}
     expected<std::unique_ptr<connection>> open() override {
         return sqlite_connection::open(options_, checkpointer_);
@@ -94,10 +93,6 @@ public:
     std::uint64_t checkpoints() const override {
         return checkpointer_ ? checkpointer_->checkpoints() : 0;
     }
-
-    // How long the checkpointer's RESTART may hold the writer back: a fraction of how long a
-    // writer waits for a lock, at most 20 ms (0, with a busy timeout under 4 ms: never).
-    static int restart_budget_ms(int busy_timeout_ms) { return std::min(20, busy_timeout_ms / 4); }
 
 private:
     sqlite_options options_;
