@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # variables for the scripts that source this
-# Shared by bench/http_json.sh, bench/seat_map.sh and bench/hold_release.sh (sourced, not run). Provides a temp dir
+# Shared by bench/http_json.sh, bench/seat_map.sh, bench/hold_release.sh and bench/hold_conflict.sh
+# (sourced, not run). Provides a temp dir
 # cleaned on exit, free ports on 127.0.0.1, one nginx worker and one ticketon I/O thread pinned
 # to core 0 (wrk goes on core 1), and a bench manager with a 2,000-seat event on sale.
 bin=build/release/src/ticketon

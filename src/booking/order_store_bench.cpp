@@ -10,8 +10,9 @@
 // the per-user list, the manager's list, the rebuild and the reconciler need them), to show
 // what the table and its two unique keys cost alone.
 //
-//   cmake --preset release -B build/h-rel -DTICKETON_BUILD_BENCH=ON && ninja -C build/h-rel ticketon_booking_bench
-//   build/h-rel/src/booking/ticketon_booking_bench --benchmark_filter=order_writes
+//   cmake --preset release -B build/h-rel -DTICKETON_BUILD_BENCH=ON && ninja -C build/h-rel
+//   ticketon_booking_bench build/h-rel/src/booking/ticketon_booking_bench
+//   --benchmark_filter=order_writes
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -49,21 +50,24 @@ std::unique_ptr<db::database> open_bench_database(const tkt::testing::temp_dir& 
     value_of(db::migrate(*db));
     if (bare) {
         db->run_sync([](db::connection& c) {
-            check(c.exec_script("DROP INDEX orders_user; DROP INDEX orders_event; DROP INDEX orders_live;"));
+            check(c.exec_script(
+                "DROP INDEX orders_user; DROP INDEX orders_event; DROP INDEX orders_live;"));
             return 0;
         });
     }
     db->run_sync([](db::connection& c) {
         check(c.begin());
         for (std::int64_t u = 1; u <= users; ++u) {
-            value_of(c.exec("INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
-                            "VALUES (?, ?, 'Bench', 'x', ?, ?)",
-                            {u, "bench" + std::to_string(u) + "@example.com", now_text, now_text}));
+            value_of(
+                c.exec("INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
+                       "VALUES (?, ?, 'Bench', 'x', ?, ?)",
+                       {u, "bench" + std::to_string(u) + "@example.com", now_text, now_text}));
         }
-        value_of(c.exec("INSERT INTO events (id, manager_id, title, description, venue, starts_at, "
-                        "sales_open_at, seating, layout_json, created_at, updated_at) VALUES "
-                        "(1, 1, 'Bench', '', 'Hall', ?, ?, 'RESERVED', '{}', ?, ?)",
-                        {now_text, now_text, now_text, now_text}));
+        value_of(
+            c.exec("INSERT INTO events (id, manager_id, title, description, venue, starts_at, "
+                   "sales_open_at, seating, layout_json, created_at, updated_at) VALUES "
+                   "(1, 1, 'Bench', '', 'Hall', ?, ?, 'RESERVED', '{}', ?, ?)",
+                   {now_text, now_text, now_text, now_text}));
         check(c.commit());
         return 0;
     });
@@ -107,9 +111,12 @@ void order_writes(benchmark::State& state) {
                 in_savepoint(c, savepoint, [&] {
                     auto found = value_of(store::find_hold(c, hold_id));
                     if (!found) throw std::runtime_error("hold not found");
-                    store::transition tr{.id = found->order_id, .from = {order_status::pending_payment},
-                                         .to = order_status::cancelled, .now_text = now_text};
-                    if (!value_of(store::change_status(c, tr))) throw std::runtime_error("not cancelled");
+                    store::transition tr{.id = found->order_id,
+                                         .from = {order_status::pending_payment},
+                                         .to = order_status::cancelled,
+                                         .now_text = now_text};
+                    if (!value_of(store::change_status(c, tr)))
+                        throw std::runtime_error("not cancelled");
                 });
             }
             check(c.commit());

@@ -10,7 +10,8 @@
 
 namespace tkt::db {
 
-sqlite_checkpointer::sqlite_checkpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {
+sqlite_checkpointer::sqlite_checkpointer(std::string path, int pages)
+    : path_(std::move(path)), pages_(pages) {
     TKT_ASSERT(pages_ >= 1);
     thread_ = std::thread([this] { loop(); });
 }
@@ -24,12 +25,16 @@ sqlite_checkpointer::~sqlite_checkpointer() {
     thread_.join();
 }
 
-void sqlite_checkpointer::watch(sqlite3* db) { sqlite3_wal_hook(db, &on_commit, this); }
+void sqlite_checkpointer::watch(sqlite3* db) {
+    sqlite3_wal_hook(db, &on_commit, this);
+}
 
 void sqlite_checkpointer::finish(sqlite3* db) {
     if (!tail_.load(std::memory_order_relaxed) || !tail_.exchange(false)) return;
     int log = -1;
-    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr) == SQLITE_OK && log >= 0) {
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr) ==
+            SQLITE_OK &&
+        log >= 0) {
         std::lock_guard lock(mutex_);
         ++checkpoints_;
     }
@@ -66,10 +71,11 @@ bool sqlite_checkpointer::open_connection() {
     // checkpoint on a handle that has read nothing may find no log to copy), and its journal
     // mode must be WAL, or there is nothing to checkpoint.
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc == SQLITE_OK) {
-        rc = sqlite3_exec(db, "PRAGMA mmap_size=268435456; SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr,
-                          nullptr);
+        rc = sqlite3_exec(db, "PRAGMA mmap_size=268435456; SELECT 1 FROM sqlite_schema LIMIT 1",
+                          nullptr, nullptr, nullptr);
     }
     bool wal = false;
     sqlite3_stmt* mode = nullptr;
@@ -84,7 +90,8 @@ bool sqlite_checkpointer::open_connection() {
         return true;
     }
     log::error("db.checkpointer_unavailable",
-               {{"path", path_}, {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)},
+               {{"path", path_},
+                {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)},
                 {"fallback", "checkpoints run inside commits"}});
     sqlite3_close_v2(db);
     return false;
@@ -105,8 +112,9 @@ void sqlite_checkpointer::loop() {
         }
         int log = -1;
         int copied = -1;
-        const bool ran =
-            sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log >= 0;
+        const bool ran = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                                   &copied) == SQLITE_OK &&
+                         log >= 0;
         // Everything it saw is copied: the writer copies what came meanwhile. Otherwise a reader
         // keeps old frames in use, and the next commit past the threshold asks again.
         if (ran && copied == log) tail_ = true;

@@ -13,9 +13,9 @@
 // by the time the bulk is copied, so the writer finishes the job: once the bulk is done,
 // `finish()` — which the database's writer calls between its batches, and the pool when a
 // connection comes back, outside any transaction (connection::maintain) — copies the few frames
-// left on that connection, and the next BEGIN starts the log over. The writer never waits for a lock for it, only for a short copy. A reader that keeps
-// using old frames holds the log back, as it does with SQLite's own checkpoints; the next
-// threshold crossing tries again.
+// left on that connection, and the next BEGIN starts the log over. The writer never waits for a
+// lock for it, only for a short copy. A reader that keeps using old frames holds the log back, as
+// it does with SQLite's own checkpoints; the next threshold crossing tries again.
 //
 // If this thread cannot open its connection, the hook checkpoints in the committing connection
 // (SQLite's default behaviour), so the log never grows without bound.
