@@ -27,6 +27,7 @@ function init(args)
 end
 
 function request()
+    if #posts == 0 then error("no tokens in the tokens file") end
     next_post = next_post % #posts + 1
     return posts[next_post]
 end

@@ -33,8 +33,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $owner
 lost=$(curl -s -H "Authorization: Bearer $(head -1 "$work/losers")" -H 'Content-Type: application/json' \
     -d "{\"seats\":[\"$seat\"]}" -w '\n%{http_code}' "$api/events/$big_event/holds")
 [[ $(tail -1 <<<"$lost") == 409 ]] || { echo "a losing hold: $lost"; exit 1; }
-body=$(head -1 <<<"$lost")
+body=$(sed '$d' <<<"$lost")  # everything but the status line curl added
 grep -q SEAT_UNAVAILABLE <<<"$body" || { echo "a losing hold: $body"; exit 1; }
+# nginx's `return 409 '…'` takes the body between single quotes, and expands variables in it.
+[[ $body != *"'"* && $body != *'$'* && $body != *$'\n'* ]] || { echo "cannot hand nginx this body: $body"; exit 1; }
 
 nginx_port=$(free_port)
 start_nginx "

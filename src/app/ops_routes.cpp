@@ -42,7 +42,7 @@ void add_database_metrics(http::metrics& m, const db::database& db) {
             "# HELP ticketon_db_writes_queued Writes waiting for the database writer now.\n"
             "# TYPE ticketon_db_writes_queued gauge\n"
             "ticketon_db_writes_queued {}\n"
-            "# HELP ticketon_db_checkpoints_total WAL checkpoints run by the background checkpointer.\n"
+            "# HELP ticketon_db_checkpoints_total Passive WAL checkpoints (background copies and the writer finishing them).\n"
             "# TYPE ticketon_db_checkpoints_total counter\n"
             "ticketon_db_checkpoints_total {}\n",
             w.batches, w.writes, w.queued, w.checkpoints);

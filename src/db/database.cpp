@@ -219,11 +219,13 @@ expected<std::unique_ptr<connection>> database::checkout() {
     return factory_->open();
 }
 
-void database::checkin(std::unique_ptr<connection> c) {
+void database::checkin(std::unique_ptr<connection> c, bool wrote) {
     if (c == nullptr || c->transaction_open()) {
         return;  // closing it rolls the stray transaction back
     }
-    c->maintain();  // writes through the pool, with no writer batch to follow, finish it here
+    // A writing lease may be the last commit for a while (writes through the pool only): it
+    // finishes what the engine left for a writer. Reads never pay for it.
+    if (wrote) c->maintain();
     std::lock_guard lock(mutex_);
     if (idle_.size() < options_.size) {
         idle_.push_back(std::move(c));

@@ -101,7 +101,7 @@ public:
     virtual std::int64_t total_changes() const = 0;
     // Housekeeping the engine wants done outside any transaction (SQLite: the last frames of a
     // background checkpoint). The writer calls it between its batches, the pool when a
-    // connection comes back.
+    // connection that wrote comes back.
     virtual void maintain() {}
 };
 
@@ -224,7 +224,8 @@ public:
 private:
     struct lease;
     expected<std::unique_ptr<connection>> checkout();
-    void checkin(std::unique_ptr<connection> c);
+    // `wrote`: the lease changed rows, so the connection gets its maintain() call.
+    void checkin(std::unique_ptr<connection> c, bool wrote = false);
 
     template <class R, class F>
     R with_connection(F& f);

@@ -634,9 +634,9 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
 }
 
 TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
-    // No write(), so no writer finishes the background copy between batches: the checkpointer
-    // copies the log again once it has grown by another threshold, and the next transaction
-    // starts the log over.
+    // No write(), so no writer finishes the background copy between its batches: a pool lease
+    // that wrote does it when its connection comes back (connection::maintain), and the next
+    // transaction starts the log over.
     const auto path = dir_.path() / "pool.db";
     auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
     ASSERT_TRUE(opened);
@@ -656,7 +656,7 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
         });
         ASSERT_TRUE(w) << w.error().message;
         // Gives the checkpointer its chance when this round asked for one.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
         while (db.writes().checkpoints == before && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -664,13 +664,13 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
     }
     EXPECT_GE(db.writes().checkpoints, 10U);
     EXPECT_GE(std::filesystem::file_size(path), 30U * 10U * 3500U) << "the rows reached the database file";
-    EXPECT_LT(wal_max, 40U * 4096U) << "300 pages were written; the log stays near two thresholds and a round";
+    EXPECT_LT(wal_max, 60U * 4096U) << "300 pages were written; the log stays near a threshold and a round";
 }
 
 TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
-    // The checkpointer's RESTART waits for readers while it holds new write transactions back;
-    // its budget (a quarter of the busy timeout, at most 20 ms) keeps the writer's BEGIN from
-    // timing out behind it.
+    // A reader on old frames keeps a checkpoint from copying them. Nothing may make the writer
+    // wait for that reader: with a 100 ms busy timeout a writer held back behind it would fail
+    // (the first version, a RESTART checkpoint, did so within a few rounds every time).
     const auto path = dir_.path() / "reader.db";
     auto opened = open_database("sqlite://" + path.string(),
                                 {.size = 2, .busy_timeout_ms = 100, .checkpoint_pages = 8});
@@ -692,9 +692,7 @@ TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) 
         });
     };
     // After every round a read transaction begins on the newest snapshot and stays open during
-    // the next round, so the checkpoint the round asked for finds it in the way: the passive
-    // part copies everything (the reader's snapshot is the newest), then the RESTART waits for
-    // the reader while the next round's BEGIN waits for the RESTART.
+    // the next round, so the checkpoints the rounds ask for find it in the way.
     for (int round = 0; round < 40; ++round) {
         auto w = write_round();
         ASSERT_TRUE(w) << "round " << round << ": " << w.error().message;

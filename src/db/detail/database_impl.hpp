@@ -167,11 +167,16 @@ auto database::write(F f, write_kind kind)
 struct database::lease {
     database& db;
     std::unique_ptr<connection> conn;
+    std::int64_t changes_before;  // did the lease write? (connection::maintain only then)
 
-    lease(database& d, std::unique_ptr<connection> c) : db(d), conn(std::move(c)) {}
+    lease(database& d, std::unique_ptr<connection> c)
+        : db(d), conn(std::move(c)), changes_before(conn->total_changes()) {}
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
-    ~lease() { db.checkin(std::move(conn)); }
+    ~lease() {
+        const bool wrote = conn != nullptr && conn->total_changes() != changes_before;
+        db.checkin(std::move(conn), wrote);
+    }
 };
 
 template <class R, class F>

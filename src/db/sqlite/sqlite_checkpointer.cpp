@@ -32,12 +32,14 @@ void sqlite_checkpointer::watch(sqlite3* db) {
 void sqlite_checkpointer::finish(sqlite3* db) {
     if (!tail_.load(std::memory_order_relaxed) || !tail_.exchange(false)) return;
     int log = -1;
-    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr) ==
-            SQLITE_OK &&
-        log >= 0) {
-        std::lock_guard lock(mutex_);
-        ++checkpoints_;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, nullptr) !=
+            SQLITE_OK ||
+        log < 0) {
+        tail_ = true;  // busy (another checkpoint running) or failed: the next caller tries
+        return;
     }
+    std::lock_guard lock(mutex_);
+    ++checkpoints_;
 }
 
 std::uint64_t sqlite_checkpointer::checkpoints() const {
@@ -74,6 +76,7 @@ bool sqlite_checkpointer::open_connection() {
     int rc =
         sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 1000);  // the first read may meet another process's recovery
         rc = sqlite3_exec(db, "PRAGMA mmap_size=268435456; SELECT 1 FROM sqlite_schema LIMIT 1",
                           nullptr, nullptr, nullptr);
     }
@@ -89,10 +92,8 @@ bool sqlite_checkpointer::open_connection() {
         db_ = db;
         return true;
     }
-    log::error("db.checkpointer_unavailable",
-               {{"path", path_},
-                {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)},
-                {"fallback", "checkpoints run inside commits"}});
+    log::warn("db.checkpointer_open_failed",
+              {{"path", path_}, {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)}});
     sqlite3_close_v2(db);
     return false;
 }
@@ -105,19 +106,33 @@ void sqlite_checkpointer::loop() {
             if (stop_) break;
         }
         // Opened on the first checkpoint, so a database that never grows its log costs no
-        // handle. Failing that, the hook takes over for good.
+        // handle.
+        bool ran = false;
+        bool failed = false;
         if (db_ == nullptr && !open_connection()) {
+            failed = true;
+        } else {
+            int log = -1;
+            int copied = -1;
+            const int rc =
+                sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+            ran = rc == SQLITE_OK && log >= 0;
+            // SQLITE_BUSY: a finishing checkpoint is running; anything else is trouble.
+            failed = !ran && rc != SQLITE_BUSY;
+            // Everything it saw is copied: the writer copies what came meanwhile. Otherwise a
+            // reader keeps old frames in use, and a later commit asks again.
+            if (ran && copied == log) tail_ = true;
+        }
+        failures_ = failed ? failures_ + 1 : 0;
+        if (failures_ >= max_failures) {
+            // The hook takes over for good: a log nobody copies would grow without bound.
+            log::error("db.checkpointer_unavailable",
+                       {{"path", path_},
+                        {"reason", db_ != nullptr ? sqlite3_errmsg(db_) : "cannot open"},
+                        {"fallback", "checkpoints run inside commits"}});
             unavailable_ = true;
             break;
         }
-        int log = -1;
-        int copied = -1;
-        const bool ran = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                                   &copied) == SQLITE_OK &&
-                         log >= 0;
-        // Everything it saw is copied: the writer copies what came meanwhile. Otherwise a reader
-        // keeps old frames in use, and the next commit past the threshold asks again.
-        if (ran && copied == log) tail_ = true;
         std::lock_guard lock(mutex_);
         wanted_ = false;
         if (ran) ++checkpoints_;

@@ -17,7 +17,8 @@
 // lock for it, only for a short copy. A reader that keeps using old frames holds the log back, as
 // it does with SQLite's own checkpoints; the next threshold crossing tries again.
 //
-// If this thread cannot open its connection, the hook checkpoints in the committing connection
+// If this thread fails three times in a row (cannot open its connection, or a checkpoint
+// fails other than busy), the hook checkpoints in the committing connection from then on
 // (SQLite's default behaviour), so the log never grows without bound.
 #include <atomic>
 #include <condition_variable>
@@ -63,6 +64,8 @@ private:
     bool wanted_ = false;
     bool stop_ = false;
     std::uint64_t checkpoints_ = 0;
+    static constexpr int max_failures = 3;
+    int failures_ = 0;  // in a row; this thread only
     std::thread thread_;  // last: started when everything above exists
 };
 
