@@ -322,42 +322,68 @@ void run_behind_gate(database& db, std::size_t writes, Spawn spawn) {
     io.join();
 }
 
-TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls_back_alone) {
-    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
-    ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
-    constexpr std::size_t writes = 40;
-    std::vector<std::optional<expected<void>>> outcomes(writes);
+// What the writes of one gated batch answered: an outcome per write (empty where it threw), and
+// how many threw.
+struct batch_answers {
+    std::vector<std::optional<expected<void>>> outcomes;
+    int threw = 0;
+};
+
+// Queues `writes` writes of `kind` behind the gate, write i running `f(connection, i)`, so that
+// they travel in one batch; returns what each answered.
+template <class F>
+batch_answers write_batch(database& db, std::size_t writes, write_kind kind, F f) {
+    batch_answers answers{std::vector<std::optional<expected<void>>>(writes)};
     std::atomic<int> threw = 0;
-    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
+    run_behind_gate(db, writes, [&](asio::io_context& ioc, std::size_t i) {
         asio::co_spawn(
             ioc,
             [&, i]() -> asio::awaitable<void> {
-                outcomes[i] = co_await db_->write([i](connection& c) -> expected<void> {
-                    auto x = static_cast<std::int64_t>(i);
-                    if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
-                        return std::unexpected(w.error());
-                    }
-                    // Write 7 inserts, then changes its mind: its row must not stay.
-                    if (i == 7) return std::unexpected(error{errc::not_found, "business says no"});
-                    // Write 9 inserts, then collides with an existing key.
-                    if (i == 9) {
-                        if (auto w = c.exec("INSERT INTO t (x) VALUES (1000)"); !w) {
-                            return std::unexpected(w.error());
-                        }
-                    }
-                    // Write 11 inserts, then throws.
-                    if (i == 11) throw std::logic_error("boom");
-                    return {};
-                });
+                auto op = db.write([&f, i](connection& c) -> expected<void> { return f(c, i); }, kind);
+                answers.outcomes[i] = co_await std::move(op);
             },
             [&](std::exception_ptr e) {
                 if (e) ++threw;
             });
     });
+    answers.threw = threw.load();
+    return answers;
+}
+
+// About 10 pages of rows (for the checkpoint tests, whose threshold is 8 pages).
+expected<void> insert_ten_pages(connection& c) {
+    for (int i = 0; i < 10; ++i) {
+        auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
+        if (!r) return std::unexpected(r.error());
+    }
+    return {};
+}
+
+TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls_back_alone) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
+    ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
+    constexpr std::size_t writes = 40;
+    const auto [outcomes, threw] = write_batch(*db_, writes, write_kind::any, [](connection& c, std::size_t i) -> expected<void> {
+        auto x = static_cast<std::int64_t>(i);
+        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
+            return std::unexpected(w.error());
+        }
+        // Write 7 inserts, then changes its mind: its row must not stay.
+        if (i == 7) return std::unexpected(error{errc::not_found, "business says no"});
+        // Write 9 inserts, then collides with an existing key.
+        if (i == 9) {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1000)"); !w) {
+                return std::unexpected(w.error());
+            }
+        }
+        // Write 11 inserts, then throws.
+        if (i == 11) throw std::logic_error("boom");
+        return {};
+    });
     const auto stats = db_->writes();
     EXPECT_EQ(stats.writes, writes + 1);
     EXPECT_EQ(stats.batches, 2U) << "the gate's batch, then every write queued behind it";
-    EXPECT_EQ(threw.load(), 1);
+    EXPECT_EQ(threw, 1);
     for (std::size_t i = 0; i < writes; ++i) {
         if (i == 11) continue;
         ASSERT_TRUE(outcomes[i].has_value()) << i;
@@ -378,37 +404,24 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 30;
-    std::vector<std::optional<expected<void>>> outcomes(writes);
-    std::atomic<int> threw = 0;
-    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
-        asio::co_spawn(
-            ioc,
-            [&, i]() -> asio::awaitable<void> {
-                auto op = db_->write(
-                    [i](connection& c) -> expected<void> {
-                        // Write 5 refuses before changing anything; write 6 throws before.
-                        if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
-                        if (i == 6) throw std::logic_error("boom");
-                        // Write 9's one statement inserts 900, then collides with an existing
-                        // key: SQLite undoes the statement, 900 included.
-                        if (i == 9) {
-                            auto w = c.exec("INSERT INTO t (x) VALUES (900), (1000)");
-                            return w ? expected<void>{} : std::unexpected(w.error());
-                        }
-                        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)}); !w) {
-                            return std::unexpected(w.error());
-                        }
-                        return {};
-                    },
-                    write_kind::one_statement);
-                outcomes[i] = co_await std::move(op);
-            },
-            [&](std::exception_ptr e) {
-                if (e) ++threw;
-            });
-    });
+    const auto [outcomes, threw] =
+        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
+            // Write 5 refuses before changing anything; write 6 throws before.
+            if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
+            if (i == 6) throw std::logic_error("boom");
+            // Write 9's one statement inserts 900, then collides with an existing key: SQLite
+            // undoes the statement, 900 included.
+            if (i == 9) {
+                auto w = c.exec("INSERT INTO t (x) VALUES (900), (1000)");
+                return w ? expected<void>{} : std::unexpected(w.error());
+            }
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)}); !w) {
+                return std::unexpected(w.error());
+            }
+            return {};
+        });
     EXPECT_EQ(db_->writes().batches, 2U) << "the gate's batch, then every write queued behind it";
-    EXPECT_EQ(threw.load(), 1);
+    EXPECT_EQ(threw, 1);
     for (std::size_t i = 0; i < writes; ++i) {
         if (i == 6) continue;
         ASSERT_TRUE(outcomes[i].has_value()) << i;
@@ -429,62 +442,39 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 4;
-    std::vector<std::optional<expected<void>>> outcomes(writes);
-    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
-        asio::co_spawn(
-            ioc,
-            [&, i]() -> asio::awaitable<void> {
-                auto op = db_->write(
-                    [i](connection& c) -> expected<void> {
-                        // OR ROLLBACK: the conflict ends the whole transaction, the writes
-                        // before this one included.
-                        auto w = i == 2 ? c.exec("INSERT OR ROLLBACK INTO t (x) VALUES (1000)")
-                                        : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
-                        return w ? expected<void>{} : std::unexpected(w.error());
-                    },
-                    write_kind::one_statement);
-                outcomes[i] = co_await std::move(op);
-            },
-            asio::detached);
-    });
+    const auto [outcomes, threw] =
+        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
+            // OR ROLLBACK: the conflict ends the whole transaction, the writes before this one
+            // included.
+            auto w = i == 2 ? c.exec("INSERT OR ROLLBACK INTO t (x) VALUES (1000)")
+                            : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
+            return w ? expected<void>{} : std::unexpected(w.error());
+        });
     for (std::size_t i = 0; i < writes; ++i) {
         ASSERT_TRUE(outcomes[i].has_value()) << i;
         ASSERT_FALSE(*outcomes[i]) << i << ": the batch was rolled back, no write may claim success";
         EXPECT_EQ(outcomes[i]->error().code, errc::io) << i;
     }
     EXPECT_EQ(count_rows("t"), 1) << "only the row from before the batch";
-    auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
-        co_return co_await db_->write(
-            [](connection& c) -> expected<void> {
-                if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
-                return {};
-            },
-            write_kind::one_statement);
+    auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
+        auto w = c.exec("INSERT INTO t (x) VALUES (2)");
+        return w ? expected<void>{} : std::unexpected(w.error());
     });
-    EXPECT_TRUE(again) << again.error().message;
+    ASSERT_TRUE(again.outcomes[0].has_value());
+    EXPECT_TRUE(*again.outcomes[0]) << again.outcomes[0]->error().message;
     EXPECT_EQ(count_rows("t"), 2);
 }
 
 TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t writes = 4;
-    std::vector<std::optional<expected<void>>> outcomes(writes);
-    run_behind_gate(*db_, writes, [&](asio::io_context& ioc, std::size_t i) {
-        asio::co_spawn(
-            ioc,
-            [&, i]() -> asio::awaitable<void> {
-                auto op = db_->write(
-                    [i](connection& c) -> expected<void> {
-                        if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
-                        // Breaks the rule: its change cannot be undone alone.
-                        if (i == 2) return std::unexpected(error{errc::not_found, "changed my mind"});
-                        return {};
-                    },
-                    write_kind::one_statement);
-                outcomes[i] = co_await std::move(op);
-            },
-            asio::detached);
-    });
+    const auto [outcomes, threw] =
+        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+            // Breaks the rule: its change cannot be undone alone.
+            if (i == 2) return std::unexpected(error{errc::not_found, "changed my mind"});
+            return {};
+        });
     for (std::size_t i = 0; i < writes; ++i) {
         ASSERT_TRUE(outcomes[i].has_value()) << i;
         ASSERT_FALSE(*outcomes[i]) << i << ": no write of the batch may claim success";
@@ -492,15 +482,12 @@ TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_
     }
     EXPECT_EQ(count_rows("t"), 0) << "the whole batch rolled back";
     // The writer goes on with the next batch.
-    auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
-        co_return co_await db_->write(
-            [](connection& c) -> expected<void> {
-                if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
-                return {};
-            },
-            write_kind::one_statement);
+    auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
+        auto w = c.exec("INSERT INTO t (x) VALUES (2)");
+        return w ? expected<void>{} : std::unexpected(w.error());
     });
-    EXPECT_TRUE(again) << again.error().message;
+    ASSERT_TRUE(again.outcomes[0].has_value());
+    EXPECT_TRUE(*again.outcomes[0]) << again.outcomes[0]->error().message;
     EXPECT_EQ(count_rows("t"), 1);
 }
 
@@ -608,13 +595,7 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
     std::uintmax_t wal_max = 0;
     for (int round = 0; round < rounds; ++round) {
         auto w = run_coro([&]() -> asio::awaitable<expected<void>> {
-            co_return co_await db.write([](connection& c) -> expected<void> {
-                for (int i = 0; i < 10; ++i) {
-                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
-                    if (!r) return std::unexpected(r.error());
-                }
-                return {};
-            });
+            co_return co_await db.write(insert_ten_pages);
         });
         ASSERT_TRUE(w) << w.error().message;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -646,13 +627,7 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
     for (int round = 0; round < 30; ++round) {
         const auto before = db.writes().checkpoints;
         auto w = run_coro([&]() -> asio::awaitable<expected<void>> {
-            co_return co_await db.transact([](connection& c) -> expected<void> {
-                for (int i = 0; i < 10; ++i) {
-                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
-                    if (!r) return std::unexpected(r.error());
-                }
-                return {};
-            });
+            co_return co_await db.transact(insert_ten_pages);
         });
         ASSERT_TRUE(w) << w.error().message;
         // Gives the checkpointer its chance when this round asked for one.
@@ -682,13 +657,7 @@ TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) 
     ASSERT_TRUE(reader);
     const auto write_round = [&] {
         return run_coro([&]() -> asio::awaitable<expected<void>> {
-            co_return co_await db.write([](connection& c) -> expected<void> {
-                for (int i = 0; i < 10; ++i) {
-                    auto r = c.exec("INSERT INTO t (x, pad) VALUES (?, zeroblob(3500))", {std::int64_t{i}});
-                    if (!r) return std::unexpected(r.error());
-                }
-                return {};
-            });
+            co_return co_await db.write(insert_ten_pages);
         });
     };
     // After every round a read transaction begins on the newest snapshot and stays open during
