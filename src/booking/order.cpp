@@ -40,18 +40,26 @@ boost::json::object to_json(const ticket_row& t) {
             {"code", t.code}};
 }
 
+namespace {
+
+// What was held: "seats", or "zone" and "quantity" for general admission.
+void put_items(boost::json::object& j, const order& o) {
+    if (o.items.seats.empty()) {
+        j["zone"] = o.items.zone;
+        j["quantity"] = o.items.quantity;
+    } else {
+        j["seats"] = boost::json::array(o.items.seats.begin(), o.items.seats.end());
+    }
+}
+
+}  // namespace
+
 boost::json::object hold_json(const order& o) {
     boost::json::object j(8);
     j.emplace("holdId", o.hold_id);
     j.emplace("orderId", o.id);
     j.emplace("eventId", o.event_id);
-    if (o.items.seats.empty()) {
-        j.emplace("zone", o.items.zone);
-        j.emplace("quantity", o.items.quantity);
-    } else {
-        boost::json::array seats(o.items.seats.begin(), o.items.seats.end());
-        j.emplace("seats", std::move(seats));
-    }
+    put_items(j, o);
     j.emplace("amount", o.amount);
     j.emplace("currency", o.currency);
     j.emplace("expiresAt", rfc3339(o.expires_at));
@@ -67,14 +75,7 @@ boost::json::object to_json(const order& o) {
                           {"currency", o.currency},
                           {"expiresAt", rfc3339(o.expires_at)},
                           {"createdAt", o.created_at}};
-    if (o.items.seats.empty()) {
-        j["zone"] = o.items.zone;
-        j["quantity"] = o.items.quantity;
-    } else {
-        boost::json::array seats;
-        for (const auto& s : o.items.seats) seats.emplace_back(s);
-        j["seats"] = std::move(seats);
-    }
+    put_items(j, o);
     j["paymentKey"] = text_or_null(o.payment_key);
     j["paidAt"] = text_or_null(o.paid_at);
     j["cancelledAt"] = text_or_null(o.cancelled_at);

@@ -10,9 +10,9 @@
 // the per-user list, the manager's list, the rebuild and the reconciler need them), to show
 // what the table and its two unique keys cost alone.
 //
-//   cmake --preset release -B build/h-rel -DTICKETON_BUILD_BENCH=ON && ninja -C build/h-rel
-//   ticketon_booking_bench build/h-rel/src/booking/ticketon_booking_bench
-//   --benchmark_filter=order_writes
+// Build and run (the release preset builds benchmarks):
+//   cmake --build --preset release --target ticketon_booking_bench
+//   taskset -c 0 build/release/src/booking/ticketon_booking_bench --benchmark_filter=order_writes
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>

@@ -10,8 +10,9 @@
 //
 // Hot writes go through `write()` instead: one writer thread with its own connection takes every
 // write queued meanwhile and commits them in one transaction (group commit), each inside its own
-// savepoint so that one failing write rolls back alone. Under load a commit carries many
-// writes; alone, a write costs what `transact()` costs.
+// savepoint (or, for a one-statement write, the statement's own atomicity) so that one failing
+// write rolls back alone. Under load a commit carries many writes; alone, a write costs what
+// `transact()` costs.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -139,8 +140,10 @@ namespace detail {
 class write_job {
 public:
     virtual ~write_job() = default;
-    // Runs the write inside a savepoint of the open transaction. An error when the savepoint
-    // itself could not be taken, released or rolled back: the whole batch must roll back.
+    // Runs the write inside the open transaction (in a savepoint unless it is one statement).
+    // An error when the write cannot be undone alone (a savepoint that could not be taken,
+    // released or rolled back; a one-statement write that broke its rule; SQLite rolled the
+    // transaction back): the whole batch must roll back.
     virtual std::optional<error> run(connection& c) = 0;
     // The batch failed as a whole (BEGIN or COMMIT refused): this write did not happen.
     virtual void fail(const error& e) = 0;
@@ -182,8 +185,9 @@ public:
     }
 
     // Like transact(), committed together with the other writes queued meanwhile (see the top
-    // of this file). `f` runs on the writer thread inside a savepoint: an error (or exception)
-    // rolls back `f`'s statements only; a failed COMMIT fails every write of the batch. The
+    // of this file). `f` runs on the writer thread inside a savepoint (or, with
+    // write_kind::one_statement, without one: see there): an error (or exception) rolls back
+    // `f`'s statements only; a failed COMMIT fails every write of the batch. The
     // caller resumes after the COMMIT, so an answered write is durable. `f` must only touch
     // the database: the batch waits for it. Its connection refuses begin/commit/rollback
     // (`misuse`), and `f` must not use the savepoint name `tkt_write`. After shutdown() a
@@ -214,7 +218,7 @@ public:
         std::uint64_t batches = 0;  // transactions committed or failed by the writer
         std::uint64_t writes = 0;   // write() calls they carried
         std::uint64_t queued = 0;   // writes waiting now
-        std::uint64_t checkpoints = 0;  // background log checkpoints (SQLite)
+        std::uint64_t checkpoints = 0;  // passive log checkpoints, background and finishing (SQLite)
     };
     write_stats writes() const;
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -350,6 +351,31 @@ batch_answers write_batch(database& db, std::size_t writes, write_kind kind, F f
     return answers;
 }
 
+// Checks a batch's answers: write `thrown` threw, the writes in `refused` failed with their
+// code, every other one succeeded.
+void expect_answers(const batch_answers& a, std::size_t thrown, const std::map<std::size_t, errc>& refused) {
+    EXPECT_EQ(a.threw, 1);
+    for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+        if (i == thrown) continue;
+        ASSERT_TRUE(a.outcomes[i].has_value()) << i;
+        if (auto it = refused.find(i); it != refused.end()) {
+            ASSERT_FALSE(*a.outcomes[i]) << i;
+            EXPECT_EQ(a.outcomes[i]->error().code, it->second) << i;
+        } else {
+            EXPECT_TRUE(*a.outcomes[i]) << i << ": " << a.outcomes[i]->error().message;
+        }
+    }
+}
+
+// Checks that every write of a batch failed with `code` (the batch rolled back as a whole).
+void expect_all_failed(const batch_answers& a, errc code) {
+    for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+        ASSERT_TRUE(a.outcomes[i].has_value()) << i;
+        ASSERT_FALSE(*a.outcomes[i]) << i << ": the batch rolled back, no write may claim success";
+        EXPECT_EQ(a.outcomes[i]->error().code, code) << i;
+    }
+}
+
 // About 10 pages of rows (for the checkpoint tests, whose threshold is 8 pages).
 expected<void> insert_ten_pages(connection& c) {
     for (int i = 0; i < 10; ++i) {
@@ -363,7 +389,7 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 40;
-    const auto [outcomes, threw] = write_batch(*db_, writes, write_kind::any, [](connection& c, std::size_t i) -> expected<void> {
+    const auto answers = write_batch(*db_, writes, write_kind::any, [](connection& c, std::size_t i) -> expected<void> {
         auto x = static_cast<std::int64_t>(i);
         if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
             return std::unexpected(w.error());
@@ -383,17 +409,7 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     const auto stats = db_->writes();
     EXPECT_EQ(stats.writes, writes + 1);
     EXPECT_EQ(stats.batches, 2U) << "the gate's batch, then every write queued behind it";
-    EXPECT_EQ(threw, 1);
-    for (std::size_t i = 0; i < writes; ++i) {
-        if (i == 11) continue;
-        ASSERT_TRUE(outcomes[i].has_value()) << i;
-        if (i == 7 || i == 9) {
-            ASSERT_FALSE(*outcomes[i]) << i;
-            EXPECT_EQ(outcomes[i]->error().code, i == 7 ? errc::not_found : errc::constraint_unique);
-        } else {
-            EXPECT_TRUE(*outcomes[i]) << i << ": " << outcomes[i]->error().message;
-        }
-    }
+    expect_answers(answers, 11, {{7, errc::not_found}, {9, errc::constraint_unique}});
     EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(writes) - 3 + 1);
     auto gone = sync_exec("SELECT COUNT(*) FROM t WHERE x IN (7, 9, 11)");
     ASSERT_TRUE(gone);
@@ -404,7 +420,7 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 30;
-    const auto [outcomes, threw] =
+    const auto answers =
         write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
             // Write 5 refuses before changing anything; write 6 throws before.
             if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
@@ -421,17 +437,7 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
             return {};
         });
     EXPECT_EQ(db_->writes().batches, 2U) << "the gate's batch, then every write queued behind it";
-    EXPECT_EQ(threw, 1);
-    for (std::size_t i = 0; i < writes; ++i) {
-        if (i == 6) continue;
-        ASSERT_TRUE(outcomes[i].has_value()) << i;
-        if (i == 5 || i == 9) {
-            ASSERT_FALSE(*outcomes[i]) << i;
-            EXPECT_EQ(outcomes[i]->error().code, i == 5 ? errc::not_found : errc::constraint_unique);
-        } else {
-            EXPECT_TRUE(*outcomes[i]) << i << ": " << outcomes[i]->error().message;
-        }
-    }
+    expect_answers(answers, 6, {{5, errc::not_found}, {9, errc::constraint_unique}});
     EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(writes) - 3 + 1);
     auto gone = sync_exec("SELECT COUNT(*) FROM t WHERE x = 900");
     ASSERT_TRUE(gone);
@@ -442,7 +448,7 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 4;
-    const auto [outcomes, threw] =
+    const auto answers =
         write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
             // OR ROLLBACK: the conflict ends the whole transaction, the writes before this one
             // included.
@@ -450,11 +456,7 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
                             : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
             return w ? expected<void>{} : std::unexpected(w.error());
         });
-    for (std::size_t i = 0; i < writes; ++i) {
-        ASSERT_TRUE(outcomes[i].has_value()) << i;
-        ASSERT_FALSE(*outcomes[i]) << i << ": the batch was rolled back, no write may claim success";
-        EXPECT_EQ(outcomes[i]->error().code, errc::io) << i;
-    }
+    expect_all_failed(answers, errc::io);
     EXPECT_EQ(count_rows("t"), 1) << "only the row from before the batch";
     auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
         auto w = c.exec("INSERT INTO t (x) VALUES (2)");
@@ -468,18 +470,14 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
 TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t writes = 4;
-    const auto [outcomes, threw] =
+    const auto answers =
         write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
             if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
             // Breaks the rule: its change cannot be undone alone.
             if (i == 2) return std::unexpected(error{errc::not_found, "changed my mind"});
             return {};
         });
-    for (std::size_t i = 0; i < writes; ++i) {
-        ASSERT_TRUE(outcomes[i].has_value()) << i;
-        ASSERT_FALSE(*outcomes[i]) << i << ": no write of the batch may claim success";
-        EXPECT_EQ(outcomes[i]->error().code, errc::misuse) << i;
-    }
+    expect_all_failed(answers, errc::misuse);
     EXPECT_EQ(count_rows("t"), 0) << "the whole batch rolled back";
     // The writer goes on with the next batch.
     auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
