@@ -1,10 +1,19 @@
 #include "db/database.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <set>
 #include <system_error>
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -135,6 +144,12 @@ database::write_stats database::writes() const {
 }
 
 void database::writer_loop() {
+    // A batch thread: when a write wakes it, it does not preempt the thread that queued it, so
+    // an I/O thread sharing its core finishes its round (and queues more writes) first. On an
+    // idle core it starts at once. Without this, on one core, each write woke the writer into a
+    // batch of one (docs/benchmarks.md, session 4). Best effort: a refusal changes nothing else.
+    const sched_param normal{};
+    static_cast<void>(pthread_setschedparam(pthread_self(), SCHED_BATCH, &normal));
     // The writer's own connection, opened on the first write and kept: it is never checked in,
     // so its page cache stays warm and no pool user waits behind a batch for it.
     std::unique_ptr<connection> conn;
@@ -158,16 +173,47 @@ void database::writer_loop() {
             conn.reset();
             for (auto& job : batch) job->fail(error{errc::io, e.what()});
         }
-        for (auto& job : batch) {
+        answer(batch);
+        batch.clear();
+        // After the callers are on their way; never inside a transaction.
+        if (conn != nullptr) conn->maintain();
+    }
+}
+
+void database::answer(std::vector<std::unique_ptr<detail::write_job>>& batch) {
+    // One post per batch (per execution context, when callers come from several) wakes the
+    // callers' thread once; it then hands each outcome to its own coroutine. A post per write
+    // woke it once per write: with both threads on one core, each wake-up preempted the writer
+    // between two answers (measured: a context switch per write, docs/benchmarks.md).
+    using jobs = std::vector<std::unique_ptr<detail::write_job>>;
+    auto complete_all = [](jobs& js) {
+        for (auto& job : js) {
             try {
                 job->complete();
             } catch (const std::exception&) {
                 // Only posting can throw (bad_alloc); that caller is lost, the others are not.
             }
         }
-        batch.clear();
-        // After the callers are on their way; never inside a transaction.
-        if (conn != nullptr) conn->maintain();
+    };
+    while (!batch.empty()) {
+        auto& context = boost::asio::query(batch.front()->executor(), boost::asio::execution::context);
+        std::shared_ptr<jobs> group;
+        try {
+            group = std::make_shared<jobs>();
+            auto rest = std::stable_partition(batch.begin(), batch.end(), [&](const auto& job) {
+                return &boost::asio::query(job->executor(), boost::asio::execution::context) == &context;
+            });
+            group->reserve(static_cast<std::size_t>(rest - batch.begin()));
+            std::move(batch.begin(), rest, std::back_inserter(*group));
+            batch.erase(batch.begin(), rest);
+            const auto ex = group->front()->executor();
+            boost::asio::post(ex, [group, complete_all] { complete_all(*group); });
+        } catch (const std::exception&) {
+            // No memory for the batch's post: answer one by one, as far as posting goes.
+            if (group != nullptr) complete_all(*group);
+            complete_all(batch);
+            batch.clear();
+        }
     }
 }
 

@@ -149,6 +149,8 @@ public:
     virtual void fail(const error& e) = 0;
     // Hands the outcome to the waiting coroutine on its own executor.
     virtual void complete() = 0;
+    // The waiting coroutine's executor (the writer answers a batch's callers in one post to it).
+    virtual const boost::asio::any_io_executor& executor() const = 0;
 };
 }  // namespace detail
 
@@ -238,6 +240,7 @@ private:
     void writer_loop();
     void run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
                    std::unique_ptr<connection>& conn);
+    static void answer(std::vector<std::unique_ptr<detail::write_job>>& batch);
 
     std::unique_ptr<connection_factory> factory_;
     pool_options options_;

@@ -512,6 +512,63 @@ TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
     EXPECT_EQ(db.writes().batches, 1U + 3U) << "the gate, then 3 + 3 + 1";
 }
 
+// The writer answers a batch with one post per io_context: callers of two io_contexts, on
+// strands of their own, share a batch, and each gets its own answer on its own strand, on the
+// thread of its own io_context.
+TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_caller_on_its_own_strand) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+    constexpr std::size_t per_context = 6;
+    asio::io_context other;
+    auto other_busy = asio::make_work_guard(other);
+    std::thread other_thread([&] { other.run(); });
+    struct answer {
+        std::optional<std::int64_t> value;
+        bool on_strand = false;
+        std::thread::id thread;
+    };
+    std::vector<answer> answers(2 * per_context);
+    auto spawn = [&](asio::io_context& ioc, std::size_t i) {
+        auto strand = asio::make_strand(ioc);
+        asio::co_spawn(
+            strand,
+            [&answers, &db = *db_, strand, i]() -> asio::awaitable<void> {
+                auto op = db.write([i](connection& c) -> expected<std::int64_t> {
+                    auto r = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
+                    if (!r) return std::unexpected(r.error());
+                    return static_cast<std::int64_t>(i) * 10;
+                });
+                auto w = co_await std::move(op);
+                answers[i].on_strand = strand.running_in_this_thread();
+                answers[i].thread = std::this_thread::get_id();
+                if (w) answers[i].value = *w;
+            },
+            asio::detached);
+    };
+    std::thread::id first_thread;
+    run_behind_gate(*db_, 2 * per_context, [&](asio::io_context& ioc, std::size_t i) {
+        first_thread = std::this_thread::get_id();
+        if (i % 2 == 0) {
+            spawn(ioc, i);
+        } else {
+            asio::post(other, [&spawn, &other, i] { spawn(other, i); });
+        }
+    });
+    other_busy.reset();
+    other_thread.join();
+    EXPECT_EQ(db_->writes().batches, 2U) << "the gate's batch, then every write of both contexts";
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        ASSERT_TRUE(answers[i].value.has_value()) << i;
+        EXPECT_EQ(*answers[i].value, static_cast<std::int64_t>(i) * 10) << i;
+        EXPECT_TRUE(answers[i].on_strand) << i;
+        if (i % 2 == 0) {
+            EXPECT_EQ(answers[i].thread, first_thread) << i;
+        } else {
+            EXPECT_NE(answers[i].thread, first_thread) << i;
+        }
+    }
+    EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(answers.size()));
+}
+
 TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     // Another process holds the write lock past the busy timeout: the writer's BEGIN gives up.
     auto opened = open_database("sqlite://" + (dir_.path() / "locked.db").string(),

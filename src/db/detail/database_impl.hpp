@@ -124,6 +124,7 @@ public:
             std::move(h)(e, std::move(r));
         });
     }
+    const boost::asio::any_io_executor& executor() const override { return executor_; }
 
 private:
     void call(connection& c) {
