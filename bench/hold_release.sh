@@ -10,7 +10,8 @@
 # inventory, writes a PENDING_PAYMENT order row to SQLite per hold and sets it CANCELLED per
 # release, both committed before the answer by the database's writer thread (group commit), so
 # the I/O thread is not ticketon's only thread at work; taskset pins the whole process, so they
-# all share core 0 with it, as nginx's one worker has core 0. nginx checks nothing.
+# all share core 0 with it, as nginx's one worker has core 0. nginx checks nothing. Also prints
+# ticketon's CPU time and context switches per pair by thread (I/O, DB writer, checkpointer).
 #
 # Event: 2,000 seats (bench/lib.sh), holdSeconds 3600. One user per slot (2 × connections
 # slots), signed up first with curl; each round (warm-up + 2) uses fresh seats, so a hold left
@@ -65,10 +66,12 @@ wait_up "$nginx_port"
 
 run_wrk() {  # pid port round duration → the script's figures in $work/out-<port>-<round>
     local out=$work/out-$2-$3
+    thread_stats "$1" >"$out.threads-before"
     with_cpu "$1" taskset -c 1 wrk -t1 -c"$connections" -d"$4" --timeout 10s \
         -s bench/hold_release.lua "http://127.0.0.1:$2" -- "$big_event" "$work/slots-$3" >"$out"
     grep -q '^pairs ' "$out" || { cat "$out"; exit 1; }
     echo "cpu $(<"$work/cpu")" >>"$out"
+    thread_stats "$1" >"$out.threads-after"
 }
 field() { awk -v k="$1" '$1 == k {print $2}' "$2"; }
 rate() { python3 -c "print(round($(field pairs "$1") / $(field seconds "$1")))"; }
@@ -120,5 +123,20 @@ echo "  non-2xx and errors: nginx$(problems "$nginx_port"), ticketon$(problems "
 echo "  ticketon after the run: audit held $(json_get held <<<"$audit"), sold $(json_get sold <<<"$audit"),\
  violations $(json_get violations <<<"$audit")"
 [[ -n $orders ]] && echo "  ticketon orders by status: $orders"
+# Where ticketon's CPU went, per thread name, over both measured rounds: the I/O thread is the
+# main one ("ticketon", with the idle DB pool threads), then the group-committing writer and the
+# checkpointer. Context switches per pair show the writer and the I/O thread waking each other.
+pairs=$(($(field pairs "$work/out-$ticketon_port-1") + $(field pairs "$work/out-$ticketon_port-2")))
+for r in 1 2; do
+    join "$work/out-$ticketon_port-$r.threads-before" "$work/out-$ticketon_port-$r.threads-after"
+done | awk -v pairs="$pairs" -v hz="$(getconf CLK_TCK)" '
+    {c[$1] += $5 - $2; v[$1] += $6 - $3; n[$1] += $7 - $4}
+    END {printf "  ticketon per pair, by thread (CPU; context switches voluntary + not):"
+         sep = " "
+         for (k in c) if (c[k] > 0) {
+             printf "%s%s %.1f µs, %.2f + %.2f", sep, k, c[k] * 1e6 / hz / pairs, v[k] / pairs, n[k] / pairs
+             sep = "; "
+         }
+         print ""}'
 echo "  (ticketon writes an order row to SQLite per hold and updates it per release: the DB"
 echo "   writer thread works beside the one I/O thread; nginx answers fixed bytes and checks nothing)"

@@ -46,6 +46,17 @@ with_cpu() {
     echo $(((b - a) * 100 * 1000000000 / $(getconf CLK_TCK) / (t1 - t0))) >"$work/cpu"
 }
 nginx_worker() { pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1; }
+# Per thread name of process $1: "name cpu-ticks voluntary-switches involuntary-switches",
+# summed over the threads of that name (ticketon names its DB writer and checkpointer threads).
+thread_stats() {
+    local t name rest
+    for t in /proc/"$1"/task/*; do
+        name=$(<"$t/comm") rest=$(<"$t/stat")
+        rest=${rest##*) }
+        echo "$name $(awk '{print $12 + $13}' <<<"$rest") $(awk '$1 == "voluntary_ctxt_switches:" {v = $2}
+            $1 == "nonvoluntary_ctxt_switches:" {n = $2} END {print v, n}' "$t/status")"
+    done | awk '{c[$1] += $2; v[$1] += $3; n[$1] += $4} END {for (k in c) print k, c[k], v[k], n[k]}' | sort
+}
 
 # The server settings every run uses: one I/O thread, quiet logs, the cheapest password hashing
 # (sign-ups are set-up, not what is measured), no auth rate limit for the set-up's sign-ups.

@@ -150,6 +150,7 @@ void database::writer_loop() {
     // batch of one (docs/benchmarks.md, session 4). Best effort: a refusal changes nothing else.
     const sched_param normal{};
     static_cast<void>(pthread_setschedparam(pthread_self(), SCHED_BATCH, &normal));
+    pthread_setname_np(pthread_self(), "tkt-db-writer");  // for top -H, perf and bench/
     // The writer's own connection, opened on the first write and kept: it is never checked in,
     // so its page cache stays warm and no pool user waits behind a batch for it.
     std::unique_ptr<connection> conn;

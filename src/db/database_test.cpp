@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <optional>
@@ -567,6 +568,22 @@ TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_caller_on_its_ow
         }
     }
     EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(answers.size()));
+}
+
+// top -H, ps -L and perf show the writer by name (docs/operations.md).
+TEST_F(database_test, the_writer_thread_is_named_for_operators) {
+    auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
+        co_return co_await db_->write([](connection&) -> expected<void> { return {}; });
+    });
+    ASSERT_TRUE(r);
+    std::vector<std::string> names;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        names.push_back(name);
+    }
+    EXPECT_EQ(std::count(names.begin(), names.end(), "tkt-db-writer"), 1);
 }
 
 TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {

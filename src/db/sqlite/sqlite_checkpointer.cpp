@@ -3,6 +3,8 @@
 #include <string_view>
 #include <utility>
 
+#include <pthread.h>
+
 #include <boost/json/object.hpp>
 
 #include "common/assert.hpp"
@@ -99,6 +101,7 @@ bool sqlite_checkpointer::open_connection() {
 }
 
 void sqlite_checkpointer::loop() {
+    pthread_setname_np(pthread_self(), "tkt-checkpoint");  // for top -H, perf and bench/
     for (;;) {
         {
             std::unique_lock lock(mutex_);
