@@ -128,12 +128,13 @@ echo "  ticketon after the run: audit held $(json_get held <<<"$audit"), sold $(
 # checkpointer. Context switches per pair show the writer and the I/O thread waking each other.
 pairs=$(($(field pairs "$work/out-$ticketon_port-1") + $(field pairs "$work/out-$ticketon_port-2")))
 for r in 1 2; do
-    join "$work/out-$ticketon_port-$r.threads-before" "$work/out-$ticketon_port-$r.threads-after"
-done | awk -v pairs="$pairs" -v hz="$(getconf CLK_TCK)" '
+    LC_ALL=C join "$work/out-$ticketon_port-$r.threads-before" "$work/out-$ticketon_port-$r.threads-after"
+done | LC_ALL=C sort -k1,1 | awk -v pairs="$pairs" -v hz="$(getconf CLK_TCK)" '
+    !($1 in c) {names[++count] = $1}
     {c[$1] += $5 - $2; v[$1] += $6 - $3; n[$1] += $7 - $4}
     END {printf "  ticketon per pair, by thread (CPU; context switches voluntary + not):"
          sep = " "
-         for (k in c) if (c[k] > 0) {
+         for (i = 1; i <= count; i++) if (c[k = names[i]] > 0) {
              printf "%s%s %.1f µs, %.2f + %.2f", sep, k, c[k] * 1e6 / hz / pairs, v[k] / pairs, n[k] / pairs
              sep = "; "
          }

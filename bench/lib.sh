@@ -52,10 +52,11 @@ thread_stats() {
     local t name rest
     for t in /proc/"$1"/task/*; do
         name=$(<"$t/comm") rest=$(<"$t/stat")
-        rest=${rest##*) }
+        name=${name// /_} rest=${rest##*) }
         echo "$name $(awk '{print $12 + $13}' <<<"$rest") $(awk '$1 == "voluntary_ctxt_switches:" {v = $2}
             $1 == "nonvoluntary_ctxt_switches:" {n = $2} END {print v, n}' "$t/status")"
-    done | awk '{c[$1] += $2; v[$1] += $3; n[$1] += $4} END {for (k in c) print k, c[k], v[k], n[k]}' | sort
+    done | awk '{c[$1] += $2; v[$1] += $3; n[$1] += $4} END {for (k in c) print k, c[k], v[k], n[k]}' |
+        LC_ALL=C sort -k1,1
 }
 
 # The server settings every run uses: one I/O thread, quiet logs, the cheapest password hashing

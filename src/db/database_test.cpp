@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
+#include <sys/types.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -513,16 +516,16 @@ TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
     EXPECT_EQ(db.writes().batches, 1U + 3U) << "the gate, then 3 + 3 + 1";
 }
 
-// The writer answers a batch with one post per io_context: callers of two io_contexts, on
-// strands of their own, share a batch, and each gets its own answer on its own strand, on the
-// thread of its own io_context.
-TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_caller_on_its_own_strand) {
+// The writer answers a batch with one post per io_context. Callers of two io_contexts share a
+// batch whose first write belongs to the second context, and that context's only thread is
+// busy: the first context's callers must still get their answers (a batch posted whole to its
+// first caller's executor would wait for the busy thread), each on its own strand; the second
+// context's callers get theirs once its thread is free.
+TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_context_without_waiting_for_the_other) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t per_context = 6;
-    asio::io_context other;
-    auto other_busy = asio::make_work_guard(other);
-    std::thread other_thread([&] { other.run(); });
     struct answer {
+        std::atomic<bool> done = false;
         std::optional<std::int64_t> value;
         bool on_strand = false;
         std::thread::id thread;
@@ -542,48 +545,78 @@ TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_caller_on_its_ow
                 answers[i].on_strand = strand.running_in_this_thread();
                 answers[i].thread = std::this_thread::get_id();
                 if (w) answers[i].value = *w;
+                answers[i].done = true;
             },
             asio::detached);
     };
-    std::thread::id first_thread;
-    run_behind_gate(*db_, 2 * per_context, [&](asio::io_context& ioc, std::size_t i) {
-        first_thread = std::this_thread::get_id();
-        if (i % 2 == 0) {
-            spawn(ioc, i);
-        } else {
-            asio::post(other, [&spawn, &other, i] { spawn(other, i); });
-        }
+    auto wait_for = [](auto done) {  // false after 10 s
+        for (int i = 0; i < 10'000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return done();
+    };
+    asio::io_context first;
+    asio::io_context second;
+    auto first_busy = asio::make_work_guard(first);
+    auto second_busy = asio::make_work_guard(second);
+    std::thread first_thread([&] { first.run(); });
+    std::thread second_thread([&] { second.run(); });
+    writer_gate gate;
+    asio::co_spawn(
+        first, [&]() -> asio::awaitable<void> { EXPECT_TRUE(co_await db_->write(std::ref(gate))); },
+        asio::detached);
+    gate.wait_entered();  // the gate's batch is taken: everything from now on queues
+    // The second context's writes first (the batch's first write is theirs), then its thread
+    // is kept busy; then the first context's writes.
+    asio::post(second, [&] {
+        for (std::size_t i = per_context; i < 2 * per_context; ++i) spawn(second, i);
     });
-    other_busy.reset();
-    other_thread.join();
+    EXPECT_TRUE(wait_for([&] { return db_->writes().queued == per_context; }));
+    std::promise<void> second_free;
+    asio::post(second, [f = second_free.get_future().share()] { f.wait(); });
+    asio::post(first, [&] {
+        for (std::size_t i = 0; i < per_context; ++i) spawn(first, i);
+    });
+    EXPECT_TRUE(wait_for([&] { return db_->writes().queued == 2 * per_context; }));
+    gate.release();
+    const bool first_answered = wait_for([&] {
+        return std::all_of(answers.begin(), answers.begin() + per_context, [](const answer& a) { return a.done.load(); });
+    });
+    EXPECT_TRUE(first_answered) << "the first context's callers waited for the second context's thread";
+    EXPECT_TRUE(std::none_of(answers.begin() + per_context, answers.end(), [](const answer& a) { return a.done.load(); }))
+        << "the second context's thread was busy";
+    const std::thread::id first_id = first_thread.get_id();
+    const std::thread::id second_id = second_thread.get_id();
+    second_free.set_value();
+    first_busy.reset();
+    second_busy.reset();
+    first_thread.join();
+    second_thread.join();
     EXPECT_EQ(db_->writes().batches, 2U) << "the gate's batch, then every write of both contexts";
     for (std::size_t i = 0; i < answers.size(); ++i) {
         ASSERT_TRUE(answers[i].value.has_value()) << i;
         EXPECT_EQ(*answers[i].value, static_cast<std::int64_t>(i) * 10) << i;
         EXPECT_TRUE(answers[i].on_strand) << i;
-        if (i % 2 == 0) {
-            EXPECT_EQ(answers[i].thread, first_thread) << i;
-        } else {
-            EXPECT_NE(answers[i].thread, first_thread) << i;
-        }
+        EXPECT_EQ(answers[i].thread, i < per_context ? first_id : second_id) << i;
     }
     EXPECT_EQ(count_rows("t"), static_cast<std::int64_t>(answers.size()));
 }
 
-// top -H, ps -L and perf show the writer by name (docs/operations.md).
+// top -H, ps -L and perf show the writer and the checkpointer by name (docs/operations.md).
 TEST_F(database_test, the_writer_thread_is_named_for_operators) {
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->write([](connection&) -> expected<void> { return {}; });
     });
     ASSERT_TRUE(r);
-    std::vector<std::string> names;
+    std::map<std::string, std::vector<pid_t>> threads;  // name → thread ids
     for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
         std::ifstream comm(task.path() / "comm");
         std::string name;
         std::getline(comm, name);
-        names.push_back(name);
+        threads[name].push_back(static_cast<pid_t>(std::stol(task.path().filename().string())));
     }
-    EXPECT_EQ(std::count(names.begin(), names.end(), "tkt-db-writer"), 1);
+    ASSERT_EQ(threads["tkt-db-writer"].size(), 1U);
+    EXPECT_EQ(sched_getscheduler(threads["tkt-db-writer"].front()), SCHED_BATCH)
+        << "a queued write must not preempt the thread that queued it";
+    EXPECT_EQ(threads["tkt-checkpoint"].size(), 1U);
 }
 
 TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
