@@ -120,7 +120,16 @@ db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::st
 }
 
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id) {
-    return select_orders(c, "WHERE user_id = ? ORDER BY created_at DESC, id LIMIT 200", {user_id});
+    // The orders with a payment attempt (orders_user, migration 005) and the holds awaiting
+    // payment (orders_live); each half states its index's WHERE term so SQLite uses it.
+    return select_orders(
+        c,
+        fmt::format("WHERE user_id = ? AND confirming_at IS NOT NULL "
+                    "UNION ALL SELECT {} FROM orders WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') "
+                    "AND status = 'PENDING_PAYMENT' AND user_id = ? AND confirming_at IS NULL "
+                    "ORDER BY created_at DESC, id LIMIT 200",
+                    order_columns),
+        {user_id, user_id});
 }
 
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id) {

@@ -23,6 +23,9 @@ struct hold_row {
     order_status status = order_status::pending_payment;
 };
 db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id);
+// A user's purchase history, newest first (at most 200): the orders with a payment attempt
+// (CONFIRMING and everything after it) and the holds awaiting payment. A hold released or
+// expired before any payment attempt is not listed (find_order still reads it).
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
 // Orders in `status` (all events), for the rebuild and the reconciler.

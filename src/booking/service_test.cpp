@@ -534,6 +534,43 @@ TEST_F(BookingService, SweepExpiresAHoldAtItsTimeAndOnlyOnce) {
     expect_clean_audit(*service_, event_);
 }
 
+// Purchase history (GET /orders): the orders with a payment attempt and the holds awaiting
+// payment, newest first. A hold released or expired before any payment is not listed; its
+// order is still there by id.
+TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirst) {
+    const auto lapsed = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    const auto paid = paid_order(alice_, event_, seats({"A-1-2"}));
+    clock_.advance(1s);
+    const auto released = hold_ok(alice_, event_, seats({"A-1-3"}));
+    ASSERT_TRUE(await(service_->release(alice_, released.hold_id)));
+    clock_.advance(1s);
+    const auto declined = hold_ok(alice_, event_, seats({"A-1-4"}));
+    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    EXPECT_FALSE(confirm(alice_, declined));
+    clock_.advance(1s);
+    const auto pending = hold_ok(alice_, event_, seats({"A-1-5"}));
+    const auto bobs = hold_ok(bob_, event_, seats({"A-1-6"}));
+
+    auto list = [&](const auth::principal& who) {
+        auto r = await(service_->orders_of(who));
+        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
+        std::vector<std::pair<std::string, order_status>> out;
+        if (r) {
+            for (const auto& o : *r) out.emplace_back(o.id, o.status);
+        }
+        return out;
+    };
+    using listed = std::vector<std::pair<std::string, order_status>>;
+    EXPECT_EQ(list(alice_), (listed{{pending.id, order_status::pending_payment},
+                                    {declined.id, order_status::failed},
+                                    {paid.id, order_status::paid}}));
+    EXPECT_EQ(list(bob_), (listed{{bobs.id, order_status::pending_payment}}));
+    EXPECT_EQ(stored(released).status, order_status::cancelled);
+    EXPECT_EQ(stored(lapsed).status, order_status::expired);
+}
+
 // 8
 TEST_F(BookingService, LatePaymentRetakesFreeSeatsAndPays) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));

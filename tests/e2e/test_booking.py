@@ -244,10 +244,15 @@ class ownership_test(booking_case):
         buyer = self.user()
         h = hold_ok(self.srv, buyer, event_id, seats=["A-2-1", "A-2-2"])
         key = sandbox_pay(self.srv, h["orderId"], h["amount"])
+        listed = self.assertStatus(self.srv.call("GET", f"{API}/orders", token=buyer), 200, "GET /orders")
+        self.assertEqual([(o["id"], o["status"]) for o in listed["items"]], [(h["orderId"], "PENDING_PAYMENT")])
         self.assertStatus(self.srv.call("DELETE", f"{API}/holds/{h['holdId']}", token=buyer), 204, "release")
         seats = self.statuses(event_id)
         self.assertEqual((seats["A-2-1"], seats["A-2-2"]), ("AVAILABLE", "AVAILABLE"))
-        self.assertNotEqual(self.order(buyer, h["orderId"])["status"], "PENDING_PAYMENT")
+        self.assertEqual(self.order(buyer, h["orderId"])["status"], "CANCELLED")
+        # The purchase history lists payment attempts and holds awaiting payment, not this one.
+        listed = self.assertStatus(self.srv.call("GET", f"{API}/orders", token=buyer), 200, "GET /orders")
+        self.assertEqual(listed["items"], [])
         # A released hold cannot be paid any more; a second release finds nothing to release.
         got = confirm(self.srv, buyer, h["orderId"], key, h["amount"])
         self.assertIn(got[0], (404, 409), f"confirm after release -> {got[0]} {got[2]!r}")
