@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "booking/order.hpp"
@@ -22,6 +23,13 @@ struct hold_row {
     std::int64_t user_id = 0;
     order_status status = order_status::pending_payment;
 };
+// A hold's id is its order's id with another prefix (`hld_<x>` belongs to `ord_<x>`), so a
+// hold is found by its order's primary key (migration 006). Holds made before that migration
+// have ids of their own, found through a partial index of exactly those.
+inline constexpr std::string_view hold_id_prefix = "hld_";
+inline constexpr std::string_view order_id_prefix = "ord_";
+// The order id a hold id belongs to (empty when it has not the hold prefix).
+std::string order_id_of_hold(std::string_view hold_id);
 db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id);
 // A user's purchase history, newest first (at most 200): the orders with a payment attempt
 // (CONFIRMING and everything after it) and the holds awaiting payment. A hold released or

@@ -116,7 +116,7 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
 
     order o;
     const auto now = deps_.clk.now();
-    o.hold_id = sortable_id("hld_", now);  // the order's id waits for a won hold (most lose)
+    o.hold_id = sortable_id(store::hold_id_prefix, now);
     o.event_id = event_id;
     o.user_id = who.user_id;
     o.items = inventory::hold_items{body.seats, body.zone, body.seats.empty() ? body.quantity : 0};
@@ -130,7 +130,7 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
     auto op = deps_.inventory.hold(std::move(request));
     auto held = co_await std::move(op);
     if (!held) co_return std::unexpected(hold_problem(held.error()));
-    o.id = sortable_id("ord_", now);
+    o.id = store::order_id_of_hold(o.hold_id);  // hld_<x> belongs to ord_<x>
 
     auto text = now_text();
     // Group-committed with the other holds and releases of the moment (db::database::write).
