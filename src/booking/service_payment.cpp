@@ -237,8 +237,12 @@ awaitable<result<order>> service::refund_captured(order o, std::string payment_k
         store::transition t{.id = o.id,
                             .from = {order_status::pending_payment, order_status::confirming, order_status::failed,
                                      order_status::expired, order_status::cancelled},
-                            .to = order_status::refunded, .now_text = text, .failure_code = std::string("REFUNDED"),
-                            .failure_message = why};
+                            .to = order_status::refunded, .now_text = text,
+                            // A captured payment is a payment attempt: the purchase history
+                            // lists the order (orders_user, migration 005) even when it was
+                            // refunded from a hold that never reached CONFIRMING.
+                            .confirming_at = o.confirming_at != 0 ? o.confirming_at : now_unix(),
+                            .failure_code = std::string("REFUNDED"), .failure_message = why};
         auto changed = store::change_status(c, t);
         if (!changed || !*changed) return changed;
         store::payment_row row{payment_key, o.id, o.amount, "CANCELED", "", ""};

@@ -571,6 +571,24 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     EXPECT_EQ(stored(lapsed).status, order_status::expired);
 }
 
+// A payment captured for a hold that had expired (learned from the provider's webhook) is
+// refunded; the refund is in the purchase history although the order never was CONFIRMING.
+TEST_F(BookingService, AWebhookCaptureOfAnExpiredHoldIsRefundedAndListed) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
+    ASSERT_TRUE(await(service_->on_webhook(payment_key_of(o))));
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
+    auto listed = await(service_->orders_of(alice_));
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().id, o.id);
+    EXPECT_EQ(listed->front().status, order_status::refunded);
+}
+
 // 8
 TEST_F(BookingService, LatePaymentRetakesFreeSeatsAndPays) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));

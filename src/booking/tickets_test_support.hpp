@@ -111,8 +111,8 @@ protected:
         const auto order_id = "ord-" + std::to_string(n);
         exec(
             "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, "
-            "amount, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PAID', ?, 1, 50000, "
-            "0, ?, ?)",
+            "amount, expires_at, confirming_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PAID', ?, 1, "
+            "50000, 0, 1, ?, ?)",
             {order_id, "hold-" + std::to_string(n), event_id, user_id, "[\"" + seat + "\"]",
              created_at, created_at});
         ticket_row t{.id = "tkt-" + std::to_string(n) + "_" + hex_encode(random_bytes(4)),
