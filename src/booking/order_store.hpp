@@ -32,7 +32,8 @@ inline constexpr std::string_view order_id_prefix = "ord_";
 std::string order_id_of_hold(std::string_view hold_id);
 db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id);
 // A user's purchase history, newest first (at most 200): the orders with a payment attempt
-// (CONFIRMING and everything after it) and the holds awaiting payment. A hold released or
+// (CONFIRMING and everything after it, or a refunded capture) and the holds awaiting payment
+// (confirming_at tells the first kind, migration 005). A hold released or
 // expired before any payment attempt is not listed (find_order still reads it).
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
