@@ -112,26 +112,18 @@ std::string order_id_of_hold(std::string_view hold_id) {
     return id;
 }
 
-// A hold's order: by the order id its id is derived from, else among the holds older than
-// migration 006 (stating orders_older_hold's WHERE term, so that SQLite uses that index).
-#define TKT_BY_DERIVED_ID "WHERE id = ? AND hold_id = ?"
-#define TKT_BY_OLDER_HOLD_ID "WHERE hold_id = ? AND hold_id <> 'hld_' || substr(id, 5)"
-
-db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id) {
-    if (auto derived = order_id_of_hold(hold_id); !derived.empty()) {
-        auto found = select_one(c, TKT_BY_DERIVED_ID, {derived, hold_id});
-        if (!found || *found) return found;
-    }
-    return select_one(c, TKT_BY_OLDER_HOLD_ID, {hold_id});
-}
-
 db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::string& hold_id) {
+    // By the order id the hold id is derived from; else among the holds older than migration 006
+    // (the query states orders_older_hold's WHERE term, so that SQLite uses that index).
     auto res = [&]() -> db::expected<db::query_result> {
         if (auto derived = order_id_of_hold(hold_id); !derived.empty()) {
-            auto r = c.exec("SELECT id, event_id, user_id, status FROM orders " TKT_BY_DERIVED_ID, {derived, hold_id});
+            auto r = c.exec("SELECT id, event_id, user_id, status FROM orders WHERE id = ? AND hold_id = ?",
+                            {derived, hold_id});
             if (!r || !r->rows.empty()) return r;
         }
-        return c.exec("SELECT id, event_id, user_id, status FROM orders " TKT_BY_OLDER_HOLD_ID, {hold_id});
+        return c.exec("SELECT id, event_id, user_id, status FROM orders "
+                      "WHERE hold_id = ? AND hold_id <> 'hld_' || substr(id, 5)",
+                      {hold_id});
     }();
     if (!res) return std::unexpected(res.error());
     if (res->rows.empty()) return std::optional<hold_row>{};
@@ -140,8 +132,13 @@ db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::st
     TKT_ASSERT(status.has_value());
     return hold_row{.order_id = r.text(0), .event_id = r.int64(1), .user_id = r.int64(2), .status = *status};
 }
-#undef TKT_BY_DERIVED_ID
-#undef TKT_BY_OLDER_HOLD_ID
+
+db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id) {
+    auto found = find_hold(c, hold_id);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return std::optional<order>{};
+    return find_order(c, (*found)->order_id);
+}
 
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id) {
     // The orders with a payment attempt (orders_user, migration 005) and the holds awaiting

@@ -2,8 +2,9 @@
 // and the find + compare-and-set UPDATE of its release, through the real store functions, the
 // real schema (every migration) and the real SQLite settings (WAL, background checkpoints),
 // committed in batches as the group commit does. Items are pairs; one iteration is one batch
-// of `batch` holds and the releases of the previous batch's holds. Users spread over 1,000
-// accounts, as in an on-sale (every hold lands on its own page of orders_user).
+// of `batch` holds and the releases of the previous batch's holds, spread over 1,000 users as
+// in an on-sale (since migration 005 a hold no longer enters orders_user; a user's live holds
+// sit in orders_live, which stays small).
 //
 // The second argument takes a savepoint around each write, as write_kind::any does. The third
 // drops the three secondary indexes of orders first (orders_user, orders_event, orders_live:
