@@ -1,9 +1,12 @@
-// The order store against a real SQLite database: holds found by their derived order id, and
-// migration 006 (orders rebuilt WITHOUT ROWID) on a database that already sells.
+// The order store against a real SQLite database: holds found by their derived order id,
+// migrations 006 (orders rebuilt WITHOUT ROWID) and 007 (CHECKs without IN lists) on a database
+// that already sells, and the query plans of the writes every hold, release and ticket makes.
 #include "booking/order_store.hpp"
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +18,29 @@ namespace tkt::booking {
 namespace {
 
 const std::string now_text = "2026-11-30T09:00:00Z";
+
+// Passes every call through to a real connection and keeps each statement with its parameters,
+// so a test can ask SQLite how it runs exactly what the store sent.
+class recording_connection final : public db::connection {
+public:
+    explicit recording_connection(db::connection& inner) : inner_(inner) {}
+    db::expected<db::query_result> exec(std::string_view sql, std::span<const db::value> params) override {
+        statements.emplace_back(std::string(sql), std::vector<db::value>(params.begin(), params.end()));
+        return inner_.exec(sql, params);
+    }
+    db::expected<void> exec_script(std::string_view sql) override { return inner_.exec_script(sql); }
+    db::expected<void> begin() override { return inner_.begin(); }
+    db::expected<void> commit() override { return inner_.commit(); }
+    db::expected<void> rollback() override { return inner_.rollback(); }
+    db::dialect kind() const override { return inner_.kind(); }
+    bool transaction_open() const override { return inner_.transaction_open(); }
+    std::int64_t total_changes() const override { return inner_.total_changes(); }
+
+    std::vector<std::pair<std::string, std::vector<db::value>>> statements;
+
+private:
+    db::connection& inner_;
+};
 
 class OrderStore : public ::testing::Test {
 protected:
@@ -147,6 +173,106 @@ TEST_F(OrderStore, MigrationSixKeepsOrdersPaymentsTicketsAndOlderHoldIds) {
     EXPECT_FALSE(orphan) << "foreign keys still refuse a ticket of no order";
     auto dropped = try_exec("DELETE FROM orders WHERE id = 'ord_older'");
     EXPECT_FALSE(dropped) << "nor may an order with tickets go";
+}
+
+// Every hold INSERTs an order and every release UPDATEs it; every sale INSERTs tickets and every
+// check-in UPDATEs one. None of them may build a temporary b-tree per execution, as a CHECK
+// with an IN list of more than two values made SQLite do before migration 007 (a third of the
+// writer's time per hold and release). Read from SQLite's own program for each statement.
+TEST_F(OrderStore, TheWritesOfHoldsReleasesSalesAndCheckInsBuildNoTemporaryBTree) {
+    open();
+    auto r = db_->run_sync([&](db::connection& c) -> db::expected<std::vector<std::pair<std::string, int>>> {
+        recording_connection rec(c);
+        const auto o = order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy");
+        if (auto held = store::insert_order(rec, o, now_text); !held) return std::unexpected(held.error());
+        auto released = store::change_status(rec, {.id = o.id,
+                                                   .from = {order_status::pending_payment},
+                                                   .to = order_status::cancelled,
+                                                   .now_text = now_text});
+        if (!released) return std::unexpected(released.error());
+        auto paid = store::change_status(rec, {.id = o.id,
+                                               .from = {order_status::pending_payment, order_status::expired,
+                                                        order_status::cancelled},
+                                               .to = order_status::paid,
+                                               .now_text = now_text,
+                                               .payment_key = std::string("pay_1")});
+        if (!paid) return std::unexpected(paid.error());
+        ticket_row t{.id = "tkt_1", .order_id = o.id, .event_id = 1, .user_id = 1, .seat = "A-1-1",
+                     .grade = "VIP", .price = 150'000, .code = "code-1", .created_at = now_text};
+        if (auto issued = store::insert_ticket(rec, t); !issued) return std::unexpected(issued.error());
+        if (auto voided = store::void_tickets(rec, o.id); !voided) return std::unexpected(voided.error());
+        // A check-in, as tickets_service's scan_ticket sends it.
+        rec.statements.emplace_back(
+            "UPDATE tickets SET status = 'USED', used_at = ? WHERE id = ? AND event_id = ? AND status = 'VALID'",
+            std::vector<db::value>{now_text, std::string("tkt_1"), std::int64_t{1}});
+        std::vector<std::pair<std::string, int>> temporary_trees;
+        for (const auto& [sql, params] : rec.statements) {
+            auto plan = c.exec("EXPLAIN " + sql, std::span<const db::value>(params));
+            if (!plan) return std::unexpected(plan.error());
+            int opened = 0;
+            for (const auto& op : plan->rows) opened += op.text(1) == "OpenEphemeral" ? 1 : 0;
+            temporary_trees.emplace_back(sql, opened);
+        }
+        return temporary_trees;
+    });
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->size(), 6U);
+    for (const auto& [sql, opened] : *r) EXPECT_EQ(opened, 0) << sql;
+}
+
+// The rewritten CHECKs still refuse what the old ones refused.
+TEST_F(OrderStore, AnOrderOrATicketInAnUnknownStatusIsRefused) {
+    open();
+    insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));
+    auto order_status_refused = try_exec("UPDATE orders SET status = 'LOST' WHERE id = 'ord_0VgmOuhMr0fs6AkGQqDuIy'");
+    ASSERT_FALSE(order_status_refused);
+    EXPECT_EQ(order_status_refused.error().code, db::errc::constraint_other);
+    auto ticket_status_refused = try_exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
+        "VALUES ('tkt_1', 'ord_0VgmOuhMr0fs6AkGQqDuIy', 1, 1, 'A-1-1', 'VIP', 1, 'code-1', 'valid', ?)",
+        {now_text});
+    ASSERT_FALSE(ticket_status_refused);
+    EXPECT_EQ(ticket_status_refused.error().code, db::errc::constraint_other);
+    EXPECT_EQ(exec("SELECT status FROM orders").rows[0].text(0), "PENDING_PAYMENT");
+    EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets").rows[0].int64(0), 0);
+}
+
+// Migration 007 rebuilds orders and tickets on a database that sells: every row stays, a live
+// seat still cannot be sold twice, a used ticket stays used, foreign keys hold as before.
+TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
+    open(6);
+    exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, expires_at, "
+         "confirming_at, created_at, updated_at) VALUES "
+         "('ord_paid', 'hld_paid', 1, 1, 'PAID', '[\"A-1-1\",\"A-1-2\"]', 2, 300000, 0, 1, ?, ?), "
+         "('ord_live', 'hld_live', 1, 1, 'PENDING_PAYMENT', '[\"A-1-3\"]', 1, 150000, 1800000000, NULL, ?, ?)",
+         {now_text, now_text, now_text, now_text});
+    exec("INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
+         "VALUES ('pay_1', 'ord_paid', 300000, 'DONE', ?)",
+         {now_text});
+    exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, used_at, created_at) "
+         "VALUES ('tkt_1', 'ord_paid', 1, 1, 'A-1-1', 'VIP', 150000, 'code-1', 'USED', ?, ?), "
+         "('tkt_2', 'ord_paid', 1, 1, 'A-1-2', 'VIP', 150000, 'code-2', 'VALID', NULL, ?)",
+         {now_text, now_text, now_text});
+
+    auto migrated = db::migrate(*db_);
+    ASSERT_TRUE(migrated) << migrated.error().message;
+    EXPECT_EQ(*migrated, static_cast<int>(db::migrations(db::dialect::sqlite).size()) - 6);
+
+    EXPECT_EQ(exec("SELECT COUNT(*) FROM orders").rows[0].int64(0), 2);
+    EXPECT_EQ(exec("SELECT status FROM orders WHERE id = 'ord_live'").rows[0].text(0), "PENDING_PAYMENT");
+    EXPECT_EQ(exec("SELECT status FROM tickets WHERE id = 'tkt_1'").rows[0].text(0), "USED");
+    EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets WHERE order_id = 'ord_paid'").rows[0].int64(0), 2);
+    EXPECT_TRUE(exec("PRAGMA foreign_key_check").rows.empty());
+    ASSERT_TRUE(hold("hld_live")) << "an older hold id is still found";
+
+    auto second_sale = try_exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
+        "VALUES ('tkt_3', 'ord_live', 1, 1, 'A-1-2', 'VIP', 150000, 'code-3', 'VALID', ?)",
+        {now_text});
+    ASSERT_FALSE(second_sale) << "a seat with a live ticket cannot get another";
+    EXPECT_EQ(second_sale.error().code, db::errc::constraint_unique);
+    auto orphan = try_exec("DELETE FROM orders WHERE id = 'ord_paid'");
+    EXPECT_FALSE(orphan) << "an order with tickets cannot go";
 }
 
 }  // namespace
