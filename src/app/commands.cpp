@@ -83,6 +83,11 @@ std::vector<auth::jwt_key> configured_keys(const config& cfg) {
     return keys;
 }
 
+int io_threads(const config& cfg) {
+    return cfg.server.threads > 0 ? cfg.server.threads
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 http::server_options server_options(const config& cfg) {
     http::server_options o;
     o.host = cfg.server.listen.host;
@@ -94,6 +99,7 @@ http::server_options server_options(const config& cfg) {
     o.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
     o.auth_rate_limit.per_minute = cfg.rate_limit.auth_per_minute;
     o.auth_rate_limit.burst = cfg.rate_limit.auth_burst;
+    o.io_threads = io_threads(cfg);
     return o;
 }
 

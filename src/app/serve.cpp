@@ -83,8 +83,7 @@ int serve(const config& cfg) {
     auto signer = booking::load_or_create_ticket_signer(cfg.data_dir);
     if (!signer) return fail(exit_usage, signer.error());
 
-    const int threads = cfg.server.threads > 0 ? cfg.server.threads
-                                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = io_threads(cfg);
     asio::io_context io(threads);
     system_clock clock;
     http::router routes;

@@ -1,5 +1,6 @@
 #include "auth/user.hpp"
 
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -50,17 +51,21 @@ std::optional<user_status> parse_user_status(std::string_view text) {
 std::string format_rfc3339(time_point t) {
     using namespace std::chrono;
     const auto secs = floor<seconds>(t);
-    // Most calls within one thread fall in the same second as the previous one (every order
-    // write stamps the time): reuse that text instead of formatting again.
-    thread_local std::optional<std::pair<sys_seconds, std::string>> last;
-    if (last && last->first == secs) return last->second;
+    // Most calls within one thread fall in one of the last two seconds it formatted: every order
+    // write stamps the time, and a hold's answer also carries its expiry. Reuse that text.
+    thread_local std::array<std::pair<sys_seconds, std::string>, 2> recent{};
+    thread_local std::size_t older = 0;
+    for (const auto& [at, text] : recent) {
+        if (at == secs && !text.empty()) return text;
+    }
     const auto day = floor<days>(secs);
     const year_month_day ymd{day};
     const hh_mm_ss hms{secs - day};
     auto text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
                             static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                             hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-    last.emplace(secs, text);
+    recent[older] = {secs, text};
+    older = 1 - older;
     return text;
 }
 

@@ -221,6 +221,13 @@ TEST(EventModel, Rfc3339ParsingAndFormatting) {
     EXPECT_EQ(format_time(at("2027-01-15T17:00:00+09:00")), "2027-01-15T08:00:00Z");
     EXPECT_EQ(format_time(at("2027-01-15T08:00:00.999Z")), "2027-01-15T08:00:00Z");
     EXPECT_EQ(format_time(at("2028-02-29T00:00:00Z")), "2028-02-29T00:00:00Z");
+    // Each thread keeps the text of its last two seconds: alternating, revisited and new times
+    // all come out right.
+    for (const auto text : {"2027-01-15T08:00:00Z", "2027-01-15T09:00:00Z", "2027-01-15T08:00:00Z",
+                            "2027-01-15T10:00:00Z", "2027-01-15T08:00:00Z", "2027-01-15T09:00:00Z",
+                            "2027-01-15T09:00:00Z", "2027-01-15T10:00:00Z"}) {
+        EXPECT_EQ(format_time(at(text)), text);
+    }
     for (const auto bad : {"2027-01-15", "2027-01-15T08:00:00", "2027-13-01T00:00:00Z",
                            "2027-02-29T00:00:00Z", "2027-01-15T24:00:00Z", "2027-01-15T08:00:00.Z",
                            "2027-01-15T08:00:00+0900", "x027-01-15T08:00:00Z"}) {

@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "common/assert.hpp"
@@ -11,15 +12,16 @@ bool is_capture(std::string_view segment) {
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// Splits "/a/b/c" into {"a","b","c"}; a trailing slash adds no empty segment.
-template <class Out>
-void split_path(std::string_view path, Out& out) {
+// Splits "/a/b/c" into {"a","b","c"}; a trailing slash adds no empty segment. Calls
+// `take(segment)` for each; stops early when `take` returns false.
+template <class Take>
+void split_path(std::string_view path, Take take) {
     std::size_t pos = 0;
     if (!path.empty() && path.front() == '/') pos = 1;
     while (pos <= path.size()) {
         auto next = path.find('/', pos);
         if (next == std::string_view::npos) next = path.size();
-        if (next > pos) out.emplace_back(path.substr(pos, next - pos));
+        if (next > pos && !take(path.substr(pos, next - pos))) return;
         pos = next + 1;
     }
 }
@@ -32,56 +34,70 @@ void router::add(verb method, std::string pattern, handler fn, route_options opt
     r.method = method;
     r.fn = std::move(fn);
     r.options = options;
-    split_path(pattern, r.segments);
+    split_path(pattern, [&](std::string_view segment) {
+        r.segments.emplace_back(segment);
+        if (is_capture(segment)) ++r.captures;
+        return true;
+    });
+    TKT_ASSERT(r.segments.size() <= max_segments);
     r.pattern = std::move(pattern);
     for (const auto& existing : routes_) {
         // Two identical routes would make one unreachable: a programming error.
         TKT_ASSERT(!(existing.method == method && existing.pattern == r.pattern));
     }
+    if (by_length_.size() <= r.segments.size()) by_length_.resize(r.segments.size() + 1);
+    by_length_[r.segments.size()].push_back(routes_.size());
     routes_.push_back(std::move(r));
 }
 
 match_result router::match(verb method, std::string_view path) const {
-    std::vector<std::string_view> parts;
-    parts.reserve(8);
-    split_path(path, parts);
+    std::array<std::string_view, max_segments> parts;
+    std::size_t count = 0;
+    bool too_long = false;
+    split_path(path, [&](std::string_view segment) {
+        if (count == parts.size()) {
+            too_long = true;
+            return false;
+        }
+        parts[count++] = segment;
+        return true;
+    });
+    match_result result;
+    if (too_long || count >= by_length_.size()) return result;
 
+    const auto same_path = [&](const route& r) {
+        for (std::size_t s = 0; s < count; ++s) {
+            const bool same = is_capture(r.segments[s]) ? !parts[s].empty() : r.segments[s] == parts[s];
+            if (!same) return false;
+        }
+        return true;
+    };
     // A literal segment beats a capture: of the routes that match, the one with the fewest
     // captures wins ("/events/mine" before "/events/{id}").
-    match_result result;
-    std::size_t best_captures = SIZE_MAX;
-    for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& candidates = by_length_[count];
+    for (std::size_t i : candidates) {
         const route& r = routes_[i];
-        if (r.segments.size() != parts.size()) continue;
-        std::size_t captures = 0;
-        bool same = true;
-        for (std::size_t s = 0; s < parts.size() && same; ++s) {
-            if (is_capture(r.segments[s])) {
-                ++captures;
-                same = !parts[s].empty();
-            } else {
-                same = r.segments[s] == parts[s];
-            }
-        }
-        if (!same) continue;
-        if (r.method != method) {
-            if (result.outcome != match_result::kind::found) {
-                if (!result.allow.empty()) result.allow += ", ";
-                result.allow += to_string(r.method);
-                result.outcome = match_result::kind::method_not_allowed;
-            }
-            continue;
-        }
-        if (captures >= best_captures) continue;
-        best_captures = captures;
+        if (r.method != method || (result.matched != nullptr && r.captures >= result.matched->captures)) continue;
+        if (!same_path(r)) continue;
         result.outcome = match_result::kind::found;
         result.matched = &r;
         result.index = i;
     }
-    if (result.outcome != match_result::kind::found) return result;
-    result.allow.clear();
+    if (result.matched == nullptr) {
+        // The path may exist under other methods: 405 with the ones it accepts, each once.
+        std::vector<verb> allowed;
+        for (std::size_t i : candidates) {
+            const route& r = routes_[i];
+            if (!same_path(r) || std::find(allowed.begin(), allowed.end(), r.method) != allowed.end()) continue;
+            allowed.push_back(r.method);
+            if (!result.allow.empty()) result.allow += ", ";
+            result.allow += to_string(r.method);
+            result.outcome = match_result::kind::method_not_allowed;
+        }
+        return result;
+    }
     const route& r = *result.matched;
-    for (std::size_t s = 0; s < parts.size(); ++s) {
+    for (std::size_t s = 0; s < count; ++s) {
         if (is_capture(r.segments[s])) {
             auto name = std::string_view(r.segments[s]).substr(1, r.segments[s].size() - 2);
             result.params.emplace_back(std::string(name), percent_decode(parts[s], plus_handling::keep));

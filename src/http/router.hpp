@@ -2,6 +2,7 @@
 // Maps (method, path) to a handler. Routes are fixed at start-up; matching is read-only and
 // safe from every I/O thread at once. Patterns are literal segments and `{name}` captures:
 // "/api/v1/admin/users/{id}". Sans-io: no sockets, no clock.
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ struct route {
     handler fn;
     route_options options;
     std::vector<std::string> segments;  // split pattern; "{x}" segments capture
+    std::size_t captures = 0;           // how many of them capture
 };
 
 struct match_result {
@@ -41,8 +43,14 @@ public:
     match_result match(verb method, std::string_view path) const;
     const std::vector<route>& routes() const { return routes_; }
 
+    // No route has more segments; a longer path matches nothing.
+    static constexpr std::size_t max_segments = 16;
+
 private:
     std::vector<route> routes_;
+    // Route indices by segment count, in registration order: a path is compared only with the
+    // routes as long as it is (a handful), not with every route.
+    std::vector<std::vector<std::size_t>> by_length_;
 };
 
 }  // namespace tkt::http

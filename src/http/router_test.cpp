@@ -33,6 +33,31 @@ TEST(router, unknown_path_is_not_found_and_wrong_method_lists_allowed) {
     EXPECT_EQ(m.allow, "GET, PATCH");
 }
 
+TEST(router, a_path_longer_than_any_route_is_not_found) {
+    router r;
+    r.add(verb::get, "/{a}/{b}", noop());
+    std::string path;
+    for (std::size_t i = 0; i <= router::max_segments; ++i) path += "/x";
+    EXPECT_EQ(r.match(verb::get, path).outcome, match_result::kind::not_found);
+    EXPECT_EQ(r.match(verb::get, "/x/y/z").outcome, match_result::kind::not_found);
+    EXPECT_EQ(r.match(verb::get, "/x/y").outcome, match_result::kind::found);
+}
+
+TEST(router, the_fewest_captures_win_among_routes_of_one_method_only) {
+    router r;
+    r.add(verb::get, "/events/{id}/seats", noop());
+    r.add(verb::post, "/events/mine/seats", noop());
+    r.add(verb::get, "/events/{id}/{what}", noop());
+    auto m = r.match(verb::get, "/events/mine/seats");
+    ASSERT_EQ(m.outcome, match_result::kind::found);
+    EXPECT_EQ(m.matched->pattern, "/events/{id}/seats");
+    EXPECT_EQ(m.params.size(), 1U);
+    EXPECT_TRUE(m.allow.empty());
+    auto put = r.match(verb::put, "/events/mine/seats");
+    EXPECT_EQ(put.outcome, match_result::kind::method_not_allowed);
+    EXPECT_EQ(put.allow, "GET, POST");
+}
+
 TEST(router, literal_segment_beats_capture_whatever_the_order) {
     router r;
     r.add(verb::get, "/events/{id}", noop());

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <charconv>
 #include <ctime>
 #include <random>
 #include <mutex>
@@ -66,22 +67,39 @@ bool acceptable_request_id(std::string_view id) {
 
 enum class keep_alive { yes, no };
 
-// Writes the status line, headers and body into `out` (reused between requests).
+void append_number(std::string& out, std::uint64_t n, int base = 10) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n, base);
+    static_cast<void>(ec);  // 24 characters hold any 64-bit number in base 10 or 16
+    out.append(digits, end);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+}
+
+// Writes the status line, headers and body into `out` (reused between requests). Plain appends:
+// this runs for every answer, and a format string costs more than the few pieces it joins.
 void serialize(const response& res, keep_alive keep, std::string_view request_id, std::string& out) {
     out.clear();
-    auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
-    fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\nServer: ticketon\r\nDate: {}\r\n",
-                   res.status, reason, http_date());
-    if (!res.content_type.empty()) {
-        fmt::format_to(std::back_inserter(out), "Content-Type: {}\r\n", res.content_type);
-    }
+    out += "HTTP/1.1 ";
+    append_number(out, static_cast<std::uint64_t>(res.status));
+    out += ' ';
+    out += bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+    out += "\r\nServer: ticketon\r\nDate: ";
+    out += http_date();
+    out += "\r\n";
+    if (!res.content_type.empty()) append_header(out, "Content-Type", res.content_type);
     if (res.status != 204 && res.status != 304) {
-        fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", res.body.size());
+        out += "Content-Length: ";
+        append_number(out, res.body.size());
+        out += "\r\n";
     }
-    fmt::format_to(std::back_inserter(out), "X-Request-Id: {}\r\n", request_id);
-    for (const auto& [name, value] : res.headers) {
-        fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
-    }
+    append_header(out, "X-Request-Id", request_id);
+    for (const auto& [name, value] : res.headers) append_header(out, name, value);
     if (keep == keep_alive::no) out += "Connection: close\r\n";
     out += "\r\n";
     if (res.status != 204 && res.status != 304) out += res.body;
@@ -89,8 +107,9 @@ void serialize(const response& res, keep_alive keep, std::string_view request_id
 
 using steady = std::chrono::steady_clock;
 
-// One client connection. Touched only on the connection's strand (by its session coroutine,
-// its watchdog, and stop()'s posted cancel).
+// One client connection. Touched only on the connection's executor (by its session coroutine,
+// its watchdog, and stop()'s posted cancel): its own strand, or the io_context's executor when
+// one thread runs it (server_options::io_threads).
 //
 // Timeouts: instead of arming a timer for every read and write (two or three timer operations
 // per request), each connection has one watchdog timer that wakes at the current deadline. The
@@ -223,8 +242,10 @@ void server::on_failure(
 asio::awaitable<void> server::impl::accept_loop() {
     auto self = shared_from_this();
     while (!stopping_) {
-        auto strand = asio::make_strand(io_);
-        auto [ec, socket] = co_await acceptor_.async_accept(strand, tuple_awaitable);
+        // The connection's executor: a strand of its own, unless one thread runs the io_context.
+        auto executor = options_.io_threads == 1 ? asio::any_io_executor(io_.get_executor())
+                                                 : asio::any_io_executor(asio::make_strand(io_));
+        auto [ec, socket] = co_await acceptor_.async_accept(executor, tuple_awaitable);
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) break;
             // Out of file descriptors or a transient error: back off briefly, keep serving.
@@ -246,7 +267,7 @@ asio::awaitable<void> server::impl::accept_loop() {
         }
         session_count_.fetch_add(1);
         metrics_.connection_opened();
-        asio::co_spawn(strand, session(conn, id),
+        asio::co_spawn(executor, session(conn, id),
                        [self, id](std::exception_ptr) {
                            // The session's own try/catch logs; here only the bookkeeping.
                            {
@@ -365,7 +386,12 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
             parser.body_limit(options_.max_body_bytes);
             parser.eager(true);
             auto read_ec = co_await read_request(*conn, buffer, parser);
-            std::string request_id = fmt::format("{}-{:x}-{:x}", instance_tag_, id, ++sequence);
+            // "<instance>-<connection>-<request>" in hex, unless the client sent its own.
+            std::string request_id = instance_tag_;
+            request_id += '-';
+            append_number(request_id, id, 16);
+            request_id += '-';
+            append_number(request_id, ++sequence, 16);
             if (read_ec) {
                 // Fields arrive complete one by one, so whatever was read is usable: echo the
                 // client's request id on a 413 as on any other answer.

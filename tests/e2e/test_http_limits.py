@@ -187,6 +187,25 @@ class limits_test(e2e_case):
         self.assertEqual(len(seen), len(cases), f"generated ids are not unique: {seen}")
 
 
+class limits_one_thread_test(limits_test):
+    """The same, served by one I/O thread: connections then run on the io_context's executor
+    without a strand each (server_options::io_threads), timeouts and pipelining included."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.class_server(cls, env={
+            "TICKETON_SERVER_MAX_BODY_BYTES": str(MAX_BODY),
+            "TICKETON_SERVER_MAX_HEADER_BYTES": str(MAX_HEADER),
+            "TICKETON_SERVER_READ_TIMEOUT_MS": "500",
+            "TICKETON_SERVER_THREADS": "1",
+            "TICKETON_LOG_LEVEL": "info",  # for server.listening's "threads"
+        })
+
+    def test_the_server_says_it_runs_one_thread(self):
+        said = (self.srv.stderr_text() + self.srv.stdout_text()).replace(" ", "")
+        self.assertIn('"threads":1,', said)
+
+
 class max_connections_test(e2e_case):
     @classmethod
     def setUpClass(cls):

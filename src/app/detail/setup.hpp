@@ -31,6 +31,8 @@ std::expected<std::unique_ptr<db::database>, int> open_store(const config& cfg);
 auth::password_cost auth_password_cost(password_cost_level level);
 auth::service_options auth_options(const config& cfg);
 std::vector<auth::jwt_key> configured_keys(const config& cfg);
+// The threads that run the server's io_context: server.threads, or one per core when 0.
+int io_threads(const config& cfg);
 http::server_options server_options(const config& cfg);
 void log_requests(http::server& srv);
 // On SIGINT/SIGTERM: `on_stop()`, stop accepting, let requests in flight finish, then stop the
