@@ -144,6 +144,7 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
         co_return std::unexpected(db_problem(written.error()));
     }
     o.created_at = text;
+    owners_.remember(o.hold_id, {.event_id = event_id, .user_id = who.user_id});
     log::info("booking.held", [&] {
         return boost::json::object{
             {"orderId", o.id}, {"eventId", event_id}, {"userId", who.user_id}, {"count", o.items.count()}};
@@ -152,6 +153,24 @@ awaitable<result<order>> service::hold(auth::principal who, std::int64_t event_i
 }
 
 awaitable<result<void>> service::release(auth::principal who, std::string hold_id) {
+    // A hold this process made for this user: one statement, the compare-and-set on its order's
+    // status, decides. Anything else (not ours to know, not PENDING_PAYMENT any more) takes the
+    // path below, which reads the order to say why.
+    if (auto owner = owners_.find(hold_id); owner && owner->user_id == who.user_id) {
+        const auto order_id = store::order_id_of_hold(hold_id);
+        const auto text = now_text();
+        auto cancelled = co_await deps_.db.write([&](db::connection& c) {
+            return store::change_status(c, {.id = order_id, .from = {order_status::pending_payment},
+                                            .to = order_status::cancelled, .now_text = text});
+        }, db::write_kind::one_statement);
+        if (!cancelled) co_return std::unexpected(db_problem(cancelled.error()));
+        if (*cancelled) {
+            owners_.forget(hold_id);
+            auto op = deps_.inventory.release(owner->event_id, hold_id);
+            co_await std::move(op);
+            co_return result<void>{};
+        }
+    }
     // One trip to the writer: find the order, check it, cancel it (compare-and-set on status).
     struct outcome {
         std::optional<store::hold_row> found;  // empty: no such hold of this user
@@ -176,6 +195,7 @@ awaitable<result<void>> service::release(auth::principal who, std::string hold_i
         co_return std::unexpected(make_problem(problem_code::conflict,
                                                fmt::format("the order is {}", to_string(o.status))));
     }
+    owners_.forget(hold_id);
     auto op = deps_.inventory.release(o.event_id, hold_id);
     co_await std::move(op);
     co_return result<void>{};

@@ -34,6 +34,7 @@
 #include "common/clock.hpp"
 #include "common/problem.hpp"
 #include "db/database.hpp"
+#include "booking/hold_owners.hpp"
 #include "inventory/inventory.hpp"
 #include "payment/gateway.hpp"
 
@@ -149,6 +150,7 @@ private:
 
     dependencies deps_;
     service_options options_;
+    hold_owners owners_;  // the holds this process made, for one-statement releases
 };
 
 }  // namespace tkt::booking

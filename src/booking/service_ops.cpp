@@ -132,6 +132,7 @@ awaitable<bool> service::expire_order(const order& o) {
         return true;
     });
     if (!changed) log::error("booking.expire_failed", {{"orderId", o.id}, {"error", changed.error().message}});
+    if (changed && *changed) owners_.forget(o.hold_id);
     co_return changed && *changed;
 }
 

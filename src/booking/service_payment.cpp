@@ -132,6 +132,7 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
                         .confirming_at = now, .next_check_at = now + options_.first_check_seconds};
     auto changed = co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
     if (!changed) co_return std::unexpected(db_problem(changed.error()));
+    if (*changed) owners_.forget(o.hold_id);  // paid for now, or failed: no longer released by its user
     if (!*changed) {
         auto now_order = co_await reload(o.id);
         if (now_order && now_order->status != order_status::confirming && now_order->status != order_status::paid) {

@@ -808,6 +808,65 @@ TEST_F(BookingService, AHoldWhoseOrderCannotBeWrittenIsReleased) {
 }
 
 // 13
+// A release is its owner's, once: another user hears of no such hold, a second release is a
+// conflict, and the seat is back at the first.
+TEST_F(BookingService, AHoldIsReleasedByItsOwnerOnlyAndOnlyOnce) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    auto by_bob = await(service_->release(bob_, o.hold_id));
+    ASSERT_FALSE(by_bob);
+    EXPECT_EQ(by_bob.error().code, problem_code::not_found);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+
+    ASSERT_TRUE(await(service_->release(alice_, o.hold_id)));
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    EXPECT_EQ(stored(o).status, order_status::cancelled);
+    auto again = await(service_->release(alice_, o.hold_id));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, problem_code::conflict);
+    expect_clean_audit(*service_, event_);
+}
+
+// A hold that ran out, or that its user went on to pay for, is no longer released by a DELETE,
+// whichever process made it.
+TEST_F(BookingService, AnExpiredOrConfirmingHoldIsNotReleased) {
+    const auto lapsed = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    auto expired = await(service_->release(alice_, lapsed.hold_id));
+    ASSERT_FALSE(expired);
+    EXPECT_EQ(expired.error().code, problem_code::conflict);
+    EXPECT_EQ(stored(lapsed).status, order_status::expired);
+
+    gateway_.confirm_answers.push_back(unknown_result());
+    const auto paying = hold_ok(bob_, event_, seats({"A-1-2"}));
+    ASSERT_TRUE(confirm(bob_, paying));
+    auto confirming = await(service_->release(bob_, paying.hold_id));
+    ASSERT_FALSE(confirming);
+    EXPECT_EQ(confirming.error().code, problem_code::conflict);
+    EXPECT_EQ(stored(paying).status, order_status::confirming);
+    EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::held);
+    expect_clean_audit(*service_, event_);
+}
+
+// Holds made before a restart (or by another node) are released as well, their owner and event
+// read from the database; still only by their owner.
+TEST_F(BookingService, AHoldMadeBeforeARestartIsReleasedByItsOwner) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    inventory::memory_inventory fresh;
+    fresh.load_now(catalog::to_layout(*events_.at(event_)));
+    auto restarted = make_service(fresh, gateway_);
+    await(restarted->rebuild());
+    ASSERT_EQ(fresh.counts_now(event_)->held, 2);
+
+    auto by_bob = await(restarted->release(bob_, o.hold_id));
+    ASSERT_FALSE(by_bob);
+    EXPECT_EQ(by_bob.error().code, problem_code::not_found);
+    ASSERT_TRUE(await(restarted->release(alice_, o.hold_id)));
+    EXPECT_EQ(fresh.counts_now(event_)->held, 0);
+    EXPECT_EQ(stored(o).status, order_status::cancelled);
+    expect_clean_audit(*restarted, event_);
+}
+
 TEST_F(BookingService, RebuildRestoresSalesAndHoldsAndExpiresWhatRanOut) {
     // An order whose hold runs out while the process is down.
     const auto lapsed = hold_ok(carol_, event_, seats({"B-1-1"}));
