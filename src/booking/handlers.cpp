@@ -70,7 +70,10 @@ awaitable<response> create_hold(context ctx, request& req) {
     auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
     auto held = co_await std::move(op);
     if (!held) co_return fail(held);
-    co_return http::json_response(201, hold_json(*held));
+    http::response created;
+    created.status = 201;
+    created.body = hold_json(*held);
+    co_return created;
 }
 
 awaitable<response> delete_hold(context ctx, request& req) {

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "auth/user.hpp"
+#include "common/json_text.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -54,16 +55,36 @@ void put_items(boost::json::object& j, const order& o) {
 
 }  // namespace
 
-boost::json::object hold_json(const order& o) {
-    boost::json::object j(8);
-    j.emplace("holdId", o.hold_id);
-    j.emplace("orderId", o.id);
-    j.emplace("eventId", o.event_id);
-    put_items(j, o);
-    j.emplace("amount", o.amount);
-    j.emplace("currency", o.currency);
-    j.emplace("expiresAt", rfc3339(o.expires_at));
-    return j;
+std::string hold_json(const order& o) {
+    std::string out;
+    out.reserve(200 + 16 * o.items.seats.size());
+    out += R"({"holdId":)";
+    append_json_string(out, o.hold_id);
+    out += R"(,"orderId":)";
+    append_json_string(out, o.id);
+    out += R"(,"eventId":)";
+    append_json_int(out, o.event_id);
+    if (o.items.seats.empty()) {
+        out += R"(,"zone":)";
+        append_json_string(out, o.items.zone);
+        out += R"(,"quantity":)";
+        append_json_int(out, o.items.quantity);
+    } else {
+        out += R"(,"seats":[)";
+        for (std::size_t i = 0; i < o.items.seats.size(); ++i) {
+            if (i > 0) out += ',';
+            append_json_string(out, o.items.seats[i]);
+        }
+        out += ']';
+    }
+    out += R"(,"amount":)";
+    append_json_int(out, o.amount);
+    out += R"(,"currency":)";
+    append_json_string(out, o.currency);
+    out += R"(,"expiresAt":)";
+    append_json_string(out, rfc3339(o.expires_at));
+    out += '}';
+    return out;
 }
 
 boost::json::object to_json(const order& o) {

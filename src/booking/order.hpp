@@ -55,8 +55,9 @@ struct order {
 
 boost::json::object to_json(const ticket_row& t);
 boost::json::object to_json(const order& o);
-// The answer to a hold (DESIGN.md §7): holdId, orderId, eventId, seats or zone + quantity,
-// amount, currency, expiresAt.
-boost::json::object hold_json(const order& o);
+// The answer to a hold (DESIGN.md §7), as JSON text: holdId, orderId, eventId, seats or zone +
+// quantity, amount, currency, expiresAt. Written directly: it is the most frequent answer of an
+// on-sale (docs/benchmarks.md).
+std::string hold_json(const order& o);
 
 }  // namespace tkt::booking
