@@ -154,7 +154,16 @@ db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t 
 }
 
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id) {
-    return select_orders(c, "WHERE event_id = ? ORDER BY created_at DESC, id", {event_id});
+    // The event's orders with a payment attempt (orders_event, migration 008) and its holds
+    // awaiting payment (orders_live, read through: it holds only the live orders of every event).
+    return select_orders(
+        c,
+        fmt::format("WHERE event_id = ? AND confirming_at IS NOT NULL "
+                    "UNION ALL SELECT {} FROM orders WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') "
+                    "AND status = 'PENDING_PAYMENT' AND event_id = ? AND confirming_at IS NULL "
+                    "ORDER BY created_at DESC, id",
+                    order_columns),
+        {event_id, event_id});
 }
 
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {

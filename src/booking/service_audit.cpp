@@ -38,6 +38,15 @@ void check_tickets(const catalog::event& e, const db_view& v, std::vector<std::s
 void check_orders(const catalog::event& e, const db_view& v, std::vector<std::string>& out) {
     std::map<std::string, std::int64_t> tickets_per_order;
     for (const auto& t : v.live) ++tickets_per_order[t.order_id];
+    // The orders read are the payment attempts and the holds awaiting payment: a live ticket of
+    // any other order (one that never reached CONFIRMING) is a ticket issued without a payment.
+    std::set<std::string> listed;
+    for (const auto& o : v.orders) listed.insert(o.id);
+    for (const auto& [order_id, n] : tickets_per_order) {
+        if (!listed.contains(order_id)) {
+            out.push_back(fmt::format("order {} has {} live tickets and no payment attempt", order_id, n));
+        }
+    }
     std::map<std::int64_t, std::int64_t> per_user;
     for (const auto& o : v.orders) {
         if (o.status == order_status::paid && tickets_per_order[o.id] != o.items.count()) {

@@ -308,12 +308,13 @@ protected:
         EXPECT_TRUE(a->violations.empty()) << all;
     }
 
-    // A PAID order of `user` (written by SQL, as another node would) with `n` live admission
-    // tickets in `zone`.
+    // A PAID order of `user` (written by SQL, as another node would: with the time of its payment
+    // attempt, as every paid order has) with `n` live admission tickets in `zone`.
     void add_zone_tickets(std::int64_t user, std::int64_t event, const std::string& zone, std::int32_t n) {
         const auto id = "ord-sql-" + std::to_string(++serial_);
         exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, "
-             "expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PAID', '[]', ?, ?, 0, 0, ?, ?)",
+             "expires_at, confirming_at, created_at, updated_at) "
+             "VALUES (?, ?, ?, ?, 'PAID', '[]', ?, ?, 0, 0, 1800000000, ?, ?)",
              {id, "hold-" + id, event, user, zone, std::int64_t{n}, std::string{"2027-01-15T07:00:00Z"},
               std::string{"2027-01-15T07:00:00Z"}});
         for (std::int32_t i = 0; i < n; ++i) {
@@ -569,6 +570,60 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     EXPECT_EQ(list(bob_), (listed{{bobs.id, order_status::pending_payment}}));
     EXPECT_EQ(stored(released).status, order_status::cancelled);
     EXPECT_EQ(stored(lapsed).status, order_status::expired);
+}
+
+// The manager's list of an event's orders: every payment attempt (paid, declined) and every
+// hold awaiting payment, newest first, of every user and of this event only; holds released or
+// expired before any payment attempt are not orders to list (read by id still).
+TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirst) {
+    const auto other_event = add_reserved_event();
+    const auto lapsed = hold_ok(alice_, event_, seats({"A-1-1"}));
+    clock_.advance(std::chrono::seconds(hold_seconds + 1));
+    EXPECT_EQ(await(service_->sweep()), 1);
+    const auto paid = paid_order(alice_, event_, seats({"A-1-2"}));
+    clock_.advance(1s);
+    const auto released = hold_ok(bob_, event_, seats({"A-1-3"}));
+    ASSERT_TRUE(await(service_->release(bob_, released.hold_id)));
+    clock_.advance(1s);
+    const auto declined = hold_ok(bob_, event_, seats({"A-1-4"}));
+    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    EXPECT_FALSE(confirm(bob_, declined));
+    clock_.advance(1s);
+    const auto pending = hold_ok(carol_, event_, seats({"A-1-5"}));
+    const auto elsewhere = hold_ok(carol_, other_event, seats({"A-1-1"}));
+
+    auto list = [&](std::int64_t event) {
+        auto r = await(service_->orders_of_event(event));
+        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
+        std::vector<std::pair<std::string, order_status>> out;
+        if (r) {
+            for (const auto& o : *r) out.emplace_back(o.id, o.status);
+        }
+        return out;
+    };
+    using listed = std::vector<std::pair<std::string, order_status>>;
+    EXPECT_EQ(list(event_), (listed{{pending.id, order_status::pending_payment},
+                                    {declined.id, order_status::failed},
+                                    {paid.id, order_status::paid}}));
+    EXPECT_EQ(list(other_event), (listed{{elsewhere.id, order_status::pending_payment}}));
+    EXPECT_EQ(stored(released).status, order_status::cancelled);
+    EXPECT_EQ(stored(lapsed).status, order_status::expired);
+    expect_clean_audit(*service_, event_);
+}
+
+// The audit reads the orders it lists; a live ticket of any other order (one that never had a
+// payment attempt) is a ticket without a payment, and says so.
+TEST_F(BookingService, TheAuditFindsATicketOfAnOrderThatNeverHadAPaymentAttempt) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    ASSERT_TRUE(await(service_->release(alice_, o.hold_id)));
+    exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
+         "VALUES ('tkt-stray', ?, ?, ?, 'A-1-1', 'VIP', 150000, 'code-stray', 'VALID', '2027-01-15T07:00:00Z')",
+         {o.id, event_, alice_.user_id});
+    auto a = await(service_->audit(event_));
+    ASSERT_TRUE(a) << text_of(a.error());
+    std::string all;
+    for (const auto& v : a->violations) all += v + "\n";
+    EXPECT_NE(all.find("order " + o.id + " has 1 live tickets and no payment attempt"), std::string::npos) << all;
 }
 
 // A payment captured for a hold that had expired (learned from the provider's webhook) is
