@@ -260,6 +260,17 @@ protected:
         return c ? c->paid : o;
     }
 
+    // A list of orders as (id, status), in its order.
+    using listed = std::vector<std::pair<std::string, order_status>>;
+    static listed ids_and_statuses(const result<std::vector<order>>& r) {
+        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
+        listed out;
+        if (r) {
+            for (const auto& o : *r) out.emplace_back(o.id, o.status);
+        }
+        return out;
+    }
+
     // The order as its owner sees it now, tickets included.
     order stored(const order& o) {
         auto r = await(service_->order_of(auth::principal{.user_id = o.user_id, .role = auth::role::user}, o.id));
@@ -554,16 +565,7 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     const auto pending = hold_ok(alice_, event_, seats({"A-1-5"}));
     const auto bobs = hold_ok(bob_, event_, seats({"A-1-6"}));
 
-    auto list = [&](const auth::principal& who) {
-        auto r = await(service_->orders_of(who));
-        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
-        std::vector<std::pair<std::string, order_status>> out;
-        if (r) {
-            for (const auto& o : *r) out.emplace_back(o.id, o.status);
-        }
-        return out;
-    };
-    using listed = std::vector<std::pair<std::string, order_status>>;
+    auto list = [&](const auth::principal& who) { return ids_and_statuses(await(service_->orders_of(who))); };
     EXPECT_EQ(list(alice_), (listed{{pending.id, order_status::pending_payment},
                                     {declined.id, order_status::failed},
                                     {paid.id, order_status::paid}}));
@@ -592,16 +594,7 @@ TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirs
     const auto pending = hold_ok(carol_, event_, seats({"A-1-5"}));
     const auto elsewhere = hold_ok(carol_, other_event, seats({"A-1-1"}));
 
-    auto list = [&](std::int64_t event) {
-        auto r = await(service_->orders_of_event(event));
-        EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
-        std::vector<std::pair<std::string, order_status>> out;
-        if (r) {
-            for (const auto& o : *r) out.emplace_back(o.id, o.status);
-        }
-        return out;
-    };
-    using listed = std::vector<std::pair<std::string, order_status>>;
+    auto list = [&](std::int64_t event) { return ids_and_statuses(await(service_->orders_of_event(event))); };
     EXPECT_EQ(list(event_), (listed{{pending.id, order_status::pending_payment},
                                     {declined.id, order_status::failed},
                                     {paid.id, order_status::paid}}));

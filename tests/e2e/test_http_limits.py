@@ -39,13 +39,15 @@ def closed_within(conn, seconds):
 
 
 class limits_test(e2e_case):
+    ENV = {
+        "TICKETON_SERVER_MAX_BODY_BYTES": str(MAX_BODY),
+        "TICKETON_SERVER_MAX_HEADER_BYTES": str(MAX_HEADER),
+        "TICKETON_SERVER_READ_TIMEOUT_MS": "500",
+    }
+
     @classmethod
     def setUpClass(cls):
-        cls.srv = harness.class_server(cls, env={
-            "TICKETON_SERVER_MAX_BODY_BYTES": str(MAX_BODY),
-            "TICKETON_SERVER_MAX_HEADER_BYTES": str(MAX_HEADER),
-            "TICKETON_SERVER_READ_TIMEOUT_MS": "500",
-        })
+        cls.srv = harness.class_server(cls, env=cls.ENV)
 
     def login_with(self, payload, headers=None):
         return self.srv.call("POST", f"{API}/auth/login", payload, headers=headers)
@@ -191,15 +193,8 @@ class limits_one_thread_test(limits_test):
     """The same, served by one I/O thread: connections then run on the io_context's executor
     without a strand each (server_options::io_threads), timeouts and pipelining included."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = harness.class_server(cls, env={
-            "TICKETON_SERVER_MAX_BODY_BYTES": str(MAX_BODY),
-            "TICKETON_SERVER_MAX_HEADER_BYTES": str(MAX_HEADER),
-            "TICKETON_SERVER_READ_TIMEOUT_MS": "500",
-            "TICKETON_SERVER_THREADS": "1",
-            "TICKETON_LOG_LEVEL": "info",  # for server.listening's "threads"
-        })
+    ENV = dict(limits_test.ENV, TICKETON_SERVER_THREADS="1",
+               TICKETON_LOG_LEVEL="info")  # info: for server.listening's "threads"
 
     def test_the_server_says_it_runs_one_thread(self):
         said = (self.srv.stderr_text() + self.srv.stdout_text()).replace(" ", "")
