@@ -244,7 +244,7 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
     exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, expires_at, "
          "confirming_at, created_at, updated_at) VALUES "
          "('ord_paid', 'hld_paid', 1, 1, 'PAID', '[\"A-1-1\",\"A-1-2\"]', 2, 300000, 0, 1, ?, ?), "
-         "('ord_live', 'hld_live', 1, 1, 'PENDING_PAYMENT', '[\"A-1-3\"]', 1, 150000, 1800000000, NULL, ?, ?)",
+         "('ord_live', 'hld_live_other', 1, 1, 'PENDING_PAYMENT', '[\"A-1-3\"]', 1, 150000, 1800000000, NULL, ?, ?)",
          {now_text, now_text, now_text, now_text});
     exec("INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
          "VALUES ('pay_1', 'ord_paid', 300000, 'DONE', ?)",
@@ -263,7 +263,15 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
     EXPECT_EQ(exec("SELECT status FROM tickets WHERE id = 'tkt_1'").rows[0].text(0), "USED");
     EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets WHERE order_id = 'ord_paid'").rows[0].int64(0), 2);
     EXPECT_TRUE(exec("PRAGMA foreign_key_check").rows.empty());
-    ASSERT_TRUE(hold("hld_live")) << "an older hold id is still found";
+    auto older = hold("hld_live_other");
+    ASSERT_TRUE(older) << "a hold id older than migration 006 is still found";
+    EXPECT_EQ(older->order_id, "ord_live");
+    auto indexes = exec("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
+                        "AND tbl_name IN ('orders', 'tickets') ORDER BY name");
+    std::vector<std::string> names;
+    for (const auto& r : indexes.rows) names.push_back(r.text(0));
+    EXPECT_EQ(names, (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold", "orders_user",
+                                               "tickets_live_seat", "tickets_order", "tickets_user"}));
 
     auto second_sale = try_exec(
         "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "

@@ -164,8 +164,10 @@ awaitable<result<void>> service::release(auth::principal who, std::string hold_i
                                             .to = order_status::cancelled, .now_text = text});
         }, db::write_kind::one_statement);
         if (!cancelled) co_return std::unexpected(db_problem(cancelled.error()));
+        // Either way the hold is no longer PENDING_PAYMENT, and never will be again (order
+        // states only move forward): nothing more to release through this entry.
+        owners_.forget(hold_id);
         if (*cancelled) {
-            owners_.forget(hold_id);
             auto op = deps_.inventory.release(owner->event_id, hold_id);
             co_await std::move(op);
             co_return result<void>{};

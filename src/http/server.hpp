@@ -37,9 +37,10 @@ struct server_options {
     std::chrono::milliseconds read_timeout{10'000};
     std::chrono::milliseconds idle_timeout{30'000};
     rate_limit_options auth_rate_limit;
-    // How many threads run the io_context. With exactly one, a connection runs on the
-    // io_context's own executor: one thread already runs its handlers one at a time, and a
-    // strand per connection would only cost (a lock and a queue per hop). 0: not known, strands.
+    // How many threads run the io_context: it must be the number that call io.run() (serve
+    // takes both from one function). With exactly one, a connection runs on the io_context's
+    // own executor: one thread already runs its handlers one at a time, and a strand per
+    // connection would only cost (a lock and a queue per hop). 0: not known, strands.
     int io_threads = 0;
 };
 
