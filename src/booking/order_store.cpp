@@ -248,6 +248,14 @@ db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& or
     return res->affected_rows;
 }
 
+db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id, std::int64_t event_id,
+                              const std::string& now_text) {
+    auto res = c.exec("UPDATE tickets SET status = 'USED', used_at = ? WHERE id = ? AND event_id = ? AND status = 'VALID'",
+                      {now_text, ticket_id, event_id});
+    if (!res) return std::unexpected(res.error());
+    return res->affected_rows == 1;
+}
+
 db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone) {
     auto res = c.exec("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND zone = ? AND status <> 'VOID'",
                       {event_id, zone});

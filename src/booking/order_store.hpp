@@ -64,6 +64,10 @@ db::expected<void> set_next_check(db::connection& c, const std::string& id, std:
 db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const std::string& order_id);
 db::expected<void> insert_ticket(db::connection& c, const ticket_row& t);
 db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id);
+// A check-in: VALID → USED for the ticket of that event, stamped `now_text`; true when this call
+// made the change (a compare-and-set, so of concurrent scans exactly one is admitted).
+db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id, std::int64_t event_id,
+                              const std::string& now_text);
 // Live (VALID or USED) tickets of a zone, for the general-admission capacity guard.
 db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone);
 db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, std::int64_t event_id);

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "booking/order_store.hpp"
 #include "booking/qr_svg.hpp"
 #include "common/log.hpp"
 
@@ -65,16 +66,13 @@ struct scan_outcome {
 // describes the state this scan produced or lost to.
 db::expected<scan_outcome> scan_ticket(db::connection& c, const parsed_code& code,
                                        const std::string& now) {
-    auto updated = c.exec(
-        "UPDATE tickets SET status = 'USED', used_at = ? "
-        "WHERE id = ? AND event_id = ? AND status = 'VALID'",
-        {now, code.ticket_id, code.event_id});
-    if (!updated) return std::unexpected(std::move(updated.error()));
+    auto admitted = store::use_ticket(c, code.ticket_id, code.event_id, now);
+    if (!admitted) return std::unexpected(std::move(admitted.error()));
     const auto sql =
         fmt::format("SELECT {} FROM tickets WHERE id = ? AND event_id = ?", ticket_columns);
     auto found = c.exec(sql, {code.ticket_id, code.event_id});
     if (!found) return std::unexpected(std::move(found.error()));
-    scan_outcome outcome{.admitted = updated->affected_rows == 1, .ticket = std::nullopt};
+    scan_outcome outcome{.admitted = *admitted, .ticket = std::nullopt};
     if (!found->rows.empty()) outcome.ticket = read_ticket(found->rows.front());
     return outcome;
 }
