@@ -70,10 +70,7 @@ awaitable<response> create_hold(context ctx, request& req) {
     auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
     auto held = co_await std::move(op);
     if (!held) co_return fail(held);
-    http::response created;
-    created.status = 201;
-    created.body = hold_json(*held);
-    co_return created;
+    co_return http::json_text_response(201, hold_json(*held));
 }
 
 awaitable<response> delete_hold(context ctx, request& req) {

@@ -140,46 +140,46 @@ db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const s
     return find_order(c, (*found)->order_id);
 }
 
+namespace {
+
+// orders_live's own WHERE term (migrations 004, 005): SQLite uses a partial index only for a
+// query that states it, so every read of live orders starts with it.
+constexpr std::string_view live_orders = "status IN ('PENDING_PAYMENT', 'CONFIRMING')";
+
+// The orders with a payment attempt (confirming_at set: orders_user and orders_event, partial on
+// it since migrations 005 and 008) and the holds awaiting payment (orders_live), whose `column`
+// is `id`, newest first; `tail` follows the ORDER BY (a LIMIT, or nothing).
+db::expected<std::vector<order>> attempts_and_live_holds(db::connection& c, std::string_view column, std::int64_t id,
+                                                         std::string_view tail) {
+    return select_orders(c,
+                         fmt::format("WHERE {0} = ? AND confirming_at IS NOT NULL "
+                                     "UNION ALL SELECT {1} FROM orders WHERE {2} AND status = 'PENDING_PAYMENT' "
+                                     "AND {0} = ? AND confirming_at IS NULL ORDER BY created_at DESC, id{3}",
+                                     column, order_columns, live_orders, tail),
+                         {id, id});
+}
+
+}  // namespace
+
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id) {
-    // The orders with a payment attempt (orders_user, migration 005) and the holds awaiting
-    // payment (orders_live); each half states its index's WHERE term so SQLite uses it.
-    return select_orders(
-        c,
-        fmt::format("WHERE user_id = ? AND confirming_at IS NOT NULL "
-                    "UNION ALL SELECT {} FROM orders WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') "
-                    "AND status = 'PENDING_PAYMENT' AND user_id = ? AND confirming_at IS NULL "
-                    "ORDER BY created_at DESC, id LIMIT 200",
-                    order_columns),
-        {user_id, user_id});
+    return attempts_and_live_holds(c, "user_id", user_id, " LIMIT 200");
 }
 
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id) {
-    // The event's orders with a payment attempt (orders_event, migration 008) and its holds
-    // awaiting payment (orders_live, read through: it holds only the live orders of every event).
-    return select_orders(
-        c,
-        fmt::format("WHERE event_id = ? AND confirming_at IS NOT NULL "
-                    "UNION ALL SELECT {} FROM orders WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') "
-                    "AND status = 'PENDING_PAYMENT' AND event_id = ? AND confirming_at IS NULL "
-                    "ORDER BY created_at DESC, id",
-                    order_columns),
-        {event_id, event_id});
+    return attempts_and_live_holds(c, "event_id", event_id, "");
 }
 
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
-    // The first term is orders_live's own WHERE (migration 004): SQLite uses a partial index
-    // only for a query that states it.
-    constexpr std::string_view live = "status IN ('PENDING_PAYMENT', 'CONFIRMING')";
     if (status == order_status::pending_payment || status == order_status::confirming) {
-        return select_orders(c, fmt::format("WHERE {} AND status = ?", live), {std::string(to_string(status))});
+        return select_orders(c, fmt::format("WHERE {} AND status = ?", live_orders), {std::string(to_string(status))});
     }
     return select_orders(c, "WHERE status = ?", {std::string(to_string(status))});
 }
 
 db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit) {
     return select_orders(c,
-                         "WHERE status IN ('PENDING_PAYMENT', 'CONFIRMING') AND status = 'CONFIRMING' "
-                         "AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
+                         fmt::format("WHERE {} AND status = 'CONFIRMING' AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
+                                     live_orders),
                          {now, std::int64_t{limit}});
 }
 

@@ -87,6 +87,13 @@ response json_response(int status, const boost::json::value& body) {
     return r;
 }
 
+response json_text_response(int status, std::string body) {
+    response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
 response problem_response(const problem& p) {
     response r;
     r.status = p.status();

@@ -75,6 +75,8 @@ std::string percent_decode(std::string_view s, plus_handling plus);
 
 // A JSON answer with the given status.
 response json_response(int status, const boost::json::value& body);
+// The same for JSON text already written (common/json_text).
+response json_text_response(int status, std::string body);
 // An application/problem+json answer (with Retry-After when the problem asks for it).
 response problem_response(const problem& p);
 // 204 No Content.
