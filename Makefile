@@ -26,5 +26,6 @@ fmt:
 TIDY_ARGS = --quiet --extra-arg=-std=c++2b --extra-arg=-Wno-unknown-warning-option \
 	--extra-arg=-Wno-builtin-macro-redefined --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L
 lint: bootstrap
+	@scripts/check-format
 	@cmake --preset dev >/dev/null
 	@git ls-files 'src/*.cpp' | xargs -P2 -n4 clang-tidy-16 -p build/dev $(TIDY_ARGS)

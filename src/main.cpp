@@ -20,12 +20,17 @@ int main(int argc, char** argv) {
     }
     try {
         switch (cmd->which) {
-            case tkt::app::command::kind::serve: return tkt::app::serve(cmd->cfg);
-            case tkt::app::command::kind::migrate: return tkt::app::migrate(cmd->cfg);
+            case tkt::app::command::kind::serve:
+                return tkt::app::serve(cmd->cfg);
+            case tkt::app::command::kind::migrate:
+                return tkt::app::migrate(cmd->cfg);
             case tkt::app::command::kind::user_create:
                 return tkt::app::user_create(cmd->cfg, cmd->user);
-            case tkt::app::command::kind::toss_sandbox: return tkt::app::toss_sandbox(cmd->cfg);
-            case tkt::app::command::kind::version: std::printf("ticketon 0.1.0\n"); return 0;
+            case tkt::app::command::kind::toss_sandbox:
+                return tkt::app::toss_sandbox(cmd->cfg);
+            case tkt::app::command::kind::version:
+                std::printf("ticketon 0.1.0\n");
+                return 0;
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ticketon: %s\n", e.what());

@@ -1,11 +1,4 @@
 #include "app/commands.hpp"
-#include "app/detail/setup.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include <fmt/format.h>
 
 #include <csignal>
 #include <cstdio>
@@ -14,6 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/detail/setup.hpp"
 #include "app/ops_routes.hpp"
 #include "auth/handlers.hpp"
 #include "auth/jwt.hpp"
@@ -43,10 +43,11 @@ std::expected<std::unique_ptr<db::database>, int> open_store(const config& cfg) 
         return std::unexpected(fail(exit_usage, fmt::format("cannot create data dir {}: {}",
                                                             cfg.data_dir, fs_ec.message())));
     }
-    auto opened = db::open_database(cfg.effective_db_url(),
-                                    db::pool_options{.size = static_cast<std::size_t>(cfg.db.pool_size),
-                                                     .busy_timeout_ms = cfg.db.busy_timeout_ms,
-                                                     .write_batch_max = static_cast<std::size_t>(cfg.db.write_batch_max)});
+    auto opened = db::open_database(
+        cfg.effective_db_url(),
+        db::pool_options{.size = static_cast<std::size_t>(cfg.db.pool_size),
+                         .busy_timeout_ms = cfg.db.busy_timeout_ms,
+                         .write_batch_max = static_cast<std::size_t>(cfg.db.write_batch_max)});
     if (!opened) return std::unexpected(fail(exit_usage, opened.error().message));
     auto applied = db::migrate(**opened);
     if (!applied) {
@@ -58,9 +59,12 @@ std::expected<std::unique_ptr<db::database>, int> open_store(const config& cfg) 
 
 auth::password_cost auth_password_cost(password_cost_level level) {
     switch (level) {
-        case password_cost_level::interactive: return auth::password_cost::interactive;
-        case password_cost_level::moderate: return auth::password_cost::moderate;
-        case password_cost_level::min: return auth::password_cost::min;
+        case password_cost_level::interactive:
+            return auth::password_cost::interactive;
+        case password_cost_level::moderate:
+            return auth::password_cost::moderate;
+        case password_cost_level::min:
+            return auth::password_cost::min;
     }
     return auth::password_cost::interactive;
 }
@@ -84,8 +88,9 @@ std::vector<auth::jwt_key> configured_keys(const config& cfg) {
 }
 
 int io_threads(const config& cfg) {
-    return cfg.server.threads > 0 ? cfg.server.threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return cfg.server.threads > 0
+               ? cfg.server.threads
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 http::server_options server_options(const config& cfg) {

@@ -1,32 +1,37 @@
 #include "app/ops_routes.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/object.hpp>
 
 namespace tkt::app {
 
 void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m) {
-    routes.add(http::verb::get, "/healthz", [](http::request&) -> boost::asio::awaitable<http::response> {
-        co_return http::json_response(200, boost::json::object{{"status", "ok"}});
-    });
-    routes.add(http::verb::get, "/readyz", [&db](http::request&) -> boost::asio::awaitable<http::response> {
-        bool database_ok = co_await db.ping();
-        boost::json::object checks{{"database", database_ok ? "ok" : "down"}};
-        if (!database_ok) {
-            auto p = make_problem(problem_code::unavailable, "the database does not answer");
-            p.retry_after_seconds = 5;
-            p.extra["checks"] = checks;
-            co_return http::problem_response(p);
-        }
-        co_return http::json_response(200, boost::json::object{{"status", "ready"}, {"checks", checks}});
-    });
-    routes.add(http::verb::get, "/metrics", [&m](http::request&) -> boost::asio::awaitable<http::response> {
-        http::response res;
-        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        res.body = m.render();
-        co_return res;
-    });
+    routes.add(http::verb::get, "/healthz",
+               [](http::request&) -> boost::asio::awaitable<http::response> {
+                   co_return http::json_response(200, boost::json::object{{"status", "ok"}});
+               });
+    routes.add(http::verb::get, "/readyz",
+               [&db](http::request&) -> boost::asio::awaitable<http::response> {
+                   bool database_ok = co_await db.ping();
+                   boost::json::object checks{{"database", database_ok ? "ok" : "down"}};
+                   if (!database_ok) {
+                       auto p =
+                           make_problem(problem_code::unavailable, "the database does not answer");
+                       p.retry_after_seconds = 5;
+                       p.extra["checks"] = checks;
+                       co_return http::problem_response(p);
+                   }
+                   co_return http::json_response(
+                       200, boost::json::object{{"status", "ready"}, {"checks", checks}});
+               });
+    routes.add(http::verb::get, "/metrics",
+               [&m](http::request&) -> boost::asio::awaitable<http::response> {
+                   http::response res;
+                   res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   res.body = m.render();
+                   co_return res;
+               });
 }
 
 void add_database_metrics(http::metrics& m, const db::database& db) {
@@ -42,7 +47,8 @@ void add_database_metrics(http::metrics& m, const db::database& db) {
             "# HELP ticketon_db_writes_queued Writes waiting for the database writer now.\n"
             "# TYPE ticketon_db_writes_queued gauge\n"
             "ticketon_db_writes_queued {}\n"
-            "# HELP ticketon_db_checkpoints_total Passive WAL checkpoints (background copies and the writer finishing them).\n"
+            "# HELP ticketon_db_checkpoints_total Passive WAL checkpoints (background copies and "
+            "the writer finishing them).\n"
             "# TYPE ticketon_db_checkpoints_total counter\n"
             "ticketon_db_checkpoints_total {}\n",
             w.batches, w.writes, w.queued, w.checkpoints);

@@ -1,14 +1,14 @@
 #include "app/sandbox_command.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
-#include <fmt/format.h>
-
 #include <csignal>
 #include <cstdio>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "common/log.hpp"
 #include "http/metrics.hpp"

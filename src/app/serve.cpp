@@ -1,6 +1,12 @@
 // `ticketon serve`: the embedded deployment wired together (DESIGN.md §4, §9) — SQLite, the
 // in-process inventory, catalog, booking, tickets, the Toss client (and, by default, the Toss
 // sandbox mounted at /sandbox/toss), background loops, and the HTTP server.
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,12 +14,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <fmt/format.h>
-
-#include <atomic>
-#include <cstdio>
-#include <thread>
 
 #include "app/commands.hpp"
 #include "app/detail/setup.hpp"
@@ -97,24 +97,31 @@ int serve(const config& cfg) {
     catalog::service catalog(db, inventory, clock);
     catalog::seat_map seat_map(inventory);
     auth::service auth_service(db, clock, *keyring, auth_options(cfg));
-    booking::tickets_service tickets(db, clock, *signer, [&catalog](std::int64_t id) -> std::optional<std::int64_t> {
-        auto e = catalog.find(id);
-        return e ? std::optional<std::int64_t>(e->manager_id) : std::nullopt;
-    });
+    booking::tickets_service tickets(
+        db, clock, *signer, [&catalog](std::int64_t id) -> std::optional<std::int64_t> {
+            auto e = catalog.find(id);
+            return e ? std::optional<std::int64_t>(e->manager_id) : std::nullopt;
+        });
 
     payment::sandbox sandbox;
     http::client http_client(io.get_executor());
-    payment::toss_options toss = {.base_url = cfg.payment.toss.base_url, .secret_key = cfg.payment.toss.secret_key};
+    payment::toss_options toss = {.base_url = cfg.payment.toss.base_url,
+                                  .secret_key = cfg.payment.toss.secret_key};
     if (cfg.payment.provider == payment_provider::sandbox) {
-        toss.base_url = fmt::format("http://{}:{}/sandbox/toss", loopback_host(cfg.server.listen.host), *port);
-        payment::register_sandbox_routes(routes, sandbox, "/sandbox/toss", cfg.payment.toss.secret_key);
+        toss.base_url =
+            fmt::format("http://{}:{}/sandbox/toss", loopback_host(cfg.server.listen.host), *port);
+        payment::register_sandbox_routes(routes, sandbox, "/sandbox/toss",
+                                         cfg.payment.toss.secret_key);
     }
     payment::toss_gateway gateway(http_client, toss);
     booking::service booking(
-        booking::dependencies{db, inventory, gateway, clock, [&catalog](std::int64_t id) { return catalog.find(id); },
-                              [&signer](const std::string& ticket, std::int64_t event) { return signer->sign(ticket, event); },
-                              [&catalog](std::int64_t id) { return catalog.mark_sold_out(id); },
-                              [&catalog](std::int64_t id) { return catalog.mark_back_on_sale(id); }},
+        booking::dependencies{
+            db, inventory, gateway, clock, [&catalog](std::int64_t id) { return catalog.find(id); },
+            [&signer](const std::string& ticket, std::int64_t event) {
+                return signer->sign(ticket, event);
+            },
+            [&catalog](std::int64_t id) { return catalog.mark_sold_out(id); },
+            [&catalog](std::int64_t id) { return catalog.mark_back_on_sale(id); }},
         booking::service_options{.unknown_grace_seconds = cfg.booking.unknown_grace_seconds});
 
     auth::register_routes(routes, auth_service);
@@ -131,7 +138,8 @@ int serve(const config& cfg) {
             if (!loaded) throw std::runtime_error(loaded.error().detail);
             co_await booking.rebuild();
             if (cfg.demo) {
-                auto seeded = co_await catalog::seed_demo(catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
+                auto seeded = co_await catalog::seed_demo(
+                    catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
                 if (!seeded) throw std::runtime_error(seeded.error().detail);
             }
         });
@@ -140,15 +148,18 @@ int serve(const config& cfg) {
     }
 
     std::atomic<bool> stopping{false};
-    asio::co_spawn(io, every(std::chrono::milliseconds(250), stopping, "sweeper", [&]() -> asio::awaitable<void> {
-                       co_await booking.sweep();
-                   }), asio::detached);
-    asio::co_spawn(io, every(std::chrono::milliseconds(1000), stopping, "reconciler", [&]() -> asio::awaitable<void> {
-                       co_await booking.reconcile();
-                   }), asio::detached);
-    asio::co_spawn(io, every(std::chrono::milliseconds(1000), stopping, "catalog", [&]() -> asio::awaitable<void> {
-                       co_await catalog.tick(clock.now());
-                   }), asio::detached);
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(250), stopping, "sweeper",
+                         [&]() -> asio::awaitable<void> { co_await booking.sweep(); }),
+                   asio::detached);
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(1000), stopping, "reconciler",
+                         [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
+                   asio::detached);
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(1000), stopping, "catalog",
+                         [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }),
+                   asio::detached);
     srv.start();
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -156,7 +167,9 @@ int serve(const config& cfg) {
                         [&stopping] { stopping = true; });
 
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
-    log::info("server.listening", {{"url", url}, {"threads", threads}, {"db", cfg.effective_db_url()},
+    log::info("server.listening", {{"url", url},
+                                   {"threads", threads},
+                                   {"db", cfg.effective_db_url()},
                                    {"payment", to_string(cfg.payment.provider)}});
     std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
     std::fflush(stdout);

@@ -39,7 +39,8 @@ verified_tokens::verified_tokens(std::size_t max_entries) : entries_(max_entries
     TKT_ASSERT(max_entries >= 1);
 }
 
-std::optional<std::int64_t> verified_tokens::find(std::string_view token, std::int64_t now_unix) const {
+std::optional<std::int64_t> verified_tokens::find(std::string_view token,
+                                                  std::int64_t now_unix) const {
     std::lock_guard lock(mutex_);
     // The same rule as jwt verify(): a token is expired from its `exp` second on.
     return entries_.find(token, now_unix);

@@ -94,12 +94,15 @@ public:
 
     // The user id of `token` if it verified before and is not expired at `now_unix`.
     std::optional<std::int64_t> find(std::string_view token, std::int64_t now_unix) const;
-    void put(std::string_view token, std::int64_t user_id, std::int64_t expires_unix, std::int64_t now_unix);
+    void put(std::string_view token, std::int64_t user_id, std::int64_t expires_unix,
+             std::int64_t now_unix);
 
 private:
     struct text_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
     mutable std::mutex mutex_;
     detail::expiring_map<std::string, std::int64_t, std::int64_t, text_hash> entries_;

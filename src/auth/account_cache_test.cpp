@@ -32,7 +32,7 @@ TEST(account_cache, forget_makes_the_next_request_read_the_database) {
 TEST(account_cache, a_state_read_before_a_change_is_not_remembered_after_it) {
     account_cache cache(60'000ms);
     const auto before = cache.generation();  // a request starts reading the account
-    cache.forget(7);                          // an admin disables it meanwhile
+    cache.forget(7);                         // an admin disables it meanwhile
     cache.put(7, {.active = true}, t0, before);
     EXPECT_FALSE(cache.find(7, t0)) << "the stale read must not be cached";
     cache.put(7, {.active = false}, t0, cache.generation());
@@ -51,7 +51,8 @@ TEST(account_cache, a_full_cache_drops_expired_entries_first_then_everything) {
     account_cache cache(1000ms, 2);
     cache.put(1, {.active = true}, t0, cache.generation());
     cache.put(2, {.active = true}, t0 + 500ms, cache.generation());
-    cache.put(3, {.active = true}, t0 + 1200ms, cache.generation());  // 1 expired at t0 + 1 s: it makes room
+    cache.put(3, {.active = true}, t0 + 1200ms,
+              cache.generation());  // 1 expired at t0 + 1 s: it makes room
     EXPECT_FALSE(cache.find(1, t0 + 1200ms));
     EXPECT_TRUE(cache.find(2, t0 + 1200ms));
     EXPECT_TRUE(cache.find(3, t0 + 1200ms));

@@ -20,7 +20,9 @@ using http::testing::header_of;
 using http::testing::headers_map;
 using http::testing::lookup_header;
 
-std::string retry_after(const http::response& r) { return header_of(r, "Retry-After"); }
+std::string retry_after(const http::response& r) {
+    return header_of(r, "Retry-After");
+}
 
 class AuthHandlers : public ::testing::Test {
 protected:

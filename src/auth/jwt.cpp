@@ -207,7 +207,6 @@ std::expected<std::vector<jwt_key>, std::string> read_key_file(const std::filesy
     return keys;
 }
 
-
 }  // namespace
 
 std::expected<keyring, std::string> load_or_create_keyring(std::vector<jwt_key> configured,

@@ -4,10 +4,10 @@
 //
 // Owns the business rules; the SQL lives in user_store and runs on the database's DB threads.
 // Every public coroutine may be awaited from any I/O thread, concurrently: the service's only
-// state of its own is authenticate()'s two thread-safe caches (accounts, verified tokens), and everything that must
-// be consistent (failed-login counters, refresh rotation, reuse detection) is read and written
-// inside one DB transaction. Argon2id
-// hashing and verification run inside db.run() too, never on the I/O thread.
+// state of its own is authenticate()'s two thread-safe caches (accounts, verified tokens), and
+// everything that must be consistent (failed-login counters, refresh rotation, reuse detection) is
+// read and written inside one DB transaction. Argon2id hashing and verification run inside db.run()
+// too, never on the I/O thread.
 //
 // Refresh tokens are 32 random bytes (base64url) stored only as their SHA-256. Each login starts
 // a family; each refresh marks the presented token used and issues the next one in the family.

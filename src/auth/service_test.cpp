@@ -10,8 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "db/migrations.hpp"
 #include "common/testing/temp_dir.hpp"
+#include "db/migrations.hpp"
 #include "http/testing/fake_headers.hpp"
 
 namespace tkt::auth {

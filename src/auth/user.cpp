@@ -1,10 +1,9 @@
 #include "auth/user.hpp"
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <utility>
-
-#include <chrono>
 
 #include <fmt/core.h>
 

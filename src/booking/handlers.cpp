@@ -1,9 +1,9 @@
 #include "booking/handlers.hpp"
 
+#include <charconv>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <charconv>
 
 #include "common/encoding.hpp"
 #include "common/json_body.hpp"
@@ -28,7 +28,8 @@ response fail(const result<T>& r) {
 std::optional<std::int64_t> parse_id(std::string_view text) {
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0) return std::nullopt;
+    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0)
+        return std::nullopt;
     return v;
 }
 
@@ -37,20 +38,25 @@ result<hold_body> read_hold(const request& req) {
     if (!body) return std::unexpected(body.error());
     hold_body out;
     if (const auto* seats = body->find("seats"); seats != nullptr && !seats->is_null()) {
-        if (!seats->is_array()) return std::unexpected(validation_error("seats", "must be an array of seat ids"));
+        if (!seats->is_array())
+            return std::unexpected(validation_error("seats", "must be an array of seat ids"));
         for (const auto& s : seats->as_array()) {
-            if (!s.is_string()) return std::unexpected(validation_error("seats", "must be an array of seat ids"));
+            if (!s.is_string())
+                return std::unexpected(validation_error("seats", "must be an array of seat ids"));
             out.seats.emplace_back(s.as_string());
         }
-        if (out.seats.empty()) return std::unexpected(validation_error("seats", "must not be empty"));
+        if (out.seats.empty())
+            return std::unexpected(validation_error("seats", "must not be empty"));
     }
     auto zone = body->optional_string("zone");
     if (!zone) return std::unexpected(zone.error());
     auto quantity = body->optional_int("quantity");
     if (!quantity) return std::unexpected(quantity.error());
     if (*zone) {
-        if (!*quantity) return std::unexpected(validation_error("quantity", "is required with zone"));
-        if (**quantity < 1 || **quantity > 1000) return std::unexpected(validation_error("quantity", "must be 1 to 4"));
+        if (!*quantity)
+            return std::unexpected(validation_error("quantity", "is required with zone"));
+        if (**quantity < 1 || **quantity > 1000)
+            return std::unexpected(validation_error("quantity", "must be 1 to 4"));
         out.zone = **zone;
         out.quantity = static_cast<std::int32_t>(**quantity);
     }
@@ -64,7 +70,8 @@ awaitable<response> create_hold(context ctx, request& req) {
     auto who = co_await ctx.auth.authenticate(req, auth::role::user);
     if (!who) co_return fail(who);
     auto event_id = parse_id(req.param("id"));
-    if (!event_id) co_return http::problem_response(make_problem(problem_code::not_found, "no such event"));
+    if (!event_id)
+        co_return http::problem_response(make_problem(problem_code::not_found, "no such event"));
     auto body = read_hold(req);
     if (!body) co_return fail(body);
     auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
@@ -110,8 +117,10 @@ result<confirm_body> read_confirm(const request& req) {
     if (!order_id) return std::unexpected(order_id.error());
     auto amount = body->required_int("amount");
     if (!amount) return std::unexpected(amount.error());
-    if (key->empty() || key->size() > 200) return std::unexpected(validation_error("paymentKey", "must be 1 to 200 characters"));
-    return confirm_body{*key, *order_id, *amount, std::string(req.header("TossPayments-Test-Code"))};
+    if (key->empty() || key->size() > 200)
+        return std::unexpected(validation_error("paymentKey", "must be 1 to 200 characters"));
+    return confirm_body{*key, *order_id, *amount,
+                        std::string(req.header("TossPayments-Test-Code"))};
 }
 
 response answer_of(const result<confirm_answer>& r) {
@@ -130,7 +139,9 @@ awaitable<response> confirm(context ctx, request& req) {
     auto body = read_confirm(req);
     if (!body) co_return fail(body);
     std::string key(req.header("Idempotency-Key"));
-    if (key.size() > 200) co_return http::problem_response(validation_error("Idempotency-Key", "at most 200 characters"));
+    if (key.size() > 200)
+        co_return http::problem_response(
+            validation_error("Idempotency-Key", "at most 200 characters"));
     if (key.empty()) {
         auto op = ctx.svc.confirm(*who, std::move(*body));
         co_return answer_of(co_await std::move(op));
@@ -146,8 +157,9 @@ awaitable<response> confirm(context ctx, request& req) {
     co_return answer;
 }
 
-awaitable<response> replay_or_claim(context ctx, const request&, const auth::principal& who, const std::string& key,
-                                    const std::string& hash, bool& claimed) {
+awaitable<response> replay_or_claim(context ctx, const request&, const auth::principal& who,
+                                    const std::string& key, const std::string& hash,
+                                    bool& claimed) {
     auto op = ctx.svc.claim_idempotency(who, key, hash);
     auto prior = co_await std::move(op);
     if (!prior) co_return http::problem_response(prior.error());
@@ -157,11 +169,12 @@ awaitable<response> replay_or_claim(context ctx, const request&, const auth::pri
     }
     const auto& p = **prior;
     if (p.request_hash != hash) {
-        co_return http::problem_response(make_problem(problem_code::conflict,
-                                                      "this Idempotency-Key was used for another request"));
+        co_return http::problem_response(make_problem(
+            problem_code::conflict, "this Idempotency-Key was used for another request"));
     }
     if (p.status_code == 0) {
-        co_return http::problem_response(make_problem(problem_code::conflict, "the first request with this key is still running"));
+        co_return http::problem_response(make_problem(
+            problem_code::conflict, "the first request with this key is still running"));
     }
     response r;
     r.status = p.status_code;
@@ -181,7 +194,8 @@ awaitable<response> cancel_order(context ctx, request& req) {
         auto r = body->optional_string("reason");
         if (!r) co_return fail(r);
         if (*r) reason = **r;
-        if (reason.size() > 200) co_return http::problem_response(validation_error("reason", "at most 200 characters"));
+        if (reason.size() > 200)
+            co_return http::problem_response(validation_error("reason", "at most 200 characters"));
     }
     auto op = ctx.svc.cancel(*who, std::string(req.param("id")), reason);
     auto o = co_await std::move(op);
@@ -196,7 +210,8 @@ awaitable<response> webhook(context ctx, request& req) {
     if (!body) co_return fail(body);
     std::string key;
     if (const auto* data = body->find("data"); data != nullptr && data->is_object()) {
-        if (const auto* k = data->as_object().if_contains("paymentKey"); k != nullptr && k->is_string()) {
+        if (const auto* k = data->as_object().if_contains("paymentKey");
+            k != nullptr && k->is_string()) {
             key = std::string(k->as_string());
         }
     }
@@ -204,7 +219,8 @@ awaitable<response> webhook(context ctx, request& req) {
         auto k = body->optional_string("paymentKey");
         if (k && *k) key = **k;
     }
-    if (key.empty()) co_return http::problem_response(validation_error("data.paymentKey", "is required"));
+    if (key.empty())
+        co_return http::problem_response(validation_error("data.paymentKey", "is required"));
     auto op = ctx.svc.on_webhook(key);
     auto done = co_await std::move(op);
     if (!done) co_return fail(done);
@@ -216,7 +232,8 @@ awaitable<result<std::int64_t>> managed_event(context ctx, request& req) {
     if (!who) co_return std::unexpected(who.error());
     auto id = parse_id(req.param("id"));
     if (!id) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
-    if (!ctx.svc.manages(*who, *id)) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    if (!ctx.svc.manages(*who, *id))
+        co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
     co_return *id;
 }
 
@@ -237,8 +254,10 @@ awaitable<response> event_orders(context ctx, request& req) {
     }
     co_return http::json_response(
         200, boost::json::object{{"items", std::move(items)},
-                                 {"totals", boost::json::object{{"paidOrders", paid}, {"ticketsSold", tickets},
-                                                                {"revenue", revenue}, {"currency", "KRW"}}}});
+                                 {"totals", boost::json::object{{"paidOrders", paid},
+                                                                {"ticketsSold", tickets},
+                                                                {"revenue", revenue},
+                                                                {"currency", "KRW"}}}});
 }
 
 awaitable<response> event_audit(context ctx, request& req) {

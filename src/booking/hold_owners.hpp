@@ -35,7 +35,9 @@ public:
 private:
     struct string_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
     mutable std::mutex mutex_;
     std::unordered_map<std::string, hold_owner, string_hash, std::equal_to<>> owners_;

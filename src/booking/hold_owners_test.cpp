@@ -27,7 +27,8 @@ TEST(HoldOwners, RemembersEachHoldsEventAndOwnerUntilForgotten) {
 
 TEST(HoldOwners, AFullTableStartsOverInsteadOfGrowing) {
     hold_owners owners(3);
-    for (int i = 0; i < 3; ++i) owners.remember("hld_" + std::to_string(i), {.event_id = 1, .user_id = i});
+    for (int i = 0; i < 3; ++i)
+        owners.remember("hld_" + std::to_string(i), {.event_id = 1, .user_id = i});
     EXPECT_EQ(owners.size(), 3U);
     owners.remember("hld_3", {.event_id = 1, .user_id = 3});
     EXPECT_EQ(owners.size(), 1U);

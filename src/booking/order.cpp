@@ -1,8 +1,8 @@
 #include "booking/order.hpp"
 
-#include <boost/json/array.hpp>
-
 #include <array>
+
+#include <boost/json/array.hpp>
 
 #include "auth/user.hpp"
 #include "common/json_text.hpp"
@@ -23,7 +23,9 @@ boost::json::value text_or_null(const std::string& s) {
 
 }  // namespace
 
-std::string_view to_string(order_status s) { return status_names[static_cast<std::size_t>(s)]; }
+std::string_view to_string(order_status s) {
+    return status_names[static_cast<std::size_t>(s)];
+}
 
 std::optional<order_status> parse_order_status(std::string_view s) {
     for (std::size_t i = 0; i < status_names.size(); ++i) {
@@ -33,11 +35,16 @@ std::optional<order_status> parse_order_status(std::string_view s) {
 }
 
 boost::json::object to_json(const ticket_row& t) {
-    return {{"id", t.id},           {"orderId", t.order_id},
-            {"eventId", t.event_id}, {"seat", text_or_null(t.seat)},
-            {"zone", text_or_null(t.zone)}, {"grade", t.grade},
-            {"price", t.price},     {"status", t.status},
-            {"usedAt", text_or_null(t.used_at)}, {"createdAt", t.created_at},
+    return {{"id", t.id},
+            {"orderId", t.order_id},
+            {"eventId", t.event_id},
+            {"seat", text_or_null(t.seat)},
+            {"zone", text_or_null(t.zone)},
+            {"grade", t.grade},
+            {"price", t.price},
+            {"status", t.status},
+            {"usedAt", text_or_null(t.used_at)},
+            {"createdAt", t.created_at},
             {"code", t.code}};
 }
 
@@ -101,7 +108,8 @@ boost::json::object to_json(const order& o) {
     j["paidAt"] = text_or_null(o.paid_at);
     j["cancelledAt"] = text_or_null(o.cancelled_at);
     if (!o.failure_code.empty()) {
-        j["failure"] = boost::json::object{{"code", o.failure_code}, {"message", o.failure_message}};
+        j["failure"] =
+            boost::json::object{{"code", o.failure_code}, {"message", o.failure_message}};
     }
     boost::json::array tickets;
     for (const auto& t : o.tickets) tickets.emplace_back(to_json(t));

@@ -1,12 +1,12 @@
 #pragma once
 // Orders and the data that travels with them. Plain data; the rules live in service.hpp.
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "inventory/inventory.hpp"
 

@@ -1,10 +1,10 @@
 #include "booking/order_store.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <fmt/format.h>
 
 #include "common/assert.hpp"
 
@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view order_columns =
     "id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, currency, "
-    "expires_at, payment_key, failure_code, failure_message, confirming_at, created_at, updated_at, "
+    "expires_at, payment_key, failure_code, failure_message, confirming_at, created_at, "
+    "updated_at, "
     "paid_at, cancelled_at";
 
 std::string seats_to_json(const std::vector<std::string>& seats) {
@@ -77,16 +78,26 @@ db::expected<std::optional<order>> select_one(db::connection& c, const std::stri
 }
 
 ticket_row ticket_from_row(const db::row& r) {
-    return ticket_row{.id = r.text(0), .order_id = r.text(1), .event_id = r.int64(2),
-                      .user_id = r.int64(3), .seat = r.text(4), .zone = r.text(5),
-                      .grade = r.text(6), .price = r.int64(7), .code = r.text(8),
-                      .status = r.text(9), .used_at = r.text(10), .created_at = r.text(11)};
+    return ticket_row{.id = r.text(0),
+                      .order_id = r.text(1),
+                      .event_id = r.int64(2),
+                      .user_id = r.int64(3),
+                      .seat = r.text(4),
+                      .zone = r.text(5),
+                      .grade = r.text(6),
+                      .price = r.int64(7),
+                      .code = r.text(8),
+                      .status = r.text(9),
+                      .used_at = r.text(10),
+                      .created_at = r.text(11)};
 }
 
 constexpr std::string_view ticket_columns =
     "id, order_id, event_id, user_id, seat, zone, grade, price, code, status, used_at, created_at";
 
-db::value nullable(const std::string& s) { return s.empty() ? db::value(nullptr) : db::value(s); }
+db::value nullable(const std::string& s) {
+    return s.empty() ? db::value(nullptr) : db::value(s);
+}
 
 }  // namespace
 
@@ -95,8 +106,8 @@ db::expected<void> insert_order(db::connection& c, const order& o, const std::st
         "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, quantity, "
         "amount, currency, expires_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         {o.id, o.hold_id, o.event_id, o.user_id, std::string(to_string(o.status)),
-         seats_to_json(o.items.seats), nullable(o.items.zone), std::int64_t{o.items.quantity}, o.amount,
-         o.currency, o.expires_at, now_text, now_text});
+         seats_to_json(o.items.seats), nullable(o.items.zone), std::int64_t{o.items.quantity},
+         o.amount, o.currency, o.expires_at, now_text, now_text});
     if (!res) return std::unexpected(res.error());
     return {};
 }
@@ -117,23 +128,27 @@ db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::st
     // (the query states orders_older_hold's WHERE term, so that SQLite uses that index).
     auto res = [&]() -> db::expected<db::query_result> {
         if (auto derived = order_id_of_hold(hold_id); !derived.empty()) {
-            auto r = c.exec("SELECT id, event_id, user_id, status FROM orders WHERE id = ? AND hold_id = ?",
-                            {derived, hold_id});
+            auto r = c.exec(
+                "SELECT id, event_id, user_id, status FROM orders WHERE id = ? AND hold_id = ?",
+                {derived, hold_id});
             if (!r || !r->rows.empty()) return r;
         }
-        return c.exec("SELECT id, event_id, user_id, status FROM orders "
-                      "WHERE hold_id = ? AND hold_id <> 'hld_' || substr(id, 5)",
-                      {hold_id});
+        return c.exec(
+            "SELECT id, event_id, user_id, status FROM orders "
+            "WHERE hold_id = ? AND hold_id <> 'hld_' || substr(id, 5)",
+            {hold_id});
     }();
     if (!res) return std::unexpected(res.error());
     if (res->rows.empty()) return std::optional<hold_row>{};
     const auto& r = res->rows.front();
     auto status = parse_order_status(r.text(3));
     TKT_ASSERT(status.has_value());
-    return hold_row{.order_id = r.text(0), .event_id = r.int64(1), .user_id = r.int64(2), .status = *status};
+    return hold_row{
+        .order_id = r.text(0), .event_id = r.int64(1), .user_id = r.int64(2), .status = *status};
 }
 
-db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id) {
+db::expected<std::optional<order>> find_order_by_hold(db::connection& c,
+                                                      const std::string& hold_id) {
     auto found = find_hold(c, hold_id);
     if (!found) return std::unexpected(found.error());
     if (!*found) return std::optional<order>{};
@@ -149,14 +164,15 @@ constexpr std::string_view live_orders = "status IN ('PENDING_PAYMENT', 'CONFIRM
 // The orders with a payment attempt (confirming_at set: orders_user and orders_event, partial on
 // it since migrations 005 and 008) and the holds awaiting payment (orders_live), whose `column`
 // is `id`, newest first; `tail` follows the ORDER BY (a LIMIT, or nothing).
-db::expected<std::vector<order>> attempts_and_live_holds(db::connection& c, std::string_view column, std::int64_t id,
-                                                         std::string_view tail) {
-    return select_orders(c,
-                         fmt::format("WHERE {0} = ? AND confirming_at IS NOT NULL "
-                                     "UNION ALL SELECT {1} FROM orders WHERE {2} AND status = 'PENDING_PAYMENT' "
-                                     "AND {0} = ? AND confirming_at IS NULL ORDER BY created_at DESC, id{3}",
-                                     column, order_columns, live_orders, tail),
-                         {id, id});
+db::expected<std::vector<order>> attempts_and_live_holds(db::connection& c, std::string_view column,
+                                                         std::int64_t id, std::string_view tail) {
+    return select_orders(
+        c,
+        fmt::format("WHERE {0} = ? AND confirming_at IS NOT NULL "
+                    "UNION ALL SELECT {1} FROM orders WHERE {2} AND status = 'PENDING_PAYMENT' "
+                    "AND {0} = ? AND confirming_at IS NULL ORDER BY created_at DESC, id{3}",
+                    column, order_columns, live_orders, tail),
+        {id, id});
 }
 
 }  // namespace
@@ -171,16 +187,19 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
 
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
     if (status == order_status::pending_payment || status == order_status::confirming) {
-        return select_orders(c, fmt::format("WHERE {} AND status = ?", live_orders), {std::string(to_string(status))});
+        return select_orders(c, fmt::format("WHERE {} AND status = ?", live_orders),
+                             {std::string(to_string(status))});
     }
     return select_orders(c, "WHERE status = ?", {std::string(to_string(status))});
 }
 
 db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit) {
-    return select_orders(c,
-                         fmt::format("WHERE {} AND status = 'CONFIRMING' AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
-                                     live_orders),
-                         {now, std::int64_t{limit}});
+    return select_orders(
+        c,
+        fmt::format(
+            "WHERE {} AND status = 'CONFIRMING' AND COALESCE(next_check_at, 0) <= ? LIMIT ?",
+            live_orders),
+        {now, std::int64_t{limit}});
 }
 
 db::expected<bool> change_status(db::connection& c, const transition& t) {
@@ -198,7 +217,8 @@ db::expected<bool> change_status(db::connection& c, const transition& t) {
     if (t.failure_code) set("failure_code", *t.failure_code);
     if (t.failure_message) set("failure_message", *t.failure_message);
     if (t.to == order_status::paid) set("paid_at", t.now_text);
-    if (t.to == order_status::cancelled || t.to == order_status::refunded) set("cancelled_at", t.now_text);
+    if (t.to == order_status::cancelled || t.to == order_status::refunded)
+        set("cancelled_at", t.now_text);
     // ORs, not `status IN (…)`: SQLite builds a temporary b-tree per execution for an IN list of
     // more than two values (migration 007).
     sql += " WHERE id = ? AND (";
@@ -223,9 +243,11 @@ db::expected<void> set_next_check(db::connection& c, const std::string& id, std:
     return {};
 }
 
-db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const std::string& order_id) {
-    auto res = c.exec(fmt::format("SELECT {} FROM tickets WHERE order_id = ? ORDER BY seat, id", ticket_columns),
-                      {order_id});
+db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c,
+                                                       const std::string& order_id) {
+    auto res = c.exec(
+        fmt::format("SELECT {} FROM tickets WHERE order_id = ? ORDER BY seat, id", ticket_columns),
+        {order_id});
     if (!res) return std::unexpected(res.error());
     std::vector<ticket_row> out;
     for (const auto& r : res->rows) out.push_back(ticket_from_row(r));
@@ -234,38 +256,47 @@ db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const 
 
 db::expected<void> insert_ticket(db::connection& c, const ticket_row& t) {
     auto res = c.exec(
-        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, code, status, "
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, code, "
+        "status, "
         "created_at) VALUES (?,?,?,?,?,?,?,?,?,'VALID',?)",
-        {t.id, t.order_id, t.event_id, t.user_id, nullable(t.seat), nullable(t.zone), t.grade, t.price,
-         t.code, t.created_at});
+        {t.id, t.order_id, t.event_id, t.user_id, nullable(t.seat), nullable(t.zone), t.grade,
+         t.price, t.code, t.created_at});
     if (!res) return std::unexpected(res.error());
     return {};
 }
 
 db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id) {
-    auto res = c.exec("UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status = 'VALID'", {order_id});
+    auto res = c.exec("UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status = 'VALID'",
+                      {order_id});
     if (!res) return std::unexpected(res.error());
     return res->affected_rows;
 }
 
-db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id, std::int64_t event_id,
-                              const std::string& now_text) {
-    auto res = c.exec("UPDATE tickets SET status = 'USED', used_at = ? WHERE id = ? AND event_id = ? AND status = 'VALID'",
-                      {now_text, ticket_id, event_id});
+db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id,
+                              std::int64_t event_id, const std::string& now_text) {
+    auto res = c.exec(
+        "UPDATE tickets SET status = 'USED', used_at = ? WHERE id = ? AND event_id = ? AND status "
+        "= 'VALID'",
+        {now_text, ticket_id, event_id});
     if (!res) return std::unexpected(res.error());
     return res->affected_rows == 1;
 }
 
-db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone) {
-    auto res = c.exec("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND zone = ? AND status <> 'VOID'",
-                      {event_id, zone});
+db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id,
+                                             const std::string& zone) {
+    auto res =
+        c.exec("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND zone = ? AND status <> 'VOID'",
+               {event_id, zone});
     if (!res) return std::unexpected(res.error());
     return res->rows.empty() ? 0 : res->rows.front().int64(0);
 }
 
-db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, std::int64_t event_id) {
+db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c,
+                                                            std::int64_t event_id) {
     auto res = c.exec(
-        fmt::format("SELECT {} FROM tickets WHERE event_id = ? AND status <> 'VOID' ORDER BY order_id", ticket_columns),
+        fmt::format(
+            "SELECT {} FROM tickets WHERE event_id = ? AND status <> 'VOID' ORDER BY order_id",
+            ticket_columns),
         {event_id});
     if (!res) return std::unexpected(res.error());
     std::vector<ticket_row> out;
@@ -273,27 +304,37 @@ db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, s
     return out;
 }
 
-db::expected<void> upsert_payment(db::connection& c, const payment_row& p, const std::string& now_text) {
+db::expected<void> upsert_payment(db::connection& c, const payment_row& p,
+                                  const std::string& now_text) {
     auto res = c.exec(
-        "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, created_at) "
+        "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, "
+        "created_at) "
         "VALUES (?,?,?,?,?,?,?) ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status, "
-        "cancelled_at = CASE WHEN excluded.status = 'CANCELED' THEN excluded.created_at ELSE cancelled_at END",
-        {p.payment_key, p.order_id, p.amount, p.status, nullable(p.method), nullable(p.approved_at), now_text});
+        "cancelled_at = CASE WHEN excluded.status = 'CANCELED' THEN excluded.created_at ELSE "
+        "cancelled_at END",
+        {p.payment_key, p.order_id, p.amount, p.status, nullable(p.method), nullable(p.approved_at),
+         now_text});
     if (!res) return std::unexpected(res.error());
     return {};
 }
 
-db::expected<void> insert_outbox(db::connection& c, const outbox_message& m, const std::string& now_text) {
-    auto res = c.exec("INSERT INTO outbox (user_id, type, title, body, data_json, created_at) VALUES (?,?,?,?,?,?)",
-                      {m.user_id, m.type, m.title, m.body, m.data_json, now_text});
+db::expected<void> insert_outbox(db::connection& c, const outbox_message& m,
+                                 const std::string& now_text) {
+    auto res = c.exec(
+        "INSERT INTO outbox (user_id, type, title, body, data_json, created_at) VALUES "
+        "(?,?,?,?,?,?)",
+        {m.user_id, m.type, m.title, m.body, m.data_json, now_text});
     if (!res) return std::unexpected(res.error());
     return {};
 }
 
-db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c, std::int64_t user_id,
+db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c,
+                                                                std::int64_t user_id,
                                                                 const std::string& key) {
-    auto res = c.exec("SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
-                      {user_id, key});
+    auto res = c.exec(
+        "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = ? AND "
+        "idem_key = ?",
+        {user_id, key});
     if (!res) return std::unexpected(res.error());
     if (res->rows.empty()) return std::optional<idempotent_answer>{};
     const auto& r = res->rows.front();
@@ -301,26 +342,33 @@ db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& 
         idempotent_answer{r.text(0), static_cast<int>(r.int64(1)), r.text(2)}};
 }
 
-db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
-                                     const std::string& request_hash, std::int64_t now) {
+db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id,
+                                     const std::string& key, const std::string& request_hash,
+                                     std::int64_t now) {
     auto res = c.exec(
-        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) VALUES (?,?,?,0,?)",
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) "
+        "VALUES (?,?,?,0,?)",
         {user_id, key, request_hash, now});
     if (!res && res.error().code == db::errc::constraint_unique) return false;
     if (!res) return std::unexpected(res.error());
     return true;
 }
 
-db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
-                                     int status_code, const std::string& response) {
-    auto res = c.exec("UPDATE idempotency_keys SET status_code = ?, response = ? WHERE user_id = ? AND idem_key = ?",
-                      {std::int64_t{status_code}, response, user_id, key});
+db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id,
+                                     const std::string& key, int status_code,
+                                     const std::string& response) {
+    auto res = c.exec(
+        "UPDATE idempotency_keys SET status_code = ?, response = ? WHERE user_id = ? AND idem_key "
+        "= ?",
+        {std::int64_t{status_code}, response, user_id, key});
     if (!res) return std::unexpected(res.error());
     return {};
 }
 
-db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id, const std::string& key) {
-    auto res = c.exec("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", {user_id, key});
+db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id,
+                                    const std::string& key) {
+    auto res =
+        c.exec("DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", {user_id, key});
     if (!res) return std::unexpected(res.error());
     return {};
 }

@@ -15,7 +15,8 @@ namespace tkt::booking::store {
 
 db::expected<void> insert_order(db::connection& c, const order& o, const std::string& now_text);
 db::expected<std::optional<order>> find_order(db::connection& c, const std::string& id);
-db::expected<std::optional<order>> find_order_by_hold(db::connection& c, const std::string& hold_id);
+db::expected<std::optional<order>> find_order_by_hold(db::connection& c,
+                                                      const std::string& hold_id);
 // The few columns a release needs, without decoding the whole order.
 struct hold_row {
     std::string order_id;
@@ -61,16 +62,19 @@ struct transition {
 db::expected<bool> change_status(db::connection& c, const transition& t);
 db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at);
 
-db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c, const std::string& order_id);
+db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c,
+                                                       const std::string& order_id);
 db::expected<void> insert_ticket(db::connection& c, const ticket_row& t);
 db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id);
 // A check-in: VALID → USED for the ticket of that event, stamped `now_text`; true when this call
 // made the change (a compare-and-set, so of concurrent scans exactly one is admitted).
-db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id, std::int64_t event_id,
-                              const std::string& now_text);
+db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id,
+                              std::int64_t event_id, const std::string& now_text);
 // Live (VALID or USED) tickets of a zone, for the general-admission capacity guard.
-db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id, const std::string& zone);
-db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c, std::int64_t event_id);
+db::expected<std::int64_t> live_zone_tickets(db::connection& c, std::int64_t event_id,
+                                             const std::string& zone);
+db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c,
+                                                            std::int64_t event_id);
 
 struct payment_row {
     std::string payment_key;
@@ -80,16 +84,19 @@ struct payment_row {
     std::string method;
     std::string approved_at;
 };
-db::expected<void> upsert_payment(db::connection& c, const payment_row& p, const std::string& now_text);
+db::expected<void> upsert_payment(db::connection& c, const payment_row& p,
+                                  const std::string& now_text);
 
 struct outbox_message {
     std::int64_t user_id = 0;
-    std::string type;   // BOOKING_CONFIRMED, PAYMENT_FAILED, HOLD_EXPIRED, ORDER_CANCELLED, ORDER_REFUNDED
+    std::string
+        type;  // BOOKING_CONFIRMED, PAYMENT_FAILED, HOLD_EXPIRED, ORDER_CANCELLED, ORDER_REFUNDED
     std::string title;
     std::string body;
     std::string data_json;
 };
-db::expected<void> insert_outbox(db::connection& c, const outbox_message& m, const std::string& now_text);
+db::expected<void> insert_outbox(db::connection& c, const outbox_message& m,
+                                 const std::string& now_text);
 
 // Idempotency keys for confirm.
 struct idempotent_answer {
@@ -97,13 +104,17 @@ struct idempotent_answer {
     int status_code = 0;  // 0: the first request is still in flight
     std::string response;
 };
-db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c, std::int64_t user_id,
+db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c,
+                                                                std::int64_t user_id,
                                                                 const std::string& key);
 // False when the key exists already.
-db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
-                                     const std::string& request_hash, std::int64_t now);
-db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id, const std::string& key,
-                                     int status_code, const std::string& response);
-db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id, const std::string& key);
+db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id,
+                                     const std::string& key, const std::string& request_hash,
+                                     std::int64_t now);
+db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id,
+                                     const std::string& key, int status_code,
+                                     const std::string& response);
+db::expected<void> drop_idempotency(db::connection& c, std::int64_t user_id,
+                                    const std::string& key);
 
 }  // namespace tkt::booking::store

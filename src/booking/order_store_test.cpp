@@ -25,11 +25,15 @@ const std::string now_text = "2026-11-30T09:00:00Z";
 class recording_connection final : public db::connection {
 public:
     explicit recording_connection(db::connection& inner) : inner_(inner) {}
-    db::expected<db::query_result> exec(std::string_view sql, std::span<const db::value> params) override {
-        statements.emplace_back(std::string(sql), std::vector<db::value>(params.begin(), params.end()));
+    db::expected<db::query_result> exec(std::string_view sql,
+                                        std::span<const db::value> params) override {
+        statements.emplace_back(std::string(sql),
+                                std::vector<db::value>(params.begin(), params.end()));
         return inner_.exec(sql, params);
     }
-    db::expected<void> exec_script(std::string_view sql) override { return inner_.exec_script(sql); }
+    db::expected<void> exec_script(std::string_view sql) override {
+        return inner_.exec_script(sql);
+    }
     db::expected<void> begin() override { return inner_.begin(); }
     db::expected<void> commit() override { return inner_.commit(); }
     db::expected<void> rollback() override { return inner_.rollback(); }
@@ -47,21 +51,29 @@ class OrderStore : public ::testing::Test {
 protected:
     // A database migrated up to `version` (every migration when 0).
     void open(int version = 0) {
-        auto opened = db::open_database("sqlite://" + (dir_.path() / "orders.db").string(), {.size = 1});
+        auto opened =
+            db::open_database("sqlite://" + (dir_.path() / "orders.db").string(), {.size = 1});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
         auto all = db::migrations(db::dialect::sqlite);
-        auto migrated = version == 0 ? db::migrate(*db_) : db::migrate(*db_, all.first(static_cast<std::size_t>(version)));
+        auto migrated = version == 0
+                            ? db::migrate(*db_)
+                            : db::migrate(*db_, all.first(static_cast<std::size_t>(version)));
         ASSERT_TRUE(migrated) << migrated.error().message;
-        exec("INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
-             "VALUES (1, 'mina@example.com', 'Mina', 'x', ?, ?)",
-             {now_text, now_text});
-        exec("INSERT INTO events (id, manager_id, title, description, venue, starts_at, sales_open_at, seating, "
-             "layout_json, created_at, updated_at) VALUES (1, 1, 'Show', '', 'Hall', ?, ?, 'RESERVED', '{}', ?, ?)",
-             {now_text, now_text, now_text, now_text});
+        exec(
+            "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
+            "VALUES (1, 'mina@example.com', 'Mina', 'x', ?, ?)",
+            {now_text, now_text});
+        exec(
+            "INSERT INTO events (id, manager_id, title, description, venue, starts_at, "
+            "sales_open_at, seating, "
+            "layout_json, created_at, updated_at) VALUES (1, 1, 'Show', '', 'Hall', ?, ?, "
+            "'RESERVED', '{}', ?, ?)",
+            {now_text, now_text, now_text, now_text});
     }
 
-    db::expected<db::query_result> try_exec(const std::string& sql, std::initializer_list<db::value> params = {}) {
+    db::expected<db::query_result> try_exec(const std::string& sql,
+                                            std::initializer_list<db::value> params = {}) {
         return db_->run_sync([&](db::connection& c) { return c.exec(sql, params); });
     }
     db::query_result exec(const std::string& sql, std::initializer_list<db::value> params = {}) {
@@ -82,7 +94,8 @@ protected:
         return o;
     }
     void insert(const order& o) {
-        auto r = db_->run_sync([&](db::connection& c) { return store::insert_order(c, o, now_text); });
+        auto r =
+            db_->run_sync([&](db::connection& c) { return store::insert_order(c, o, now_text); });
         ASSERT_TRUE(r) << r.error().message;
     }
     std::optional<store::hold_row> hold(const std::string& hold_id) {
@@ -91,7 +104,8 @@ protected:
         return r ? *r : std::nullopt;
     }
     std::optional<order> order_by_hold(const std::string& hold_id) {
-        auto r = db_->run_sync([&](db::connection& c) { return store::find_order_by_hold(c, hold_id); });
+        auto r =
+            db_->run_sync([&](db::connection& c) { return store::find_order_by_hold(c, hold_id); });
         EXPECT_TRUE(r) << (r ? "" : r.error().message);
         return r ? *r : std::nullopt;
     }
@@ -137,17 +151,23 @@ TEST_F(OrderStore, TwoOrdersCannotShareAnOlderHoldId) {
 // their derived ones, and foreign keys hold as before.
 TEST_F(OrderStore, MigrationSixKeepsOrdersPaymentsTicketsAndOlderHoldIds) {
     open(5);
-    exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, expires_at, "
-         "confirming_at, created_at, updated_at) VALUES "
-         "('ord_older', 'hld_unrelated', 1, 1, 'PAID', '[\"A-1-1\"]', 1, 150000, 0, 1, ?, ?), "
-         "('ord_live', 'hld_live_other', 1, 1, 'PENDING_PAYMENT', '[\"A-1-2\"]', 1, 150000, 1800000000, NULL, ?, ?)",
-         {now_text, now_text, now_text, now_text});
-    exec("INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
-         "VALUES ('pay_1', 'ord_older', 150000, 'DONE', ?)",
-         {now_text});
-    exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
-         "VALUES ('tkt_1', 'ord_older', 1, 1, 'A-1-1', 'VIP', 150000, 'code-1', 'VALID', ?)",
-         {now_text});
+    exec(
+        "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, "
+        "expires_at, "
+        "confirming_at, created_at, updated_at) VALUES "
+        "('ord_older', 'hld_unrelated', 1, 1, 'PAID', '[\"A-1-1\"]', 1, 150000, 0, 1, ?, ?), "
+        "('ord_live', 'hld_live_other', 1, 1, 'PENDING_PAYMENT', '[\"A-1-2\"]', 1, 150000, "
+        "1800000000, NULL, ?, ?)",
+        {now_text, now_text, now_text, now_text});
+    exec(
+        "INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
+        "VALUES ('pay_1', 'ord_older', 150000, 'DONE', ?)",
+        {now_text});
+    exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) "
+        "VALUES ('tkt_1', 'ord_older', 1, 1, 'A-1-1', 'VIP', 150000, 'code-1', 'VALID', ?)",
+        {now_text});
 
     auto migrated = db::migrate(*db_);
     ASSERT_TRUE(migrated) << migrated.error().message;
@@ -158,8 +178,10 @@ TEST_F(OrderStore, MigrationSixKeepsOrdersPaymentsTicketsAndOlderHoldIds) {
     EXPECT_NE(schema.rows[0].text(0).find("WITHOUT ROWID"), std::string::npos);
     EXPECT_EQ(exec("SELECT COUNT(*) FROM orders").rows[0].int64(0), 2);
     EXPECT_EQ(exec("SELECT status FROM orders WHERE id = 'ord_older'").rows[0].text(0), "PAID");
-    EXPECT_EQ(exec("SELECT COUNT(*) FROM payments WHERE order_id = 'ord_older'").rows[0].int64(0), 1);
-    EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets WHERE order_id = 'ord_older'").rows[0].int64(0), 1);
+    EXPECT_EQ(exec("SELECT COUNT(*) FROM payments WHERE order_id = 'ord_older'").rows[0].int64(0),
+              1);
+    EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets WHERE order_id = 'ord_older'").rows[0].int64(0),
+              1);
     EXPECT_TRUE(exec("PRAGMA foreign_key_check").rows.empty());
 
     auto older = hold("hld_live_other");
@@ -168,9 +190,11 @@ TEST_F(OrderStore, MigrationSixKeepsOrdersPaymentsTicketsAndOlderHoldIds) {
     insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));
     ASSERT_TRUE(hold("hld_0VgmOuhMr0fs6AkGQqDuIy"));
 
-    auto orphan = try_exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
-                           "created_at) VALUES ('tkt_2', 'ord_missing', 1, 1, 'A-1-3', 'VIP', 1, 'code-2', 'VALID', ?)",
-                           {now_text});
+    auto orphan = try_exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) VALUES ('tkt_2', 'ord_missing', 1, 1, 'A-1-3', 'VIP', 1, 'code-2', 'VALID', "
+        "?)",
+        {now_text});
     EXPECT_FALSE(orphan) << "foreign keys still refuse a ticket of no order";
     auto dropped = try_exec("DELETE FROM orders WHERE id = 'ord_older'");
     EXPECT_FALSE(dropped) << "nor may an order with tickets go";
@@ -182,37 +206,50 @@ TEST_F(OrderStore, MigrationSixKeepsOrdersPaymentsTicketsAndOlderHoldIds) {
 // writer's time per hold and release). Read from SQLite's own program for each statement.
 TEST_F(OrderStore, TheWritesOfHoldsReleasesSalesAndCheckInsBuildNoTemporaryBTree) {
     open();
-    auto r = db_->run_sync([&](db::connection& c) -> db::expected<std::vector<std::pair<std::string, int>>> {
-        recording_connection rec(c);
-        const auto o = order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy");
-        if (auto held = store::insert_order(rec, o, now_text); !held) return std::unexpected(held.error());
-        auto released = store::change_status(rec, {.id = o.id,
-                                                   .from = {order_status::pending_payment},
-                                                   .to = order_status::cancelled,
-                                                   .now_text = now_text});
-        if (!released) return std::unexpected(released.error());
-        auto paid = store::change_status(rec, {.id = o.id,
-                                               .from = {order_status::pending_payment, order_status::expired,
-                                                        order_status::cancelled},
-                                               .to = order_status::paid,
-                                               .now_text = now_text,
-                                               .payment_key = std::string("pay_1")});
-        if (!paid) return std::unexpected(paid.error());
-        ticket_row t{.id = "tkt_1", .order_id = o.id, .event_id = 1, .user_id = 1, .seat = "A-1-1",
-                     .grade = "VIP", .price = 150'000, .code = "code-1", .created_at = now_text};
-        if (auto issued = store::insert_ticket(rec, t); !issued) return std::unexpected(issued.error());
-        if (auto used = store::use_ticket(rec, "tkt_1", 1, now_text); !used) return std::unexpected(used.error());
-        if (auto voided = store::void_tickets(rec, o.id); !voided) return std::unexpected(voided.error());
-        std::vector<std::pair<std::string, int>> temporary_trees;
-        for (const auto& [sql, params] : rec.statements) {
-            auto plan = c.exec("EXPLAIN " + sql, std::span<const db::value>(params));
-            if (!plan) return std::unexpected(plan.error());
-            int opened = 0;
-            for (const auto& op : plan->rows) opened += op.text(1) == "OpenEphemeral" ? 1 : 0;
-            temporary_trees.emplace_back(sql, opened);
-        }
-        return temporary_trees;
-    });
+    auto r = db_->run_sync(
+        [&](db::connection& c) -> db::expected<std::vector<std::pair<std::string, int>>> {
+            recording_connection rec(c);
+            const auto o = order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy");
+            if (auto held = store::insert_order(rec, o, now_text); !held)
+                return std::unexpected(held.error());
+            auto released = store::change_status(rec, {.id = o.id,
+                                                       .from = {order_status::pending_payment},
+                                                       .to = order_status::cancelled,
+                                                       .now_text = now_text});
+            if (!released) return std::unexpected(released.error());
+            auto paid =
+                store::change_status(rec, {.id = o.id,
+                                           .from = {order_status::pending_payment,
+                                                    order_status::expired, order_status::cancelled},
+                                           .to = order_status::paid,
+                                           .now_text = now_text,
+                                           .payment_key = std::string("pay_1")});
+            if (!paid) return std::unexpected(paid.error());
+            ticket_row t{.id = "tkt_1",
+                         .order_id = o.id,
+                         .event_id = 1,
+                         .user_id = 1,
+                         .seat = "A-1-1",
+                         .grade = "VIP",
+                         .price = 150'000,
+                         .code = "code-1",
+                         .created_at = now_text};
+            if (auto issued = store::insert_ticket(rec, t); !issued)
+                return std::unexpected(issued.error());
+            if (auto used = store::use_ticket(rec, "tkt_1", 1, now_text); !used)
+                return std::unexpected(used.error());
+            if (auto voided = store::void_tickets(rec, o.id); !voided)
+                return std::unexpected(voided.error());
+            std::vector<std::pair<std::string, int>> temporary_trees;
+            for (const auto& [sql, params] : rec.statements) {
+                auto plan = c.exec("EXPLAIN " + sql, std::span<const db::value>(params));
+                if (!plan) return std::unexpected(plan.error());
+                int opened = 0;
+                for (const auto& op : plan->rows) opened += op.text(1) == "OpenEphemeral" ? 1 : 0;
+                temporary_trees.emplace_back(sql, opened);
+            }
+            return temporary_trees;
+        });
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->size(), 6U);
     for (const auto& [sql, opened] : *r) EXPECT_EQ(opened, 0) << sql;
@@ -223,46 +260,58 @@ TEST_F(OrderStore, TheWritesOfHoldsReleasesSalesAndCheckInsBuildNoTemporaryBTree
 // repeat; an edit that loses a term would fall back to a full scan. Read from SQLite's plans.
 TEST_F(OrderStore, TheOrderReadsUseTheirIndexesNotAScanOfEveryOrder) {
     open();
-    insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));  // found at once
+    insert(
+        order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));  // found at once
     struct read {
         std::string what;
         std::string index;  // what every plan line that touches orders must name
     };
-    auto r = db_->run_sync([&](db::connection& c) -> db::expected<std::vector<std::pair<read, std::string>>> {
-        recording_connection rec(c);
-        std::vector<read> reads;
-        auto record = [&](std::string what, std::string index, auto&& call) -> db::expected<void> {
-            const auto before = rec.statements.size();
-            auto done = call();
-            if (!done) return std::unexpected(done.error());
-            for (auto i = before; i < rec.statements.size(); ++i) reads.push_back({what, index});
-            return {};
-        };
-        std::vector<db::expected<void>> done{
-            record("a hold by its derived id", "PRIMARY KEY", [&] { return store::find_hold(rec, "hld_0VgmOuhMr0fs6AkGQqDuIy"); }),
-            record("a hold by an older id", "orders_older_hold", [&] { return store::find_hold(rec, "hold-7"); }),
-            record("an order by id", "PRIMARY KEY", [&] { return store::find_order(rec, "ord_0VgmOuhMr0fs6AkGQqDuIy"); }),
-            record("a user's orders", "orders_user|orders_live", [&] { return store::orders_of_user(rec, 1); }),
-            record("an event's orders", "orders_event|orders_live", [&] { return store::orders_of_event(rec, 1); }),
-            record("holds awaiting payment", "orders_live", [&] { return store::orders_in(rec, order_status::pending_payment); }),
-            record("payments to ask about", "orders_live", [&] { return store::confirming_due(rec, 1'800'000'000, 50); }),
-        };
-        for (auto& d : done) {
-            if (!d) return std::unexpected(d.error());
-        }
-        std::vector<std::pair<read, std::string>> plans;
-        for (std::size_t i = 0; i < rec.statements.size(); ++i) {
-            const auto& [sql, params] = rec.statements[i];
-            auto plan = c.exec("EXPLAIN QUERY PLAN " + sql, std::span<const db::value>(params));
-            if (!plan) return std::unexpected(plan.error());
-            for (const auto& line : plan->rows) plans.emplace_back(reads.at(i), line.text(3));
-        }
-        return plans;
-    });
+    auto r = db_->run_sync(
+        [&](db::connection& c) -> db::expected<std::vector<std::pair<read, std::string>>> {
+            recording_connection rec(c);
+            std::vector<read> reads;
+            auto record = [&](std::string what, std::string index,
+                              auto&& call) -> db::expected<void> {
+                const auto before = rec.statements.size();
+                auto done = call();
+                if (!done) return std::unexpected(done.error());
+                for (auto i = before; i < rec.statements.size(); ++i)
+                    reads.push_back({what, index});
+                return {};
+            };
+            std::vector<db::expected<void>> done{
+                record("a hold by its derived id", "PRIMARY KEY",
+                       [&] { return store::find_hold(rec, "hld_0VgmOuhMr0fs6AkGQqDuIy"); }),
+                record("a hold by an older id", "orders_older_hold",
+                       [&] { return store::find_hold(rec, "hold-7"); }),
+                record("an order by id", "PRIMARY KEY",
+                       [&] { return store::find_order(rec, "ord_0VgmOuhMr0fs6AkGQqDuIy"); }),
+                record("a user's orders", "orders_user|orders_live",
+                       [&] { return store::orders_of_user(rec, 1); }),
+                record("an event's orders", "orders_event|orders_live",
+                       [&] { return store::orders_of_event(rec, 1); }),
+                record("holds awaiting payment", "orders_live",
+                       [&] { return store::orders_in(rec, order_status::pending_payment); }),
+                record("payments to ask about", "orders_live",
+                       [&] { return store::confirming_due(rec, 1'800'000'000, 50); }),
+            };
+            for (auto& d : done) {
+                if (!d) return std::unexpected(d.error());
+            }
+            std::vector<std::pair<read, std::string>> plans;
+            for (std::size_t i = 0; i < rec.statements.size(); ++i) {
+                const auto& [sql, params] = rec.statements[i];
+                auto plan = c.exec("EXPLAIN QUERY PLAN " + sql, std::span<const db::value>(params));
+                if (!plan) return std::unexpected(plan.error());
+                for (const auto& line : plan->rows) plans.emplace_back(reads.at(i), line.text(3));
+            }
+            return plans;
+        });
     ASSERT_TRUE(r) << r.error().message;
     std::set<std::string> seen;
     for (const auto& [what, line] : *r) {
-        if (line.find(" orders") == std::string::npos) continue;  // ORDER BY's temp tree, UNION's merge
+        if (line.find(" orders") == std::string::npos)
+            continue;  // ORDER BY's temp tree, UNION's merge
         seen.insert(what.what);
         EXPECT_EQ(line.rfind("SEARCH orders USING ", 0), 0U) << what.what << ": " << line;
         bool named = false;
@@ -281,12 +330,15 @@ TEST_F(OrderStore, TheOrderReadsUseTheirIndexesNotAScanOfEveryOrder) {
 TEST_F(OrderStore, AnOrderOrATicketInAnUnknownStatusIsRefused) {
     open();
     insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));
-    auto order_status_refused = try_exec("UPDATE orders SET status = 'LOST' WHERE id = 'ord_0VgmOuhMr0fs6AkGQqDuIy'");
+    auto order_status_refused =
+        try_exec("UPDATE orders SET status = 'LOST' WHERE id = 'ord_0VgmOuhMr0fs6AkGQqDuIy'");
     ASSERT_FALSE(order_status_refused);
     EXPECT_EQ(order_status_refused.error().code, db::errc::constraint_other);
     auto ticket_status_refused = try_exec(
-        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
-        "VALUES ('tkt_1', 'ord_0VgmOuhMr0fs6AkGQqDuIy', 1, 1, 'A-1-1', 'VIP', 1, 'code-1', 'valid', ?)",
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) "
+        "VALUES ('tkt_1', 'ord_0VgmOuhMr0fs6AkGQqDuIy', 1, 1, 'A-1-1', 'VIP', 1, 'code-1', "
+        "'valid', ?)",
         {now_text});
     ASSERT_FALSE(ticket_status_refused);
     EXPECT_EQ(ticket_status_refused.error().code, db::errc::constraint_other);
@@ -298,40 +350,50 @@ TEST_F(OrderStore, AnOrderOrATicketInAnUnknownStatusIsRefused) {
 // seat still cannot be sold twice, a used ticket stays used, foreign keys hold as before.
 TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
     open(6);
-    exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, expires_at, "
-         "confirming_at, created_at, updated_at) VALUES "
-         "('ord_paid', 'hld_paid', 1, 1, 'PAID', '[\"A-1-1\",\"A-1-2\"]', 2, 300000, 0, 1, ?, ?), "
-         "('ord_live', 'hld_live_other', 1, 1, 'PENDING_PAYMENT', '[\"A-1-3\"]', 1, 150000, 1800000000, NULL, ?, ?)",
-         {now_text, now_text, now_text, now_text});
-    exec("INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
-         "VALUES ('pay_1', 'ord_paid', 300000, 'DONE', ?)",
-         {now_text});
-    exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, used_at, created_at) "
-         "VALUES ('tkt_1', 'ord_paid', 1, 1, 'A-1-1', 'VIP', 150000, 'code-1', 'USED', ?, ?), "
-         "('tkt_2', 'ord_paid', 1, 1, 'A-1-2', 'VIP', 150000, 'code-2', 'VALID', NULL, ?)",
-         {now_text, now_text, now_text});
+    exec(
+        "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, amount, "
+        "expires_at, "
+        "confirming_at, created_at, updated_at) VALUES "
+        "('ord_paid', 'hld_paid', 1, 1, 'PAID', '[\"A-1-1\",\"A-1-2\"]', 2, 300000, 0, 1, ?, ?), "
+        "('ord_live', 'hld_live_other', 1, 1, 'PENDING_PAYMENT', '[\"A-1-3\"]', 1, 150000, "
+        "1800000000, NULL, ?, ?)",
+        {now_text, now_text, now_text, now_text});
+    exec(
+        "INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
+        "VALUES ('pay_1', 'ord_paid', 300000, 'DONE', ?)",
+        {now_text});
+    exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "used_at, created_at) "
+        "VALUES ('tkt_1', 'ord_paid', 1, 1, 'A-1-1', 'VIP', 150000, 'code-1', 'USED', ?, ?), "
+        "('tkt_2', 'ord_paid', 1, 1, 'A-1-2', 'VIP', 150000, 'code-2', 'VALID', NULL, ?)",
+        {now_text, now_text, now_text});
 
     auto migrated = db::migrate(*db_);
     ASSERT_TRUE(migrated) << migrated.error().message;
     EXPECT_EQ(*migrated, static_cast<int>(db::migrations(db::dialect::sqlite).size()) - 6);
 
     EXPECT_EQ(exec("SELECT COUNT(*) FROM orders").rows[0].int64(0), 2);
-    EXPECT_EQ(exec("SELECT status FROM orders WHERE id = 'ord_live'").rows[0].text(0), "PENDING_PAYMENT");
+    EXPECT_EQ(exec("SELECT status FROM orders WHERE id = 'ord_live'").rows[0].text(0),
+              "PENDING_PAYMENT");
     EXPECT_EQ(exec("SELECT status FROM tickets WHERE id = 'tkt_1'").rows[0].text(0), "USED");
     EXPECT_EQ(exec("SELECT COUNT(*) FROM tickets WHERE order_id = 'ord_paid'").rows[0].int64(0), 2);
     EXPECT_TRUE(exec("PRAGMA foreign_key_check").rows.empty());
     auto older = hold("hld_live_other");
     ASSERT_TRUE(older) << "a hold id older than migration 006 is still found";
     EXPECT_EQ(older->order_id, "ord_live");
-    auto indexes = exec("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
-                        "AND tbl_name IN ('orders', 'tickets') ORDER BY name");
+    auto indexes = exec(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('orders', 'tickets') ORDER BY name");
     std::vector<std::string> names;
     for (const auto& r : indexes.rows) names.push_back(r.text(0));
-    EXPECT_EQ(names, (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold", "orders_user",
-                                               "tickets_live_seat", "tickets_order", "tickets_user"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold",
+                                               "orders_user", "tickets_live_seat", "tickets_order",
+                                               "tickets_user"}));
 
     auto second_sale = try_exec(
-        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) "
         "VALUES ('tkt_3', 'ord_live', 1, 1, 'A-1-2', 'VIP', 150000, 'code-3', 'VALID', ?)",
         {now_text});
     ASSERT_FALSE(second_sale) << "a seat with a live ticket cannot get another";

@@ -46,9 +46,11 @@ TEST(HoldAnswer, ReservedSeatsAsDesignSaysInOrder) {
 TEST(HoldAnswer, GeneralAdmissionAndNamesThatNeedEscaping) {
     auto o = held({}, "Floor \"A\"\\1\n", 3);
     const auto text = hold_json(o);
-    const boost::json::value expected = {{"holdId", o.hold_id},  {"orderId", o.id},     {"eventId", 7},
-                                         {"zone", o.items.zone}, {"quantity", 3},       {"amount", 300000},
-                                         {"currency", "KRW"},    {"expiresAt", "2027-01-15T08:05:00Z"}};
+    const boost::json::value expected = {
+        {"holdId", o.hold_id}, {"orderId", o.id},
+        {"eventId", 7},        {"zone", o.items.zone},
+        {"quantity", 3},       {"amount", 300000},
+        {"currency", "KRW"},   {"expiresAt", "2027-01-15T08:05:00Z"}};
     EXPECT_EQ(parsed(text), expected) << text;
     const auto seats = hold_json(held({"B-\"1\"-2", "서울-1-1"}, "", 0));
     EXPECT_EQ(parsed(seats).at("seats"), (boost::json::array{"B-\"1\"-2", "서울-1-1"})) << seats;

@@ -19,8 +19,6 @@
 //   VOID, seats AVAILABLE.
 // Every coroutine may run on any I/O thread concurrently; no state of its own is shared except
 // through the database (compare-and-set on order status) and the inventory (atomic per event).
-#include <boost/asio/awaitable.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,13 +26,15 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "auth/user.hpp"
+#include "booking/hold_owners.hpp"
 #include "booking/order.hpp"
 #include "catalog/event.hpp"
 #include "common/clock.hpp"
 #include "common/problem.hpp"
 #include "db/database.hpp"
-#include "booking/hold_owners.hpp"
 #include "inventory/inventory.hpp"
 #include "payment/gateway.hpp"
 
@@ -102,12 +102,14 @@ class service {
 public:
     service(dependencies deps, service_options options);
 
-    boost::asio::awaitable<result<order>> hold(auth::principal who, std::int64_t event_id, hold_body body);
+    boost::asio::awaitable<result<order>> hold(auth::principal who, std::int64_t event_id,
+                                               hold_body body);
     boost::asio::awaitable<result<void>> release(auth::principal who, std::string hold_id);
     boost::asio::awaitable<result<std::vector<order>>> orders_of(auth::principal who);
     boost::asio::awaitable<result<order>> order_of(auth::principal who, std::string order_id);
     boost::asio::awaitable<result<confirm_answer>> confirm(auth::principal who, confirm_body body);
-    boost::asio::awaitable<result<order>> cancel(auth::principal who, std::string order_id, std::string reason);
+    boost::asio::awaitable<result<order>> cancel(auth::principal who, std::string order_id,
+                                                 std::string reason);
     // The provider says a payment changed: re-read it from the provider and act on that.
     boost::asio::awaitable<result<void>> on_webhook(std::string payment_key);
 
@@ -127,18 +129,21 @@ public:
 
     // Idempotency-Key bookkeeping for confirm: nullopt when the key was free and is now
     // claimed by this request; otherwise what was stored for it.
-    boost::asio::awaitable<result<std::optional<store_answer>>> claim_idempotency(auth::principal who,
-                                                                                std::string key,
-                                                                                std::string request_hash);
+    boost::asio::awaitable<result<std::optional<store_answer>>> claim_idempotency(
+        auth::principal who, std::string key, std::string request_hash);
     // Stores the answer for a claimed key (5xx answers release the key so a retry can run).
-    boost::asio::awaitable<void> remember(auth::principal who, std::string key, int status, std::string body);
+    boost::asio::awaitable<void> remember(auth::principal who, std::string key, int status,
+                                          std::string body);
 
 private:
-    boost::asio::awaitable<result<order>> load_owned(auth::principal who, const std::string& order_id);
+    boost::asio::awaitable<result<order>> load_owned(auth::principal who,
+                                                     const std::string& order_id);
     boost::asio::awaitable<result<order>> take_for_confirm(order o, const catalog::event& e);
-    boost::asio::awaitable<result<confirm_answer>> settle_confirm(order o, const payment::gateway_result& r);
+    boost::asio::awaitable<result<confirm_answer>> settle_confirm(order o,
+                                                                  const payment::gateway_result& r);
     boost::asio::awaitable<result<order>> finish_captured(order o, payment::payment_record p);
-    boost::asio::awaitable<result<order>> refund_captured(order o, std::string payment_key, std::string why);
+    boost::asio::awaitable<result<order>> refund_captured(order o, std::string payment_key,
+                                                          std::string why);
     boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
     boost::asio::awaitable<result<order>> reload(const std::string& order_id);
     // Moves the event to SOLD_OUT when every seat is sold, or back to ON_SALE when it is not.

@@ -1,9 +1,9 @@
 // The invariants of DESIGN.md §5, checked for one event against both the inventory and the
 // database: the manager's audit endpoint, the race tests and the load generator all call this.
-#include <fmt/format.h>
-
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "booking/order_store.hpp"
 #include "booking/service.hpp"
@@ -22,15 +22,18 @@ void check_tickets(const catalog::event& e, const db_view& v, std::vector<std::s
     std::map<std::string, int> per_seat;
     std::map<std::string, std::int64_t> per_zone;
     for (const auto& t : v.live) {
-        if (!t.seat.empty()) ++per_seat[t.seat];
-        else ++per_zone[t.zone];
+        if (!t.seat.empty())
+            ++per_seat[t.seat];
+        else
+            ++per_zone[t.zone];
     }
     for (const auto& [seat, n] : per_seat) {
         if (n > 1) out.push_back(fmt::format("seat {} has {} live tickets", seat, n));
     }
     for (const auto& z : e.zones) {
         if (per_zone[z.name] > z.capacity) {
-            out.push_back(fmt::format("zone {} sold {} of {}", z.name, per_zone[z.name], z.capacity));
+            out.push_back(
+                fmt::format("zone {} sold {} of {}", z.name, per_zone[z.name], z.capacity));
         }
     }
 }
@@ -44,7 +47,8 @@ void check_orders(const catalog::event& e, const db_view& v, std::vector<std::st
     for (const auto& o : v.orders) listed.insert(o.id);
     for (const auto& [order_id, n] : tickets_per_order) {
         if (!listed.contains(order_id)) {
-            out.push_back(fmt::format("order {} has {} live tickets and no payment attempt", order_id, n));
+            out.push_back(
+                fmt::format("order {} has {} live tickets and no payment attempt", order_id, n));
         }
     }
     std::map<std::int64_t, std::int64_t> per_user;
@@ -53,7 +57,8 @@ void check_orders(const catalog::event& e, const db_view& v, std::vector<std::st
             out.push_back(fmt::format("paid order {} has {} live tickets for {} items", o.id,
                                       tickets_per_order[o.id], o.items.count()));
         }
-        if (o.status != order_status::paid && o.status != order_status::cancelled && tickets_per_order[o.id] > 0) {
+        if (o.status != order_status::paid && o.status != order_status::cancelled &&
+            tickets_per_order[o.id] > 0) {
             out.push_back(fmt::format("{} order {} has live tickets", to_string(o.status), o.id));
         }
         if (o.status == order_status::paid || o.status == order_status::confirming ||
@@ -62,7 +67,8 @@ void check_orders(const catalog::event& e, const db_view& v, std::vector<std::st
         }
     }
     for (const auto& [user, n] : per_user) {
-        if (n > e.max_per_user) out.push_back(fmt::format("user {} holds and owns {} > {}", user, n, e.max_per_user));
+        if (n > e.max_per_user)
+            out.push_back(fmt::format("user {} holds and owns {} > {}", user, n, e.max_per_user));
     }
 }
 
@@ -76,8 +82,10 @@ awaitable<result<audit_report>> service::audit(std::int64_t event_id) {
     auto audit_op = deps_.inventory.audit(event_id);
     audit_report report;
     report.violations = co_await std::move(audit_op);
-    if (counts) report.counts = *counts;
-    else report.violations.push_back("the inventory has no layout for this event");
+    if (counts)
+        report.counts = *counts;
+    else
+        report.violations.push_back("the inventory has no layout for this event");
 
     auto view = co_await deps_.db.run([&](db::connection& c) -> db::expected<db_view> {
         auto live = store::live_tickets_of_event(c, event_id);
@@ -86,12 +94,14 @@ awaitable<result<audit_report>> service::audit(std::int64_t event_id) {
         if (!orders) return std::unexpected(orders.error());
         return db_view{std::move(*live), std::move(*orders)};
     });
-    if (!view) co_return std::unexpected(make_problem(problem_code::unavailable, "the database is busy"));
+    if (!view)
+        co_return std::unexpected(make_problem(problem_code::unavailable, "the database is busy"));
     check_tickets(*e, *view, report.violations);
     check_orders(*e, *view, report.violations);
     if (counts && counts->sold != static_cast<std::int64_t>(view->live.size())) {
-        report.violations.push_back(fmt::format("inventory sold {} but the database has {} live tickets",
-                                                counts->sold, view->live.size()));
+        report.violations.push_back(
+            fmt::format("inventory sold {} but the database has {} live tickets", counts->sold,
+                        view->live.size()));
     }
     if (counts && counts->sold + counts->held + counts->available != counts->capacity) {
         report.violations.push_back("sold + held + available != capacity");

@@ -1,7 +1,7 @@
 // The payment half of booking::service: confirm, settle, refund, cancel, webhook, reconcile.
-#include <boost/json/serialize.hpp>
-
 #include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
 
 #include "booking/detail/problems.hpp"
 #include "booking/order_store.hpp"
@@ -17,9 +17,9 @@ using boost::asio::awaitable;
 using detail::db_problem;
 using detail::order_data_json;
 
-
-problem conflict(std::string detail) { return make_problem(problem_code::conflict, std::move(detail)); }
-
+problem conflict(std::string detail) {
+    return make_problem(problem_code::conflict, std::move(detail));
+}
 
 bool already_cancelled(const payment::gateway_result& r) {
     return r.result == payment::outcome::declined && r.code == "ALREADY_CANCELED_PAYMENT";
@@ -31,13 +31,14 @@ enum class finish_outcome { paid, seat_taken, not_confirming };
 struct finish_error {
     finish_outcome outcome = finish_outcome::seat_taken;
     std::optional<db::error> failure;
-    finish_error(finish_outcome o) : outcome(o) {}  // NOLINT: implicit by design
+    finish_error(finish_outcome o) : outcome(o) {}        // NOLINT: implicit by design
     finish_error(db::error e) : failure(std::move(e)) {}  // NOLINT: for the transaction's commit
 };
 
-std::vector<ticket_row> make_tickets(const order& o, const catalog::event& e,
-                                     const std::function<std::string(const std::string&, std::int64_t)>& sign,
-                                     const std::string& now) {
+std::vector<ticket_row> make_tickets(
+    const order& o, const catalog::event& e,
+    const std::function<std::string(const std::string&, std::int64_t)>& sign,
+    const std::string& now) {
     std::vector<ticket_row> tickets;
     auto add = [&](std::string seat, std::string zone, std::string grade, std::int64_t price) {
         ticket_row t;
@@ -69,27 +70,33 @@ std::vector<ticket_row> make_tickets(const order& o, const catalog::event& e,
 }  // namespace
 
 awaitable<result<confirm_answer>> service::confirm(auth::principal who, confirm_body body) {
-    if (body.order_id.empty()) co_return std::unexpected(validation_error("orderId", "is required"));
-    if (body.payment_key.empty()) co_return std::unexpected(validation_error("paymentKey", "is required"));
+    if (body.order_id.empty())
+        co_return std::unexpected(validation_error("orderId", "is required"));
+    if (body.payment_key.empty())
+        co_return std::unexpected(validation_error("paymentKey", "is required"));
     auto loaded = co_await load_owned(who, body.order_id);
     if (!loaded) co_return std::unexpected(loaded.error());
     order o = std::move(*loaded);
     if (body.amount != o.amount) {
-        auto p = make_problem(problem_code::amount_mismatch,
-                              fmt::format("the order's amount is {}, not {}", o.amount, body.amount));
+        auto p =
+            make_problem(problem_code::amount_mismatch,
+                         fmt::format("the order's amount is {}, not {}", o.amount, body.amount));
         co_return std::unexpected(p);
     }
     switch (o.status) {
         case order_status::paid:
             if (o.payment_key == body.payment_key) co_return confirm_answer{200, std::move(o)};
             co_return std::unexpected(conflict("the order is already paid"));
-        case order_status::confirming: co_return std::unexpected(conflict("the payment is being confirmed"));
+        case order_status::confirming:
+            co_return std::unexpected(conflict("the payment is being confirmed"));
         case order_status::failed:
         case order_status::cancelled:
         case order_status::refunded:
-            co_return std::unexpected(conflict(fmt::format("the order is {}", to_string(o.status))));
+            co_return std::unexpected(
+                conflict(fmt::format("the order is {}", to_string(o.status))));
         case order_status::pending_payment:
-        case order_status::expired: break;
+        case order_status::expired:
+            break;
     }
     auto e = deps_.find_event(o.event_id);
     if (!e) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
@@ -116,26 +123,36 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
         auto hold_op = deps_.inventory.hold(std::move(again));
         auto held = co_await std::move(hold_op);
         if (!held) {
-            store::transition t{.id = o.id, .from = {order_status::pending_payment}, .to = order_status::expired,
+            store::transition t{.id = o.id,
+                                .from = {order_status::pending_payment},
+                                .to = order_status::expired,
                                 .now_text = now_text()};
             co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
-            co_return std::unexpected(make_problem(problem_code::hold_expired,
-                                                   "the hold expired and its seats are no longer free; "
-                                                   "no payment was taken"));
+            co_return std::unexpected(
+                make_problem(problem_code::hold_expired,
+                             "the hold expired and its seats are no longer free; "
+                             "no payment was taken"));
         }
         auto repin = deps_.inventory.pin(o.event_id, o.hold_id);
         co_await std::move(repin);
     }
     const auto now = now_unix();
-    store::transition t{.id = o.id, .from = {order_status::pending_payment, order_status::expired},
-                        .to = order_status::confirming, .now_text = now_text(), .payment_key = o.payment_key,
-                        .confirming_at = now, .next_check_at = now + options_.first_check_seconds};
-    auto changed = co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
+    store::transition t{.id = o.id,
+                        .from = {order_status::pending_payment, order_status::expired},
+                        .to = order_status::confirming,
+                        .now_text = now_text(),
+                        .payment_key = o.payment_key,
+                        .confirming_at = now,
+                        .next_check_at = now + options_.first_check_seconds};
+    auto changed =
+        co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
     if (!changed) co_return std::unexpected(db_problem(changed.error()));
-    if (*changed) owners_.forget(o.hold_id);  // paid for now, or failed: no longer released by its user
+    if (*changed)
+        owners_.forget(o.hold_id);  // paid for now, or failed: no longer released by its user
     if (!*changed) {
         auto now_order = co_await reload(o.id);
-        if (now_order && now_order->status != order_status::confirming && now_order->status != order_status::paid) {
+        if (now_order && now_order->status != order_status::confirming &&
+            now_order->status != order_status::paid) {
             auto undo = deps_.inventory.release(o.event_id, o.hold_id);
             co_await std::move(undo);
         }
@@ -146,7 +163,8 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
     co_return o;
 }
 
-awaitable<result<confirm_answer>> service::settle_confirm(order o, const payment::gateway_result& r) {
+awaitable<result<confirm_answer>> service::settle_confirm(order o,
+                                                          const payment::gateway_result& r) {
     if (r.result == payment::outcome::done && r.payment) {
         auto paid = co_await finish_captured(o, *r.payment);
         if (!paid) co_return std::unexpected(paid.error());
@@ -154,15 +172,17 @@ awaitable<result<confirm_answer>> service::settle_confirm(order o, const payment
     }
     if (r.result == payment::outcome::declined) {
         co_await fail_order(o, r.code, r.message);
-        auto p = make_problem(problem_code::payment_declined,
-                              r.message.empty() ? std::string("the payment was declined") : r.message);
+        auto p =
+            make_problem(problem_code::payment_declined,
+                         r.message.empty() ? std::string("the payment was declined") : r.message);
         p.extra["orderId"] = o.id;
         p.extra["providerCode"] = r.code;
         co_return std::unexpected(p);
     }
     // Unknown: the order stays CONFIRMING and its seats pinned; the reconciler finishes it. It
     // may already have (a slow answer outlives the reconciler's first look): say what is true.
-    log::warn("booking.confirm_unknown", {{"orderId", o.id}, {"code", r.code}, {"message", r.message}});
+    log::warn("booking.confirm_unknown",
+              {{"orderId", o.id}, {"code", r.code}, {"message", r.message}});
     auto now_order = co_await reload(o.id);
     if (!now_order) co_return std::unexpected(now_order.error());
     const int status = now_order->status == order_status::paid ? 200 : 202;
@@ -172,7 +192,8 @@ awaitable<result<confirm_answer>> service::settle_confirm(order o, const payment
 awaitable<result<order>> service::finish_captured(order o, payment::payment_record p) {
     auto e = deps_.find_event(o.event_id);
     if (!e || p.order_id != o.id || p.total_amount != o.amount) {
-        co_return co_await refund_captured(o, p.payment_key, "the payment does not match the order");
+        co_return co_await refund_captured(o, p.payment_key,
+                                           "the payment does not match the order");
     }
     const auto text = now_text();
     auto tickets = make_tickets(o, *e, deps_.sign_ticket, text);
@@ -180,29 +201,39 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     for (const auto& z : e->zones) {
         if (z.name == o.items.zone) zone_capacity = z.capacity;
     }
-    auto done = co_await deps_.db.transact([&](db::connection& c) -> std::expected<finish_outcome, finish_error> {
-        if (o.items.seats.empty()) {
-            // General admission has no seat to key on: the zone's capacity is the guard.
-            auto live = store::live_zone_tickets(c, o.event_id, o.items.zone);
-            if (!live) return std::unexpected(live.error());
-            if (*live + o.items.quantity > zone_capacity) return std::unexpected(finish_outcome::seat_taken);
-        }
-        store::payment_row row{p.payment_key, o.id, p.total_amount, "DONE", p.method, p.approved_at};
-        if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
-        for (const auto& t : tickets) {
-            auto in = store::insert_ticket(c, t);
-            if (!in && in.error().code == db::errc::constraint_unique) return std::unexpected(finish_outcome::seat_taken);
-            if (!in) return std::unexpected(in.error());
-        }
-        store::transition t{.id = o.id, .from = {order_status::confirming}, .to = order_status::paid, .now_text = text};
-        auto changed = store::change_status(c, t);
-        if (!changed) return std::unexpected(changed.error());
-        if (!*changed) return std::unexpected(finish_outcome::not_confirming);
-        store::outbox_message m{o.user_id, "BOOKING_CONFIRMED", "Booking confirmed",
-                                fmt::format("Your {} ticket(s) are ready.", tickets.size()), order_data_json(o)};
-        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
-        return finish_outcome::paid;
-    });
+    auto done = co_await deps_.db.transact(
+        [&](db::connection& c) -> std::expected<finish_outcome, finish_error> {
+            if (o.items.seats.empty()) {
+                // General admission has no seat to key on: the zone's capacity is the guard.
+                auto live = store::live_zone_tickets(c, o.event_id, o.items.zone);
+                if (!live) return std::unexpected(live.error());
+                if (*live + o.items.quantity > zone_capacity)
+                    return std::unexpected(finish_outcome::seat_taken);
+            }
+            store::payment_row row{p.payment_key, o.id,     p.total_amount,
+                                   "DONE",        p.method, p.approved_at};
+            if (auto up = store::upsert_payment(c, row, text); !up)
+                return std::unexpected(up.error());
+            for (const auto& t : tickets) {
+                auto in = store::insert_ticket(c, t);
+                if (!in && in.error().code == db::errc::constraint_unique)
+                    return std::unexpected(finish_outcome::seat_taken);
+                if (!in) return std::unexpected(in.error());
+            }
+            store::transition t{.id = o.id,
+                                .from = {order_status::confirming},
+                                .to = order_status::paid,
+                                .now_text = text};
+            auto changed = store::change_status(c, t);
+            if (!changed) return std::unexpected(changed.error());
+            if (!*changed) return std::unexpected(finish_outcome::not_confirming);
+            store::outbox_message m{o.user_id, "BOOKING_CONFIRMED", "Booking confirmed",
+                                    fmt::format("Your {} ticket(s) are ready.", tickets.size()),
+                                    order_data_json(o)};
+            if (auto out = store::insert_outbox(c, m, text); !out)
+                return std::unexpected(out.error());
+            return finish_outcome::paid;
+        });
     if (!done && done.error().failure) co_return std::unexpected(db_problem(*done.error().failure));
     if (!done && done.error().outcome == finish_outcome::seat_taken) {
         log::error("booking.seat_refused", {{"orderId", o.id}, {"eventId", o.event_id}});
@@ -221,7 +252,8 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     co_return co_await reload(o.id);
 }
 
-awaitable<result<order>> service::refund_captured(order o, std::string payment_key, std::string why) {
+awaitable<result<order>> service::refund_captured(order o, std::string payment_key,
+                                                  std::string why) {
     payment::cancel_request request{payment_key, why, "refund-" + o.id};
     auto op = deps_.gateway.cancel(std::move(request));
     auto r = co_await std::move(op);
@@ -229,28 +261,33 @@ awaitable<result<order>> service::refund_captured(order o, std::string payment_k
         co_await deps_.db.run([&](db::connection& c) {
             return store::set_next_check(c, o.id, now_unix() + options_.reconcile_backoff_seconds);
         });
-        auto p = make_problem(problem_code::unavailable, "the refund could not be completed yet; it will be retried");
+        auto p = make_problem(problem_code::unavailable,
+                              "the refund could not be completed yet; it will be retried");
         p.retry_after_seconds = static_cast<int>(options_.reconcile_backoff_seconds);
         co_return std::unexpected(p);
     }
     const auto text = now_text();
     auto done = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{.id = o.id,
-                            .from = {order_status::pending_payment, order_status::confirming, order_status::failed,
-                                     order_status::expired, order_status::cancelled},
-                            .to = order_status::refunded, .now_text = text,
-                            // A captured payment is a payment attempt: the purchase history
-                            // lists the order (orders_user, migration 005) even when it was
-                            // refunded from a hold that never reached CONFIRMING.
-                            .confirming_at = o.confirming_at != 0 ? o.confirming_at : now_unix(),
-                            .failure_code = std::string("REFUNDED"), .failure_message = why};
+        store::transition t{
+            .id = o.id,
+            .from = {order_status::pending_payment, order_status::confirming, order_status::failed,
+                     order_status::expired, order_status::cancelled},
+            .to = order_status::refunded,
+            .now_text = text,
+            // A captured payment is a payment attempt: the purchase history
+            // lists the order (orders_user, migration 005) even when it was
+            // refunded from a hold that never reached CONFIRMING.
+            .confirming_at = o.confirming_at != 0 ? o.confirming_at : now_unix(),
+            .failure_code = std::string("REFUNDED"),
+            .failure_message = why};
         auto changed = store::change_status(c, t);
         if (!changed || !*changed) return changed;
         store::payment_row row{payment_key, o.id, o.amount, "CANCELED", "", ""};
         if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
-        store::outbox_message m{o.user_id, "ORDER_REFUNDED", "Payment refunded",
-                                "We could not issue your tickets (" + why + "); the payment was refunded.",
-                                order_data_json(o)};
+        store::outbox_message m{
+            o.user_id, "ORDER_REFUNDED", "Payment refunded",
+            "We could not issue your tickets (" + why + "); the payment was refunded.",
+            order_data_json(o)};
         if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
         return true;
     });
@@ -267,13 +304,18 @@ awaitable<result<order>> service::refund_captured(order o, std::string payment_k
 awaitable<void> service::fail_order(const order& o, std::string code, std::string message) {
     const auto text = now_text();
     auto changed = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{.id = o.id, .from = {order_status::confirming}, .to = order_status::failed,
-                            .now_text = text, .failure_code = code, .failure_message = message};
+        store::transition t{.id = o.id,
+                            .from = {order_status::confirming},
+                            .to = order_status::failed,
+                            .now_text = text,
+                            .failure_code = code,
+                            .failure_message = message};
         auto ok = store::change_status(c, t);
         if (!ok || !*ok) return ok;
-        store::outbox_message m{o.user_id, "PAYMENT_FAILED", "Payment failed",
-                                message.empty() ? std::string("The payment did not go through.") : message,
-                                order_data_json(o)};
+        store::outbox_message m{
+            o.user_id, "PAYMENT_FAILED", "Payment failed",
+            message.empty() ? std::string("The payment did not go through.") : message,
+            order_data_json(o)};
         if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
         return true;
     });

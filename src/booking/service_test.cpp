@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "booking/tickets_test_support.hpp"
 #include "catalog/event.hpp"
@@ -31,10 +30,13 @@ using namespace std::chrono_literals;
 
 constexpr std::int32_t hold_seconds = 300;
 
-gateway_result unknown_result() { return gateway_result{.result = outcome::unknown, .code = "TIMEOUT"}; }
+gateway_result unknown_result() {
+    return gateway_result{.result = outcome::unknown, .code = "TIMEOUT"};
+}
 
 gateway_result declined_result(std::string code, std::string message = {}) {
-    return gateway_result{.result = outcome::declined, .code = std::move(code), .message = std::move(message)};
+    return gateway_result{
+        .result = outcome::declined, .code = std::move(code), .message = std::move(message)};
 }
 
 // `done` with no record: the fake fills in the record the request implies.
@@ -42,11 +44,17 @@ gateway_result done_result(std::optional<payment_record> p = {}) {
     return gateway_result{.result = outcome::done, .payment = std::move(p)};
 }
 
-std::string payment_key_of(const order& o) { return "pay-" + o.id; }
+std::string payment_key_of(const order& o) {
+    return "pay-" + o.id;
+}
 
 payment_record record_of(const order& o, payment_status s) {
-    return payment_record{.payment_key = payment_key_of(o), .order_id = o.id, .total_amount = o.amount,
-                          .status = s, .method = "카드", .approved_at = "2027-01-15T08:00:10Z"};
+    return payment_record{.payment_key = payment_key_of(o),
+                          .order_id = o.id,
+                          .total_amount = o.amount,
+                          .status = s,
+                          .method = "카드",
+                          .approved_at = "2027-01-15T08:00:10Z"};
 }
 
 // A payment provider the test scripts: every method answers from its own queue, or a default
@@ -62,9 +70,12 @@ public:
         confirms.push_back(r);
         auto a = next(confirm_answers, done_result());
         if (a.result == outcome::done && !a.payment) {
-            a.payment = payment_record{.payment_key = r.payment_key, .order_id = r.order_id,
-                                       .total_amount = r.amount, .status = payment_status::done,
-                                       .method = "카드", .approved_at = "2027-01-15T08:00:10Z"};
+            a.payment = payment_record{.payment_key = r.payment_key,
+                                       .order_id = r.order_id,
+                                       .total_amount = r.amount,
+                                       .status = payment_status::done,
+                                       .method = "카드",
+                                       .approved_at = "2027-01-15T08:00:10Z"};
         }
         co_return a;
     }
@@ -100,16 +111,17 @@ public:
     enum class loss { answer, request };
     flaky_provider(int fail_first, loss mode) : fail_first_(fail_first), mode_(mode) {}
 
-    std::map<std::string, int> captures;              // per order
+    std::map<std::string, int> captures;                // per order
     std::map<std::string, std::set<std::string>> keys;  // idempotency keys per order
 
     awaitable<gateway_result> confirm(payment::confirm_request r) override {
         const bool lost = lose();
         keys[r.order_id].insert(r.idempotency_key);
-        auto& p = payments_.try_emplace(r.order_id, payment_record{.payment_key = r.payment_key,
-                                                                   .order_id = r.order_id,
-                                                                   .total_amount = r.amount,
-                                                                   .status = payment_status::ready})
+        auto& p = payments_
+                      .try_emplace(r.order_id, payment_record{.payment_key = r.payment_key,
+                                                              .order_id = r.order_id,
+                                                              .total_amount = r.amount,
+                                                              .status = payment_status::ready})
                       .first->second;
         if (lost && mode_ == loss::request) co_return unknown_result();
         if (p.status != payment_status::done) {
@@ -150,12 +162,16 @@ private:
     std::map<std::string, payment_record> payments_;
 };
 
-hold_body seats(std::vector<std::string> ids) { return hold_body{.seats = std::move(ids)}; }
+hold_body seats(std::vector<std::string> ids) {
+    return hold_body{.seats = std::move(ids)};
+}
 hold_body admission(std::string zone, std::int32_t quantity) {
     return hold_body{.zone = std::move(zone), .quantity = quantity};
 }
 
-std::string text_of(const problem& p) { return fmt::format("{}: {}", name_of(p.code), p.detail); }
+std::string text_of(const problem& p) {
+    return fmt::format("{}: {}", name_of(p.code), p.detail);
+}
 
 // The tickets fixture already gives a migrated SQLite database in a temp dir, users and event
 // rows by SQL and a manual clock; this adds the catalog events the service sees, a memory
@@ -191,9 +207,10 @@ protected:
                 const auto it = events_.find(id);
                 return it == events_.end() ? nullptr : it->second;
             },
-            .sign_ticket = [](const std::string& ticket, std::int64_t event) {
-                return fmt::format("sig:{}:{}", event, ticket);
-            },
+            .sign_ticket =
+                [](const std::string& ticket, std::int64_t event) {
+                    return fmt::format("sig:{}:{}", event, ticket);
+                },
             .mark_sold_out = {},
             .mark_back_on_sale = {},
         };
@@ -247,9 +264,10 @@ protected:
 
     result<confirm_answer> confirm(const auth::principal& who, const order& o,
                                    std::optional<std::int64_t> amount = std::nullopt) {
-        return await(service_->confirm(
-            who, confirm_body{.payment_key = payment_key_of(o), .order_id = o.id, .amount = amount.value_or(o.amount),
-                              .test_code = ""}));
+        return await(service_->confirm(who, confirm_body{.payment_key = payment_key_of(o),
+                                                         .order_id = o.id,
+                                                         .amount = amount.value_or(o.amount),
+                                                         .test_code = ""}));
     }
 
     order paid_order(const auth::principal& who, std::int64_t event, hold_body body) {
@@ -273,7 +291,8 @@ protected:
 
     // The order as its owner sees it now, tickets included.
     order stored(const order& o) {
-        auto r = await(service_->order_of(auth::principal{.user_id = o.user_id, .role = auth::role::user}, o.id));
+        auto r = await(service_->order_of(
+            auth::principal{.user_id = o.user_id, .role = auth::role::user}, o.id));
         EXPECT_TRUE(r) << (r ? "" : text_of(r.error()));
         return r ? *r : order{};
     }
@@ -298,7 +317,8 @@ protected:
     std::int64_t outbox_count(const order& o, std::string_view type) {
         const std::vector<db::value> params{std::string{type}, "%\"orderId\":\"" + o.id + "\"%"};
         auto r = db_->run_sync([&](db::connection& c) {
-            return c.exec("SELECT COUNT(*) FROM outbox WHERE type = ? AND data_json LIKE ?", params);
+            return c.exec("SELECT COUNT(*) FROM outbox WHERE type = ? AND data_json LIKE ?",
+                          params);
         });
         EXPECT_TRUE(r);
         return r ? r->rows.at(0).int64(0) : -1;
@@ -321,18 +341,23 @@ protected:
 
     // A PAID order of `user` (written by SQL, as another node would: with the time of its payment
     // attempt, as every paid order has) with `n` live admission tickets in `zone`.
-    void add_zone_tickets(std::int64_t user, std::int64_t event, const std::string& zone, std::int32_t n) {
+    void add_zone_tickets(std::int64_t user, std::int64_t event, const std::string& zone,
+                          std::int32_t n) {
         const auto id = "ord-sql-" + std::to_string(++serial_);
-        exec("INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, "
-             "expires_at, confirming_at, created_at, updated_at) "
-             "VALUES (?, ?, ?, ?, 'PAID', '[]', ?, ?, 0, 0, 1800000000, ?, ?)",
-             {id, "hold-" + id, event, user, zone, std::int64_t{n}, std::string{"2027-01-15T07:00:00Z"},
-              std::string{"2027-01-15T07:00:00Z"}});
+        exec(
+            "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, zone, "
+            "quantity, amount, "
+            "expires_at, confirming_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'PAID', '[]', ?, ?, 0, 0, 1800000000, ?, ?)",
+            {id, "hold-" + id, event, user, zone, std::int64_t{n},
+             std::string{"2027-01-15T07:00:00Z"}, std::string{"2027-01-15T07:00:00Z"}});
         for (std::int32_t i = 0; i < n; ++i) {
             const auto t = id + "-t" + std::to_string(i);
-            exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, code, status, "
-                 "created_at) VALUES (?, ?, ?, ?, NULL, ?, 'STANDING', 77000, ?, 'VALID', ?)",
-                 {t, id, event, user, zone, "code-" + t, std::string{"2027-01-15T07:00:00Z"}});
+            exec(
+                "INSERT INTO tickets (id, order_id, event_id, user_id, seat, zone, grade, price, "
+                "code, status, "
+                "created_at) VALUES (?, ?, ?, ?, NULL, ?, 'STANDING', 77000, ?, 'VALID', ?)",
+                {t, id, event, user, zone, "code-" + t, std::string{"2027-01-15T07:00:00Z"}});
         }
     }
 
@@ -381,7 +406,9 @@ TEST_F(BookingService, ConfirmDonePaysTheOrderWithOneTicketPerSeat) {
     EXPECT_EQ(gateway_.confirms[0].payment_key, payment_key_of(o));
     EXPECT_EQ(gateway_.confirms[0].amount, o.amount);
     EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 1);
-    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'DONE'", {o.id}), 1);
+    EXPECT_EQ(
+        sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'DONE'", {o.id}),
+        1);
 }
 
 // 2
@@ -407,7 +434,8 @@ TEST_F(BookingService, ConfirmOfAnotherUsersOrderIsNotFound) {
 // 3
 TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    gateway_.confirm_answers.push_back(
+        declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     const auto c = confirm(alice_, o);
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, problem_code::payment_declined);
@@ -492,7 +520,8 @@ TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
     EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
 
     // The next look after the grace (the last one moved the next check by the backoff).
-    clock_.set(started + std::chrono::seconds(options.unknown_grace_seconds + options.reconcile_backoff_seconds));
+    clock_.set(started + std::chrono::seconds(options.unknown_grace_seconds +
+                                              options.reconcile_backoff_seconds));
     EXPECT_EQ(await(service_->reconcile()), 1);
     const auto now = stored(o);
     EXPECT_EQ(now.status, order_status::failed);
@@ -559,13 +588,16 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(alice_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(alice_, event_, seats({"A-1-4"}));
-    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    gateway_.confirm_answers.push_back(
+        declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(alice_, declined));
     clock_.advance(1s);
     const auto pending = hold_ok(alice_, event_, seats({"A-1-5"}));
     const auto bobs = hold_ok(bob_, event_, seats({"A-1-6"}));
 
-    auto list = [&](const auth::principal& who) { return ids_and_statuses(await(service_->orders_of(who))); };
+    auto list = [&](const auth::principal& who) {
+        return ids_and_statuses(await(service_->orders_of(who)));
+    };
     EXPECT_EQ(list(alice_), (listed{{pending.id, order_status::pending_payment},
                                     {declined.id, order_status::failed},
                                     {paid.id, order_status::paid}}));
@@ -588,13 +620,16 @@ TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(bob_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(bob_, event_, seats({"A-1-4"}));
-    gateway_.confirm_answers.push_back(declined_result("REJECT_CARD_COMPANY", "the card was refused"));
+    gateway_.confirm_answers.push_back(
+        declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(bob_, declined));
     clock_.advance(1s);
     const auto pending = hold_ok(carol_, event_, seats({"A-1-5"}));
     const auto elsewhere = hold_ok(carol_, other_event, seats({"A-1-1"}));
 
-    auto list = [&](std::int64_t event) { return ids_and_statuses(await(service_->orders_of_event(event))); };
+    auto list = [&](std::int64_t event) {
+        return ids_and_statuses(await(service_->orders_of_event(event)));
+    };
     EXPECT_EQ(list(event_), (listed{{pending.id, order_status::pending_payment},
                                     {declined.id, order_status::failed},
                                     {paid.id, order_status::paid}}));
@@ -609,14 +644,19 @@ TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirs
 TEST_F(BookingService, TheAuditFindsATicketOfAnOrderThatNeverHadAPaymentAttempt) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
     ASSERT_TRUE(await(service_->release(alice_, o.hold_id)));
-    exec("INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, created_at) "
-         "VALUES ('tkt-stray', ?, ?, ?, 'A-1-1', 'VIP', 150000, 'code-stray', 'VALID', '2027-01-15T07:00:00Z')",
-         {o.id, event_, alice_.user_id});
+    exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) "
+        "VALUES ('tkt-stray', ?, ?, ?, 'A-1-1', 'VIP', 150000, 'code-stray', 'VALID', "
+        "'2027-01-15T07:00:00Z')",
+        {o.id, event_, alice_.user_id});
     auto a = await(service_->audit(event_));
     ASSERT_TRUE(a) << text_of(a.error());
     std::string all;
     for (const auto& v : a->violations) all += v + "\n";
-    EXPECT_NE(all.find("order " + o.id + " has 1 live tickets and no payment attempt"), std::string::npos) << all;
+    EXPECT_NE(all.find("order " + o.id + " has 1 live tickets and no payment attempt"),
+              std::string::npos)
+        << all;
 }
 
 // A payment captured for a hold that had expired (learned from the provider's webhook) is
@@ -694,7 +734,9 @@ TEST_F(BookingService, SeatTheDatabaseAlreadySoldIsRefundedAndTheUserTold) {
     EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 0);
     // Nothing half-written: no ticket for A-1-2 either, and the hold is gone.
     EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE order_id = ?", {o.id}), 0);
-    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'CANCELED'", {o.id}), 1);
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM payments WHERE order_id = ? AND status = 'CANCELED'",
+                        {o.id}),
+              1);
     EXPECT_FALSE(inventory_->find_now(event_, o.hold_id));
 }
 
@@ -711,7 +753,8 @@ TEST_F(BookingService, GeneralAdmissionPastTheZoneCapacityIsRefunded) {
     ASSERT_EQ(gateway_.cancels.size(), 1u);
     EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
     EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
-    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'", {ga}), 6);
+    EXPECT_EQ(
+        sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'", {ga}), 6);
 }
 
 TEST_F(BookingService, GeneralAdmissionPaysWithOneTicketPerAdmission) {
@@ -772,8 +815,10 @@ TEST_F(BookingService, CancelByAnotherUserIsNotFoundButTheEventsManagerMayCancel
 
 TEST_F(BookingService, CancelWithAUsedTicketIsAConflictAndTheProviderIsNotAsked) {
     const auto o = paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    exec("UPDATE tickets SET status = 'USED', used_at = '2027-01-15T09:00:00Z' WHERE order_id = ? AND seat = ?",
-         {o.id, std::string{"A-1-2"}});
+    exec(
+        "UPDATE tickets SET status = 'USED', used_at = '2027-01-15T09:00:00Z' WHERE order_id = ? "
+        "AND seat = ?",
+        {o.id, std::string{"A-1-2"}});
     const auto r = await(service_->cancel(alice_, o.id, ""));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, problem_code::conflict);
@@ -809,7 +854,8 @@ TEST_F(BookingService, GeneralAdmissionHeldPlusPaidStopAtTheLimitPerUser) {
 
 TEST_F(BookingService, OneHoldTakesAtMostFourSeats) {
     const auto big = add_reserved_event(10);
-    const auto r = await(service_->hold(alice_, big, seats({"A-1-1", "A-1-2", "A-1-3", "A-1-4", "A-1-5"})));
+    const auto r =
+        await(service_->hold(alice_, big, seats({"A-1-1", "A-1-2", "A-1-3", "A-1-4", "A-1-5"})));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, problem_code::hold_limit_exceeded);
     EXPECT_EQ(counts(big).held, 0);
@@ -911,7 +957,8 @@ TEST_F(BookingService, AHoldThatEndedElsewhereIsNotReleasedHere) {
         EXPECT_EQ(by_bob.error().code, problem_code::not_found);
     }
     EXPECT_EQ(stored(o).status, order_status::expired);
-    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held) << "this process's sweeper ends it";
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held)
+        << "this process's sweeper ends it";
 }
 
 // Holds made before a restart (or by another node) are released as well, their owner and event
@@ -995,26 +1042,33 @@ TEST_F(BookingService, RebuildTellsTheUserWhenItExpiresAHold) {
     EXPECT_EQ(outbox_count(lapsed, "HOLD_EXPIRED"), 1);
 }
 
-// 14: a fail-the-n-th-call loop (Beast's fail_count): the provider's first n calls are lost, for every n.
+// 14: a fail-the-n-th-call loop (Beast's fail_count): the provider's first n calls are lost, for
+// every n.
 TEST_F(BookingService, LostProviderAnswersAlwaysEndPaidWithEachSeatSoldOnce) {
     for (const auto mode : {flaky_provider::loss::answer, flaky_provider::loss::request}) {
         for (int n = 0; n <= 5; ++n) {
-            SCOPED_TRACE(fmt::format("{} lost, n = {}", mode == flaky_provider::loss::answer ? "answers" : "requests", n));
+            SCOPED_TRACE(fmt::format("{} lost, n = {}",
+                                     mode == flaky_provider::loss::answer ? "answers" : "requests",
+                                     n));
             const auto ev = add_reserved_event();
             flaky_provider provider(n, mode);
             // The grace is long here: this loop is about converging, not about giving up.
             auto svc = make_service(*inventory_, provider,
-                                    service_options{.reconcile_backoff_seconds = 2, .first_check_seconds = 6,
+                                    service_options{.reconcile_backoff_seconds = 2,
+                                                    .first_check_seconds = 6,
                                                     .unknown_grace_seconds = 3600});
             std::vector<order> orders;
             int still_confirming = 0;
             const std::vector<std::pair<auth::principal, hold_body>> buys{
-                {alice_, seats({"A-1-1", "A-1-2"})}, {bob_, seats({"A-1-3"})}, {carol_, seats({"B-1-1", "B-1-2", "B-1-3"})}};
+                {alice_, seats({"A-1-1", "A-1-2"})},
+                {bob_, seats({"A-1-3"})},
+                {carol_, seats({"B-1-1", "B-1-2", "B-1-3"})}};
             for (const auto& [who, body] : buys) {
                 auto held = await(svc->hold(who, ev, body));
                 ASSERT_TRUE(held) << text_of(held.error());
                 auto c = await(svc->confirm(who, confirm_body{.payment_key = payment_key_of(*held),
-                                                              .order_id = held->id, .amount = held->amount,
+                                                              .order_id = held->id,
+                                                              .amount = held->amount,
                                                               .test_code = ""}));
                 ASSERT_TRUE(c) << text_of(c.error());
                 EXPECT_TRUE((c->status == 200 && c->paid.status == order_status::paid) ||
@@ -1046,11 +1100,15 @@ TEST_F(BookingService, LostProviderAnswersAlwaysEndPaidWithEachSeatSoldOnce) {
             const auto c = counts(ev);
             EXPECT_EQ(c.sold, 6);
             EXPECT_EQ(c.held, 0);
-            EXPECT_EQ(sql_count("SELECT COUNT(*) FROM (SELECT seat FROM tickets WHERE event_id = ? AND "
-                                "status <> 'VOID' GROUP BY seat HAVING COUNT(*) > 1)",
-                                {ev}),
-                      0);
-            EXPECT_EQ(sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'", {ev}), 6);
+            EXPECT_EQ(
+                sql_count("SELECT COUNT(*) FROM (SELECT seat FROM tickets WHERE event_id = ? AND "
+                          "status <> 'VOID' GROUP BY seat HAVING COUNT(*) > 1)",
+                          {ev}),
+                0);
+            EXPECT_EQ(
+                sql_count("SELECT COUNT(*) FROM tickets WHERE event_id = ? AND status <> 'VOID'",
+                          {ev}),
+                6);
             expect_clean_audit(*svc, ev);
         }
     }

@@ -52,8 +52,6 @@ std::optional<code_parts> split_code(std::string_view code) {
     return code_parts{parts[0], parts[1], parts[2], parts[3], code.substr(0, signed_len)};
 }
 
-
-
 std::string_view trim(std::string_view s) {
     const auto first = s.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};

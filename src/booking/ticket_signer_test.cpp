@@ -14,7 +14,6 @@ namespace {
 
 class TicketSigner : public ::testing::Test {
 protected:
-
     ticket_signer load(const std::filesystem::path& dir) {
         auto s = load_or_create_ticket_signer(dir);
         EXPECT_TRUE(s) << s.error();

@@ -21,8 +21,8 @@
 #include "auth/service.hpp"
 #include "booking/tickets_service.hpp"
 #include "common/encoding.hpp"
-#include "db/database.hpp"
 #include "common/testing/temp_dir.hpp"
+#include "db/database.hpp"
 
 namespace tkt::booking::testing {
 
@@ -111,7 +111,8 @@ protected:
         const auto order_id = "ord-" + std::to_string(n);
         exec(
             "INSERT INTO orders (id, hold_id, event_id, user_id, status, seats_json, quantity, "
-            "amount, expires_at, confirming_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'PAID', ?, 1, "
+            "amount, expires_at, confirming_at, created_at, updated_at) VALUES (?, ?, ?, ?, "
+            "'PAID', ?, 1, "
             "50000, 0, 1, ?, ?)",
             {order_id, "hold-" + std::to_string(n), event_id, user_id, "[\"" + seat + "\"]",
              created_at, created_at});

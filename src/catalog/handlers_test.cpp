@@ -16,11 +16,11 @@ namespace tkt::catalog {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::general_body;
-using testing::reserved_body;
 using http::testing::header_of;
 using http::testing::headers_map;
 using http::testing::lookup_header;
+using testing::general_body;
+using testing::reserved_body;
 
 class CatalogHandlers : public testing::db_fixture {
 protected:
@@ -169,7 +169,8 @@ TEST_F(CatalogHandlers, SeatMapHasAnETagAndAnswers304) {
     const auto doc = json(first);
     // "<event>-<process epoch>-<version>"
     EXPECT_TRUE(etag.starts_with(fmt::format("\"{}-", id))) << etag;
-    EXPECT_TRUE(etag.ends_with(fmt::format("-{}\"", doc.at("version").to_number<std::uint64_t>()))) << etag;
+    EXPECT_TRUE(etag.ends_with(fmt::format("-{}\"", doc.at("version").to_number<std::uint64_t>())))
+        << etag;
 
     const auto same = call(http::verb::get, path(id, "/seats"), {}, {}, {{"If-None-Match", etag}});
     EXPECT_EQ(same.status, 304);

@@ -1,7 +1,5 @@
 #include "catalog/seat_map.hpp"
 
-#include "common/ids.hpp"
-
 #include <unordered_map>
 #include <utility>
 
@@ -10,6 +8,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "common/ids.hpp"
 
 namespace tkt::catalog {
 namespace {

@@ -15,9 +15,9 @@
 
 #include "auth/service.hpp"
 #include "catalog/event.hpp"
+#include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
 #include "inventory/memory_inventory.hpp"
-#include "common/testing/temp_dir.hpp"
 
 namespace tkt::catalog::testing {
 
@@ -77,9 +77,7 @@ protected:
         auto migrated = db::migrate(*db_);
         ASSERT_TRUE(migrated) << migrated.error().message;
     }
-    void TearDown() override {
-        db_.reset();
-    }
+    void TearDown() override { db_.reset(); }
 
     // A user in the database with that role; returns its principal.
     auth::principal make_user(std::string_view email, auth::role r) {

@@ -31,7 +31,9 @@ public:
         now_ns_.fetch_add(std::chrono::duration_cast<time_point::duration>(d).count(),
                           std::memory_order_relaxed);
     }
-    void set(time_point t) { now_ns_.store(t.time_since_epoch().count(), std::memory_order_relaxed); }
+    void set(time_point t) {
+        now_ns_.store(t.time_since_epoch().count(), std::memory_order_relaxed);
+    }
 
 private:
     std::atomic<time_point::rep> now_ns_;

@@ -28,7 +28,8 @@ void failpoint(std::string_view name) {
     static const std::vector<std::string> armed = armed_from_environment();
     for (const auto& a : armed) {
         if (a == name) {
-            std::fprintf(stderr, "ticketon: failpoint %.*s: exiting\n", static_cast<int>(name.size()), name.data());
+            std::fprintf(stderr, "ticketon: failpoint %.*s: exiting\n",
+                         static_cast<int>(name.size()), name.data());
             std::_Exit(137);
         }
     }

@@ -11,7 +11,8 @@
 namespace tkt {
 namespace {
 
-constexpr std::string_view alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr std::string_view alphabet =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 // Random bytes for ids, drawn from libsodium 512 at a time per thread: one system call per ~20
 // ids instead of one per id. Each byte is handed out once.

@@ -1,9 +1,9 @@
 #include "common/ids.hpp"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace tkt {
 namespace {
@@ -33,7 +33,8 @@ TEST(sortable_id, has_the_prefix_eight_time_and_fourteen_random_characters) {
     ASSERT_EQ(id.size(), 4u + 8u + 14u);
     EXPECT_EQ(id.substr(0, 4), "ord_");
     for (char c : id.substr(4)) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << id;
-    EXPECT_EQ(id.substr(4, 8), sortable_id("ord_", t0).substr(4, 8)) << "same millisecond, same time part";
+    EXPECT_EQ(id.substr(4, 8), sortable_id("ord_", t0).substr(4, 8))
+        << "same millisecond, same time part";
     EXPECT_NE(id, sortable_id("ord_", t0)) << "the random part differs";
 }
 

@@ -18,10 +18,10 @@ std::string as_json(std::string_view s) {
 }
 
 TEST(JsonText, StringsComeBackAsTheyWentIn) {
-    for (const std::string& s : {std::string(""), std::string("A-1-12"), std::string("say \"hi\""),
-                                std::string("back\\slash"), std::string("line\nfeed\ttab\r"),
-                                std::string("nul\0byte", 8), std::string("\x01\x1f\x7f"),
-                                std::string("서울 \xf0\x9f\x8e\xab")}) {
+    for (const std::string& s :
+         {std::string(""), std::string("A-1-12"), std::string("say \"hi\""),
+          std::string("back\\slash"), std::string("line\nfeed\ttab\r"), std::string("nul\0byte", 8),
+          std::string("\x01\x1f\x7f"), std::string("서울 \xf0\x9f\x8e\xab")}) {
         const auto text = as_json(s);
         boost::system::error_code ec;
         auto v = boost::json::parse(text, ec);
@@ -34,8 +34,9 @@ TEST(JsonText, StringsComeBackAsTheyWentIn) {
 }
 
 TEST(JsonText, IntegersOfEverySize) {
-    for (const std::int64_t n : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{150000},
-                                 std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+    for (const std::int64_t n :
+         {std::int64_t{0}, std::int64_t{-1}, std::int64_t{150000},
+          std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
         std::string out;
         append_json_int(out, n);
         EXPECT_EQ(out, std::to_string(n));

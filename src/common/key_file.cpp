@@ -1,13 +1,13 @@
 #include "common/key_file.hpp"
 
-#include <fcntl.h>
-#include <fmt/core.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
 
 namespace tkt {
 
@@ -19,10 +19,12 @@ std::expected<std::string, std::string> read_text_file(const std::filesystem::pa
     return text.str();
 }
 
-std::expected<void, std::string> publish_key_file(const std::filesystem::path& path, std::string_view text) {
+std::expected<void, std::string> publish_key_file(const std::filesystem::path& path,
+                                                  std::string_view text) {
     const auto tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
+    if (fd < 0)
+        return std::unexpected(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
     const auto written = ::write(fd, text.data(), text.size());
     const bool ok = written == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
     ::close(fd);
@@ -34,7 +36,8 @@ std::expected<void, std::string> publish_key_file(const std::filesystem::path& p
     const int link_errno = errno;
     ::unlink(tmp.c_str());
     if (linked != 0 && link_errno != EEXIST) {
-        return std::unexpected(fmt::format("cannot create {}: {}", path.string(), std::strerror(link_errno)));
+        return std::unexpected(
+            fmt::format("cannot create {}: {}", path.string(), std::strerror(link_errno)));
     }
     return {};
 }

@@ -14,6 +14,7 @@ std::expected<std::string, std::string> read_text_file(const std::filesystem::pa
 // Writes `text` (mode 0600) next to `path` and links it into place, so two processes starting
 // at once cannot both win: the loser finds the file already there (not an error) and reads the
 // winner's key.
-std::expected<void, std::string> publish_key_file(const std::filesystem::path& path, std::string_view text);
+std::expected<void, std::string> publish_key_file(const std::filesystem::path& path,
+                                                  std::string_view text);
 
 }  // namespace tkt

@@ -1,8 +1,8 @@
 #include "common/problem.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <array>
+
+#include <boost/json/serialize.hpp>
 
 #include "common/assert.hpp"
 
@@ -51,9 +51,15 @@ const problem_info& info(problem_code code) {
 
 }  // namespace
 
-int status_of(problem_code code) { return info(code).status; }
-std::string_view name_of(problem_code code) { return info(code).name; }
-std::string_view title_of(problem_code code) { return info(code).title; }
+int status_of(problem_code code) {
+    return info(code).status;
+}
+std::string_view name_of(problem_code code) {
+    return info(code).name;
+}
+std::string_view title_of(problem_code code) {
+    return info(code).title;
+}
 
 std::string problem::to_json() const {
     boost::json::object body = extra;

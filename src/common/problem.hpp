@@ -2,11 +2,11 @@
 // Business outcomes and request errors as values, mapped to an HTTP status and a stable
 // `code` in one table (DESIGN.md §7). Rendered as application/problem+json by the HTTP layer.
 // Plain data, no I/O; safe to use from any thread.
-#include <boost/json/object.hpp>
-
 #include <expected>
 #include <string>
 #include <string_view>
+
+#include <boost/json/object.hpp>
 
 namespace tkt {
 
@@ -59,7 +59,11 @@ struct problem {
 };
 
 inline problem make_problem(problem_code code, std::string detail) {
-    return problem{.code = code, .detail = std::move(detail), .field = {}, .retry_after_seconds = 0, .extra = {}};
+    return problem{.code = code,
+                   .detail = std::move(detail),
+                   .field = {},
+                   .retry_after_seconds = 0,
+                   .extra = {}};
 }
 inline problem validation_error(std::string field, std::string_view detail) {
     std::string text = field + ": ";

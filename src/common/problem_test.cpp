@@ -1,8 +1,8 @@
 #include "common/problem.hpp"
 
-#include <boost/json/parse.hpp>
-
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 namespace tkt {
 namespace {

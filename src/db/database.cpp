@@ -8,15 +8,14 @@
 #include <set>
 #include <system_error>
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <pthread.h>
 #include <sched.h>
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
-
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include "common/assert.hpp"
 #include "db/migrations.hpp"
@@ -106,7 +105,9 @@ database::database(std::unique_ptr<connection_factory> factory, pool_options opt
     writer_ = std::thread([this] { writer_loop(); });
 }
 
-database::~database() { shutdown(); }
+database::~database() {
+    shutdown();
+}
 
 void database::shutdown() {
     // Writes already queued are committed and answered before the writer ends.
@@ -197,12 +198,14 @@ void database::answer(std::vector<std::unique_ptr<detail::write_job>>& batch) {
         }
     };
     while (!batch.empty()) {
-        auto& context = boost::asio::query(batch.front()->executor(), boost::asio::execution::context);
+        auto& context =
+            boost::asio::query(batch.front()->executor(), boost::asio::execution::context);
         std::shared_ptr<jobs> group;
         try {
             group = std::make_shared<jobs>();
             auto rest = std::stable_partition(batch.begin(), batch.end(), [&](const auto& job) {
-                return &boost::asio::query(job->executor(), boost::asio::execution::context) == &context;
+                return &boost::asio::query(job->executor(), boost::asio::execution::context) ==
+                       &context;
             });
             group->reserve(static_cast<std::size_t>(rest - batch.begin()));
             std::move(batch.begin(), rest, std::back_inserter(*group));

@@ -13,14 +13,6 @@
 // savepoint (or, for a one-statement write, the statement's own atomicity) so that one failing
 // write rolls back alone. Under load a commit carries many writes; alone, a write costs what
 // `transact()` costs.
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,6 +30,14 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace tkt::db {
 
@@ -59,10 +59,12 @@ class row {
 public:
     explicit row(std::vector<value> cols) : cols_(std::move(cols)) {}
     std::size_t size() const { return cols_.size(); }
-    bool is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(cols_.at(i)); }
-    std::int64_t int64(std::size_t i) const;            // NULL → 0
-    double real(std::size_t i) const;                    // NULL → 0.0
-    const std::string& text(std::size_t i) const;        // NULL → ""
+    bool is_null(std::size_t i) const {
+        return std::holds_alternative<std::nullptr_t>(cols_.at(i));
+    }
+    std::int64_t int64(std::size_t i) const;       // NULL → 0
+    double real(std::size_t i) const;              // NULL → 0.0
+    const std::string& text(std::size_t i) const;  // NULL → ""
     std::optional<std::int64_t> opt_int64(std::size_t i) const;
     std::optional<std::string> opt_text(std::size_t i) const;
     const value& at(std::size_t i) const { return cols_.at(i); }
@@ -220,7 +222,8 @@ public:
         std::uint64_t batches = 0;  // transactions committed or failed by the writer
         std::uint64_t writes = 0;   // write() calls they carried
         std::uint64_t queued = 0;   // writes waiting now
-        std::uint64_t checkpoints = 0;  // passive log checkpoints, background and finishing (SQLite)
+        std::uint64_t checkpoints =
+            0;  // passive log checkpoints, background and finishing (SQLite)
     };
     write_stats writes() const;
 

@@ -14,10 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/types.h>
-
-#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,9 +24,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "common/testing/temp_dir.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
-#include "common/testing/temp_dir.hpp"
 
 namespace tkt::db {
 namespace {
@@ -344,7 +343,8 @@ batch_answers write_batch(database& db, std::size_t writes, write_kind kind, F f
         asio::co_spawn(
             ioc,
             [&, i]() -> asio::awaitable<void> {
-                auto op = db.write([&f, i](connection& c) -> expected<void> { return f(c, i); }, kind);
+                auto op =
+                    db.write([&f, i](connection& c) -> expected<void> { return f(c, i); }, kind);
                 answers.outcomes[i] = co_await std::move(op);
             },
             [&](std::exception_ptr e) {
@@ -357,7 +357,8 @@ batch_answers write_batch(database& db, std::size_t writes, write_kind kind, F f
 
 // Checks a batch's answers: write `thrown` threw, the writes in `refused` failed with their
 // code, every other one succeeded.
-void expect_answers(const batch_answers& a, std::size_t thrown, const std::map<std::size_t, errc>& refused) {
+void expect_answers(const batch_answers& a, std::size_t thrown,
+                    const std::map<std::size_t, errc>& refused) {
     EXPECT_EQ(a.threw, 1);
     for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
         if (i == thrown) continue;
@@ -393,23 +394,24 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 40;
-    const auto answers = write_batch(*db_, writes, write_kind::any, [](connection& c, std::size_t i) -> expected<void> {
-        auto x = static_cast<std::int64_t>(i);
-        if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
-            return std::unexpected(w.error());
-        }
-        // Write 7 inserts, then changes its mind: its row must not stay.
-        if (i == 7) return std::unexpected(error{errc::not_found, "business says no"});
-        // Write 9 inserts, then collides with an existing key.
-        if (i == 9) {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (1000)"); !w) {
+    const auto answers = write_batch(
+        *db_, writes, write_kind::any, [](connection& c, std::size_t i) -> expected<void> {
+            auto x = static_cast<std::int64_t>(i);
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {x}); !w) {
                 return std::unexpected(w.error());
             }
-        }
-        // Write 11 inserts, then throws.
-        if (i == 11) throw std::logic_error("boom");
-        return {};
-    });
+            // Write 7 inserts, then changes its mind: its row must not stay.
+            if (i == 7) return std::unexpected(error{errc::not_found, "business says no"});
+            // Write 9 inserts, then collides with an existing key.
+            if (i == 9) {
+                if (auto w = c.exec("INSERT INTO t (x) VALUES (1000)"); !w) {
+                    return std::unexpected(w.error());
+                }
+            }
+            // Write 11 inserts, then throws.
+            if (i == 11) throw std::logic_error("boom");
+            return {};
+        });
     const auto stats = db_->writes();
     EXPECT_EQ(stats.writes, writes + 1);
     EXPECT_EQ(stats.batches, 2U) << "the gate's batch, then every write queued behind it";
@@ -420,12 +422,14 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "a failed write's own statements are undone";
 }
 
-TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement_undoes_only_itself) {
+TEST_F(database_test,
+       one_statement_writes_share_a_commit_and_a_failed_statement_undoes_only_itself) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 30;
-    const auto answers =
-        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
+    const auto answers = write_batch(
+        *db_, writes, write_kind::one_statement,
+        [](connection& c, std::size_t i) -> expected<void> {
             // Write 5 refuses before changing anything; write 6 throws before.
             if (i == 5) return std::unexpected(error{errc::not_found, "no such hold"});
             if (i == 6) throw std::logic_error("boom");
@@ -435,7 +439,8 @@ TEST_F(database_test, one_statement_writes_share_a_commit_and_a_failed_statement
                 auto w = c.exec("INSERT INTO t (x) VALUES (900), (1000)");
                 return w ? expected<void>{} : std::unexpected(w.error());
             }
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)}); !w) {
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
+                !w) {
                 return std::unexpected(w.error());
             }
             return {};
@@ -452,20 +457,23 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 4;
-    const auto answers =
-        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
+    const auto answers = write_batch(
+        *db_, writes, write_kind::one_statement,
+        [](connection& c, std::size_t i) -> expected<void> {
             // OR ROLLBACK: the conflict ends the whole transaction, the writes before this one
             // included.
-            auto w = i == 2 ? c.exec("INSERT OR ROLLBACK INTO t (x) VALUES (1000)")
-                            : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
+            auto w = i == 2
+                         ? c.exec("INSERT OR ROLLBACK INTO t (x) VALUES (1000)")
+                         : c.exec("INSERT INTO t (x) VALUES (?)", {static_cast<std::int64_t>(i)});
             return w ? expected<void>{} : std::unexpected(w.error());
         });
     expect_all_failed(answers, errc::io);
     EXPECT_EQ(count_rows("t"), 1) << "only the row from before the batch";
-    auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
-        auto w = c.exec("INSERT INTO t (x) VALUES (2)");
-        return w ? expected<void>{} : std::unexpected(w.error());
-    });
+    auto again = write_batch(*db_, 1, write_kind::one_statement,
+                             [](connection& c, std::size_t) -> expected<void> {
+                                 auto w = c.exec("INSERT INTO t (x) VALUES (2)");
+                                 return w ? expected<void>{} : std::unexpected(w.error());
+                             });
     ASSERT_TRUE(again.outcomes[0].has_value());
     EXPECT_TRUE(*again.outcomes[0]) << again.outcomes[0]->error().message;
     EXPECT_EQ(count_rows("t"), 2);
@@ -475,19 +483,23 @@ TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t writes = 4;
     const auto answers =
-        write_batch(*db_, writes, write_kind::one_statement, [](connection& c, std::size_t i) -> expected<void> {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
-            // Breaks the rule: its change cannot be undone alone.
-            if (i == 2) return std::unexpected(error{errc::not_found, "changed my mind"});
-            return {};
-        });
+        write_batch(*db_, writes, write_kind::one_statement,
+                    [](connection& c, std::size_t i) -> expected<void> {
+                        if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w)
+                            return std::unexpected(w.error());
+                        // Breaks the rule: its change cannot be undone alone.
+                        if (i == 2)
+                            return std::unexpected(error{errc::not_found, "changed my mind"});
+                        return {};
+                    });
     expect_all_failed(answers, errc::misuse);
     EXPECT_EQ(count_rows("t"), 0) << "the whole batch rolled back";
     // The writer goes on with the next batch.
-    auto again = write_batch(*db_, 1, write_kind::one_statement, [](connection& c, std::size_t) -> expected<void> {
-        auto w = c.exec("INSERT INTO t (x) VALUES (2)");
-        return w ? expected<void>{} : std::unexpected(w.error());
-    });
+    auto again = write_batch(*db_, 1, write_kind::one_statement,
+                             [](connection& c, std::size_t) -> expected<void> {
+                                 auto w = c.exec("INSERT INTO t (x) VALUES (2)");
+                                 return w ? expected<void>{} : std::unexpected(w.error());
+                             });
     ASSERT_TRUE(again.outcomes[0].has_value());
     EXPECT_TRUE(*again.outcomes[0]) << again.outcomes[0]->error().message;
     EXPECT_EQ(count_rows("t"), 1);
@@ -505,7 +517,8 @@ TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
             ioc,
             [&]() -> asio::awaitable<void> {
                 auto w = co_await db.write([](connection& c) -> expected<void> {
-                    if (auto r = c.exec("INSERT INTO t (x) VALUES (1)"); !r) return std::unexpected(r.error());
+                    if (auto r = c.exec("INSERT INTO t (x) VALUES (1)"); !r)
+                        return std::unexpected(r.error());
                     return {};
                 });
                 if (w) ++done;
@@ -521,7 +534,8 @@ TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
 // busy: the first context's callers must still get their answers (a batch posted whole to its
 // first caller's executor would wait for the busy thread), each on its own strand; the second
 // context's callers get theirs once its thread is free.
-TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_context_without_waiting_for_the_other) {
+TEST_F(database_test,
+       a_batch_from_two_io_contexts_answers_each_context_without_waiting_for_the_other) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t per_context = 6;
     struct answer {
@@ -550,7 +564,8 @@ TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_context_without_
             asio::detached);
     };
     auto wait_for = [](auto done) {  // false after 10 s
-        for (int i = 0; i < 10'000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        for (int i = 0; i < 10'000 && !done(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
         return done();
     };
     asio::io_context first;
@@ -578,11 +593,14 @@ TEST_F(database_test, a_batch_from_two_io_contexts_answers_each_context_without_
     EXPECT_TRUE(wait_for([&] { return db_->writes().queued == 2 * per_context; }));
     gate.release();
     const bool first_answered = wait_for([&] {
-        return std::all_of(answers.begin(), answers.begin() + per_context, [](const answer& a) { return a.done.load(); });
+        return std::all_of(answers.begin(), answers.begin() + per_context,
+                           [](const answer& a) { return a.done.load(); });
     });
-    EXPECT_TRUE(first_answered) << "the first context's callers waited for the second context's thread";
-    EXPECT_TRUE(std::none_of(answers.begin() + per_context, answers.end(), [](const answer& a) { return a.done.load(); }))
-        << "the second context's thread was busy";
+    EXPECT_TRUE(first_answered)
+        << "the first context's callers waited for the second context's thread";
+    EXPECT_TRUE(std::none_of(answers.begin() + per_context, answers.end(), [](const answer& a) {
+        return a.done.load();
+    })) << "the second context's thread was busy";
     const std::thread::id first_id = first_thread.get_id();
     const std::thread::id second_id = second_thread.get_id();
     second_free.set_value();
@@ -635,7 +653,8 @@ TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     ASSERT_TRUE((*lock_owner)->exec("INSERT INTO t (x) VALUES (1)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db.write([](connection& c) -> expected<void> {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w) return std::unexpected(w.error());
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (2)"); !w)
+                return std::unexpected(w.error());
             return {};
         });
     });
@@ -645,7 +664,8 @@ TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     // The writer recovers once the lock is free.
     auto again = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db.write([](connection& c) -> expected<void> {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (3)"); !w) return std::unexpected(w.error());
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (3)"); !w)
+                return std::unexpected(w.error());
             return {};
         });
     });
@@ -656,7 +676,8 @@ TEST_F(database_test, a_write_function_cannot_end_the_batchs_transaction) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->write([](connection& c) -> expected<void> {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w)
+                return std::unexpected(w.error());
             EXPECT_TRUE(c.transaction_open());
             EXPECT_FALSE(c.begin());
             EXPECT_FALSE(c.rollback());
@@ -674,7 +695,8 @@ TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
     db_->shutdown();  // idempotent
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->write([](connection& c) -> expected<void> {
-            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w) return std::unexpected(w.error());
+            if (auto w = c.exec("INSERT INTO t (x) VALUES (1)"); !w)
+                return std::unexpected(w.error());
             return {};
         });
     });
@@ -689,7 +711,8 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
     auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
     ASSERT_TRUE(opened);
     auto& db = **opened;
-    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    ASSERT_TRUE(
+        db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
     const auto file_size = [&] { return std::filesystem::file_size(path); };
     const auto before = file_size();
     // Each round writes ~10 pages of rows (past the threshold of 8), then waits for the
@@ -727,7 +750,8 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
     auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
     ASSERT_TRUE(opened);
     auto& db = **opened;
-    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    ASSERT_TRUE(
+        db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
     std::uintmax_t wal_max = 0;
     for (int round = 0; round < 30; ++round) {
         const auto before = db.writes().checkpoints;
@@ -743,8 +767,10 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
         wal_max = std::max(wal_max, std::filesystem::file_size(path.string() + "-wal"));
     }
     EXPECT_GE(db.writes().checkpoints, 10U);
-    EXPECT_GE(std::filesystem::file_size(path), 30U * 10U * 3500U) << "the rows reached the database file";
-    EXPECT_LT(wal_max, 60U * 4096U) << "300 pages were written; the log stays near a threshold and a round";
+    EXPECT_GE(std::filesystem::file_size(path), 30U * 10U * 3500U)
+        << "the rows reached the database file";
+    EXPECT_LT(wal_max, 60U * 4096U)
+        << "300 pages were written; the log stays near a threshold and a round";
 }
 
 TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
@@ -756,7 +782,8 @@ TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) 
                                 {.size = 2, .busy_timeout_ms = 100, .checkpoint_pages = 8});
     ASSERT_TRUE(opened);
     auto& db = **opened;
-    ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
+    ASSERT_TRUE(
+        db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER, pad BLOB)"); }));
     sqlite_connection_factory factory(sqlite_options{.path = path.string(), .checkpoint_pages = 0});
     auto reader = factory.open();
     ASSERT_TRUE(reader);

@@ -1,21 +1,29 @@
 #include "http/message.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <string>
+
+#include <boost/json/serialize.hpp>
 
 namespace tkt::http {
 
 std::string_view to_string(verb v) {
     switch (v) {
-        case verb::get: return "GET";
-        case verb::head: return "HEAD";
-        case verb::post: return "POST";
-        case verb::put: return "PUT";
-        case verb::patch: return "PATCH";
-        case verb::delete_: return "DELETE";
-        case verb::options: return "OPTIONS";
-        case verb::other: break;
+        case verb::get:
+            return "GET";
+        case verb::head:
+            return "HEAD";
+        case verb::post:
+            return "POST";
+        case verb::put:
+            return "PUT";
+        case verb::patch:
+            return "PATCH";
+        case verb::delete_:
+            return "DELETE";
+        case verb::options:
+            return "OPTIONS";
+        case verb::other:
+            break;
     }
     return "OTHER";
 }
@@ -99,7 +107,8 @@ response problem_response(const problem& p) {
     r.status = p.status();
     r.content_type = "application/problem+json";
     r.body = p.to_json();
-    if (p.retry_after_seconds > 0) r.with_header("Retry-After", std::to_string(p.retry_after_seconds));
+    if (p.retry_after_seconds > 0)
+        r.with_header("Retry-After", std::to_string(p.retry_after_seconds));
     return r;
 }
 

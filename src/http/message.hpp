@@ -2,15 +2,15 @@
 // The HTTP messages that domain handlers see. Deliberately free of Beast: the server converts
 // its parsed Beast request into `request` and a handler's `response` back into Beast's.
 // A request lives for one handler call, on the connection's strand.
-#include <boost/asio/awaitable.hpp>
-#include <boost/json/value.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
 
 #include "common/problem.hpp"
 
@@ -25,8 +25,8 @@ public:
     using header_lookup = std::string_view (*)(const void* native, std::string_view name);
 
     verb method = verb::get;
-    std::string path;        // decoded path without the query, e.g. /api/v1/me
-    std::string query;       // raw query string without '?'
+    std::string path;   // decoded path without the query, e.g. /api/v1/me
+    std::string query;  // raw query string without '?'
     std::string body;
     std::string remote_ip;   // peer address, e.g. 127.0.0.1
     std::string request_id;  // X-Request-Id from the client, or one made up by the server

@@ -1,9 +1,9 @@
 #include "http/metrics.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstdint>
+
+#include <fmt/format.h>
 
 #include "http/router.hpp"
 
@@ -11,8 +11,9 @@ namespace tkt::http {
 namespace {
 
 // The statuses we count individually; anything else falls into its class ("2xx" etc.).
-constexpr std::array<int, 24> known_statuses{200, 201, 204, 301, 302, 304, 400, 401, 402, 403, 404, 405,
-                                             408, 409, 413, 422, 423, 429, 431, 500, 502, 503, 504, 0};
+constexpr std::array<int, 24> known_statuses{200, 201, 204, 301, 302, 304, 400, 401,
+                                             402, 403, 404, 405, 408, 409, 413, 422,
+                                             423, 429, 431, 500, 502, 503, 504, 0};
 constexpr std::size_t status_slots = known_statuses.size() + 5;  // + 1xx..5xx "other" slots
 
 std::size_t status_slot(int status) {
@@ -44,7 +45,8 @@ void metrics::bind_routes(const router& r) {
     series_.clear();
     for (const auto& route : r.routes()) {
         auto s = std::make_unique<series>();
-        s->label = fmt::format("method=\"{}\",route=\"{}\"", to_string(route.method), route.pattern);
+        s->label =
+            fmt::format("method=\"{}\",route=\"{}\"", to_string(route.method), route.pattern);
         series_.push_back(std::move(s));
     }
     auto unmatched = std::make_unique<series>();
@@ -80,22 +82,27 @@ std::string metrics::render() const {
                                slot_label(slot), n);
         }
     }
-    out += "# HELP ticketon_http_request_duration_seconds Time from a request's last byte to its answer.\n";
+    out +=
+        "# HELP ticketon_http_request_duration_seconds Time from a request's last byte to its "
+        "answer.\n";
     out += "# TYPE ticketon_http_request_duration_seconds histogram\n";
     for (const auto& s : series_) {
         std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b < s->buckets.size(); ++b) cumulative += s->buckets[b].load(std::memory_order_relaxed);
+        for (std::size_t b = 0; b < s->buckets.size(); ++b)
+            cumulative += s->buckets[b].load(std::memory_order_relaxed);
         if (cumulative == 0) continue;
         std::uint64_t running = 0;
         for (std::size_t b = 0; b < s->buckets.size(); ++b) {
             running += s->buckets[b].load(std::memory_order_relaxed);
-            std::string le = b < latency_buckets.size() ? fmt::format("{}", latency_buckets[b]) : "+Inf";
+            std::string le =
+                b < latency_buckets.size() ? fmt::format("{}", latency_buckets[b]) : "+Inf";
             out += fmt::format("ticketon_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
                                s->label, le, running);
         }
         out += fmt::format("ticketon_http_request_duration_seconds_sum{{{}}} {:.6f}\n", s->label,
                            static_cast<double>(s->sum_us.load(std::memory_order_relaxed)) / 1e6);
-        out += fmt::format("ticketon_http_request_duration_seconds_count{{{}}} {}\n", s->label, running);
+        out += fmt::format("ticketon_http_request_duration_seconds_count{{{}}} {}\n", s->label,
+                           running);
     }
     out += "# HELP ticketon_http_connections_open Client connections open now.\n";
     out += "# TYPE ticketon_http_connections_open gauge\n";

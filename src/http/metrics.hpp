@@ -19,9 +19,8 @@ class router;
 class metrics {
 public:
     // Bucket upper bounds in seconds.
-    static constexpr std::array<double, 12> latency_buckets{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                            0.025,  0.05,  0.1,    0.25,  0.5,
-                                                            1.0,    2.5};
+    static constexpr std::array<double, 12> latency_buckets{
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
     metrics();
     ~metrics();
 
@@ -32,7 +31,9 @@ public:
     void connection_opened() { connections_open_.fetch_add(1, std::memory_order_relaxed); }
     void connection_closed() { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
     void connection_rejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
-    std::int64_t connections_open() const { return connections_open_.load(std::memory_order_relaxed); }
+    std::int64_t connections_open() const {
+        return connections_open_.load(std::memory_order_relaxed);
+    }
 
     // A collector appends complete Prometheus lines (with # HELP/# TYPE) to the output.
     void add_collector(std::function<void(std::string&)> collector);

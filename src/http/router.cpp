@@ -67,7 +67,8 @@ match_result router::match(verb method, std::string_view path) const {
 
     const auto same_path = [&](const route& r) {
         for (std::size_t s = 0; s < count; ++s) {
-            const bool same = is_capture(r.segments[s]) ? !parts[s].empty() : r.segments[s] == parts[s];
+            const bool same =
+                is_capture(r.segments[s]) ? !parts[s].empty() : r.segments[s] == parts[s];
             if (!same) return false;
         }
         return true;
@@ -77,7 +78,9 @@ match_result router::match(verb method, std::string_view path) const {
     const auto& candidates = by_length_[count];
     for (std::size_t i : candidates) {
         const route& r = routes_[i];
-        if (r.method != method || (result.matched != nullptr && r.captures >= result.matched->captures)) continue;
+        if (r.method != method ||
+            (result.matched != nullptr && r.captures >= result.matched->captures))
+            continue;
         if (!same_path(r)) continue;
         result.outcome = match_result::kind::found;
         result.matched = &r;
@@ -88,7 +91,9 @@ match_result router::match(verb method, std::string_view path) const {
         std::vector<verb> allowed;
         for (std::size_t i : candidates) {
             const route& r = routes_[i];
-            if (!same_path(r) || std::find(allowed.begin(), allowed.end(), r.method) != allowed.end()) continue;
+            if (!same_path(r) ||
+                std::find(allowed.begin(), allowed.end(), r.method) != allowed.end())
+                continue;
             allowed.push_back(r.method);
             if (!result.allow.empty()) result.allow += ", ";
             result.allow += to_string(r.method);
@@ -100,7 +105,8 @@ match_result router::match(verb method, std::string_view path) const {
     for (std::size_t s = 0; s < count; ++s) {
         if (is_capture(r.segments[s])) {
             auto name = std::string_view(r.segments[s]).substr(1, r.segments[s].size() - 2);
-            result.params.emplace_back(std::string(name), percent_decode(parts[s], plus_handling::keep));
+            result.params.emplace_back(std::string(name),
+                                       percent_decode(parts[s], plus_handling::keep));
         }
     }
     return result;

@@ -1,5 +1,14 @@
 #include "http/server.hpp"
 
+#include <atomic>
+#include <charconv>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,19 +21,10 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/parser.hpp>
-
-#include <fmt/format.h>
-
-#include <atomic>
-#include <charconv>
-#include <ctime>
-#include <random>
-#include <mutex>
-#include <unordered_map>
 
 #include "http/detail/beast_request.hpp"
 #include "http/metrics.hpp"
@@ -83,7 +83,8 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 
 // Writes the status line, headers and body into `out` (reused between requests). Plain appends:
 // this runs for every answer, and a format string costs more than the few pieces it joins.
-void serialize(const response& res, keep_alive keep, std::string_view request_id, std::string& out) {
+void serialize(const response& res, keep_alive keep, std::string_view request_id,
+               std::string& out) {
     out.clear();
     out += "HTTP/1.1 ";
     append_number(out, static_cast<std::uint64_t>(res.status));
@@ -166,8 +167,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     void reject(tcp::socket socket);
     asio::awaitable<void> session(std::shared_ptr<connection> conn, std::uint64_t id);
     asio::awaitable<void> watchdog(std::shared_ptr<connection> conn);
-    asio::awaitable<boost::system::error_code> read_request(connection& conn, beast::flat_buffer& buffer,
-                                                          bhttp::request_parser<bhttp::string_body>& parser);
+    asio::awaitable<boost::system::error_code> read_request(
+        connection& conn, beast::flat_buffer& buffer,
+        bhttp::request_parser<bhttp::string_body>& parser);
     asio::awaitable<boost::system::error_code> write_all(connection& conn, std::string_view out);
     problem read_problem(const boost::system::error_code& ec) const;
     asio::awaitable<response> dispatch(beast_request& breq, const std::string& remote_ip,
@@ -181,7 +183,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 server::server(asio::io_context& io, const router& routes, metrics& m, server_options options)
     : impl_(std::make_shared<impl>(io, routes, m, std::move(options))) {}
 
-server::~server() { stop(); }
+server::~server() {
+    stop();
+}
 
 std::expected<std::uint16_t, std::string> server::listen() {
     boost::system::error_code ec;
@@ -228,14 +232,17 @@ void server::stop() {
     }
 }
 
-std::size_t server::sessions() const { return impl_->session_count_.load(); }
+std::size_t server::sessions() const {
+    return impl_->session_count_.load();
+}
 
 void server::on_access(std::function<void(const access_log_entry&)> fn) {
     impl_->on_access_ = std::move(fn);
 }
 
 void server::on_failure(
-    std::function<void(std::string_view request_id, std::string_view route, std::string_view what)> fn) {
+    std::function<void(std::string_view request_id, std::string_view route, std::string_view what)>
+        fn) {
     impl_->on_failure_ = std::move(fn);
 }
 
@@ -267,16 +274,15 @@ asio::awaitable<void> server::impl::accept_loop() {
         }
         session_count_.fetch_add(1);
         metrics_.connection_opened();
-        asio::co_spawn(executor, session(conn, id),
-                       [self, id](std::exception_ptr) {
-                           // The session's own try/catch logs; here only the bookkeeping.
-                           {
-                               std::lock_guard lock(self->sessions_mutex_);
-                               self->sessions_.erase(id);
-                           }
-                           self->metrics_.connection_closed();
-                           self->session_count_.fetch_sub(1);
-                       });
+        asio::co_spawn(executor, session(conn, id), [self, id](std::exception_ptr) {
+            // The session's own try/catch logs; here only the bookkeeping.
+            {
+                std::lock_guard lock(self->sessions_mutex_);
+                self->sessions_.erase(id);
+            }
+            self->metrics_.connection_closed();
+            self->session_count_.fetch_sub(1);
+        });
     }
 }
 
@@ -317,7 +323,8 @@ asio::awaitable<void> server::impl::watchdog(std::shared_ptr<connection> conn) {
 // Idle (nothing of the request yet): the idle timeout applies. Once a request has begun, all of
 // it must arrive within the read timeout from its first byte.
 asio::awaitable<boost::system::error_code> server::impl::read_request(
-    connection& conn, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::string_body>& parser) {
+    connection& conn, beast::flat_buffer& buffer,
+    bhttp::request_parser<bhttp::string_body>& parser) {
     boost::system::error_code ec;
     bool begun = buffer.size() > 0;
     auto started = steady::now();
@@ -341,7 +348,8 @@ asio::awaitable<boost::system::error_code> server::impl::read_request(
             conn.now = connection::phase::idle;
             conn.set_deadline(steady::now() + options_.idle_timeout);
         }
-        auto [read_ec, n] = co_await conn.socket.async_read_some(buffer.prepare(8192), tuple_awaitable);
+        auto [read_ec, n] =
+            co_await conn.socket.async_read_some(buffer.prepare(8192), tuple_awaitable);
         if (conn.timed_out) co_return beast::error::timeout;
         if (read_ec == asio::error::eof && begun) {
             parser.put_eof(ec);
@@ -355,7 +363,8 @@ asio::awaitable<boost::system::error_code> server::impl::read_request(
 
 // Writes at once when the socket takes it all (the common case: no timer, no suspension);
 // otherwise waits under the read timeout for a slow reader.
-asio::awaitable<boost::system::error_code> server::impl::write_all(connection& conn, std::string_view out) {
+asio::awaitable<boost::system::error_code> server::impl::write_all(connection& conn,
+                                                                   std::string_view out) {
     conn.now = connection::phase::writing;
     boost::system::error_code ec;
     std::size_t written = conn.socket.write_some(asio::buffer(out), ec);
@@ -363,7 +372,8 @@ asio::awaitable<boost::system::error_code> server::impl::write_all(connection& c
     if (ec) written = 0;
     if (written == out.size()) co_return boost::system::error_code{};
     conn.set_deadline(steady::now() + options_.read_timeout);
-    auto [write_ec, n] = co_await asio::async_write(conn.socket, asio::buffer(out.substr(written)), tuple_awaitable);
+    auto [write_ec, n] =
+        co_await asio::async_write(conn.socket, asio::buffer(out.substr(written)), tuple_awaitable);
     if (conn.timed_out) co_return beast::error::timeout;
     co_return write_ec;
 }
@@ -416,9 +426,11 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
             double seconds = std::chrono::duration<double>(steady::now() - started).count();
             metrics_.observe(route_index, res.status, seconds);
             if (res.hang_up) break;  // closed below without a byte of answer, and not logged
-            const keep_alive keep = req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
+            const keep_alive keep =
+                req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
             serialize(res, keep, request_id, out);
-            if (on_access_) log_access(req, remote_ip, request_id, route_index, res.status, seconds);
+            if (on_access_)
+                log_access(req, remote_ip, request_id, route_index, res.status, seconds);
 
             if (co_await write_all(*conn, out) || keep == keep_alive::no) break;
         }
@@ -466,7 +478,8 @@ asio::awaitable<void> server::impl::answer_error(connection& conn, const problem
     conn.now = connection::phase::reading;
     conn.set_deadline(steady::now() + std::chrono::milliseconds(500));
     while (drained < (1u << 20)) {
-        auto [read_ec, n] = co_await conn.socket.async_read_some(asio::buffer(sink), tuple_awaitable);
+        auto [read_ec, n] =
+            co_await conn.socket.async_read_some(asio::buffer(sink), tuple_awaitable);
         if (read_ec || conn.timed_out) break;
         drained += n;
     }
@@ -485,9 +498,9 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
         co_return problem_response(make_problem(problem_code::not_found, "no such resource"));
     }
     if (found.outcome == match_result::kind::method_not_allowed) {
-        auto res = problem_response(make_problem(
-            problem_code::method_not_allowed,
-            fmt::format("{} is not allowed here", to_string(req.method))));
+        auto res = problem_response(
+            make_problem(problem_code::method_not_allowed,
+                         fmt::format("{} is not allowed here", to_string(req.method))));
         res.with_header("Allow", found.allow);
         co_return res;
     }
@@ -496,7 +509,8 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
     const route& r = *found.matched;
     if (r.options.rate_limit == rate_limit_class::auth) {
         if (auto wait = limiter_.acquire(remote_ip, std::chrono::steady_clock::now())) {
-            auto p = make_problem(problem_code::rate_limited, "too many requests from this address");
+            auto p =
+                make_problem(problem_code::rate_limited, "too many requests from this address");
             p.retry_after_seconds = *wait;
             co_return problem_response(p);
         }
@@ -513,13 +527,15 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
     co_return problem_response(p);
 }
 
-void server::impl::log_access(const beast_request& req, const std::string& ip, const std::string& rid,
-                              std::size_t route_index, int status, double seconds) {
+void server::impl::log_access(const beast_request& req, const std::string& ip,
+                              const std::string& rid, std::size_t route_index, int status,
+                              double seconds) {
     std::string_view target = req.target();
     auto path = target.substr(0, target.find('?'));
     std::string_view route;
     if (route_index < routes_.routes().size()) route = routes_.routes()[route_index].pattern;
-    on_access_(access_log_entry{bhttp::to_string(req.method()), path, route, rid, ip, status, seconds});
+    on_access_(
+        access_log_entry{bhttp::to_string(req.method()), path, route, rid, ip, status, seconds});
 }
 
 }  // namespace tkt::http

@@ -10,8 +10,6 @@
 // Lifetime: listen() → start() → stop() (stop accepting, close idle keep-alive connections,
 // let busy ones finish their answer and close) → wait until sessions() == 0 or the grace
 // period ends. Beast stays inside server.cpp: this header is safe for domain modules.
-#include <boost/asio/io_context.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/io_context.hpp>
 
 #include "http/rate_limiter.hpp"
 
@@ -73,8 +73,9 @@ public:
     // Called after each answer, on the connection's strand. Set before start().
     void on_access(std::function<void(const access_log_entry&)> fn);
     // Called when a handler throws (the client gets 500 INTERNAL with the request id).
-    void on_failure(
-        std::function<void(std::string_view request_id, std::string_view route, std::string_view what)> fn);
+    void on_failure(std::function<void(std::string_view request_id, std::string_view route,
+                                       std::string_view what)>
+                        fn);
 
 private:
     struct impl;

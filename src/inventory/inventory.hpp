@@ -18,13 +18,13 @@
 // g++ 12: a coroutine's by-value argument is destroyed twice when the call sits inside the
 // co_await expression itself. Start the call in one statement and await it in the next:
 //   auto op = inv.hold(std::move(request)); auto held = co_await std::move(op);
-#include <boost/asio/awaitable.hpp>
-
 #include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 #include "common/clock.hpp"
 
@@ -55,7 +55,9 @@ struct hold_items {
     std::string zone;
     std::int32_t quantity = 0;
 
-    std::int32_t count() const { return seats.empty() ? quantity : static_cast<std::int32_t>(seats.size()); }
+    std::int32_t count() const {
+        return seats.empty() ? quantity : static_cast<std::int32_t>(seats.size());
+    }
 };
 
 enum class hold_state { held, pinned };
@@ -78,14 +80,14 @@ struct hold_info {
 };
 
 enum class hold_error {
-    unknown_event,       // no layout loaded
-    invalid,             // empty, both seats and zone, quantity ≤ 0, a seat twice
-    unknown_seat,        // a seat id or zone that the event does not have (`seats` lists them)
-    seat_unavailable,    // held or sold (`seats` lists them)
-    sold_out,            // the zone has fewer available than asked
-    per_hold_limit,      // more than seats_per_hold_max in one hold
-    per_user_limit,      // held + sold by this user would pass max_per_user
-    duplicate_hold,      // the hold id is taken
+    unknown_event,     // no layout loaded
+    invalid,           // empty, both seats and zone, quantity ≤ 0, a seat twice
+    unknown_seat,      // a seat id or zone that the event does not have (`seats` lists them)
+    seat_unavailable,  // held or sold (`seats` lists them)
+    sold_out,          // the zone has fewer available than asked
+    per_hold_limit,    // more than seats_per_hold_max in one hold
+    per_user_limit,    // held + sold by this user would pass max_per_user
+    duplicate_hold,    // the hold id is taken
 };
 
 struct hold_failure {
@@ -139,8 +141,8 @@ public:
     // The hold's seats become SOLD to its user; the hold ends. False when it does not exist.
     virtual boost::asio::awaitable<bool> commit(event_id e, std::string hold) = 0;
     // Records seats as SOLD to `user` without a hold (rebuild from tickets). Fails like hold().
-    virtual boost::asio::awaitable<std::expected<void, hold_failure>> mark_sold(event_id e, user_id user,
-                                                                                hold_items items) = 0;
+    virtual boost::asio::awaitable<std::expected<void, hold_failure>> mark_sold(
+        event_id e, user_id user, hold_items items) = 0;
     // SOLD seats back to AVAILABLE (refund); the user's count goes down. False when they were
     // not sold to that user.
     virtual boost::asio::awaitable<bool> unsell(event_id e, user_id user, hold_items items) = 0;

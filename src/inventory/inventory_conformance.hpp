@@ -8,14 +8,6 @@
 //
 // Each case starts from a fresh engine made by the factory. After every write the fixture
 // checks that audit() is empty for every event it loaded.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -25,6 +17,14 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "inventory/inventory.hpp"
 
@@ -90,7 +90,8 @@ protected:
         expect_clean();
     }
 
-    std::expected<hold_info, hold_failure> hold(event_id e, user_id u, std::string id, hold_items items,
+    std::expected<hold_info, hold_failure> hold(event_id e, user_id u, std::string id,
+                                                hold_items items,
                                                 time_point expires_at = t0 + ttl) {
         auto op = inv_->hold(hold_request{e, u, std::move(id), std::move(items), expires_at});
         auto result = run(std::move(op));
@@ -105,9 +106,13 @@ protected:
         return result ? hold_error{} : result.error().code;
     }
 
-    bool release(event_id e, std::string id) { return after_write(inv_->release(e, std::move(id))); }
+    bool release(event_id e, std::string id) {
+        return after_write(inv_->release(e, std::move(id)));
+    }
     bool commit(event_id e, std::string id) { return after_write(inv_->commit(e, std::move(id))); }
-    std::optional<hold_info> pin(event_id e, std::string id) { return after_write(inv_->pin(e, std::move(id))); }
+    std::optional<hold_info> pin(event_id e, std::string id) {
+        return after_write(inv_->pin(e, std::move(id)));
+    }
     std::expected<void, hold_failure> mark_sold(event_id e, user_id u, hold_items items) {
         return after_write(inv_->mark_sold(e, u, std::move(items)));
     }
@@ -116,7 +121,9 @@ protected:
     }
     std::vector<hold_info> expire(time_point now) { return after_write(inv_->expire(now)); }
 
-    std::optional<hold_info> find(event_id e, std::string id) { return run(inv_->find(e, std::move(id))); }
+    std::optional<hold_info> find(event_id e, std::string id) {
+        return run(inv_->find(e, std::move(id)));
+    }
     std::uint64_t version(event_id e) { return run(inv_->version_of(e)); }
     std::optional<snapshot> snap(event_id e) { return run(inv_->snapshot_of(e)); }
     std::optional<counts> count(event_id e) { return run(inv_->counts_of(e)); }
@@ -125,7 +132,8 @@ protected:
         auto s = snap(e);
         EXPECT_TRUE(s.has_value());
         if (!s) return seat_status::available;
-        auto it = std::find_if(s->seats.begin(), s->seats.end(), [&](const seat_state& x) { return x.id == seat; });
+        auto it = std::find_if(s->seats.begin(), s->seats.end(),
+                               [&](const seat_state& x) { return x.id == seat; });
         EXPECT_NE(it, s->seats.end()) << seat;
         return it == s->seats.end() ? seat_status::available : it->status;
     }
@@ -210,7 +218,8 @@ TEST_P(inventory_conformance, a_sold_seat_is_unavailable_too) {
 TEST_P(inventory_conformance, per_hold_limit_is_four) {
     load(reserved(1, 10, 10));
     load(general(2, {{"floor", 100}}, 10));
-    EXPECT_EQ(refused(1, 1, "h1", seats({"S-1", "S-2", "S-3", "S-4", "S-5"})), hold_error::per_hold_limit);
+    EXPECT_EQ(refused(1, 1, "h1", seats({"S-1", "S-2", "S-3", "S-4", "S-5"})),
+              hold_error::per_hold_limit);
     EXPECT_EQ(refused(2, 1, "h1", zone("floor", 5)), hold_error::per_hold_limit);
     EXPECT_TRUE(hold(1, 1, "h2", seats({"S-1", "S-2", "S-3", "S-4"})).has_value());
     EXPECT_TRUE(hold(2, 1, "h2", zone("floor", 4)).has_value());
@@ -498,7 +507,8 @@ TEST_P(inventory_conformance, expire_survives_many_ended_holds) {
     load(reserved(1, 8, 1000));
     for (int i = 0; i < 500; ++i) {
         const std::string id = "h" + std::to_string(i);
-        ASSERT_TRUE(hold(1, i % 7, id, seats({"S-1", "S-2"}), t0 + std::chrono::seconds{i}).has_value());
+        ASSERT_TRUE(
+            hold(1, i % 7, id, seats({"S-1", "S-2"}), t0 + std::chrono::seconds{i}).has_value());
         if (i % 3 == 0) {
             ASSERT_TRUE(pin(1, id).has_value());
         }
@@ -557,12 +567,12 @@ TEST_P(inventory_conformance, unsell_returns_seats_sold_to_that_user_only) {
     ASSERT_TRUE(mark_sold(1, 7, seats({"S-1", "S-2"})).has_value());
     ASSERT_TRUE(hold(1, 8, "h1", seats({"S-3"})).has_value());
     const auto v = version(1);
-    EXPECT_FALSE(unsell(1, 8, seats({"S-1"})));             // sold to someone else
-    EXPECT_FALSE(unsell(1, 8, seats({"S-3"})));             // held, not sold
-    EXPECT_FALSE(unsell(1, 7, seats({"S-4"})));             // available
-    EXPECT_FALSE(unsell(1, 7, seats({"S-1", "S-4"})));      // all or nothing
-    EXPECT_FALSE(unsell(1, 7, seats({"S-99"})));            // unknown
-    EXPECT_FALSE(unsell(1, 7, hold_items{}));               // invalid
+    EXPECT_FALSE(unsell(1, 8, seats({"S-1"})));         // sold to someone else
+    EXPECT_FALSE(unsell(1, 8, seats({"S-3"})));         // held, not sold
+    EXPECT_FALSE(unsell(1, 7, seats({"S-4"})));         // available
+    EXPECT_FALSE(unsell(1, 7, seats({"S-1", "S-4"})));  // all or nothing
+    EXPECT_FALSE(unsell(1, 7, seats({"S-99"})));        // unknown
+    EXPECT_FALSE(unsell(1, 7, hold_items{}));           // invalid
     EXPECT_EQ(version(1), v);
     EXPECT_EQ(status(1, "S-1"), seat_status::sold);
 
@@ -603,9 +613,10 @@ TEST_P(inventory_conformance, snapshot_lists_seats_in_layout_order) {
     EXPECT_EQ(s->version, version(1));
     EXPECT_TRUE(s->zones.empty());
     ASSERT_EQ(s->seats.size(), 4u);
-    const std::vector<std::pair<std::string, seat_status>> expected{
-        {"B-2", seat_status::available}, {"A-1", seat_status::available},
-        {"C-9", seat_status::held}, {"A-2", seat_status::sold}};
+    const std::vector<std::pair<std::string, seat_status>> expected{{"B-2", seat_status::available},
+                                                                    {"A-1", seat_status::available},
+                                                                    {"C-9", seat_status::held},
+                                                                    {"A-2", seat_status::sold}};
     for (std::size_t i = 0; i < expected.size(); ++i) {
         EXPECT_EQ(s->seats[i].id, expected[i].first);
         EXPECT_EQ(s->seats[i].status, expected[i].second) << expected[i].first;
@@ -714,11 +725,11 @@ TEST_P(inventory_conformance, load_can_switch_to_general_admission) {
 // Runs the suite against one engine; `factory` returns a fresh std::unique_ptr<inventory>.
 // Use it at global namespace scope: gtest pastes the suite name into identifiers, so the
 // instantiation has to sit in the suite's own namespace.
-#define TKT_INSTANTIATE_INVENTORY_CONFORMANCE(instance, factory)                                 \
-    namespace tkt::inventory::conformance {                                                      \
-    INSTANTIATE_TEST_SUITE_P(instance, inventory_conformance,                                    \
-                             ::testing::Values(engine{#instance, factory}),                      \
-                             [](const ::testing::TestParamInfo<engine>& info) {                  \
-                                 return info.param.name;                                         \
-                             });                                                                 \
+#define TKT_INSTANTIATE_INVENTORY_CONFORMANCE(instance, factory)                \
+    namespace tkt::inventory::conformance {                                     \
+    INSTANTIATE_TEST_SUITE_P(instance, inventory_conformance,                   \
+                             ::testing::Values(engine{#instance, factory}),     \
+                             [](const ::testing::TestParamInfo<engine>& info) { \
+                                 return info.param.name;                        \
+                             });                                                \
     }

@@ -30,7 +30,8 @@ bool memory_inventory::has_event_now(event_id e) const {
 
 std::expected<void, hold_failure> memory_inventory::hold_now(const hold_request& r) {
     return with_ledger(r.event,
-                       std::expected<void, hold_failure>{std::unexpected(hold_failure{hold_error::unknown_event, {}})},
+                       std::expected<void, hold_failure>{
+                           std::unexpected(hold_failure{hold_error::unknown_event, {}})},
                        [&](event_ledger& l) { return l.hold(r); });
 }
 
@@ -49,7 +50,8 @@ bool memory_inventory::commit_now(event_id e, std::string_view hold) {
 std::expected<void, hold_failure> memory_inventory::mark_sold_now(event_id e, user_id user,
                                                                   const hold_items& items) {
     return with_ledger(e,
-                       std::expected<void, hold_failure>{std::unexpected(hold_failure{hold_error::unknown_event, {}})},
+                       std::expected<void, hold_failure>{
+                           std::unexpected(hold_failure{hold_error::unknown_event, {}})},
                        [&](event_ledger& l) { return l.mark_sold(user, items); });
 }
 
@@ -69,7 +71,8 @@ std::vector<hold_info> memory_inventory::expire_now(time_point now) {
 }
 
 std::optional<hold_info> memory_inventory::find_now(event_id e, std::string_view hold) const {
-    return with_ledger(e, std::optional<hold_info>{}, [&](event_ledger& l) { return l.find(hold); });
+    return with_ledger(e, std::optional<hold_info>{},
+                       [&](event_ledger& l) { return l.find(hold); });
 }
 
 std::optional<snapshot> memory_inventory::snapshot_now(event_id e) const {
@@ -98,20 +101,24 @@ boost::asio::awaitable<void> memory_inventory::load(layout l) {
     co_return;
 }
 
-boost::asio::awaitable<bool> memory_inventory::has_event(event_id e) { co_return has_event_now(e); }
+boost::asio::awaitable<bool> memory_inventory::has_event(event_id e) {
+    co_return has_event_now(e);
+}
 
-boost::asio::awaitable<std::expected<hold_info, hold_failure>> memory_inventory::hold(hold_request r) {
+boost::asio::awaitable<std::expected<hold_info, hold_failure>> memory_inventory::hold(
+    hold_request r) {
     auto held = hold_now(r);
     if (!held) co_return std::unexpected(std::move(held.error()));
-    co_return hold_info{r.event, r.user, std::move(r.hold), std::move(r.items), r.expires_at,
-                        hold_state::held};
+    co_return hold_info{r.event,      r.user,          std::move(r.hold), std::move(r.items),
+                        r.expires_at, hold_state::held};
 }
 
 boost::asio::awaitable<bool> memory_inventory::release(event_id e, std::string hold) {
     co_return release_now(e, hold);
 }
 
-boost::asio::awaitable<std::optional<hold_info>> memory_inventory::pin(event_id e, std::string hold) {
+boost::asio::awaitable<std::optional<hold_info>> memory_inventory::pin(event_id e,
+                                                                       std::string hold) {
     co_return pin_now(e, hold);
 }
 
@@ -119,8 +126,8 @@ boost::asio::awaitable<bool> memory_inventory::commit(event_id e, std::string ho
     co_return commit_now(e, hold);
 }
 
-boost::asio::awaitable<std::expected<void, hold_failure>> memory_inventory::mark_sold(event_id e, user_id user,
-                                                                                    hold_items items) {
+boost::asio::awaitable<std::expected<void, hold_failure>> memory_inventory::mark_sold(
+    event_id e, user_id user, hold_items items) {
     co_return mark_sold_now(e, user, items);
 }
 
@@ -132,7 +139,8 @@ boost::asio::awaitable<std::vector<hold_info>> memory_inventory::expire(time_poi
     co_return expire_now(now);
 }
 
-boost::asio::awaitable<std::optional<hold_info>> memory_inventory::find(event_id e, std::string hold) {
+boost::asio::awaitable<std::optional<hold_info>> memory_inventory::find(event_id e,
+                                                                        std::string hold) {
     co_return find_now(e, hold);
 }
 
@@ -144,7 +152,9 @@ boost::asio::awaitable<std::optional<counts>> memory_inventory::counts_of(event_
     co_return counts_now(e);
 }
 
-boost::asio::awaitable<std::uint64_t> memory_inventory::version_of(event_id e) { co_return version_now(e); }
+boost::asio::awaitable<std::uint64_t> memory_inventory::version_of(event_id e) {
+    co_return version_now(e);
+}
 
 boost::asio::awaitable<std::vector<std::string>> memory_inventory::audit(event_id e) {
     co_return audit_now(e);

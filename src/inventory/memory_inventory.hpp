@@ -39,7 +39,8 @@ public:
     bool commit_now(event_id e, std::string_view hold);
     // Unlike hold(), mark_sold records seats past the per-hold and per-user limits (they are
     // facts from the database); audit() then reports the user over the cap.
-    std::expected<void, hold_failure> mark_sold_now(event_id e, user_id user, const hold_items& items);
+    std::expected<void, hold_failure> mark_sold_now(event_id e, user_id user,
+                                                    const hold_items& items);
     bool unsell_now(event_id e, user_id user, const hold_items& items);
     std::vector<hold_info> expire_now(time_point now);
     std::optional<hold_info> find_now(event_id e, std::string_view hold) const;

@@ -3,14 +3,14 @@
 //
 //   cmake --preset release -B build/h-inv-rel && ninja -C build/h-inv-rel ticketon_inventory_bench
 //   build/h-inv-rel/src/inventory/ticketon_inventory_bench
-#include "inventory/memory_inventory.hpp"
-
 #include <chrono>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
+
+#include "inventory/memory_inventory.hpp"
 
 namespace tkt::inventory {
 namespace {
@@ -36,11 +36,13 @@ std::vector<hold_request> seat_requests(const layout& l) {
     std::uniform_int_distribution<std::size_t> seat(0, l.seats.size() - 1);
     std::vector<hold_request> out;
     for (std::size_t i = 0; i < requests_count; ++i) {
-        hold_request r{bench_event, static_cast<user_id>(i % 97 + 1), "hold-" + std::to_string(i), {}, t0};
+        hold_request r{
+            bench_event, static_cast<user_id>(i % 97 + 1), "hold-" + std::to_string(i), {}, t0};
         r.items.seats.push_back(l.seats[seat(rng)]);
         if (i % 2 == 1) {
             std::string second;
-            do second = l.seats[seat(rng)]; while (second == r.items.seats[0]);
+            do second = l.seats[seat(rng)];
+            while (second == r.items.seats[0]);
             r.items.seats.push_back(second);
         }
         out.push_back(std::move(r));
@@ -67,10 +69,12 @@ BENCHMARK(hold_release_seats);
 
 void hold_release_zone(benchmark::State& state) {
     memory_inventory inv;
-    inv.load_now(layout{bench_event, {}, {zone_spec{"floor", 5'000}, zone_spec{"balcony", 2'000}}, 4});
+    inv.load_now(
+        layout{bench_event, {}, {zone_spec{"floor", 5'000}, zone_spec{"balcony", 2'000}}, 4});
     std::vector<hold_request> requests;
     for (std::size_t i = 0; i < requests_count; ++i) {
-        hold_request r{bench_event, static_cast<user_id>(i % 97 + 1), "hold-" + std::to_string(i), {}, t0};
+        hold_request r{
+            bench_event, static_cast<user_id>(i % 97 + 1), "hold-" + std::to_string(i), {}, t0};
         r.items.zone = i % 3 == 0 ? "balcony" : "floor";
         r.items.quantity = static_cast<std::int32_t>(i % 4 + 1);
         requests.push_back(std::move(r));

@@ -1,12 +1,10 @@
 // Many threads on the same few seats: afterwards the invariants of DESIGN.md §5 must hold, not
 // just "no crash". Each thread records what it sold, so the totals are checked independently of
 // the engine's own audit.
-#include "inventory/memory_inventory.hpp"
-
 #include <atomic>
 #include <chrono>
-#include <latch>
 #include <cstdint>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <random>
@@ -16,6 +14,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "inventory/memory_inventory.hpp"
 
 namespace tkt::inventory {
 namespace {
@@ -59,7 +59,7 @@ private:
 };
 
 struct sales {
-    std::map<std::string, int> per_seat;                    // commits that sold each seat
+    std::map<std::string, int> per_seat;                   // commits that sold each seat
     std::map<std::pair<event_id, user_id>, int> per_user;  // items sold to each user
     std::int32_t zone_sold = 0;
 
@@ -79,7 +79,8 @@ hold_request random_hold(std::mt19937& rng, int thread, int i, std::int64_t now_
     hold_request r;
     r.user = std::uniform_int_distribution<user_id>(1, users_count)(rng);
     r.hold = "t" + std::to_string(thread) + "-" + std::to_string(i);
-    r.expires_at = t0 + std::chrono::milliseconds{now_ms + std::uniform_int_distribution<int>(0, 40)(rng)};
+    r.expires_at =
+        t0 + std::chrono::milliseconds{now_ms + std::uniform_int_distribution<int>(0, 40)(rng)};
     if (rng() % 2 == 0) {
         r.event = seated;
         const int n = std::uniform_int_distribution<int>(1, 2)(rng);
@@ -108,7 +109,8 @@ void worker(round_state& round, int thread, std::uint32_t seed, sales& sold) {
     hold_book& book = round.book;
     round.start.arrive_and_wait();
     for (int i = 0; i < ops_per_thread; ++i) {
-        const std::int64_t now_ms = round.clock_ms.fetch_add(1, std::memory_order_relaxed) / threads_count;
+        const std::int64_t now_ms =
+            round.clock_ms.fetch_add(1, std::memory_order_relaxed) / threads_count;
         // Commits are rare so that a round does not sell out in its first few operations.
         const auto op = rng() % 40;
         if (op < 18) {

@@ -25,7 +25,8 @@ using conformance::zone;
 TEST(memory_inventory, sync_core_matches_the_port) {
     memory_inventory inv;
     inv.load_now(reserved(1, 4));
-    ASSERT_TRUE(inv.hold_now(hold_request{1, 7, "h1", seats({"S-1", "S-2"}), t0 + ttl}).has_value());
+    ASSERT_TRUE(
+        inv.hold_now(hold_request{1, 7, "h1", seats({"S-1", "S-2"}), t0 + ttl}).has_value());
     auto found = inv.find_now(1, "h1");
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(found->items.seats, (std::vector<std::string>{"S-1", "S-2"}));

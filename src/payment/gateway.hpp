@@ -7,25 +7,34 @@
 // (the reconciler). Only calls that are safe to repeat are retried inside the client (look-ups;
 // confirm and cancel always carry an Idempotency-Key, so repeating them is safe too).
 // Safe to call from any thread concurrently.
-#include <boost/asio/awaitable.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace tkt::payment {
 
 // The provider's payment status (Toss: READY, IN_PROGRESS, WAITING_FOR_DEPOSIT, DONE, CANCELED,
 // PARTIAL_CANCELED, ABORTED, EXPIRED).
-enum class payment_status { ready, in_progress, done, canceled, partial_canceled, aborted, expired, other };
+enum class payment_status {
+    ready,
+    in_progress,
+    done,
+    canceled,
+    partial_canceled,
+    aborted,
+    expired,
+    other
+};
 
 struct payment_record {
     std::string payment_key;
     std::string order_id;
     std::int64_t total_amount = 0;
     payment_status status = payment_status::other;
-    std::string method;        // e.g. "카드"
-    std::string approved_at;   // RFC 3339, when DONE
+    std::string method;       // e.g. "카드"
+    std::string approved_at;  // RFC 3339, when DONE
 };
 
 // What the provider decided.
@@ -38,7 +47,7 @@ enum class outcome {
 struct gateway_result {
     outcome result = outcome::unknown;
     std::optional<payment_record> payment;  // with done
-    std::string code;     // the provider's error code, e.g. "REJECT_CARD_COMPANY", "NOT_FOUND_PAYMENT"
+    std::string code;  // the provider's error code, e.g. "REJECT_CARD_COMPANY", "NOT_FOUND_PAYMENT"
     std::string message;  // the provider's message, for logs and the user
 };
 

@@ -1,17 +1,17 @@
 #include "payment/sandbox.hpp"
 
+#include <algorithm>
+#include <ctime>
+#include <optional>
+
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <ctime>
-#include <optional>
 
 #include "common/encoding.hpp"
 #include "common/json_body.hpp"
@@ -25,10 +25,13 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 sandbox_reply toss_error(int status, std::string_view code, std::string_view message) {
-    return sandbox_reply{status, json::object{{"code", code}, {"message", message}}, {}, delivery::answer};
+    return sandbox_reply{
+        status, json::object{{"code", code}, {"message", message}}, {}, delivery::answer};
 }
 
-sandbox_reply invalid(std::string_view message) { return toss_error(400, "INVALID_REQUEST", message); }
+sandbox_reply invalid(std::string_view message) {
+    return toss_error(400, "INVALID_REQUEST", message);
+}
 
 sandbox_reply not_found() {
     return toss_error(404, "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.");
@@ -129,8 +132,9 @@ json::value sandbox::to_json(const payment& p) {
         {"status", p.status},
         {"requestedAt", p.requested_at},
         {"approvedAt", captured ? json::value(p.approved_at) : json::value(nullptr)},
-        {"lastTransactionKey",
-         p.last_transaction_key.empty() ? json::value(nullptr) : json::value(p.last_transaction_key)},
+        {"lastTransactionKey", p.last_transaction_key.empty()
+                                   ? json::value(nullptr)
+                                   : json::value(p.last_transaction_key)},
         {"totalAmount", p.amount},
         {"balanceAmount", p.balance},
         {"suppliedAmount", p.amount - vat},
@@ -174,7 +178,8 @@ sandbox_reply sandbox::create(std::string_view text, time_point now) {
     if (auto it = order_payment_.find(*order_id); it != order_payment_.end()) {
         const auto& status = payments_.at(it->second).status;
         if (status != "READY" && status != "ABORTED") {
-            return toss_error(400, "DUPLICATED_ORDER_ID", "이미 승인 및 취소가 진행된 중복된 주문번호 입니다.");
+            return toss_error(400, "DUPLICATED_ORDER_ID",
+                              "이미 승인 및 취소가 진행된 중복된 주문번호 입니다.");
         }
     }
     if (payments_.size() >= options_.max_payments) return invalid("the sandbox is full");
@@ -214,7 +219,8 @@ sandbox_reply sandbox::confirm(std::string_view text, std::string_view idempoten
         }
     }
     if (!test_code.empty()) {
-        return toss_error(status_of(test_code), test_code, "TossPayments-Test-Code 로 요청한 에러입니다.");
+        return toss_error(status_of(test_code), test_code,
+                          "TossPayments-Test-Code 로 요청한 에러입니다.");
     }
     auto it = payments_.find(fields->payment_key);
     if (it == payments_.end()) return not_found();
@@ -235,16 +241,19 @@ sandbox_reply sandbox::confirm(std::string_view text, std::string_view idempoten
 sandbox_reply sandbox::decide_confirm(payment& p, time_point now) {
     if (faults_.confirm_5xx > 0) {
         --faults_.confirm_5xx;
-        return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "내부 시스템 처리 작업이 실패했습니다.");
+        return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING",
+                          "내부 시스템 처리 작업이 실패했습니다.");
     }
     switch (p.outcome) {
         case sandbox_outcome::decline:
             p.status = "ABORTED";
             return toss_error(403, "REJECT_CARD_COMPANY", "결제 승인이 거절되었습니다.");
         case sandbox_outcome::error:
-            return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "내부 시스템 처리 작업이 실패했습니다.");
+            return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING",
+                              "내부 시스템 처리 작업이 실패했습니다.");
         case sandbox_outcome::approve:
-        case sandbox_outcome::timeout: break;
+        case sandbox_outcome::timeout:
+            break;
     }
     p.status = "DONE";
     p.approved_at = kst_time(now);
@@ -353,24 +362,26 @@ bool authorized(const http::request& req, const std::string& expected) {
 }
 
 http::response unauthorized() {
-    return http::json_response(401, json::object{{"code", "UNAUTHORIZED_KEY"},
-                                                 {"message", "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."}});
+    return http::json_response(
+        401, json::object{{"code", "UNAUTHORIZED_KEY"},
+                          {"message", "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."}});
 }
 
 }  // namespace
 
 void register_sandbox_routes(http::router& routes, sandbox& box, std::string prefix,
                              std::string secret_key) {
-    using http::verb;
     using http::request;
     using http::response;
+    using http::verb;
     const std::string auth = toss_authorization(secret_key);
     auto now = [] { return std::chrono::system_clock::now(); };
 
-    routes.add(verb::post, prefix + "/payments", [&box, now](request& req) -> asio::awaitable<response> {
-        auto op = deliver(box.create(req.body, now()));
-        co_return co_await std::move(op);
-    });
+    routes.add(verb::post, prefix + "/payments",
+               [&box, now](request& req) -> asio::awaitable<response> {
+                   auto op = deliver(box.create(req.body, now()));
+                   co_return co_await std::move(op);
+               });
     routes.add(verb::post, prefix + "/v1/payments/confirm",
                [&box, auth, now](request& req) -> asio::awaitable<response> {
                    if (!authorized(req, auth)) co_return unauthorized();
@@ -397,10 +408,11 @@ void register_sandbox_routes(http::router& routes, sandbox& box, std::string pre
                    auto op = deliver(box.find_by_order(req.param("orderId")));
                    co_return co_await std::move(op);
                });
-    routes.add(verb::post, prefix + "/sandbox/faults", [&box](request& req) -> asio::awaitable<response> {
-        auto op = deliver(box.set_faults(req.body));
-        co_return co_await std::move(op);
-    });
+    routes.add(verb::post, prefix + "/sandbox/faults",
+               [&box](request& req) -> asio::awaitable<response> {
+                   auto op = deliver(box.set_faults(req.body));
+                   co_return co_await std::move(op);
+               });
 }
 
 }  // namespace tkt::payment

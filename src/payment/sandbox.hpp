@@ -38,8 +38,6 @@
 // The `sandbox` class is sans-io: every call takes the request's parts and the time, and returns
 // the reply with its delay; register_sandbox_routes() carries delays out on asio timers, never
 // blocking an I/O thread. State is in memory under one mutex; any thread may call.
-#include <boost/json/value.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +47,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/json/value.hpp>
 
 namespace tkt::http {
 class router;
@@ -131,7 +131,7 @@ private:
 
     sandbox_options options_;
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, payment> payments_;          // by paymentKey
+    std::unordered_map<std::string, payment> payments_;           // by paymentKey
     std::unordered_map<std::string, std::string> order_payment_;  // orderId → paymentKey
     // First answers by "<api>:<Idempotency-Key>", replayed on a repeat.
     std::map<std::string, sandbox_reply, std::less<>> replies_;

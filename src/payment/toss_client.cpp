@@ -1,5 +1,10 @@
 #include "payment/toss_client.hpp"
 
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -7,11 +12,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <array>
 
 #include "common/log.hpp"
 #include "http/client.hpp"
@@ -86,7 +86,8 @@ gateway_result interpret(const std::expected<http::client_response, http::client
     }
     if (answer->status == 200) {
         auto payment = parse_payment(answer->body);
-        if (!payment) return unknown("INVALID_RESPONSE", "Toss answered 200 without a readable Payment");
+        if (!payment)
+            return unknown("INVALID_RESPONSE", "Toss answered 200 without a readable Payment");
         return gateway_result{outcome::done, std::move(payment), "", ""};
     }
     boost::system::error_code ec;
@@ -139,7 +140,8 @@ struct toss_gateway::call {
 };
 
 toss_gateway::toss_gateway(http::client& client, toss_options options)
-    : client_(client), options_(std::move(options)),
+    : client_(client),
+      options_(std::move(options)),
       authorization_(http::basic_authorization(options_.secret_key, "")) {
     while (options_.base_url.ends_with('/')) options_.base_url.pop_back();
 }
@@ -157,7 +159,8 @@ asio::awaitable<gateway_result> toss_gateway::send(call c) {
         req.timeout = left;
         req.headers.emplace_back("Authorization", authorization_);
         if (!c.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-        if (!c.idempotency_key.empty()) req.headers.emplace_back("Idempotency-Key", c.idempotency_key);
+        if (!c.idempotency_key.empty())
+            req.headers.emplace_back("Idempotency-Key", c.idempotency_key);
         if (!c.test_code.empty()) req.headers.emplace_back("TossPayments-Test-Code", c.test_code);
         req.body = c.body;
         auto op = client_.request(std::move(req));
@@ -170,11 +173,13 @@ asio::awaitable<gateway_result> toss_gateway::send(call c) {
         asio::steady_timer timer(co_await asio::this_coro::executor, pause);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (result.code.empty()) result = unknown("TIMEOUT", "the deadline passed before Toss answered");
+    if (result.code.empty())
+        result = unknown("TIMEOUT", "the deadline passed before Toss answered");
     co_return result;
 }
 
-asio::awaitable<gateway_result> toss_gateway::look_up(std::string path, steady::time_point deadline) {
+asio::awaitable<gateway_result> toss_gateway::look_up(std::string path,
+                                                      steady::time_point deadline) {
     call c;
     c.method = http::verb::get;
     c.path = std::move(path);
@@ -188,8 +193,8 @@ asio::awaitable<gateway_result> toss_gateway::confirm(confirm_request r) {
     call c;
     c.method = http::verb::post;
     c.path = "/v1/payments/confirm";
-    c.body = json::serialize(json::object{
-        {"paymentKey", r.payment_key}, {"orderId", r.order_id}, {"amount", r.amount}});
+    c.body = json::serialize(
+        json::object{{"paymentKey", r.payment_key}, {"orderId", r.order_id}, {"amount", r.amount}});
     c.idempotency_key = r.idempotency_key;
     c.test_code = r.test_code;
     c.deadline = deadline;
@@ -201,8 +206,9 @@ asio::awaitable<gateway_result> toss_gateway::confirm(confirm_request r) {
     }
     if (result.result != outcome::declined || result.code != "ALREADY_PROCESSED_PAYMENT") {
         if (result.result == outcome::unknown) {
-            log::warn("payment.confirm_unknown", {{"orderId", r.order_id}, {"code", result.code},
-                                                  {"message", result.message}});
+            log::warn(
+                "payment.confirm_unknown",
+                {{"orderId", r.order_id}, {"code", result.code}, {"message", result.message}});
         }
         co_return result;
     }
@@ -228,20 +234,24 @@ asio::awaitable<gateway_result> toss_gateway::cancel(cancel_request r) {
     c.deadline = deadline;
     auto op = send(std::move(c));
     gateway_result result = co_await std::move(op);
-    if (result.result != outcome::declined || result.code != "ALREADY_CANCELED_PAYMENT") co_return result;
+    if (result.result != outcome::declined || result.code != "ALREADY_CANCELED_PAYMENT")
+        co_return result;
     auto lookup = look_up(payment_path, deadline);
     gateway_result found = co_await std::move(lookup);
-    if (found.result == outcome::done && found.payment->status == payment_status::canceled) co_return found;
+    if (found.result == outcome::done && found.payment->status == payment_status::canceled)
+        co_return found;
     co_return found.result == outcome::unknown ? found : result;
 }
 
 asio::awaitable<gateway_result> toss_gateway::get(std::string payment_key) {
-    auto op = look_up("/v1/payments/" + path_segment(payment_key), steady::now() + options_.deadline);
+    auto op =
+        look_up("/v1/payments/" + path_segment(payment_key), steady::now() + options_.deadline);
     co_return co_await std::move(op);
 }
 
 asio::awaitable<gateway_result> toss_gateway::find_by_order(std::string order_id) {
-    auto op = look_up("/v1/payments/orders/" + path_segment(order_id), steady::now() + options_.deadline);
+    auto op =
+        look_up("/v1/payments/orders/" + path_segment(order_id), steady::now() + options_.deadline);
     co_return co_await std::move(op);
 }
 

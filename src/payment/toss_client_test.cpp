@@ -2,6 +2,13 @@
 // under /sandbox/toss in an http::server on a free port, as the api role mounts it.
 #include "payment/toss_client.hpp"
 
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,13 +16,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-
-#include <optional>
-#include <thread>
-#include <vector>
 
 #include "http/client.hpp"
 #include "http/metrics.hpp"
@@ -56,7 +56,8 @@ public:
         EXPECT_TRUE(port.has_value());
         base_url_ = fmt::format("http://127.0.0.1:{}/sandbox/toss", port.value_or(0));
         server_->start();
-        gateway_.emplace(client_, toss_options{base_url_, s.client_secret, s.client_deadline, 50ms});
+        gateway_.emplace(client_,
+                         toss_options{base_url_, s.client_secret, s.client_deadline, 50ms});
         for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     }
     ~toss_loopback() {
@@ -87,22 +88,28 @@ public:
     }
 
     // The widget's part: a READY payment with the given outcome; its paymentKey.
-    std::string create(std::string_view order_id, std::int64_t amount, std::string_view outcome = "approve") {
-        auto [status, body] = raw(http::verb::post, "/payments",
-                                  {{"orderId", order_id}, {"amount", amount}, {"outcome", outcome}});
+    std::string create(std::string_view order_id, std::int64_t amount,
+                       std::string_view outcome = "approve") {
+        auto [status, body] =
+            raw(http::verb::post, "/payments",
+                {{"orderId", order_id}, {"amount", amount}, {"outcome", outcome}});
         EXPECT_EQ(status, 201) << json::serialize(body);
         return std::string(body.at("paymentKey").as_string());
     }
 
     gateway_result confirm(std::string key, std::string order, std::int64_t amount,
                            std::string idempotency_key = "", std::string test_code = "") {
-        return run(gateway_->confirm(confirm_request{std::move(key), std::move(order), amount,
-                                                     std::move(idempotency_key), std::move(test_code)}));
+        return run(
+            gateway_->confirm(confirm_request{std::move(key), std::move(order), amount,
+                                              std::move(idempotency_key), std::move(test_code)}));
     }
-    gateway_result find_by_order(std::string order) { return run(gateway_->find_by_order(std::move(order))); }
+    gateway_result find_by_order(std::string order) {
+        return run(gateway_->find_by_order(std::move(order)));
+    }
     gateway_result get(std::string key) { return run(gateway_->get(std::move(key))); }
     gateway_result cancel(std::string key, std::string idempotency_key) {
-        return run(gateway_->cancel(cancel_request{std::move(key), "customer asked", std::move(idempotency_key)}));
+        return run(gateway_->cancel(
+            cancel_request{std::move(key), "customer asked", std::move(idempotency_key)}));
     }
     void faults(json::object f) {
         auto [status, body] = raw(http::verb::post, "/sandbox/faults", std::move(f));
@@ -114,7 +121,8 @@ private:
     http::router routes_;
     http::metrics metrics_;
     asio::io_context io_;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+        io_.get_executor()};
     http::client client_{io_.get_executor()};
     std::optional<http::server> server_;
     std::optional<toss_gateway> gateway_;
@@ -198,8 +206,9 @@ TEST(toss_sandbox, a_repeat_without_the_key_is_already_processed_and_settled_by_
     toss_loopback t;
     auto key = t.create("order-repeat", 7'000);
     expect_done(t.confirm(key, "order-repeat", 7'000), "order-repeat", 7'000);
-    auto [status, body] = t.raw(http::verb::post, "/v1/payments/confirm",
-                                {{"paymentKey", key}, {"orderId", "order-repeat"}, {"amount", 7'000}});
+    auto [status, body] =
+        t.raw(http::verb::post, "/v1/payments/confirm",
+              {{"paymentKey", key}, {"orderId", "order-repeat"}, {"amount", 7'000}});
     EXPECT_EQ(status, 400);
     EXPECT_EQ(body.at("code").as_string(), "ALREADY_PROCESSED_PAYMENT");
     expect_done(t.confirm(key, "order-repeat", 7'000), "order-repeat", 7'000);
@@ -212,14 +221,17 @@ TEST(toss_sandbox, a_repeat_with_the_same_key_gets_the_first_answer_again) {
     toss_loopback t;
     auto key = t.create("order-idem", 9'000);
     const json::object body{{"paymentKey", key}, {"orderId", "order-idem"}, {"amount", 9'000}};
-    auto first = t.raw(http::verb::post, "/v1/payments/confirm", body, {{"Idempotency-Key", "k-1"}});
-    auto again = t.raw(http::verb::post, "/v1/payments/confirm", body, {{"Idempotency-Key", "k-1"}});
+    auto first =
+        t.raw(http::verb::post, "/v1/payments/confirm", body, {{"Idempotency-Key", "k-1"}});
+    auto again =
+        t.raw(http::verb::post, "/v1/payments/confirm", body, {{"Idempotency-Key", "k-1"}});
     EXPECT_EQ(first.first, 200);
     EXPECT_EQ(again.first, 200);
     EXPECT_EQ(json::serialize(first.second), json::serialize(again.second));
     auto via_gateway = t.confirm(key, "order-idem", 9'000, "k-1");
     expect_done(via_gateway, "order-idem", 9'000);
-    EXPECT_EQ(via_gateway.payment->approved_at, std::string(first.second.at("approvedAt").as_string()));
+    EXPECT_EQ(via_gateway.payment->approved_at,
+              std::string(first.second.at("approvedAt").as_string()));
 }
 
 TEST(toss_sandbox, cancel_refunds_in_full_and_repeats_safely) {
@@ -289,11 +301,13 @@ TEST(toss_sandbox, the_test_code_header_answers_that_error) {
 TEST(toss_sandbox, the_widget_checks_order_id_and_amount) {
     toss_loopback t;
     for (const char* bad : {"short", "has space in it", "ünïcode-order"}) {
-        auto [status, body] = t.raw(http::verb::post, "/payments", {{"orderId", bad}, {"amount", 1000}});
+        auto [status, body] =
+            t.raw(http::verb::post, "/payments", {{"orderId", bad}, {"amount", 1000}});
         EXPECT_EQ(status, 400) << bad;
         EXPECT_EQ(body.at("code").as_string(), "INVALID_REQUEST");
     }
-    auto [status, body] = t.raw(http::verb::post, "/payments", {{"orderId", "order-neg"}, {"amount", -1}});
+    auto [status, body] =
+        t.raw(http::verb::post, "/payments", {{"orderId", "order-neg"}, {"amount", -1}});
     EXPECT_EQ(status, 400);
     auto key = t.create("order-dup", 1'000);
     expect_done(t.confirm(key, "order-dup", 1'000, "order-dup"), "order-dup", 1'000);

@@ -10,11 +10,6 @@
 //   unreadable request;
 // - a found route has the request's method and one non-empty parameter per capture, and a
 //   405 always names the methods the path accepts.
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +19,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include "common/assert.hpp"
 #include "common/json_body.hpp"
@@ -36,8 +36,8 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
-using tkt::http::detail::beast_request;
 using tkt::http::verb;
+using tkt::http::detail::beast_request;
 
 // The server's defaults (server_options): 16 KiB of headers, 64 KiB of body.
 constexpr std::uint32_t header_bytes_max = 16 * 1024;
@@ -130,8 +130,8 @@ void read_body(const tkt::http::request& req) {
         TKT_ASSERT(body.error().field == "body");
         return;
     }
-    static constexpr std::string_view string_fields[] = {"email", "password", "name", "refreshToken",
-                                                          "zone", "paymentKey", "status", "role"};
+    static constexpr std::string_view string_fields[] = {
+        "email", "password", "name", "refreshToken", "zone", "paymentKey", "status", "role"};
     for (auto field : string_fields) {
         auto value = body->optional_string(field);
         if (!value) TKT_ASSERT(value.error().field == field);

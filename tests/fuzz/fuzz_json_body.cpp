@@ -9,10 +9,6 @@
 //   one finds a value, with the same value, and "absent" means find() returns nullptr;
 // - what the validators accept is within their documented bounds, and normalising twice changes
 //   nothing.
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +16,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "auth/validation.hpp"
 #include "common/assert.hpp"
@@ -34,11 +34,31 @@ constexpr std::size_t strings_max = 64;
 constexpr std::size_t raw_bytes_max = 512;
 
 // The fields the handlers of DESIGN.md §7 read.
-constexpr std::string_view known_fields[] = {
-    "email",  "password", "name",   "refreshToken", "role",     "disabled", "locked",
-    "seats",  "zone",     "quantity", "amount",     "orderId",  "paymentKey", "status",
-    "code",   "reason",   "userId", "eventId",      "title",    "body",     "data",
-    "newPassword", "currentPassword", "outcome", ""};
+constexpr std::string_view known_fields[] = {"email",
+                                             "password",
+                                             "name",
+                                             "refreshToken",
+                                             "role",
+                                             "disabled",
+                                             "locked",
+                                             "seats",
+                                             "zone",
+                                             "quantity",
+                                             "amount",
+                                             "orderId",
+                                             "paymentKey",
+                                             "status",
+                                             "code",
+                                             "reason",
+                                             "userId",
+                                             "eventId",
+                                             "title",
+                                             "body",
+                                             "data",
+                                             "newPassword",
+                                             "currentPassword",
+                                             "outcome",
+                                             ""};
 
 void check_failure(const tkt::problem& p, std::string_view field) {
     TKT_ASSERT(p.code == tkt::problem_code::validation_failed);

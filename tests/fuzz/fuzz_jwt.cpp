@@ -10,10 +10,6 @@
 //   ring signs (claims built from the bytes, any ASCII in the strings);
 // - the decoders accept only canonical text: decode then encode gives the input back, and
 //   encode then decode gives the bytes back.
-#include <fuzzer/FuzzedDataProvider.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +17,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+
+#include <fuzzer/FuzzedDataProvider.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "auth/jwt.hpp"
 #include "common/assert.hpp"
@@ -41,8 +41,8 @@ const tkt::time_point now{std::chrono::seconds{1'800'000'000}};
 
 const tkt::auth::keyring& ring() {
     static const tkt::auth::keyring keys = [] {
-        auto k = tkt::auth::make_keyring({.kid = std::string{signing_kid},
-                                          .secret = std::string{signing_secret}});
+        auto k = tkt::auth::make_keyring(
+            {.kid = std::string{signing_kid}, .secret = std::string{signing_secret}});
         k.verification.push_back({.kid = std::string{old_kid}, .secret = std::string{old_secret}});
         return k;
     }();
@@ -62,9 +62,9 @@ const tkt::auth::keyring& old_ring() {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
     unsigned int size = 0;
-    const auto* out = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                           mac.data(), &size);
+    const auto* out =
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size);
     TKT_ASSERT(out != nullptr);
     return std::string(reinterpret_cast<const char*>(mac.data()), size);
 }
@@ -97,7 +97,8 @@ void check_verified(std::string_view token, const tkt::auth::claims& c) {
     TKT_ASSERT(last_dot != std::string_view::npos);
     const auto signed_part = token.substr(0, last_dot);
     const auto signature = token.substr(last_dot + 1);
-    const bool by_current = tkt::base64url_encode(hmac_sha256(signing_secret, signed_part)) == signature;
+    const bool by_current =
+        tkt::base64url_encode(hmac_sha256(signing_secret, signed_part)) == signature;
     const bool by_old = tkt::base64url_encode(hmac_sha256(old_secret, signed_part)) == signature;
     TKT_ASSERT(by_current || by_old);
 
@@ -124,7 +125,7 @@ void check_sign_round_trip(const std::uint8_t* data, std::size_t size) {
     c.role = ascii_string(in, 16);
     c.iat = in.ConsumeIntegral<std::int64_t>();
     c.exp = in.ConsumeIntegralInRange<std::int64_t>(now_seconds + 1,
-                                                     std::numeric_limits<std::int64_t>::max());
+                                                    std::numeric_limits<std::int64_t>::max());
     c.iss = std::string{issuer};
     const auto& keys = in.ConsumeBool() ? ring() : old_ring();
 

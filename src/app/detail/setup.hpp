@@ -1,14 +1,14 @@
 #pragma once
 // Start-up helpers shared by the subcommands (commands.cpp, serve.cpp): config → options.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include <chrono>
 #include <expected>
 #include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
@@ -37,7 +37,8 @@ http::server_options server_options(const config& cfg);
 void log_requests(http::server& srv);
 // On SIGINT/SIGTERM: `on_stop()`, stop accepting, let requests in flight finish, then stop the
 // io_context once every connection has closed or the grace period is over.
-void shut_down_on_signal(boost::asio::io_context& io, boost::asio::signal_set& signals, http::server& srv,
-                         std::chrono::milliseconds grace, std::function<void()> on_stop);
+void shut_down_on_signal(boost::asio::io_context& io, boost::asio::signal_set& signals,
+                         http::server& srv, std::chrono::milliseconds grace,
+                         std::function<void()> on_stop);
 
 }  // namespace tkt::app

@@ -1,9 +1,9 @@
 #pragma once
 // Small helpers shared by the parts of booking::service (service*.cpp).
+#include <string>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <string>
 
 #include "booking/order.hpp"
 #include "common/log.hpp"

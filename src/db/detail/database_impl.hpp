@@ -65,7 +65,8 @@ public:
 
 private:
     static expected<void> refuse() {
-        return std::unexpected(error{errc::misuse, "a write() function cannot begin, commit or roll back"});
+        return std::unexpected(
+            error{errc::misuse, "a write() function cannot begin, commit or roll back"});
     }
     connection& inner_;
 };
@@ -88,9 +89,11 @@ public:
         if (auto begun = c.exec("SAVEPOINT tkt_write"); !begun) return std::move(begun.error());
         call(c);
         if (failed()) {
-            if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone) return std::move(undone.error());
+            if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone)
+                return std::move(undone.error());
         }
-        if (auto released = c.exec("RELEASE tkt_write"); !released) return std::move(released.error());
+        if (auto released = c.exec("RELEASE tkt_write"); !released)
+            return std::move(released.error());
         return std::nullopt;
     }
 
@@ -120,9 +123,10 @@ public:
 
     void complete() override {
         auto ex = executor_;
-        boost::asio::post(ex, [h = std::move(handler_), e = exception_, r = std::move(result_)]() mutable {
-            std::move(h)(e, std::move(r));
-        });
+        boost::asio::post(
+            ex, [h = std::move(handler_), e = exception_, r = std::move(result_)]() mutable {
+                std::move(h)(e, std::move(r));
+            });
     }
     const boost::asio::any_io_executor& executor() const override { return executor_; }
 

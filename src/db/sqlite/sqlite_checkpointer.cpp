@@ -94,8 +94,9 @@ bool sqlite_checkpointer::open_connection() {
         db_ = db;
         return true;
     }
-    log::warn("db.checkpointer_open_failed",
-              {{"path", path_}, {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)}});
+    log::warn(
+        "db.checkpointer_open_failed",
+        {{"path", path_}, {"reason", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)}});
     sqlite3_close_v2(db);
     return false;
 }

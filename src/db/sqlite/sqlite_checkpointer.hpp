@@ -65,7 +65,7 @@ private:
     bool stop_ = false;
     std::uint64_t checkpoints_ = 0;
     static constexpr int max_failures = 3;
-    int failures_ = 0;  // in a row; this thread only
+    int failures_ = 0;    // in a row; this thread only
     std::thread thread_;  // last: started when everything above exists
 };
 

@@ -84,9 +84,10 @@ class sqlite_connection_factory final : public connection_factory {
 public:
     explicit sqlite_connection_factory(sqlite_options options)
         : options_(std::move(options)),
-          checkpointer_(options_.checkpoint_pages > 0
-                            ? std::make_shared<sqlite_checkpointer>(options_.path, options_.checkpoint_pages)
-                            : nullptr) {}
+          checkpointer_(
+              options_.checkpoint_pages > 0
+                  ? std::make_shared<sqlite_checkpointer>(options_.path, options_.checkpoint_pages)
+                  : nullptr) {}
     expected<std::unique_ptr<connection>> open() override {
         return sqlite_connection::open(options_, checkpointer_);
     }

@@ -6,14 +6,22 @@ namespace bhttp = boost::beast::http;
 
 verb from_beast(bhttp::verb v) {
     switch (v) {
-        case bhttp::verb::get: return verb::get;
-        case bhttp::verb::head: return verb::head;
-        case bhttp::verb::post: return verb::post;
-        case bhttp::verb::put: return verb::put;
-        case bhttp::verb::patch: return verb::patch;
-        case bhttp::verb::delete_: return verb::delete_;
-        case bhttp::verb::options: return verb::options;
-        default: return verb::other;
+        case bhttp::verb::get:
+            return verb::get;
+        case bhttp::verb::head:
+            return verb::head;
+        case bhttp::verb::post:
+            return verb::post;
+        case bhttp::verb::put:
+            return verb::put;
+        case bhttp::verb::patch:
+            return verb::patch;
+        case bhttp::verb::delete_:
+            return verb::delete_;
+        case bhttp::verb::options:
+            return verb::options;
+        default:
+            return verb::other;
     }
 }
 

@@ -2,10 +2,10 @@
 // The bridge from a parsed Beast request to the Beast-free `http::request` that handlers see.
 // Internal to the http module (and its fuzz target): domain code never includes this header.
 // Sans-io: no sockets, usable on any thread.
+#include <string_view>
+
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
-#include <string_view>
 
 #include "http/message.hpp"
 

@@ -229,7 +229,8 @@ snapshot event_ledger::snapshot_of() const {
     }
     s.zones.reserve(zones_.size());
     for (const auto& z : zones_) {
-        s.zones.push_back(zone_state{z.name, z.capacity, z.capacity - z.held - z.sold, z.held, z.sold});
+        s.zones.push_back(
+            zone_state{z.name, z.capacity, z.capacity - z.held - z.sold, z.held, z.sold});
     }
     return s;
 }
@@ -255,8 +256,10 @@ counts event_ledger::counts_of() const {
 
 std::optional<hold_failure> event_ledger::check_shape(const hold_items& items, limits lim) const {
     const bool by_seat = !items.seats.empty();
-    if (by_seat && (!items.zone.empty() || items.quantity != 0)) return failure(hold_error::invalid);
-    if (!by_seat && (items.zone.empty() || items.quantity <= 0)) return failure(hold_error::invalid);
+    if (by_seat && (!items.zone.empty() || items.quantity != 0))
+        return failure(hold_error::invalid);
+    if (!by_seat && (items.zone.empty() || items.quantity <= 0))
+        return failure(hold_error::invalid);
     if (lim == limits::enforce && items.count() > seats_per_hold_max) {
         return failure(hold_error::per_hold_limit);
     }
@@ -387,7 +390,8 @@ hold_info event_ledger::info_of(const hold_rec& h) const {
         info.items.quantity = h.quantity;
     } else {
         info.items.seats.reserve(h.seat_count);
-        for (std::int32_t i = 0; i < h.seat_count; ++i) info.items.seats.push_back(seat_ids_[h.seats[i]]);
+        for (std::int32_t i = 0; i < h.seat_count; ++i)
+            info.items.seats.push_back(seat_ids_[h.seats[i]]);
     }
     return info;
 }
@@ -405,7 +409,8 @@ void event_ledger::compact_expiries() {
     for (std::size_t slot = 0; slot < holds_.size(); ++slot) {
         const hold_rec& h = holds_[slot];
         if (h.live && h.state == hold_state::held) {
-            expiries_.push_back(expiry{h.expires_at, static_cast<std::uint32_t>(slot), h.generation});
+            expiries_.push_back(
+                expiry{h.expires_at, static_cast<std::uint32_t>(slot), h.generation});
         }
     }
     std::make_heap(expiries_.begin(), expiries_.end(), later{});
@@ -442,7 +447,8 @@ void event_ledger::audit_holds(audit_tally& t, std::vector<std::string>& out) co
         if (h.state == hold_state::held) ++t.live_held;
         const std::int32_t count = h.count();
         if (count < 1 || count > seats_per_hold_max) {
-            out.push_back(fmt::format("hold {}: {} items, outside 1..{}", h.id, count, seats_per_hold_max));
+            out.push_back(
+                fmt::format("hold {}: {} items, outside 1..{}", h.id, count, seats_per_hold_max));
         }
         t.user_held[h.user] += count;
         auto it = hold_index_.find(std::string_view{h.id});
@@ -468,7 +474,8 @@ void event_ledger::audit_holds(audit_tally& t, std::vector<std::string>& out) co
         }
     }
     if (hold_index_.size() != t.live) {
-        out.push_back(fmt::format("hold index has {} entries for {} live holds", hold_index_.size(), t.live));
+        out.push_back(
+            fmt::format("hold index has {} entries for {} live holds", hold_index_.size(), t.live));
     }
 }
 
@@ -483,7 +490,8 @@ void event_ledger::audit_seats(audit_tally& t, std::vector<std::string>& out) co
             listed = std::find(h.seats.begin(), h.seats.begin() + h.seat_count,
                                static_cast<std::int32_t>(seat)) != h.seats.begin() + h.seat_count;
         }
-        if (!listed) out.push_back(fmt::format("seat {}: HELD but no live hold lists it", seat_ids_[seat]));
+        if (!listed)
+            out.push_back(fmt::format("seat {}: HELD but no live hold lists it", seat_ids_[seat]));
     }
 }
 
@@ -495,10 +503,12 @@ void event_ledger::audit_zones(const audit_tally& t, std::vector<std::string>& o
             if (z < u.zone_sold.size()) sold += u.zone_sold[z];
         }
         if (zone.held != t.zone_held[z]) {
-            out.push_back(fmt::format("zone {}: held {} but holds add up to {}", zone.name, zone.held, t.zone_held[z]));
+            out.push_back(fmt::format("zone {}: held {} but holds add up to {}", zone.name,
+                                      zone.held, t.zone_held[z]));
         }
         if (zone.sold != sold) {
-            out.push_back(fmt::format("zone {}: sold {} but buyers add up to {}", zone.name, zone.sold, sold));
+            out.push_back(fmt::format("zone {}: sold {} but buyers add up to {}", zone.name,
+                                      zone.sold, sold));
         }
         if (zone.held < 0 || zone.sold < 0 || zone.held + zone.sold > zone.capacity) {
             out.push_back(fmt::format("zone {}: held {} + sold {} outside capacity {}", zone.name,
@@ -507,7 +517,8 @@ void event_ledger::audit_zones(const audit_tally& t, std::vector<std::string>& o
     }
 }
 
-void event_ledger::audit_users(const audit_tally& t, cap_check cap, std::vector<std::string>& out) const {
+void event_ledger::audit_users(const audit_tally& t, cap_check cap,
+                               std::vector<std::string>& out) const {
     const auto tally_of = [](const std::unordered_map<user_id, std::int32_t>& m, user_id u) {
         auto it = m.find(u);
         return it == m.end() ? 0 : it->second;
@@ -520,11 +531,12 @@ void event_ledger::audit_users(const audit_tally& t, cap_check cap, std::vector<
                                       tally_of(t.user_held, user)));
         }
         if (u.sold != sold) {
-            out.push_back(fmt::format("user {}: sold {} but seats and zones add up to {}", user, u.sold, sold));
+            out.push_back(fmt::format("user {}: sold {} but seats and zones add up to {}", user,
+                                      u.sold, sold));
         }
         if (cap == cap_check::include && u.held + u.sold > max_per_user_) {
-            out.push_back(fmt::format("user {}: holds {} + owns {}, over the cap of {}", user, u.held,
-                                      u.sold, max_per_user_));
+            out.push_back(fmt::format("user {}: holds {} + owns {}, over the cap of {}", user,
+                                      u.held, u.sold, max_per_user_));
         }
     }
     for (const auto* m : {&t.user_held, &t.user_sold_seats}) {

@@ -93,7 +93,7 @@ private:
     };
     struct user_rec {
         std::int32_t held = 0;
-        std::int32_t sold = 0;               // seats and zone quantity together
+        std::int32_t sold = 0;                // seats and zone quantity together
         std::vector<std::int32_t> zone_sold;  // per zone index; empty until a zone sale
     };
     // Whether a hold's heap entry is still in the heap when the hold ends.
