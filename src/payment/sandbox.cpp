@@ -1,6 +1,7 @@
 #include "payment/sandbox.hpp"
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <optional>
 
@@ -31,6 +32,12 @@ sandbox_reply toss_error(int status, std::string_view code, std::string_view mes
 
 sandbox_reply invalid(std::string_view message) {
     return toss_error(400, "INVALID_REQUEST", message);
+}
+
+// Toss's "try again": nothing was decided (a fault, or an outage).
+sandbox_reply internal_error() {
+    return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING",
+                      "내부 시스템 처리 작업이 실패했습니다.");
 }
 
 sandbox_reply not_found() {
@@ -147,6 +154,7 @@ json::value sandbox::to_json(const payment& p) {
         {"cancels", std::move(cancels)},
         {"failure", nullptr},
         {"country", "KR"},
+        {"sandbox", json::object{{"cancelRequests", p.cancel_requests}}},
     };
 }
 
@@ -206,6 +214,7 @@ sandbox_reply sandbox::confirm(std::string_view text, std::string_view idempoten
     if (!fields) return invalid("paymentKey, orderId and amount are required");
     const std::string replay_key = fmt::format("confirm:{}", idempotency_key);
     std::lock_guard lock(mutex_);
+    if (faults_.outage > 0) return internal_error();
     if (!idempotency_key.empty()) {
         if (auto it = replies_.find(replay_key); it != replies_.end()) {
             sandbox_reply again = it->second;
@@ -241,8 +250,7 @@ sandbox_reply sandbox::confirm(std::string_view text, std::string_view idempoten
 sandbox_reply sandbox::decide_confirm(payment& p, time_point now) {
     if (faults_.confirm_5xx > 0) {
         --faults_.confirm_5xx;
-        return toss_error(500, "FAILED_INTERNAL_SYSTEM_PROCESSING",
-                          "내부 시스템 처리 작업이 실패했습니다.");
+        return internal_error();
     }
     switch (p.outcome) {
         case sandbox_outcome::decline:
@@ -277,12 +285,40 @@ sandbox_reply sandbox::cancel(std::string_view payment_key, std::string_view tex
     if (!amount) return invalid("cancelAmount must be an integer");
     const std::string replay_key = fmt::format("cancel:{}:{}", payment_key, idempotency_key);
     std::lock_guard lock(mutex_);
+    if (faults_.outage > 0) return internal_error();
     if (!idempotency_key.empty()) {
-        if (auto it = replies_.find(replay_key); it != replies_.end()) return it->second;
+        if (auto it = replies_.find(replay_key); it != replies_.end()) {
+            sandbox_reply again = it->second;
+            if (again.status == 200 && faults_.drop_cancel_response > 0) {
+                --faults_.drop_cancel_response;
+                again.how = delivery::drop;
+            }
+            return again;
+        }
     }
     auto it = payments_.find(std::string(payment_key));
     if (it == payments_.end()) return not_found();
-    payment& p = it->second;
+    if (faults_.cancel_5xx > 0) {
+        --faults_.cancel_5xx;
+        return internal_error();
+    }
+    sandbox_reply reply = decide_cancel(it->second, amount->value_or(-1), *reason, now);
+    if (!idempotency_key.empty()) remember(replay_key, reply);
+    if (reply.status == 200 && faults_.drop_cancel_response > 0) {
+        --faults_.drop_cancel_response;
+        reply.how = delivery::drop;
+    }
+    return reply;
+}
+
+// A cancel that reached the payment, bent by the refusal fault. Called with the mutex held.
+sandbox_reply sandbox::decide_cancel(payment& p, std::int64_t amount_asked, std::string reason,
+                                     time_point now) {
+    ++p.cancel_requests;
+    if (faults_.cancel_refuse > 0) {
+        --faults_.cancel_refuse;
+        return toss_error(403, "NOT_CANCELABLE_PAYMENT", "취소 할 수 없는 결제 입니다.");
+    }
     if (p.status == "CANCELED") {
         return toss_error(400, "ALREADY_CANCELED_PAYMENT", "이미 취소된 결제 입니다.");
     }
@@ -290,20 +326,20 @@ sandbox_reply sandbox::cancel(std::string_view payment_key, std::string_view tex
         return toss_error(403, "NOT_CANCELABLE_PAYMENT", "취소 할 수 없는 결제 입니다.");
     }
     // The sandbox refunds in full only; the project never cancels part of an order.
-    if (amount->has_value() && **amount != p.balance) {
+    if (amount_asked >= 0 && amount_asked != p.balance) {
         return toss_error(403, "NOT_CANCELABLE_AMOUNT", "취소 할 수 없는 금액 입니다.");
     }
-    p.cancels.push_back(cancel_entry{random_key("", 16), *reason, p.balance, kst_time(now)});
+    p.cancels.push_back(
+        cancel_entry{random_key("", 16), std::move(reason), p.balance, kst_time(now)});
     p.last_transaction_key = p.cancels.back().transaction_key;
     p.balance = 0;
     p.status = "CANCELED";
-    sandbox_reply reply{200, to_json(p), {}, delivery::answer};
-    if (!idempotency_key.empty()) remember(replay_key, reply);
-    return reply;
+    return sandbox_reply{200, to_json(p), {}, delivery::answer};
 }
 
 sandbox_reply sandbox::get(std::string_view payment_key) const {
     std::lock_guard lock(mutex_);
+    if (faults_.outage > 0) return internal_error();
     auto it = payments_.find(std::string(payment_key));
     if (it == payments_.end()) return not_found();
     return sandbox_reply{200, to_json(it->second), {}, delivery::answer};
@@ -311,6 +347,7 @@ sandbox_reply sandbox::get(std::string_view payment_key) const {
 
 sandbox_reply sandbox::find_by_order(std::string_view order_id) const {
     std::lock_guard lock(mutex_);
+    if (faults_.outage > 0) return internal_error();
     auto it = order_payment_.find(std::string(order_id));
     if (it == order_payment_.end()) return not_found();
     return sandbox_reply{200, to_json(payments_.at(it->second)), {}, delivery::answer};
@@ -319,23 +356,32 @@ sandbox_reply sandbox::find_by_order(std::string_view order_id) const {
 sandbox_reply sandbox::set_faults(std::string_view text) {
     auto body = parse_json_body(text);
     if (!body) return invalid("the body must be a JSON object");
-    auto delay = body->optional_int("confirmDelayMs");
-    auto fail = body->optional_int("confirm5xx");
-    auto drop = body->optional_int("dropConfirmResponse");
-    if (!delay || !fail || !drop) return invalid("every fault is a non-negative integer");
-    for (const auto* v : {&*delay, &*fail, &*drop}) {
-        if (v->value_or(0) < 0) return invalid("every fault is a non-negative integer");
+    struct field {
+        std::string_view name;
+        std::int64_t sandbox_faults::*slot;
+    };
+    static constexpr std::array<field, 7> fields{{
+        {"confirmDelayMs", &sandbox_faults::confirm_delay_ms},
+        {"confirm5xx", &sandbox_faults::confirm_5xx},
+        {"dropConfirmResponse", &sandbox_faults::drop_confirm_response},
+        {"cancel5xx", &sandbox_faults::cancel_5xx},
+        {"cancelRefuse", &sandbox_faults::cancel_refuse},
+        {"dropCancelResponse", &sandbox_faults::drop_cancel_response},
+        {"outage", &sandbox_faults::outage},
+    }};
+    std::array<std::optional<std::int64_t>, fields.size()> asked;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        auto v = body->optional_int(fields[i].name);
+        if (!v || v->value_or(0) < 0) return invalid("every fault is a non-negative integer");
+        asked[i] = *v;
     }
     std::lock_guard lock(mutex_);
-    if (*delay) faults_.confirm_delay_ms = **delay;
-    if (*fail) faults_.confirm_5xx = **fail;
-    if (*drop) faults_.drop_confirm_response = **drop;
-    return sandbox_reply{200,
-                         json::object{{"confirmDelayMs", faults_.confirm_delay_ms},
-                                      {"confirm5xx", faults_.confirm_5xx},
-                                      {"dropConfirmResponse", faults_.drop_confirm_response}},
-                         {},
-                         delivery::answer};
+    json::object now;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (asked[i]) faults_.*fields[i].slot = *asked[i];
+        now[fields[i].name] = faults_.*fields[i].slot;
+    }
+    return sandbox_reply{200, std::move(now), {}, delivery::answer};
 }
 
 sandbox_faults sandbox::faults() const {

@@ -34,6 +34,15 @@
 //                           (http::response::hang_up), as when a network drops it. Our client
 //                           repeats a keyed request once when a kept-alive connection closes
 //                           unanswered, so 2 loses the answer for good whatever the connection.
+//   cancel5xx: n            the next n cancels answer 500 without cancelling
+//   cancelRefuse: n         the next n cancels are refused for good: 403 NOT_CANCELABLE_PAYMENT
+//   dropCancelResponse: n   the next n cancel answers that carry a cancelled payment are lost
+//                           (first answers and repeats alike), as dropConfirmResponse
+//   outage: 1 | 0           while 1, every /v1 call answers 500 FAILED_INTERNAL_SYSTEM_PROCESSING
+//                           and changes nothing: Toss is down
+// A payment's JSON carries `sandbox.cancelRequests`: the cancel requests that reached it and
+// were decided (not replays of a first answer by Idempotency-Key, not answered by a fault), so
+// tests can tell that a refund was asked for once.
 //
 // The `sandbox` class is sans-io: every call takes the request's parts and the time, and returns
 // the reply with its delay; register_sandbox_routes() carries delays out on asio timers, never
@@ -70,6 +79,10 @@ struct sandbox_faults {
     std::int64_t confirm_delay_ms = 0;
     std::int64_t confirm_5xx = 0;
     std::int64_t drop_confirm_response = 0;
+    std::int64_t cancel_5xx = 0;
+    std::int64_t cancel_refuse = 0;
+    std::int64_t drop_cancel_response = 0;
+    std::int64_t outage = 0;
 };
 
 // How a reply reaches the client.
@@ -123,10 +136,13 @@ private:
         std::string approved_at;
         std::string last_transaction_key;
         std::vector<cancel_entry> cancels;
+        std::int64_t cancel_requests = 0;
     };
 
     static boost::json::value to_json(const payment& p);
     sandbox_reply decide_confirm(payment& p, time_point now);
+    sandbox_reply decide_cancel(payment& p, std::int64_t amount_asked, std::string reason,
+                                time_point now);
     void remember(std::string key, const sandbox_reply& reply);
 
     sandbox_options options_;

@@ -318,3 +318,81 @@ TEST(toss_sandbox, the_widget_checks_order_id_and_amount) {
 
 }  // namespace
 }  // namespace tkt::payment
+
+namespace tkt::payment {
+namespace {
+
+std::int64_t cancel_requests_of(toss_loopback& t, const std::string& key) {
+    auto [status, body] = t.raw(http::verb::get, "/v1/payments/" + key);
+    EXPECT_EQ(status, 200);
+    return status == 200 ? body.at("sandbox").at("cancelRequests").as_int64() : -1;
+}
+
+std::string captured(toss_loopback& t, const std::string& order, std::int64_t amount) {
+    auto key = t.create(order, amount);
+    expect_done(t.confirm(key, order, amount, order), order, amount);
+    return key;
+}
+
+TEST(toss_sandbox, a_cancel_5xx_is_unknown_and_the_same_key_then_refunds_once) {
+    toss_loopback t;
+    auto key = captured(t, "order-c5xx", 5'000);
+    t.faults({{"cancel5xx", 1}});
+    EXPECT_EQ(t.cancel(key, "refund-order-c5xx").result, outcome::unknown);
+    expect_done(t.get(key), "order-c5xx", 5'000, payment_status::done);
+    EXPECT_EQ(cancel_requests_of(t, key), 0) << "a fault decides nothing";
+    expect_done(t.cancel(key, "refund-order-c5xx"), "order-c5xx", 5'000, payment_status::canceled);
+    // A repeat with the key is the first answer again, not a second request.
+    expect_done(t.cancel(key, "refund-order-c5xx"), "order-c5xx", 5'000, payment_status::canceled);
+    EXPECT_EQ(cancel_requests_of(t, key), 1);
+}
+
+TEST(toss_sandbox, a_refused_cancel_is_declined_for_good) {
+    toss_loopback t;
+    auto key = captured(t, "order-refuse", 5'000);
+    t.faults({{"cancelRefuse", 1}});
+    auto r = t.cancel(key, "refund-order-refuse");
+    EXPECT_EQ(r.result, outcome::declined);
+    EXPECT_EQ(r.code, "NOT_CANCELABLE_PAYMENT");
+    expect_done(t.get(key), "order-refuse", 5'000, payment_status::done);
+}
+
+TEST(toss_sandbox, a_dropped_cancel_answer_is_unknown_and_the_payment_is_cancelled) {
+    toss_loopback t;
+    auto key = captured(t, "order-cdrop", 5'000);
+    t.faults({{"dropCancelResponse", 2}});
+    EXPECT_EQ(t.cancel(key, "refund-order-cdrop").result, outcome::unknown);
+    t.faults({{"dropCancelResponse", 0}});
+    expect_done(t.get(key), "order-cdrop", 5'000, payment_status::canceled);
+    expect_done(t.cancel(key, "refund-order-cdrop"), "order-cdrop", 5'000,
+                payment_status::canceled);
+    EXPECT_EQ(cancel_requests_of(t, key), 1);
+}
+
+TEST(toss_sandbox, an_outage_answers_every_call_unknown_and_changes_nothing) {
+    toss_loopback t;
+    auto key = captured(t, "order-outage", 5'000);
+    auto ready = t.create("order-outage-2", 7'000);
+    t.faults({{"outage", 1}});
+    EXPECT_EQ(t.get(key).result, outcome::unknown);
+    EXPECT_EQ(t.find_by_order("order-outage").result, outcome::unknown);
+    EXPECT_EQ(t.cancel(key, "refund-order-outage").result, outcome::unknown);
+    EXPECT_EQ(t.confirm(ready, "order-outage-2", 7'000, "order-outage-2").result, outcome::unknown);
+    t.faults({{"outage", 0}});
+    expect_done(t.get(key), "order-outage", 5'000, payment_status::done);
+    expect_done(t.get(ready), "order-outage-2", 7'000, payment_status::ready);
+    EXPECT_EQ(cancel_requests_of(t, key), 0);
+}
+
+TEST(toss_sandbox, faults_are_non_negative_integers) {
+    toss_loopback t;
+    auto [status, body] = t.raw(http::verb::post, "/sandbox/faults", {{"outage", -1}});
+    EXPECT_EQ(status, 400);
+    auto [ok, now] = t.raw(http::verb::post, "/sandbox/faults", {{"cancelRefuse", 2}});
+    EXPECT_EQ(ok, 200);
+    EXPECT_EQ(now.at("cancelRefuse").as_int64(), 2);
+    EXPECT_EQ(now.at("outage").as_int64(), 0);
+}
+
+}  // namespace
+}  // namespace tkt::payment
