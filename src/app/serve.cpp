@@ -122,11 +122,25 @@ int serve(const config& cfg) {
             },
             [&catalog](std::int64_t id) { return catalog.mark_sold_out(id); },
             [&catalog](std::int64_t id) { return catalog.mark_back_on_sale(id); }},
-        booking::service_options{.unknown_grace_seconds = cfg.booking.unknown_grace_seconds});
+        booking::service_options{
+            .refund_backoff_max_seconds = cfg.booking.refund_backoff_max_seconds,
+            .first_check_seconds = cfg.booking.first_check_seconds,
+            .unknown_grace_seconds = cfg.booking.unknown_grace_seconds});
 
+    // An event's cancellation refunds its paid orders; should this fail (a busy database), the
+    // reconciler finds the event's paid orders on its next pass.
+    catalog.on_cancelled([&booking](std::int64_t id) -> asio::awaitable<void> {
+        auto moved = co_await booking.cancel_event(id);
+        if (!moved)
+            log::error("booking.event_cancel_failed",
+                       {{"eventId", id}, {"error", moved.error().detail}});
+    });
     auth::register_routes(routes, auth_service);
     catalog::register_routes(routes, catalog, seat_map, auth_service);
-    booking::register_routes(routes, booking, auth_service);
+    http::rate_limiter webhook_limit(
+        {.per_minute = static_cast<double>(cfg.rate_limit.webhook_per_minute),
+         .burst = static_cast<double>(cfg.rate_limit.webhook_burst)});
+    booking::register_routes(routes, booking, auth_service, webhook_limit);
     booking::register_ticket_routes(routes, tickets, auth_service);
     register_ops_routes(routes, db, metrics);
     add_database_metrics(metrics, db);
@@ -152,10 +166,11 @@ int serve(const config& cfg) {
                    every(std::chrono::milliseconds(250), stopping, "sweeper",
                          [&]() -> asio::awaitable<void> { co_await booking.sweep(); }),
                    asio::detached);
-    asio::co_spawn(io,
-                   every(std::chrono::milliseconds(1000), stopping, "reconciler",
-                         [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
-                   asio::detached);
+    asio::co_spawn(
+        io,
+        every(std::chrono::milliseconds(cfg.booking.reconcile_interval_ms), stopping, "reconciler",
+              [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
+        asio::detached);
     asio::co_spawn(io,
                    every(std::chrono::milliseconds(1000), stopping, "catalog",
                          [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }),

@@ -7,6 +7,7 @@
 
 #include "common/encoding.hpp"
 #include "common/json_body.hpp"
+#include "http/rate_limiter.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -18,6 +19,7 @@ using http::response;
 struct context {
     service& svc;
     auth::service& auth;
+    http::rate_limiter& webhook_limit;
 };
 
 template <class T>
@@ -123,9 +125,9 @@ result<confirm_body> read_confirm(const request& req) {
                         std::string(req.header("TossPayments-Test-Code"))};
 }
 
-response answer_of(const result<confirm_answer>& r) {
+response answer_of(const result<order_answer>& r) {
     if (!r) return http::problem_response(r.error());
-    return http::json_response(r->status, to_json(r->paid));
+    return http::json_response(r->status, to_json(r->body));
 }
 
 awaitable<response> replay_or_claim(context ctx, const request& req, const auth::principal& who,
@@ -198,30 +200,41 @@ awaitable<response> cancel_order(context ctx, request& req) {
             co_return http::problem_response(validation_error("reason", "at most 200 characters"));
     }
     auto op = ctx.svc.cancel(*who, std::string(req.param("id")), reason);
-    auto o = co_await std::move(op);
-    if (!o) co_return fail(o);
-    co_return http::json_response(200, to_json(*o));
+    co_return answer_of(co_await std::move(op));
 }
 
-// Toss calls this on a status change. The body is never trusted: only its paymentKey is used,
-// to read the payment back from Toss.
+// A string member of the webhook's `data` ("" when absent or not a string).
+std::string data_member(const json_body& body, std::string_view name) {
+    const auto* data = body.find("data");
+    if (data == nullptr || !data->is_object()) return {};
+    const auto* v = data->as_object().if_contains(name);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string{};
+}
+
+// Toss calls this on a status change. The body is never trusted: its paymentKey and orderId
+// only name a payment, which must be one of ours before it is read back from Toss. All callers
+// share one rate limit: each call may cost a request to Toss with the merchant's key.
 awaitable<response> webhook(context ctx, request& req) {
+    if (auto wait = ctx.webhook_limit.acquire("webhook", std::chrono::steady_clock::now())) {
+        auto p = make_problem(problem_code::rate_limited, "too many webhook calls; send it again");
+        p.retry_after_seconds = *wait;
+        co_return http::problem_response(p);
+    }
     auto body = parse_json_body(req.body);
     if (!body) co_return fail(body);
-    std::string key;
-    if (const auto* data = body->find("data"); data != nullptr && data->is_object()) {
-        if (const auto* k = data->as_object().if_contains("paymentKey");
-            k != nullptr && k->is_string()) {
-            key = std::string(k->as_string());
-        }
-    }
+    std::string key = data_member(*body, "paymentKey");
     if (key.empty()) {
         auto k = body->optional_string("paymentKey");
         if (k && *k) key = **k;
     }
     if (key.empty())
         co_return http::problem_response(validation_error("data.paymentKey", "is required"));
-    auto op = ctx.svc.on_webhook(key);
+    if (key.size() > 200)
+        co_return http::problem_response(
+            validation_error("data.paymentKey", "at most 200 characters"));
+    auto order_id = data_member(*body, "orderId");
+    if (order_id.size() > 64) order_id.clear();  // no order of ours has such an id
+    auto op = ctx.svc.on_webhook(key, std::move(order_id));
     auto done = co_await std::move(op);
     if (!done) co_return fail(done);
     co_return http::json_response(200, boost::json::object{{"received", true}});
@@ -243,7 +256,7 @@ awaitable<response> event_orders(context ctx, request& req) {
     auto orders = co_await ctx.svc.orders_of_event(*id);
     if (!orders) co_return fail(orders);
     boost::json::array items;
-    std::int64_t revenue = 0, tickets = 0, paid = 0;
+    std::int64_t revenue = 0, tickets = 0, paid = 0, refunding = 0, refunded = 0, refund_failed = 0;
     for (const auto& o : *orders) {
         items.emplace_back(to_json(o));
         if (o.status == order_status::paid) {
@@ -251,13 +264,22 @@ awaitable<response> event_orders(context ctx, request& req) {
             tickets += o.items.count();
             ++paid;
         }
+        // A cancellation's progress: REFUNDING until the provider refunds (CANCELLED, REFUNDED).
+        if (o.status == order_status::refunding) ++refunding;
+        if (o.status == order_status::refund_failed) ++refund_failed;
+        if (o.status == order_status::refunded ||
+            (o.status == order_status::cancelled && !o.paid_at.empty()))
+            ++refunded;
     }
     co_return http::json_response(
         200, boost::json::object{{"items", std::move(items)},
                                  {"totals", boost::json::object{{"paidOrders", paid},
                                                                 {"ticketsSold", tickets},
                                                                 {"revenue", revenue},
-                                                                {"currency", "KRW"}}}});
+                                                                {"currency", "KRW"},
+                                                                {"refunding", refunding},
+                                                                {"refunded", refunded},
+                                                                {"refundFailed", refund_failed}}}});
 }
 
 awaitable<response> event_audit(context ctx, request& req) {
@@ -272,6 +294,8 @@ awaitable<response> event_audit(context ctx, request& req) {
                                                            {"available", report->counts.available},
                                                            {"held", report->counts.held},
                                                            {"sold", report->counts.sold},
+                                                           {"refunding", report->refunding},
+                                                           {"refundFailed", report->refund_failed},
                                                            {"violations", std::move(violations)}});
 }
 
@@ -284,8 +308,9 @@ http::handler bind(context ctx, route_fn fn) {
 
 }  // namespace
 
-void register_routes(http::router& router, service& svc, auth::service& auth) {
-    const context ctx{svc, auth};
+void register_routes(http::router& router, service& svc, auth::service& auth,
+                     http::rate_limiter& webhook_limit) {
+    const context ctx{svc, auth, webhook_limit};
     router.add(http::verb::post, "/api/v1/events/{id}/holds", bind(ctx, create_hold));
     router.add(http::verb::delete_, "/api/v1/holds/{holdId}", bind(ctx, delete_hold));
     router.add(http::verb::get, "/api/v1/orders", bind(ctx, list_orders));

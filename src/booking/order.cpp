@@ -10,8 +10,9 @@
 namespace tkt::booking {
 namespace {
 
-constexpr std::array<std::string_view, 7> status_names{
-    "PENDING_PAYMENT", "CONFIRMING", "PAID", "FAILED", "EXPIRED", "CANCELLED", "REFUNDED"};
+constexpr std::array<std::string_view, 9> status_names{
+    "PENDING_PAYMENT", "CONFIRMING", "PAID",      "FAILED",       "EXPIRED",
+    "CANCELLED",       "REFUNDED",   "REFUNDING", "REFUND_FAILED"};
 
 std::string rfc3339(std::int64_t unix_s) {
     return auth::format_rfc3339(time_point{std::chrono::seconds{unix_s}});

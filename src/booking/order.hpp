@@ -12,7 +12,18 @@
 
 namespace tkt::booking {
 
-enum class order_status { pending_payment, confirming, paid, failed, expired, cancelled, refunded };
+// The states of DESIGN.md §5; booking/money.hpp says which moves lead from one to another.
+enum class order_status {
+    pending_payment,
+    confirming,
+    paid,
+    failed,
+    expired,
+    cancelled,
+    refunded,
+    refunding,
+    refund_failed
+};
 
 std::string_view to_string(order_status s);
 std::optional<order_status> parse_order_status(std::string_view s);
@@ -46,6 +57,8 @@ struct order {
     std::string failure_code;
     std::string failure_message;
     std::int64_t confirming_at = 0;
+    std::int64_t next_check_at = 0;   // CONFIRMING, REFUNDING: when the reconciler looks next
+    std::int64_t check_attempts = 0;  // REFUNDING: the reconciler's looks so far
     std::string created_at;
     std::string updated_at;
     std::string paid_at;

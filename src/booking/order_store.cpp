@@ -15,7 +15,7 @@ constexpr std::string_view order_columns =
     "id, hold_id, event_id, user_id, status, seats_json, zone, quantity, amount, currency, "
     "expires_at, payment_key, failure_code, failure_message, confirming_at, created_at, "
     "updated_at, "
-    "paid_at, cancelled_at";
+    "paid_at, cancelled_at, next_check_at, check_attempts";
 
 std::string seats_to_json(const std::vector<std::string>& seats) {
     boost::json::array a;
@@ -55,6 +55,8 @@ order order_from_row(const db::row& r) {
     o.updated_at = r.text(16);
     o.paid_at = r.text(17);
     o.cancelled_at = r.text(18);
+    o.next_check_at = r.int64(19);
+    o.check_attempts = r.int64(20);
     return o;
 }
 
@@ -202,6 +204,76 @@ db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t 
         {now, std::int64_t{limit}});
 }
 
+db::expected<std::vector<order>> refunding_due(db::connection& c, std::int64_t now, int limit) {
+    // orders_refunding's own WHERE term, so that SQLite reads that index.
+    return select_orders(
+        c, "WHERE status = 'REFUNDING' AND next_check_at <= ? ORDER BY next_check_at LIMIT ?",
+        {now, std::int64_t{limit}});
+}
+
+db::expected<bool> claim_check(db::connection& c, const order& o, std::int64_t next_check_at) {
+    auto res = c.exec(
+        "UPDATE orders SET next_check_at = ?, check_attempts = check_attempts + 1 "
+        "WHERE id = ? AND status = ? AND next_check_at IS ?",
+        {next_check_at, o.id, std::string(to_string(o.status)),
+         o.next_check_at == 0 ? db::value(nullptr) : db::value(o.next_check_at)});
+    if (!res) return std::unexpected(res.error());
+    return res->affected_rows == 1;
+}
+
+db::expected<std::vector<order>> attempts_of_event_in(db::connection& c, std::int64_t event_id,
+                                                      order_status status) {
+    return select_orders(c, "WHERE event_id = ? AND confirming_at IS NOT NULL AND status = ?",
+                         {event_id, std::string(to_string(status))});
+}
+
+db::expected<std::vector<order>> holds_of_event(db::connection& c, std::int64_t event_id) {
+    return select_orders(
+        c, fmt::format("WHERE {} AND status = 'PENDING_PAYMENT' AND event_id = ?", live_orders),
+        {event_id});
+}
+
+db::expected<std::vector<std::int64_t>> cancelled_events_with_paid_orders(db::connection& c) {
+    auto res = c.exec(
+        "SELECT e.id FROM events e WHERE e.status = 'CANCELLED' AND EXISTS (SELECT 1 FROM orders o "
+        "WHERE o.event_id = e.id AND o.confirming_at IS NOT NULL AND o.status = 'PAID')",
+        {});
+    if (!res) return std::unexpected(res.error());
+    std::vector<std::int64_t> out;
+    for (const auto& r : res->rows) out.push_back(r.int64(0));
+    return out;
+}
+
+db::expected<std::string> event_status_text(db::connection& c, std::int64_t event_id) {
+    auto res = c.exec("SELECT status FROM events WHERE id = ?", {event_id});
+    if (!res) return std::unexpected(res.error());
+    return res->rows.empty() ? std::string{} : res->rows.front().text(0);
+}
+
+db::expected<std::optional<std::string>> order_id_of_payment(db::connection& c,
+                                                             const std::string& payment_key) {
+    // orders_payment_key's own WHERE term; then the payment rows (a capture learned of by the
+    // webhook is recorded there before any confirm of ours named it).
+    auto res = c.exec(
+        "SELECT id FROM orders WHERE payment_key IS NOT NULL AND payment_key = ? "
+        "UNION ALL SELECT order_id FROM payments WHERE payment_key = ? LIMIT 1",
+        {payment_key, payment_key});
+    if (!res) return std::unexpected(res.error());
+    if (res->rows.empty()) return std::optional<std::string>{};
+    return std::optional<std::string>{res->rows.front().text(0)};
+}
+
+transition transition_for(std::string id, money_move move, std::string now_text,
+                          paid_before was_paid) {
+    const auto from = from_states(move);
+    transition t{.id = std::move(id),
+                 .from = std::vector<order_status>(from.begin(), from.end()),
+                 .to = target(move, was_paid),
+                 .now_text = std::move(now_text)};
+    t.unpaid_only = move == money_move::refund_capture;
+    return t;
+}
+
 db::expected<bool> change_status(db::connection& c, const transition& t) {
     TKT_ASSERT(!t.from.empty());
     std::string sql = "UPDATE orders SET status = ?, updated_at = ?";
@@ -216,8 +288,10 @@ db::expected<bool> change_status(db::connection& c, const transition& t) {
     if (t.next_check_at) set("next_check_at", *t.next_check_at);
     if (t.failure_code) set("failure_code", *t.failure_code);
     if (t.failure_message) set("failure_message", *t.failure_message);
+    if (t.check_attempts) set("check_attempts", *t.check_attempts);
     if (t.to == order_status::paid) set("paid_at", t.now_text);
-    if (t.to == order_status::cancelled || t.to == order_status::refunded)
+    if (t.to == order_status::cancelled || t.to == order_status::refunded ||
+        t.to == order_status::refund_failed)
         set("cancelled_at", t.now_text);
     // ORs, not `status IN (…)`: SQLite builds a temporary b-tree per execution for an IN list of
     // more than two values (migration 007).
@@ -228,6 +302,7 @@ db::expected<bool> change_status(db::connection& c, const transition& t) {
         params.push_back(std::string(to_string(t.from[i])));
     }
     sql += ")";
+    if (t.unpaid_only) sql += " AND paid_at IS NULL";
     if (t.expired_by) {
         sql += " AND expires_at <= ?";
         params.push_back(*t.expired_by);
@@ -265,18 +340,34 @@ db::expected<void> insert_ticket(db::connection& c, const ticket_row& t) {
     return {};
 }
 
-db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id) {
-    auto res = c.exec("UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status = 'VALID'",
-                      {order_id});
+db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id,
+                                        void_scope scope) {
+    auto res =
+        c.exec(scope == void_scope::valid
+                   ? "UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status = 'VALID'"
+                   : "UPDATE tickets SET status = 'VOID' WHERE order_id = ? AND status <> 'VOID'",
+               {order_id});
     if (!res) return std::unexpected(res.error());
     return res->affected_rows;
 }
 
+db::expected<std::int64_t> used_tickets(db::connection& c, const std::string& order_id) {
+    auto res =
+        c.exec("SELECT COUNT(*) FROM tickets WHERE order_id = ? AND status = 'USED'", {order_id});
+    if (!res) return std::unexpected(res.error());
+    return res->rows.empty() ? 0 : res->rows.front().int64(0);
+}
+
 db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id,
                               std::int64_t event_id, const std::string& now_text) {
+    // One statement: a cancellation moves the order out of PAID and voids its tickets in one
+    // transaction, so a scan either comes first (and the cancellation sees a USED ticket and is
+    // refused) or finds the order no longer PAID.
     auto res = c.exec(
         "UPDATE tickets SET status = 'USED', used_at = ? WHERE id = ? AND event_id = ? AND status "
-        "= 'VALID'",
+        "= 'VALID' AND EXISTS (SELECT 1 FROM orders o WHERE o.id = tickets.order_id AND o.status = "
+        "'PAID') AND EXISTS (SELECT 1 FROM events e WHERE e.id = tickets.event_id AND e.status <> "
+        "'CANCELLED')",
         {now_text, ticket_id, event_id});
     if (!res) return std::unexpected(res.error());
     return res->affected_rows == 1;
@@ -316,6 +407,32 @@ db::expected<void> upsert_payment(db::connection& c, const payment_row& p,
          now_text});
     if (!res) return std::unexpected(res.error());
     return {};
+}
+
+db::expected<std::vector<payment_row>> payments_of_event(db::connection& c, std::int64_t event_id) {
+    auto res = c.exec(
+        "SELECT p.payment_key, p.order_id, p.amount, p.status, p.method, p.approved_at FROM "
+        "payments p "
+        "JOIN orders o ON o.id = p.order_id WHERE o.event_id = ? AND o.confirming_at IS NOT NULL",
+        {event_id});
+    if (!res) return std::unexpected(res.error());
+    std::vector<payment_row> out;
+    for (const auto& r : res->rows) {
+        out.push_back(
+            payment_row{r.text(0), r.text(1), r.int64(2), r.text(3), r.text(4), r.text(5)});
+    }
+    return out;
+}
+
+db::expected<std::vector<std::string>> payments_without_order(db::connection& c) {
+    auto res = c.exec(
+        "SELECT payment_key FROM payments p WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = "
+        "p.order_id)",
+        {});
+    if (!res) return std::unexpected(res.error());
+    std::vector<std::string> out;
+    for (const auto& r : res->rows) out.push_back(r.text(0));
+    return out;
 }
 
 db::expected<void> insert_outbox(db::connection& c, const outbox_message& m,

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "booking/money.hpp"
 #include "booking/order.hpp"
 #include "db/database.hpp"
 
@@ -42,12 +43,34 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status);
 // CONFIRMING orders the reconciler should ask about now.
 db::expected<std::vector<order>> confirming_due(db::connection& c, std::int64_t now, int limit);
+// REFUNDING orders whose refund the reconciler should ask for now, the most overdue first.
+db::expected<std::vector<order>> refunding_due(db::connection& c, std::int64_t now, int limit);
+// The reconciler's claim on one look at an order in `status` whose next look was due at
+// `seen_next_check_at` (as it read it): moves the next look to `next_check_at` and counts the
+// attempt. True for exactly one of several reconcilers (nodes) that read the same row.
+db::expected<bool> claim_check(db::connection& c, const order& o, std::int64_t next_check_at);
+// An event's orders in `status` that had a payment attempt (PAID, REFUNDING, ...), through
+// orders_event; and its holds awaiting payment, through orders_live.
+db::expected<std::vector<order>> attempts_of_event_in(db::connection& c, std::int64_t event_id,
+                                                      order_status status);
+db::expected<std::vector<order>> holds_of_event(db::connection& c, std::int64_t event_id);
+// Events that are CANCELLED but still have PAID orders (a cancellation cut short by a crash).
+db::expected<std::vector<std::int64_t>> cancelled_events_with_paid_orders(db::connection& c);
+// The event's status as the database has it now (empty when no such event).
+db::expected<std::string> event_status_text(db::connection& c, std::int64_t event_id);
+// The order whose payment is `payment_key` (its confirm named it, or its payment row does).
+db::expected<std::optional<std::string>> order_id_of_payment(db::connection& c,
+                                                             const std::string& payment_key);
 
 struct transition {
     std::string id;
     std::vector<order_status> from;
     order_status to = order_status::pending_payment;
     std::string now_text;
+    // Only when the order was never PAID (paid_at unset): a released hold may be refunded a
+    // capture learned of later, a cancelled sale never again.
+    bool unpaid_only = false;
+    std::optional<std::int64_t> check_attempts;
     // Optional column updates that go with the change.
     std::optional<std::string> payment_key;
     std::optional<std::int64_t> expires_at;
@@ -58,6 +81,9 @@ struct transition {
     // Only when expires_at ≤ this (the sweeper must not expire a hold taken again since).
     std::optional<std::int64_t> expired_by;
 };
+// The transition that carries out `move` (booking/money.hpp) for order `id`.
+transition transition_for(std::string id, money_move move, std::string now_text,
+                          paid_before was_paid = paid_before::no);
 // True when the order was in one of `from` (and matched the guards) and now is `to`.
 db::expected<bool> change_status(db::connection& c, const transition& t);
 db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at);
@@ -65,9 +91,15 @@ db::expected<void> set_next_check(db::connection& c, const std::string& id, std:
 db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c,
                                                        const std::string& order_id);
 db::expected<void> insert_ticket(db::connection& c, const ticket_row& t);
-db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id);
-// A check-in: VALID → USED for the ticket of that event, stamped `now_text`; true when this call
-// made the change (a compare-and-set, so of concurrent scans exactly one is admitted).
+// VALID tickets of the order → VOID (a cancellation, which a USED ticket refuses), or every live
+// one, USED too (the event was cancelled).
+enum class void_scope { valid, all_live };
+db::expected<std::int64_t> void_tickets(db::connection& c, const std::string& order_id,
+                                        void_scope scope = void_scope::valid);
+db::expected<std::int64_t> used_tickets(db::connection& c, const std::string& order_id);
+// A check-in: VALID → USED for the ticket of that event, stamped `now_text`, only while its order
+// is PAID and its event not CANCELLED, in one statement; true when this call made the change (a
+// compare-and-set, so of concurrent scans, and of a scan and a cancellation, exactly one wins).
 db::expected<bool> use_ticket(db::connection& c, const std::string& ticket_id,
                               std::int64_t event_id, const std::string& now_text);
 // Live (VALID or USED) tickets of a zone, for the general-admission capacity guard.
@@ -86,6 +118,10 @@ struct payment_row {
 };
 db::expected<void> upsert_payment(db::connection& c, const payment_row& p,
                                   const std::string& now_text);
+// The payment rows of the event's orders, and payment rows whose order does not exist (all
+// events), for the audit.
+db::expected<std::vector<payment_row>> payments_of_event(db::connection& c, std::int64_t event_id);
+db::expected<std::vector<std::string>> payments_without_order(db::connection& c);
 
 struct outbox_message {
     std::int64_t user_id = 0;

@@ -294,6 +294,14 @@ TEST_F(OrderStore, TheOrderReadsUseTheirIndexesNotAScanOfEveryOrder) {
                        [&] { return store::orders_in(rec, order_status::pending_payment); }),
                 record("payments to ask about", "orders_live",
                        [&] { return store::confirming_due(rec, 1'800'000'000, 50); }),
+                record("refunds to finish", "orders_refunding",
+                       [&] { return store::refunding_due(rec, 1'800'000'000, 50); }),
+                record("the order of a paymentKey", "orders_payment_key",
+                       [&] { return store::order_id_of_payment(rec, "pay_1"); }),
+                record("an event's paid orders", "orders_event",
+                       [&] { return store::attempts_of_event_in(rec, 1, order_status::paid); }),
+                record("an event's holds", "orders_live",
+                       [&] { return store::holds_of_event(rec, 1); }),
             };
             for (auto& d : done) {
                 if (!d) return std::unexpected(d.error());
@@ -323,7 +331,7 @@ TEST_F(OrderStore, TheOrderReadsUseTheirIndexesNotAScanOfEveryOrder) {
         }
         EXPECT_TRUE(named) << what.what << " should use " << what.index << ": " << line;
     }
-    EXPECT_EQ(seen.size(), 7U);
+    EXPECT_EQ(seen.size(), 11U);
 }
 
 // The rewritten CHECKs still refuse what the old ones refused.
@@ -387,9 +395,11 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
         "AND tbl_name IN ('orders', 'tickets') ORDER BY name");
     std::vector<std::string> names;
     for (const auto& r : indexes.rows) names.push_back(r.text(0));
-    EXPECT_EQ(names, (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold",
-                                               "orders_user", "tickets_live_seat", "tickets_order",
-                                               "tickets_user"}));
+    // 009 adds orders_payment_key and orders_refunding (migrating from 6 runs 007 to the last).
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold",
+                                        "orders_payment_key", "orders_refunding", "orders_user",
+                                        "tickets_live_seat", "tickets_order", "tickets_user"}));
 
     auto second_sale = try_exec(
         "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
@@ -400,6 +410,161 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
     EXPECT_EQ(second_sale.error().code, db::errc::constraint_unique);
     auto orphan = try_exec("DELETE FROM orders WHERE id = 'ord_paid'");
     EXPECT_FALSE(orphan) << "an order with tickets cannot go";
+}
+
+}  // namespace
+}  // namespace tkt::booking
+
+namespace tkt::booking {
+namespace {
+
+class MoneyStore : public OrderStore {
+protected:
+    db::expected<bool> move(const std::string& id, money_move m,
+                            paid_before was_paid = paid_before::no) {
+        return db_->run_sync([&](db::connection& c) {
+            return store::change_status(c, store::transition_for(id, m, now_text, was_paid));
+        });
+    }
+    std::string status_of(const std::string& id) {
+        return exec("SELECT status FROM orders WHERE id = ?", {id}).rows.at(0).text(0);
+    }
+    void paid_with_ticket(const std::string& id, const std::string& seat) {
+        insert(order_with(id, "hld_" + id.substr(4)));
+        exec(
+            "UPDATE orders SET status = 'PAID', paid_at = ?, confirming_at = 1, payment_key = ? "
+            "WHERE id = ?",
+            {now_text, "pay_" + id, id});
+        exec(
+            "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, "
+            "status, "
+            "created_at) VALUES (?, ?, 1, 1, ?, 'VIP', 1, ?, 'VALID', ?)",
+            {"tkt_" + id, id, seat, "code-" + id, now_text});
+    }
+    db::expected<bool> use(const std::string& ticket_id) {
+        return db_->run_sync(
+            [&](db::connection& c) { return store::use_ticket(c, ticket_id, 1, now_text); });
+    }
+};
+
+// Every move is a compare-and-set: the second of two identical moves finds the order moved.
+TEST_F(MoneyStore, EachMoveWinsOnceAndOnlyFromItsStates) {
+    open();
+    insert(order_with("ord_a", "hld_a"));
+    EXPECT_EQ(move("ord_a", money_move::sell), false) << "a hold cannot be sold";
+    EXPECT_EQ(move("ord_a", money_move::confirm), true);
+    EXPECT_EQ(move("ord_a", money_move::confirm), false);
+    EXPECT_EQ(move("ord_a", money_move::sell), true);
+    EXPECT_EQ(status_of("ord_a"), "PAID");
+    EXPECT_EQ(move("ord_a", money_move::refund_capture), false)
+        << "a sale is never refunded as a capture";
+    EXPECT_EQ(move("ord_a", money_move::cancel), true);
+    EXPECT_EQ(move("ord_a", money_move::cancel), false);
+    EXPECT_EQ(status_of("ord_a"), "REFUNDING");
+    EXPECT_EQ(move("ord_a", money_move::refunded, paid_before::yes), true);
+    EXPECT_EQ(status_of("ord_a"), "CANCELLED");
+    EXPECT_EQ(move("ord_a", money_move::refund_refused), false);
+    EXPECT_FALSE(
+        exec("SELECT cancelled_at FROM orders WHERE id = 'ord_a'").rows.at(0).text(0).empty());
+}
+
+// A released hold (CANCELLED, never paid) may be refunded a capture learned of later; a cancelled
+// sale (CANCELLED after PAID) never again.
+TEST_F(MoneyStore, ACaptureIsRefundedFromAReleasedHoldButNeverFromACancelledSale) {
+    open();
+    insert(order_with("ord_r", "hld_r"));
+    ASSERT_EQ(move("ord_r", money_move::release), true);
+    EXPECT_EQ(move("ord_r", money_move::refund_capture), true);
+    EXPECT_EQ(move("ord_r", money_move::refunded), true);
+    EXPECT_EQ(status_of("ord_r"), "REFUNDED");
+
+    paid_with_ticket("ord_s", "A-1-2");
+    ASSERT_EQ(move("ord_s", money_move::cancel), true);
+    ASSERT_EQ(move("ord_s", money_move::refunded, paid_before::yes), true);
+    EXPECT_EQ(status_of("ord_s"), "CANCELLED");
+    EXPECT_EQ(move("ord_s", money_move::refund_capture), false);
+    EXPECT_EQ(status_of("ord_s"), "CANCELLED");
+}
+
+// Of two reconcilers (nodes) that read the same due row, exactly one claims the look; the claim
+// moves the next look and counts the attempt.
+TEST_F(MoneyStore, OneReconcilerClaimsEachLook) {
+    open();
+    paid_with_ticket("ord_c", "A-1-3");
+    ASSERT_EQ(move("ord_c", money_move::cancel), true);
+    exec("UPDATE orders SET next_check_at = 100 WHERE id = 'ord_c'");
+    auto due = db_->run_sync([&](db::connection& c) { return store::refunding_due(c, 100, 10); });
+    ASSERT_TRUE(due);
+    ASSERT_EQ(due->size(), 1U);
+    const auto seen = due->front();
+    EXPECT_EQ(seen.next_check_at, 100);
+    auto claim = [&](std::int64_t next) {
+        return db_->run_sync([&](db::connection& c) { return store::claim_check(c, seen, next); });
+    };
+    EXPECT_EQ(claim(104), true);
+    EXPECT_EQ(claim(108), false);
+    auto row = exec("SELECT next_check_at, check_attempts FROM orders WHERE id = 'ord_c'");
+    EXPECT_EQ(row.rows.at(0).int64(0), 104);
+    EXPECT_EQ(row.rows.at(0).int64(1), 1);
+    auto not_yet =
+        db_->run_sync([&](db::connection& c) { return store::refunding_due(c, 103, 10); });
+    ASSERT_TRUE(not_yet);
+    EXPECT_TRUE(not_yet->empty());
+}
+
+// Check-in and a cancellation exclude each other: a ticket is used only while its order is PAID
+// and its event not cancelled.
+TEST_F(MoneyStore, ATicketIsUsedOnlyWhileItsOrderIsPaidAndItsEventNotCancelled) {
+    open();
+    paid_with_ticket("ord_u", "A-1-1");
+    paid_with_ticket("ord_v", "A-1-2");
+    paid_with_ticket("ord_w", "A-1-3");
+    // Stands for a cancellation that won: the order left PAID (its tickets not voided yet).
+    ASSERT_EQ(move("ord_u", money_move::cancel), true);
+    EXPECT_EQ(use("tkt_ord_u"), false);
+    EXPECT_EQ(use("tkt_ord_v"), true);
+    EXPECT_EQ(use("tkt_ord_v"), false) << "a ticket is used once";
+    exec("UPDATE events SET status = 'CANCELLED' WHERE id = 1");
+    EXPECT_EQ(use("tkt_ord_w"), false);
+    auto used = db_->run_sync([&](db::connection& c) { return store::used_tickets(c, "ord_v"); });
+    ASSERT_TRUE(used);
+    EXPECT_EQ(*used, 1);
+}
+
+TEST_F(MoneyStore, AnEventCancellationVoidsUsedTicketsAUserCancellationOnlyValidOnes) {
+    open();
+    paid_with_ticket("ord_x", "A-1-1");
+    ASSERT_EQ(use("tkt_ord_x"), true);
+    auto valid_only = db_->run_sync([&](db::connection& c) {
+        return store::void_tickets(c, "ord_x", store::void_scope::valid);
+    });
+    ASSERT_TRUE(valid_only);
+    EXPECT_EQ(*valid_only, 0);
+    auto all = db_->run_sync([&](db::connection& c) {
+        return store::void_tickets(c, "ord_x", store::void_scope::all_live);
+    });
+    ASSERT_TRUE(all);
+    EXPECT_EQ(*all, 1);
+    EXPECT_EQ(exec("SELECT status FROM tickets WHERE id = 'tkt_ord_x'").rows.at(0).text(0), "VOID");
+}
+
+TEST_F(MoneyStore, APaymentKeyNamesItsOrderThroughTheOrderOrItsPaymentRow) {
+    open();
+    paid_with_ticket("ord_k", "A-1-1");
+    insert(order_with("ord_l", "hld_l"));
+    exec(
+        "INSERT INTO payments (payment_key, order_id, amount, status, created_at) "
+        "VALUES ('pay_captured_elsewhere', 'ord_l', 1, 'DONE', ?)",
+        {now_text});
+    auto of = [&](const std::string& key) {
+        auto r =
+            db_->run_sync([&](db::connection& c) { return store::order_id_of_payment(c, key); });
+        EXPECT_TRUE(r);
+        return r ? *r : std::nullopt;
+    };
+    EXPECT_EQ(of("pay_ord_k"), "ord_k");
+    EXPECT_EQ(of("pay_captured_elsewhere"), "ord_l");
+    EXPECT_EQ(of("pay_unknown"), std::nullopt);
 }
 
 }  // namespace

@@ -183,10 +183,8 @@ awaitable<result<void>> service::release(auth::principal who, std::string hold_i
         const auto text = now_text();
         auto cancelled = co_await deps_.db.write(
             [&](db::connection& c) {
-                return store::change_status(c, {.id = order_id,
-                                                .from = {order_status::pending_payment},
-                                                .to = order_status::cancelled,
-                                                .now_text = text});
+                return store::change_status(
+                    c, store::transition_for(order_id, money_move::release, text));
             },
             db::write_kind::one_statement);
         if (!cancelled) co_return std::unexpected(db_problem(cancelled.error()));
@@ -212,11 +210,8 @@ awaitable<result<void>> service::release(auth::principal who, std::string hold_i
             if (!*found || (*found)->user_id != who.user_id) return outcome{};
             if ((*found)->status != order_status::pending_payment)
                 return outcome{std::move(*found)};
-            store::transition t{.id = (*found)->order_id,
-                                .from = {order_status::pending_payment},
-                                .to = order_status::cancelled,
-                                .now_text = text};
-            auto changed = store::change_status(c, t);
+            auto changed = store::change_status(
+                c, store::transition_for((*found)->order_id, money_move::release, text));
             if (!changed) return std::unexpected(changed.error());
             return outcome{std::move(*found), *changed};
         },

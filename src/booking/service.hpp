@@ -6,30 +6,40 @@
 //   the event's maxPerUser; the inventory holds all-or-nothing; the order row (PENDING_PAYMENT,
 //   price from the event's grades, never from the client) is written next — if that write
 //   fails, the hold is released.
-// - confirm: the order must be the caller's, PENDING and the amount equal; it becomes
-//   CONFIRMING (committed) before the provider is called, with Idempotency-Key = orderId. DONE →
-//   one transaction writes payment, tickets, order PAID and an outbox row; the unique key on
-//   (event, seat) — or the zone's capacity for GA — refuses a second sale, in which case the
-//   payment is refunded and the user told. Declined → FAILED, seats back at once. Unknown →
-//   stays CONFIRMING and the reconciler asks the provider by orderId until it knows.
+// - money: every move of money is a move of booking/money.hpp, won by one compare-and-set in
+//   the database before the provider is called; only the winner calls it, and the reconciler
+//   finishes what a crash, a timeout or an outage left in CONFIRMING or REFUNDING.
+// - confirm: the order must be the caller's, PENDING and the amount equal, its event neither
+//   CLOSED nor CANCELLED; it becomes CONFIRMING (committed) before the provider is called, with
+//   Idempotency-Key = orderId. DONE → one transaction moves it to PAID first, then writes
+//   payment, tickets and an outbox row; a refusal of the unique key on (event, seat) — or the
+//   zone's capacity for GA, or an event cancelled meanwhile — rolls that back, and the order
+//   moves CONFIRMING → REFUNDING and its payment is refunded (REFUNDED). Declined → FAILED,
+//   seats back at once. Unknown → stays CONFIRMING and the reconciler asks the provider by
+//   orderId until it knows.
 // - late payment: a confirm after the hold expired first takes the same seats again; only if
 //   that fails is it refused with HOLD_EXPIRED, and the provider is never asked to capture.
 // - expiry: the sweeper ends holds past their time; their orders become EXPIRED.
-// - cancel: a PAID order is cancelled at the provider first, then order CANCELLED, tickets
-//   VOID, seats AVAILABLE.
+// - cancel: PAID → REFUNDING with its tickets VOID in one transaction (refused if a ticket is
+//   USED), seats AVAILABLE, then the provider refunds (Idempotency-Key refund-<orderId>) →
+//   CANCELLED; refused for good → REFUND_FAILED, for the manager and the audit to see.
+// - an event's cancellation does that for every paid order of the event and releases its holds.
 // Every coroutine may run on any I/O thread concurrently; no state of its own is shared except
 // through the database (compare-and-set on order status) and the inventory (atomic per event).
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "auth/user.hpp"
 #include "booking/hold_owners.hpp"
+#include "booking/money.hpp"
 #include "booking/order.hpp"
 #include "catalog/event.hpp"
 #include "common/clock.hpp"
@@ -41,8 +51,10 @@
 namespace tkt::booking {
 
 struct service_options {
-    // How long a CONFIRMING order waits between questions to the provider.
+    // How long a CONFIRMING order waits between questions to the provider; a REFUNDING order's
+    // first pause, doubled after each unanswered attempt up to refund_backoff_max_seconds.
     std::int64_t reconcile_backoff_seconds = 2;
+    std::int64_t refund_backoff_max_seconds = 300;
     // The reconciler's first look comes after the confirm call's own deadline (5 s) has passed,
     // so it does not race a confirm that is still waiting for its answer.
     std::int64_t first_check_seconds = 6;
@@ -79,11 +91,11 @@ struct confirm_body {
     std::string test_code;  // Toss test mode header, passed through (sandbox, tests)
 };
 
-// A confirm's answer: the order, or a problem; plus the HTTP status to send with the order
-// (200 PAID, 202 still confirming).
-struct confirm_answer {
+// A confirm's or a cancel's answer: the order, or a problem; plus the HTTP status to send with
+// the order (200 settled, 202 still confirming or refunding).
+struct order_answer {
     int status = 200;
-    order paid;
+    order body;
 };
 
 // A stored answer for an Idempotency-Key.
@@ -93,8 +105,23 @@ struct store_answer {
     std::string response;
 };
 
+// How a refund begins (service::begin_refund).
+struct refund_start {
+    money_move move = money_move::cancel;  // cancel (a PAID order) or refund_capture
+    std::string payment_key;
+    std::string code;  // failure_code while refunding: CANCELLED, EVENT_CANCELLED, SEAT_TAKEN, ...
+    std::string reason;  // for the provider and the user
+    // cancel only: a USED ticket refuses a user's or manager's cancellation; an event's
+    // cancellation (or one made at the provider) voids USED tickets too.
+    enum class used_tickets { refuse, void_them } used = used_tickets::refuse;
+};
+// What the provider is known to have done to a payment before we ask it to refund.
+enum class provider_state { unknown, cancelled };
+
 struct audit_report {
     inventory::counts counts;
+    std::int64_t refunding = 0;      // orders whose refund is under way
+    std::int64_t refund_failed = 0;  // refunds the provider refused for good
     std::vector<std::string> violations;
 };
 
@@ -107,15 +134,22 @@ public:
     boost::asio::awaitable<result<void>> release(auth::principal who, std::string hold_id);
     boost::asio::awaitable<result<std::vector<order>>> orders_of(auth::principal who);
     boost::asio::awaitable<result<order>> order_of(auth::principal who, std::string order_id);
-    boost::asio::awaitable<result<confirm_answer>> confirm(auth::principal who, confirm_body body);
-    boost::asio::awaitable<result<order>> cancel(auth::principal who, std::string order_id,
-                                                 std::string reason);
-    // The provider says a payment changed: re-read it from the provider and act on that.
-    boost::asio::awaitable<result<void>> on_webhook(std::string payment_key);
+    boost::asio::awaitable<result<order_answer>> confirm(auth::principal who, confirm_body body);
+    boost::asio::awaitable<result<order_answer>> cancel(auth::principal who, std::string order_id,
+                                                        std::string reason);
+    // The provider says a payment changed. The payment must be one of ours (its orderId or
+    // paymentKey in our records; otherwise nothing is asked); it is then read back from the
+    // provider, at most one read per payment at a time, and acted on.
+    boost::asio::awaitable<result<void>> on_webhook(std::string payment_key, std::string order_id);
+    // An event was cancelled: every PAID order → REFUNDING with its tickets VOID, every hold
+    // released, in one transaction; the reconciler then asks for the refunds. Returns how many
+    // orders are to be refunded. Safe to repeat.
+    boost::asio::awaitable<result<int>> cancel_event(std::int64_t event_id);
 
     // Ends expired holds; returns how many orders expired.
     boost::asio::awaitable<int> sweep();
-    // Asks the provider about CONFIRMING orders that are due; returns how many were settled.
+    // Asks the provider about CONFIRMING and REFUNDING orders that are due, and finishes
+    // cancellations of events cut short; returns how many orders were settled.
     boost::asio::awaitable<int> reconcile();
     // Rebuilds the inventory's holds and sales from the database (after catalog load).
     boost::asio::awaitable<void> rebuild();
@@ -139,11 +173,18 @@ private:
     boost::asio::awaitable<result<order>> load_owned(auth::principal who,
                                                      const std::string& order_id);
     boost::asio::awaitable<result<order>> take_for_confirm(order o, const catalog::event& e);
-    boost::asio::awaitable<result<confirm_answer>> settle_confirm(order o,
-                                                                  const payment::gateway_result& r);
+    boost::asio::awaitable<result<order_answer>> settle_confirm(order o,
+                                                                const payment::gateway_result& r);
     boost::asio::awaitable<result<order>> finish_captured(order o, payment::payment_record p);
-    boost::asio::awaitable<result<order>> refund_captured(order o, std::string payment_key,
-                                                          std::string why);
+    // Money captured for `o` that cannot be ticketed: refund_capture, then the refund.
+    boost::asio::awaitable<result<order>> refund_capture(order o, std::string payment_key,
+                                                         problem why);
+    // The compare-and-set into REFUNDING (see refund_start); true when this call won it.
+    boost::asio::awaitable<result<bool>> begin_refund(const order& o, const refund_start& start);
+    // Asks the provider to refund a REFUNDING order (unless it already has) and records the end.
+    boost::asio::awaitable<result<order>> finish_refund(order o, provider_state state);
+    boost::asio::awaitable<int> reconcile_confirming(std::int64_t now);
+    boost::asio::awaitable<int> reconcile_refunding(std::int64_t now);
     boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
     boost::asio::awaitable<result<order>> reload(const std::string& order_id);
     // Moves the event to SOLD_OUT when every seat is sold, or back to ON_SALE when it is not.
@@ -156,6 +197,9 @@ private:
     dependencies deps_;
     service_options options_;
     hold_owners owners_;  // the holds this process made, for one-statement releases
+    // Payment keys a webhook is reading back from the provider now (at most one read each).
+    std::mutex webhooks_mutex_;
+    std::unordered_set<std::string> webhooks_in_flight_;
 };
 
 }  // namespace tkt::booking

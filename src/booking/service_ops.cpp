@@ -1,8 +1,5 @@
-// The background and administrative half of booking::service: cancel, webhook, sweeper,
-// reconciler, rebuild after a start, and the invariant audit.
-#include <map>
-#include <set>
-
+// The background half of booking::service: the webhook, the sweeper, the reconciler and the
+// rebuild after a start.
 #include <fmt/format.h>
 
 #include <boost/json/serialize.hpp>
@@ -19,112 +16,80 @@ using boost::asio::awaitable;
 using detail::db_problem;
 using detail::order_data_json;
 
-bool may_cancel(const auth::principal& who, const order& o, const catalog::event* e) {
-    if (who.user_id == o.user_id || who.role == auth::role::admin) return true;
-    return who.role == auth::role::manager && e != nullptr && e->manager_id == who.user_id;
+// Webhooks read back from the provider at once, at most (each a Toss request with our key).
+constexpr std::size_t webhooks_in_flight_max = 1024;
+// Orders the reconciler takes per query, and queries per pass.
+constexpr int reconcile_batch = 100;
+constexpr int reconcile_batches_max = 10;
+
+problem webhook_busy() {
+    auto p =
+        make_problem(problem_code::unavailable, "could not read the payment back; send it again");
+    p.retry_after_seconds = 5;
+    return p;
 }
 
 }  // namespace
 
-// The local half of a cancellation the provider has already done: order CANCELLED, tickets
-// VOID, payment CANCELED, the user told; then the seats go back on sale.
-static awaitable<result<bool>> record_cancel(db::database& db, inventory::inventory& inv,
-                                             const order& o, const std::string& text,
-                                             const std::string& reason) {
-    auto done = co_await db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{.id = o.id,
-                            .from = {order_status::paid},
-                            .to = order_status::cancelled,
-                            .now_text = text};
-        auto changed = store::change_status(c, t);
-        if (!changed || !*changed) return changed;
-        if (auto v = store::void_tickets(c, o.id); !v) return std::unexpected(v.error());
-        store::payment_row row{o.payment_key, o.id, o.amount, "CANCELED", "", ""};
-        if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
-        store::outbox_message m{
-            o.user_id, "ORDER_CANCELLED", "Order cancelled",
-            "Your order was cancelled and refunded" + (reason.empty() ? "." : ": " + reason + "."),
-            order_data_json(o)};
-        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
-        return true;
-    });
-    if (!done) co_return std::unexpected(db_problem(done.error()));
-    if (*done) {
-        auto op = inv.unsell(o.event_id, o.user_id, o.items);
-        co_await std::move(op);
+awaitable<result<void>> service::on_webhook(std::string payment_key, std::string order_id) {
+    // Our own records first: a payment we never heard of costs no request to the provider.
+    auto known =
+        co_await deps_.db.run([&](db::connection& c) -> db::expected<std::optional<std::string>> {
+            if (!order_id.empty()) {
+                auto o = store::find_order(c, order_id);
+                if (!o) return std::unexpected(o.error());
+                if (*o) return std::optional<std::string>{(*o)->id};
+            }
+            return store::order_id_of_payment(c, payment_key);
+        });
+    if (!known) co_return std::unexpected(db_problem(known.error()));
+    if (!*known) co_return result<void>{};
+    {
+        // One read per payment at a time: a burst of webhooks for one payment costs one request.
+        std::lock_guard lock(webhooks_mutex_);
+        if (webhooks_in_flight_.contains(payment_key)) co_return result<void>{};
+        if (webhooks_in_flight_.size() >= webhooks_in_flight_max)
+            co_return std::unexpected(webhook_busy());
+        webhooks_in_flight_.insert(payment_key);
     }
-    co_return *done;
-}
-
-awaitable<result<order>> service::cancel(auth::principal who, std::string order_id,
-                                         std::string reason) {
-    auto loaded = co_await reload(order_id);
-    if (!loaded) co_return std::unexpected(loaded.error());
-    order o = std::move(*loaded);
-    auto e = deps_.find_event(o.event_id);
-    if (!may_cancel(who, o, e.get()))
-        co_return std::unexpected(make_problem(problem_code::not_found, "no such order"));
-    if (o.status == order_status::cancelled) co_return o;
-    if (o.status != order_status::paid) {
-        co_return std::unexpected(make_problem(
-            problem_code::conflict,
-            fmt::format("only a paid order can be cancelled; it is {}", to_string(o.status))));
-    }
-    for (const auto& t : o.tickets) {
-        if (t.status == "USED")
-            co_return std::unexpected(
-                make_problem(problem_code::conflict, "a ticket was already used"));
-    }
-    payment::cancel_request request{o.payment_key,
-                                    reason.empty() ? std::string("cancelled by request") : reason,
-                                    "cancel-" + o.id};
-    auto op = deps_.gateway.cancel(std::move(request));
-    auto r = co_await std::move(op);
-    bool cancelled =
-        r.result == payment::outcome::done ||
-        (r.result == payment::outcome::declined && r.code == "ALREADY_CANCELED_PAYMENT");
-    if (!cancelled && r.result == payment::outcome::declined) {
-        co_return std::unexpected(
-            make_problem(problem_code::conflict, "the payment provider refused: " + r.message));
-    }
-    if (!cancelled) {
-        auto p = make_problem(problem_code::unavailable,
-                              "the payment provider did not answer; try again");
-        p.retry_after_seconds = 5;
-        co_return std::unexpected(p);
-    }
-    auto recorded = co_await record_cancel(deps_.db, deps_.inventory, o, now_text(), reason);
-    if (!recorded) co_return std::unexpected(recorded.error());
-    co_await update_sold_out(o.event_id);
-    log::info("booking.cancelled", {{"orderId", o.id}, {"by", who.user_id}});
-    co_return co_await reload(o.id);
-}
-
-awaitable<result<void>> service::on_webhook(std::string payment_key) {
+    struct done_reading {
+        service& s;
+        const std::string& key;
+        ~done_reading() {
+            std::lock_guard lock(s.webhooks_mutex_);
+            s.webhooks_in_flight_.erase(key);
+        }
+    } guard{*this, payment_key};
     auto op = deps_.gateway.get(payment_key);
     auto r = co_await std::move(op);
-    if (r.result == payment::outcome::unknown) {
-        auto p = make_problem(problem_code::unavailable,
-                              "could not read the payment back; send it again");
-        p.retry_after_seconds = 5;
-        co_return std::unexpected(p);
-    }
-    if (r.result != payment::outcome::done || !r.payment)
-        co_return result<void>{};  // not a payment of ours
+    if (r.result == payment::outcome::unknown) co_return std::unexpected(webhook_busy());
+    if (r.result != payment::outcome::done || !r.payment) co_return result<void>{};
     const payment::payment_record p = *r.payment;
     auto loaded = co_await reload(p.order_id);
-    if (!loaded) co_return result<void>{};
+    if (!loaded) co_return result<void>{};  // the provider's payment is for no order of ours
     order o = std::move(*loaded);
     if (p.status == payment::payment_status::done) {
         if (o.status == order_status::confirming) {
             co_await finish_captured(o, p);
-        } else if (o.status != order_status::paid && o.status != order_status::refunded) {
+        } else if (allowed(o.status, money_move::refund_capture) && o.paid_at.empty()) {
             // Captured for an order that is no longer payable: the money goes back.
-            co_await refund_captured(o, p.payment_key, "the order was no longer payable");
+            co_await refund_capture(
+                o, p.payment_key,
+                make_problem(problem_code::conflict, "the order was no longer payable"));
         }
-    } else if (p.status == payment::payment_status::canceled && o.status == order_status::paid) {
-        co_await record_cancel(deps_.db, deps_.inventory, o, now_text(),
-                               "cancelled at the payment provider");
+    } else if (p.status == payment::payment_status::canceled && o.status == order_status::paid &&
+               o.payment_key == p.payment_key) {
+        // Cancelled at the provider (its console): the money is back already; the order follows.
+        refund_start start{.move = money_move::cancel,
+                           .payment_key = p.payment_key,
+                           .code = "CANCELLED",
+                           .reason = "cancelled at the payment provider",
+                           .used = refund_start::used_tickets::void_them};
+        auto won = co_await begin_refund(o, start);
+        if (won && *won) {
+            auto now_order = co_await reload(o.id);
+            if (now_order) co_await finish_refund(std::move(*now_order), provider_state::cancelled);
+        }
     } else if (o.status == order_status::confirming &&
                (p.status == payment::payment_status::aborted ||
                 p.status == payment::payment_status::expired)) {
@@ -137,11 +102,8 @@ awaitable<bool> service::expire_order(const order& o) {
     const auto text = now_text();
     const auto now = now_unix();
     auto changed = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{.id = o.id,
-                            .from = {order_status::pending_payment},
-                            .to = order_status::expired,
-                            .now_text = text,
-                            .expired_by = now};
+        auto t = store::transition_for(o.id, money_move::expire, text);
+        t.expired_by = now;
         auto ok = store::change_status(c, t);
         if (!ok || !*ok) return ok;
         store::outbox_message m{
@@ -177,11 +139,30 @@ awaitable<int> service::sweep() {
 
 awaitable<int> service::reconcile() {
     const auto now = now_unix();
-    auto due =
-        co_await deps_.db.run([&](db::connection& c) { return store::confirming_due(c, now, 50); });
+    int settled = co_await reconcile_confirming(now);
+    settled += co_await reconcile_refunding(now);
+    // An event cancelled while its paid orders were being moved (a crash, a busy database):
+    // move the rest now; their refunds follow on the next pass.
+    auto events = co_await deps_.db.run(
+        [](db::connection& c) { return store::cancelled_events_with_paid_orders(c); });
+    if (events) {
+        for (auto id : *events) co_await cancel_event(id);
+    }
+    co_return settled;
+}
+
+awaitable<int> service::reconcile_confirming(std::int64_t now) {
+    auto due = co_await deps_.db.run(
+        [&](db::connection& c) { return store::confirming_due(c, now, reconcile_batch); });
     if (!due) co_return 0;
     int settled = 0;
     for (auto& o : *due) {
+        // This reconciler's look (another node's may have read the same row): the next one is
+        // due after the backoff whatever this one learns.
+        auto claimed = co_await deps_.db.run([&](db::connection& c) {
+            return store::claim_check(c, o, now + options_.reconcile_backoff_seconds);
+        });
+        if (!claimed || !*claimed) continue;
         auto op = deps_.gateway.find_by_order(o.id);
         auto r = co_await std::move(op);
         if (r.result == payment::outcome::done && r.payment) {
@@ -222,11 +203,28 @@ awaitable<int> service::reconcile() {
             co_await fail_order(o, "NOT_CAPTURED",
                                 "the payment provider never received the payment");
             ++settled;
-            continue;
         }
-        co_await deps_.db.run([&](db::connection& c) {
-            return store::set_next_check(c, o.id, now + options_.reconcile_backoff_seconds);
-        });
+    }
+    co_return settled;
+}
+
+awaitable<int> service::reconcile_refunding(std::int64_t now) {
+    int settled = 0;
+    for (int batch = 0; batch < reconcile_batches_max; ++batch) {
+        auto due = co_await deps_.db.run(
+            [&](db::connection& c) { return store::refunding_due(c, now, reconcile_batch); });
+        if (!due || due->empty()) break;
+        for (auto& o : *due) {
+            const auto pause =
+                refund_backoff_seconds(o.check_attempts + 1, options_.reconcile_backoff_seconds,
+                                       options_.refund_backoff_max_seconds);
+            auto claimed = co_await deps_.db.run(
+                [&](db::connection& c) { return store::claim_check(c, o, now + pause); });
+            if (!claimed || !*claimed) continue;
+            auto finished = co_await finish_refund(std::move(o), provider_state::unknown);
+            if (finished && finished->status != order_status::refunding) ++settled;
+        }
+        if (due->size() < static_cast<std::size_t>(reconcile_batch)) break;
     }
     co_return settled;
 }

@@ -1,6 +1,8 @@
-// The payment half of booking::service: confirm, settle, refund, cancel, webhook, reconcile.
+// The confirm half of booking::service: confirm, the sale, a decline. Refunds are in
+// service_refund.cpp, the webhook and the reconciler in service_ops.cpp.
 #include <fmt/format.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "booking/detail/problems.hpp"
@@ -21,12 +23,8 @@ problem conflict(std::string detail) {
     return make_problem(problem_code::conflict, std::move(detail));
 }
 
-bool already_cancelled(const payment::gateway_result& r) {
-    return r.result == payment::outcome::declined && r.code == "ALREADY_CANCELED_PAYMENT";
-}
-
 // What finishing a captured payment inside one transaction came to.
-enum class finish_outcome { paid, seat_taken, not_confirming };
+enum class finish_outcome { paid, seat_taken, event_cancelled, not_confirming };
 
 struct finish_error {
     finish_outcome outcome = finish_outcome::seat_taken;
@@ -69,7 +67,7 @@ std::vector<ticket_row> make_tickets(
 
 }  // namespace
 
-awaitable<result<confirm_answer>> service::confirm(auth::principal who, confirm_body body) {
+awaitable<result<order_answer>> service::confirm(auth::principal who, confirm_body body) {
     if (body.order_id.empty())
         co_return std::unexpected(validation_error("orderId", "is required"));
     if (body.payment_key.empty())
@@ -83,26 +81,23 @@ awaitable<result<confirm_answer>> service::confirm(auth::principal who, confirm_
                          fmt::format("the order's amount is {}, not {}", o.amount, body.amount));
         co_return std::unexpected(p);
     }
-    switch (o.status) {
-        case order_status::paid:
-            if (o.payment_key == body.payment_key) co_return confirm_answer{200, std::move(o)};
-            co_return std::unexpected(conflict("the order is already paid"));
-        case order_status::confirming:
-            co_return std::unexpected(conflict("the payment is being confirmed"));
-        case order_status::failed:
-        case order_status::cancelled:
-        case order_status::refunded:
-            co_return std::unexpected(
-                conflict(fmt::format("the order is {}", to_string(o.status))));
-        case order_status::pending_payment:
-        case order_status::expired:
-            break;
-    }
+    if (o.status == order_status::paid && o.payment_key == body.payment_key)
+        co_return order_answer{200, std::move(o)};
+    if (o.status == order_status::confirming)
+        co_return std::unexpected(conflict("the payment is being confirmed"));
+    if (!allowed(o.status, money_move::confirm))
+        co_return std::unexpected(conflict(fmt::format("the order is {}", to_string(o.status))));
     auto e = deps_.find_event(o.event_id);
     if (!e) co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    // Refused before anything is captured: nobody pays for an event that will not sell.
+    if (e->status == catalog::event_status::closed || e->status == catalog::event_status::cancelled)
+        co_return std::unexpected(conflict(
+            fmt::format("the event is {}; no payment was taken", catalog::to_string(e->status))));
     o.payment_key = body.payment_key;
     auto taken = co_await take_for_confirm(o, *e);
     if (!taken) co_return std::unexpected(taken.error());
+    // Crash tests stop here: CONFIRMING committed, the provider not asked yet.
+    failpoint("booking.before_provider_confirm");
 
     payment::confirm_request request{body.payment_key, o.id, o.amount, o.id, body.test_code};
     auto op = deps_.gateway.confirm(std::move(request));
@@ -123,10 +118,7 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
         auto hold_op = deps_.inventory.hold(std::move(again));
         auto held = co_await std::move(hold_op);
         if (!held) {
-            store::transition t{.id = o.id,
-                                .from = {order_status::pending_payment},
-                                .to = order_status::expired,
-                                .now_text = now_text()};
+            auto t = store::transition_for(o.id, money_move::expire, now_text());
             co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
             co_return std::unexpected(
                 make_problem(problem_code::hold_expired,
@@ -137,13 +129,10 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
         co_await std::move(repin);
     }
     const auto now = now_unix();
-    store::transition t{.id = o.id,
-                        .from = {order_status::pending_payment, order_status::expired},
-                        .to = order_status::confirming,
-                        .now_text = now_text(),
-                        .payment_key = o.payment_key,
-                        .confirming_at = now,
-                        .next_check_at = now + options_.first_check_seconds};
+    auto t = store::transition_for(o.id, money_move::confirm, now_text());
+    t.payment_key = o.payment_key;
+    t.confirming_at = now;
+    t.next_check_at = now + options_.first_check_seconds;
     auto changed =
         co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });
     if (!changed) co_return std::unexpected(db_problem(changed.error()));
@@ -160,15 +149,15 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
     }
     o.status = order_status::confirming;
     o.confirming_at = now;
+    o.next_check_at = now + options_.first_check_seconds;
     co_return o;
 }
 
-awaitable<result<confirm_answer>> service::settle_confirm(order o,
-                                                          const payment::gateway_result& r) {
+awaitable<result<order_answer>> service::settle_confirm(order o, const payment::gateway_result& r) {
     if (r.result == payment::outcome::done && r.payment) {
         auto paid = co_await finish_captured(o, *r.payment);
         if (!paid) co_return std::unexpected(paid.error());
-        co_return confirm_answer{200, std::move(*paid)};
+        co_return order_answer{paid->status == order_status::paid ? 200 : 202, std::move(*paid)};
     }
     if (r.result == payment::outcome::declined) {
         co_await fail_order(o, r.code, r.message);
@@ -186,14 +175,19 @@ awaitable<result<confirm_answer>> service::settle_confirm(order o,
     auto now_order = co_await reload(o.id);
     if (!now_order) co_return std::unexpected(now_order.error());
     const int status = now_order->status == order_status::paid ? 200 : 202;
-    co_return confirm_answer{status, std::move(*now_order)};
+    co_return order_answer{status, std::move(*now_order)};
 }
 
+// The sale. Confirm, the webhook and the reconciler may all get here for the same order at once;
+// the transaction's first statement, CONFIRMING → PAID, lets exactly one of them through. So a
+// refusal of the seat's unique key afterwards always means another order holds the seat (never
+// this order's own tickets written by a second settler), and only then is the payment refunded.
 awaitable<result<order>> service::finish_captured(order o, payment::payment_record p) {
     auto e = deps_.find_event(o.event_id);
     if (!e || p.order_id != o.id || p.total_amount != o.amount) {
-        co_return co_await refund_captured(o, p.payment_key,
-                                           "the payment does not match the order");
+        co_return co_await refund_capture(
+            o, p.payment_key,
+            make_problem(problem_code::conflict, "the payment does not match the order"));
     }
     const auto text = now_text();
     auto tickets = make_tickets(o, *e, deps_.sign_ticket, text);
@@ -203,6 +197,17 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     }
     auto done = co_await deps_.db.transact(
         [&](db::connection& c) -> std::expected<finish_outcome, finish_error> {
+            auto t = store::transition_for(o.id, money_move::sell, text);
+            t.payment_key = p.payment_key;
+            auto sold = store::change_status(c, t);
+            if (!sold) return std::unexpected(sold.error());
+            if (!*sold) return std::unexpected(finish_outcome::not_confirming);
+            // The event as the database has it now: a cancellation commits before it refunds
+            // the event's paid orders, so a sale that commits after it must not stand.
+            auto event_status = store::event_status_text(c, o.event_id);
+            if (!event_status) return std::unexpected(event_status.error());
+            if (*event_status == "CANCELLED")
+                return std::unexpected(finish_outcome::event_cancelled);
             if (o.items.seats.empty()) {
                 // General admission has no seat to key on: the zone's capacity is the guard.
                 auto live = store::live_zone_tickets(c, o.event_id, o.items.zone);
@@ -214,19 +219,12 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
                                    "DONE",        p.method, p.approved_at};
             if (auto up = store::upsert_payment(c, row, text); !up)
                 return std::unexpected(up.error());
-            for (const auto& t : tickets) {
-                auto in = store::insert_ticket(c, t);
+            for (const auto& ticket : tickets) {
+                auto in = store::insert_ticket(c, ticket);
                 if (!in && in.error().code == db::errc::constraint_unique)
                     return std::unexpected(finish_outcome::seat_taken);
                 if (!in) return std::unexpected(in.error());
             }
-            store::transition t{.id = o.id,
-                                .from = {order_status::confirming},
-                                .to = order_status::paid,
-                                .now_text = text};
-            auto changed = store::change_status(c, t);
-            if (!changed) return std::unexpected(changed.error());
-            if (!*changed) return std::unexpected(finish_outcome::not_confirming);
             store::outbox_message m{o.user_id, "BOOKING_CONFIRMED", "Booking confirmed",
                                     fmt::format("Your {} ticket(s) are ready.", tickets.size()),
                                     order_data_json(o)};
@@ -237,7 +235,13 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     if (!done && done.error().failure) co_return std::unexpected(db_problem(*done.error().failure));
     if (!done && done.error().outcome == finish_outcome::seat_taken) {
         log::error("booking.seat_refused", {{"orderId", o.id}, {"eventId", o.event_id}});
-        co_return co_await refund_captured(o, p.payment_key, "the seat was already sold");
+        auto why = make_problem(problem_code::seat_unavailable, "the seat was already sold");
+        why.extra["seats"] = boost::json::array(o.items.seats.begin(), o.items.seats.end());
+        co_return co_await refund_capture(o, p.payment_key, std::move(why));
+    }
+    if (!done && done.error().outcome == finish_outcome::event_cancelled) {
+        co_return co_await refund_capture(
+            o, p.payment_key, make_problem(problem_code::conflict, "the event was cancelled"));
     }
     if (!done) co_return co_await reload(o.id);  // settled by someone else meanwhile
     auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
@@ -252,64 +256,12 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     co_return co_await reload(o.id);
 }
 
-awaitable<result<order>> service::refund_captured(order o, std::string payment_key,
-                                                  std::string why) {
-    payment::cancel_request request{payment_key, why, "refund-" + o.id};
-    auto op = deps_.gateway.cancel(std::move(request));
-    auto r = co_await std::move(op);
-    if (r.result != payment::outcome::done && !already_cancelled(r)) {
-        co_await deps_.db.run([&](db::connection& c) {
-            return store::set_next_check(c, o.id, now_unix() + options_.reconcile_backoff_seconds);
-        });
-        auto p = make_problem(problem_code::unavailable,
-                              "the refund could not be completed yet; it will be retried");
-        p.retry_after_seconds = static_cast<int>(options_.reconcile_backoff_seconds);
-        co_return std::unexpected(p);
-    }
-    const auto text = now_text();
-    auto done = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{
-            .id = o.id,
-            .from = {order_status::pending_payment, order_status::confirming, order_status::failed,
-                     order_status::expired, order_status::cancelled},
-            .to = order_status::refunded,
-            .now_text = text,
-            // A captured payment is a payment attempt: the purchase history
-            // lists the order (orders_user, migration 005) even when it was
-            // refunded from a hold that never reached CONFIRMING.
-            .confirming_at = o.confirming_at != 0 ? o.confirming_at : now_unix(),
-            .failure_code = std::string("REFUNDED"),
-            .failure_message = why};
-        auto changed = store::change_status(c, t);
-        if (!changed || !*changed) return changed;
-        store::payment_row row{payment_key, o.id, o.amount, "CANCELED", "", ""};
-        if (auto up = store::upsert_payment(c, row, text); !up) return std::unexpected(up.error());
-        store::outbox_message m{
-            o.user_id, "ORDER_REFUNDED", "Payment refunded",
-            "We could not issue your tickets (" + why + "); the payment was refunded.",
-            order_data_json(o)};
-        if (auto out = store::insert_outbox(c, m, text); !out) return std::unexpected(out.error());
-        return true;
-    });
-    if (!done) co_return std::unexpected(db_problem(done.error()));
-    auto undo = deps_.inventory.release(o.event_id, o.hold_id);
-    co_await std::move(undo);
-    log::warn("booking.refunded", {{"orderId", o.id}, {"reason", why}});
-    auto p = make_problem(problem_code::seat_unavailable, why + "; the payment was refunded");
-    p.extra["orderId"] = o.id;
-    p.extra["seats"] = boost::json::array(o.items.seats.begin(), o.items.seats.end());
-    co_return std::unexpected(p);
-}
-
 awaitable<void> service::fail_order(const order& o, std::string code, std::string message) {
     const auto text = now_text();
     auto changed = co_await deps_.db.transact([&](db::connection& c) -> db::expected<bool> {
-        store::transition t{.id = o.id,
-                            .from = {order_status::confirming},
-                            .to = order_status::failed,
-                            .now_text = text,
-                            .failure_code = code,
-                            .failure_message = message};
+        auto t = store::transition_for(o.id, money_move::decline, text);
+        t.failure_code = code;
+        t.failure_message = message;
         auto ok = store::change_status(c, t);
         if (!ok || !*ok) return ok;
         store::outbox_message m{

@@ -61,14 +61,14 @@ payment_record record_of(const order& o, payment_status s) {
 // when the queue is empty, and records what it was asked so a test can see what reached it.
 class fake_gateway final : public payment::gateway {
 public:
-    std::deque<gateway_result> confirm_answers, cancel_answers, get_answers, find_answers;
+    std::deque<gateway_result> order_answers, cancel_answers, get_answers, find_answers;
     std::vector<payment::confirm_request> confirms;
     std::vector<payment::cancel_request> cancels;
     std::vector<std::string> gets, finds;
 
     awaitable<gateway_result> confirm(payment::confirm_request r) override {
         confirms.push_back(r);
-        auto a = next(confirm_answers, done_result());
+        auto a = next(order_answers, done_result());
         if (a.result == outcome::done && !a.payment) {
             a.payment = payment_record{.payment_key = r.payment_key,
                                        .order_id = r.order_id,
@@ -262,8 +262,8 @@ protected:
         return r ? *r : order{};
     }
 
-    result<confirm_answer> confirm(const auth::principal& who, const order& o,
-                                   std::optional<std::int64_t> amount = std::nullopt) {
+    result<order_answer> confirm(const auth::principal& who, const order& o,
+                                 std::optional<std::int64_t> amount = std::nullopt) {
         return await(service_->confirm(who, confirm_body{.payment_key = payment_key_of(o),
                                                          .order_id = o.id,
                                                          .amount = amount.value_or(o.amount),
@@ -274,8 +274,8 @@ protected:
         const auto o = hold_ok(who, event, std::move(body));
         auto c = confirm(who, o);
         EXPECT_TRUE(c) << (c ? "" : text_of(c.error()));
-        EXPECT_TRUE(c && c->paid.status == order_status::paid);
-        return c ? c->paid : o;
+        EXPECT_TRUE(c && c->body.status == order_status::paid);
+        return c ? c->body : o;
     }
 
     // A list of orders as (id, status), in its order.
@@ -380,10 +380,10 @@ TEST_F(BookingService, ConfirmDonePaysTheOrderWithOneTicketPerSeat) {
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 200);
-    EXPECT_EQ(c->paid.status, order_status::paid);
-    ASSERT_EQ(c->paid.tickets.size(), 2u);
+    EXPECT_EQ(c->body.status, order_status::paid);
+    ASSERT_EQ(c->body.tickets.size(), 2u);
     std::set<std::string> seen;
-    for (const auto& t : c->paid.tickets) {
+    for (const auto& t : c->body.tickets) {
         seen.insert(t.seat);
         EXPECT_EQ(t.status, "VALID");
         EXPECT_EQ(t.user_id, alice_.user_id);
@@ -434,7 +434,7 @@ TEST_F(BookingService, ConfirmOfAnotherUsersOrderIsNotFound) {
 // 3
 TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.confirm_answers.push_back(
+    gateway_.order_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     const auto c = confirm(alice_, o);
     ASSERT_FALSE(c);
@@ -458,12 +458,12 @@ TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
 // 4
 TEST_F(BookingService, UnknownStaysConfirmingPinnedUntilTheReconcilerFindsTheCapture) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.confirm_answers.push_back(unknown_result());
+    gateway_.order_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
-    EXPECT_EQ(c->paid.status, order_status::confirming);
-    EXPECT_TRUE(c->paid.tickets.empty());
+    EXPECT_EQ(c->body.status, order_status::confirming);
+    EXPECT_TRUE(c->body.tickets.empty());
 
     // Before first_check_seconds the confirm call may still be running: nobody asks yet.
     clock_.advance(5s);
@@ -501,7 +501,7 @@ TEST_F(BookingService, UnknownStaysConfirmingPinnedUntilTheReconcilerFindsTheCap
 TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
     const service_options options{};
     const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
-    gateway_.confirm_answers.push_back(unknown_result());
+    gateway_.order_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
@@ -535,7 +535,7 @@ TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
 // 6
 TEST_F(BookingService, UnknownThenReadyAtTheProviderIsConfirmedAgainWithTheSameKey) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.confirm_answers.push_back(unknown_result());
+    gateway_.order_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
@@ -588,7 +588,7 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(alice_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(alice_, event_, seats({"A-1-4"}));
-    gateway_.confirm_answers.push_back(
+    gateway_.order_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(alice_, declined));
     clock_.advance(1s);
@@ -620,7 +620,7 @@ TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(bob_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(bob_, event_, seats({"A-1-4"}));
-    gateway_.confirm_answers.push_back(
+    gateway_.order_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(bob_, declined));
     clock_.advance(1s);
@@ -666,7 +666,7 @@ TEST_F(BookingService, AWebhookCaptureOfAnExpiredHoldIsRefundedAndListed) {
     clock_.advance(std::chrono::seconds(hold_seconds + 1));
     EXPECT_EQ(await(service_->sweep()), 1);
     gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
-    ASSERT_TRUE(await(service_->on_webhook(payment_key_of(o))));
+    ASSERT_TRUE(await(service_->on_webhook(payment_key_of(o), o.id)));
     EXPECT_EQ(stored(o).status, order_status::refunded);
     ASSERT_EQ(gateway_.cancels.size(), 1u);
     EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
@@ -687,8 +687,8 @@ TEST_F(BookingService, LatePaymentRetakesFreeSeatsAndPays) {
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 200);
-    EXPECT_EQ(c->paid.status, order_status::paid);
-    EXPECT_EQ(c->paid.tickets.size(), 2u);
+    EXPECT_EQ(c->body.status, order_status::paid);
+    EXPECT_EQ(c->body.tickets.size(), 2u);
     EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::sold);
     EXPECT_EQ(counts(event_).held, 0);
     expect_clean_audit(*service_, event_);
@@ -776,15 +776,16 @@ TEST_F(BookingService, CancelOfAPaidOrderVoidsTicketsAndFreesSeats) {
     const auto o = paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
     const auto r = await(service_->cancel(alice_, o.id, "changed my mind"));
     ASSERT_TRUE(r) << text_of(r.error());
-    EXPECT_EQ(r->status, order_status::cancelled);
-    ASSERT_EQ(r->tickets.size(), 2u);
-    for (const auto& t : r->tickets) EXPECT_EQ(t.status, "VOID");
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.status, order_status::cancelled);
+    ASSERT_EQ(r->body.tickets.size(), 2u);
+    for (const auto& t : r->body.tickets) EXPECT_EQ(t.status, "VOID");
     EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
     EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::available);
     ASSERT_EQ(gateway_.cancels.size(), 1u);
-    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "cancel-" + o.id);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
     EXPECT_EQ(gateway_.cancels[0].payment_key, payment_key_of(o));
-    EXPECT_EQ(outbox_count(o, "ORDER_CANCELLED"), 1);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CANCELLED"), 1);
     expect_clean_audit(*service_, event_);
     // The seats can be sold again.
     const auto again = paid_order(bob_, event_, seats({"A-1-1"}));
@@ -807,10 +808,10 @@ TEST_F(BookingService, CancelByAnotherUserIsNotFoundButTheEventsManagerMayCancel
 
     const auto by_manager = await(service_->cancel(manager_, o.id, "show moved"));
     ASSERT_TRUE(by_manager) << text_of(by_manager.error());
-    EXPECT_EQ(by_manager->status, order_status::cancelled);
+    EXPECT_EQ(by_manager->body.status, order_status::cancelled);
     EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
     ASSERT_EQ(gateway_.cancels.size(), 1u);
-    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "cancel-" + o.id);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
 }
 
 TEST_F(BookingService, CancelWithAUsedTicketIsAConflictAndTheProviderIsNotAsked) {
@@ -866,8 +867,8 @@ TEST_F(BookingService, ConfirmRepeatedAfterPaymentAnswersThePaidOrderWithoutCapt
     const auto again = confirm(alice_, o);
     ASSERT_TRUE(again) << text_of(again.error());
     EXPECT_EQ(again->status, 200);
-    EXPECT_EQ(again->paid.status, order_status::paid);
-    EXPECT_EQ(again->paid.tickets.size(), 1u);
+    EXPECT_EQ(again->body.status, order_status::paid);
+    EXPECT_EQ(again->body.tickets.size(), 1u);
     EXPECT_EQ(gateway_.confirms.size(), 1u);
     EXPECT_EQ(outbox_count(o, "BOOKING_CONFIRMED"), 1);
 }
@@ -931,7 +932,7 @@ TEST_F(BookingService, AnExpiredOrConfirmingHoldIsNotReleased) {
     EXPECT_EQ(expired.error().code, problem_code::conflict);
     EXPECT_EQ(stored(lapsed).status, order_status::expired);
 
-    gateway_.confirm_answers.push_back(unknown_result());
+    gateway_.order_answers.push_back(unknown_result());
     const auto paying = hold_ok(bob_, event_, seats({"A-1-2"}));
     ASSERT_TRUE(confirm(bob_, paying));
     auto confirming = await(service_->release(bob_, paying.hold_id));
@@ -987,11 +988,11 @@ TEST_F(BookingService, RebuildRestoresSalesAndHoldsAndExpiresWhatRanOut) {
 
     const auto paid = paid_order(alice_, event_, seats({"A-1-1"}));
     const auto pending = hold_ok(bob_, event_, seats({"A-1-2"}));
-    gateway_.confirm_answers.push_back(unknown_result());
+    gateway_.order_answers.push_back(unknown_result());
     const auto confirming = hold_ok(carol_, event_, seats({"A-1-3", "A-1-4"}));
     const auto c = confirm(carol_, confirming);
     ASSERT_TRUE(c) << text_of(c.error());
-    ASSERT_EQ(c->paid.status, order_status::confirming);
+    ASSERT_EQ(c->body.status, order_status::confirming);
 
     // A restart: an empty inventory, the catalog loaded, then rebuilt from the database.
     inventory::memory_inventory fresh;
@@ -1071,9 +1072,9 @@ TEST_F(BookingService, LostProviderAnswersAlwaysEndPaidWithEachSeatSoldOnce) {
                                                               .amount = held->amount,
                                                               .test_code = ""}));
                 ASSERT_TRUE(c) << text_of(c.error());
-                EXPECT_TRUE((c->status == 200 && c->paid.status == order_status::paid) ||
-                            (c->status == 202 && c->paid.status == order_status::confirming))
-                    << c->status << " " << to_string(c->paid.status);
+                EXPECT_TRUE((c->status == 200 && c->body.status == order_status::paid) ||
+                            (c->status == 202 && c->body.status == order_status::confirming))
+                    << c->status << " " << to_string(c->body.status);
                 if (c->status == 202) ++still_confirming;
                 orders.push_back(*held);
             }

@@ -100,11 +100,10 @@ problem refused_scan(const ticket_row& t) {
         p.extra["ticketId"] = t.id;
         return p;
     }
-    if (t.status == "VOID") return make_problem(problem_code::conflict, "ticket was cancelled");
-    // A VALID ticket that the UPDATE did not match cannot be: the row and the code agree on
-    // id and event, and nothing moves a ticket back to VALID.
-    log::error("tickets.checkin_inconsistent", {{"ticketId", t.id}, {"status", t.status}});
-    return make_problem(problem_code::internal, "the ticket could not be checked in");
+    // VOID, or still VALID while its order is no longer PAID or its event is cancelled: a
+    // cancellation won (its tickets become VOID in the same transaction, or, for an event's,
+    // right after).
+    return make_problem(problem_code::conflict, "ticket was cancelled");
 }
 
 }  // namespace

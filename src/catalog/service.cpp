@@ -176,6 +176,9 @@ awaitable<result<event_ptr>> service::update(std::int64_t id, boost::json::objec
     log::info(
         "catalog.event_updated",
         {{"eventId", id}, {"by", who.user_id}, {"from", to_string(from)}, {"to", to_string(to)}});
+    if (to == event_status::cancelled && from != event_status::cancelled && on_cancelled_) {
+        co_await on_cancelled_(id);
+    }
     co_return find(id);
 }
 

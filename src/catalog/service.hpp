@@ -14,6 +14,7 @@
 //
 // g++ 12: start calls that take owning arguments in one statement and co_await them in the next.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -87,6 +88,11 @@ public:
 
     time_point now() const { return clock_.now(); }
 
+    // Called (and awaited) after an event has been stored CANCELLED, before the PATCH answers:
+    // booking refunds its paid orders and releases its holds. Set once, before serving.
+    using cancellation_hook = std::function<boost::asio::awaitable<void>(std::int64_t)>;
+    void on_cancelled(cancellation_hook hook) { on_cancelled_ = std::move(hook); }
+
 private:
     enum class store_outcome { stored, stale, failed };
     enum class layout_change { none, reload };
@@ -106,6 +112,7 @@ private:
     const clock& clock_;
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::int64_t, event_ptr> events_;
+    cancellation_hook on_cancelled_;
 };
 
 }  // namespace tkt::catalog

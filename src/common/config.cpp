@@ -361,6 +361,10 @@ void add_server_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.rate_limit.auth_per_minute; }));
     out.push_back(integer_setting("rate_limit.auth_burst", 1, 1'000'000,
                                   [](config& c) { return &c.rate_limit.auth_burst; }));
+    out.push_back(integer_setting("rate_limit.webhook_per_minute", 1, 1'000'000,
+                                  [](config& c) { return &c.rate_limit.webhook_per_minute; }));
+    out.push_back(integer_setting("rate_limit.webhook_burst", 1, 1'000'000,
+                                  [](config& c) { return &c.rate_limit.webhook_burst; }));
 }
 
 void add_storage_settings(std::vector<setting>& out) {
@@ -376,6 +380,12 @@ void add_storage_settings(std::vector<setting>& out) {
         "redis.url", [](config& c) { return &c.redis.url; }, check_redis_url));
     out.push_back(integer_setting("booking.unknown_grace_seconds", 1, 86'400,
                                   [](config& c) { return &c.booking.unknown_grace_seconds; }));
+    out.push_back(integer_setting("booking.refund_backoff_max_seconds", 2, 86'400,
+                                  [](config& c) { return &c.booking.refund_backoff_max_seconds; }));
+    out.push_back(integer_setting("booking.first_check_seconds", 0, 3600,
+                                  [](config& c) { return &c.booking.first_check_seconds; }));
+    out.push_back(integer_setting("booking.reconcile_interval_ms", 10, 600'000,
+                                  [](config& c) { return &c.booking.reconcile_interval_ms; }));
 }
 
 void add_auth_settings(std::vector<setting>& out) {

@@ -65,6 +65,9 @@ struct server_config {
 struct rate_limit_config {
     int auth_per_minute = 60;
     int auth_burst = 20;
+    // POST /payments/webhook, for all callers together (each call may cost a Toss read).
+    int webhook_per_minute = 6000;
+    int webhook_burst = 200;
 };
 
 struct db_config {
@@ -79,6 +82,13 @@ struct db_config {
 // captured may stay CONFIRMING before it fails and its seats go back.
 struct booking_config {
     int unknown_grace_seconds = 60;
+    // The longest pause between two attempts to finish a refund the provider did not answer.
+    int refund_backoff_max_seconds = 300;
+    // When the reconciler first asks about a payment being confirmed or refunded: after the
+    // call's own deadline (5 s), so that it does not race a call still waiting for its answer.
+    int first_check_seconds = 6;
+    // How often the reconciler looks for payments to settle.
+    int reconcile_interval_ms = 1000;
 };
 
 struct redis_config {

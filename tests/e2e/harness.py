@@ -135,10 +135,13 @@ def _encode_body(body, headers):
     return json.dumps(body).encode()
 
 
-def call(port, method, path, body=None, token=None, headers=None, timeout=SOCKET_TIMEOUT_S):
+def call(port, method, path, body=None, token=None, headers=None, timeout=SOCKET_TIMEOUT_S,
+         source=None):
     """One request on a fresh connection. `body` may be a JSON-able value, str or bytes (sent
-    as is). Returns (status, headers, json_or_text_or_None)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    as is). `source` is the loopback address to connect from (127.0.0.2, …: another person).
+    Returns (status, headers, json_or_text_or_None)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         return _request(conn, method, path, body, token, headers)
     finally:
@@ -159,8 +162,9 @@ def _request(conn, method, path, body, token, headers):
 class client:
     """A keep-alive HTTP connection; `call` as above, on the same TCP connection."""
 
-    def __init__(self, port, timeout=SOCKET_TIMEOUT_S):
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    def __init__(self, port, timeout=SOCKET_TIMEOUT_S, source=None):
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout,
+                                               source_address=(source, 0) if source else None)
 
     def call(self, method, path, body=None, token=None, headers=None):
         return _request(self.conn, method, path, body, token, headers)
@@ -511,8 +515,8 @@ class server:
             path = f"{API}/{path}"
         return call(self.port, method, path, body, token, headers, timeout)
 
-    def client(self):
-        return client(self.port)
+    def client(self, source=None):
+        return client(self.port, source=source)
 
     def raw(self, timeout=SOCKET_TIMEOUT_S):
         return raw_connection(self.port, timeout)

@@ -164,11 +164,15 @@ class unknown_outcome_test(payments_case):
 
 
 class webhook_test(payments_case):
-    def webhook(self, payment_key):
+    def webhook(self, payment_key, order_id=None):
+        # Toss's PAYMENT_STATUS_CHANGED carries the Payment: its paymentKey and orderId.
+        data = {"paymentKey": payment_key, "status": "CANCELED"}
+        if order_id is not None:
+            data["orderId"] = order_id
         return self.srv.call("POST", f"{API}/payments/webhook",
                              {"eventType": "PAYMENT_STATUS_CHANGED",
                               "createdAt": "2030-01-01T00:00:00.000000",
-                              "data": {"paymentKey": payment_key, "status": "CANCELED"}})
+                              "data": data})
 
     def test_a_cancellation_made_at_toss_cancels_the_order(self):
         event_id = self.event()
@@ -209,7 +213,7 @@ class webhook_test(payments_case):
         hold_ok(self.srv, quick, event_id, seats=["A-2-3"])
         # The browser confirmed at Toss directly; Ticketon learns of it by the webhook only.
         self.assertStatus(sandbox_confirm(self.srv, key, h["orderId"], h["amount"]), 200, "confirm at Toss")
-        self.assertStatus(self.webhook(key), 200, "webhook")
+        self.assertStatus(self.webhook(key, h["orderId"]), 200, "webhook")
         order = self.order(late, h["orderId"])
         self.assertEqual(order["status"], "REFUNDED", order)
         self.assertEqual(order["tickets"], [])

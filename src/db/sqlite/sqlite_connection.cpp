@@ -123,15 +123,17 @@ expected<void> sqlite_connection::configure(int busy_timeout_ms) {
         // Concurrent readers and the one-writer queue rely on WAL; refuse to run without it.
         return std::unexpected(error{errc::io, "SQLite refused journal_mode=WAL"});
     }
-    // synchronous=NORMAL in WAL mode: a commit survives the process dying at any point; an
-    // operating-system crash may lose the last commits, never the database. A 16 MiB page cache
+    // synchronous=FULL in WAL mode: a commit is on disk (the log fsynced) before it returns, so
+    // every commit that answers a client or comes before a call to the payment provider (a
+    // CONFIRMING, a REFUNDING) survives a power loss, not only the process dying (issue 10;
+    // docs/benchmarks.md has what it costs: one fsync per group commit). A 16 MiB page cache
     // per connection and reads through mmap keep the hot pages of orders in memory; a WAL
     // checkpoint every 4,000 pages (16 MiB) rewrites a hot page into the database file once
     // per checkpoint, not once per 1,000 pages. That setting holds for a connection opened on
     // its own; the factory's connections hand checkpoints to its checkpointer instead (open()),
     // whose hook replaces this one, so nothing may set wal_autocheckpoint after open().
     return exec_script(
-        "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; "
+        "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; "
         "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=4000;");
 }
 

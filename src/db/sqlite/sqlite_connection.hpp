@@ -1,9 +1,9 @@
 #pragma once
 // The SQLite engine of the Database port: one `sqlite3*` per connection, opened without
 // SQLite's own mutex because the pool lends a connection to one thread at a time. Every
-// connection runs in WAL mode (readers never wait for the writer), synchronous=NORMAL (a commit
-// is durable once the WAL is checkpointed; a power cut may lose the last commits but never
-// corrupts), foreign keys on, and waits `busy_timeout_ms` for the write lock before failing.
+// connection runs in WAL mode (readers never wait for the writer), synchronous=FULL (the log is
+// fsynced at every commit, so an acknowledged commit survives a power cut), foreign keys on, and
+// waits `busy_timeout_ms` for the write lock before failing.
 #include <cstddef>
 #include <functional>
 #include <memory>
