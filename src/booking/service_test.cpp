@@ -61,14 +61,14 @@ payment_record record_of(const order& o, payment_status s) {
 // when the queue is empty, and records what it was asked so a test can see what reached it.
 class fake_gateway final : public payment::gateway {
 public:
-    std::deque<gateway_result> order_answers, cancel_answers, get_answers, find_answers;
+    std::deque<gateway_result> confirm_answers, cancel_answers, get_answers, find_answers;
     std::vector<payment::confirm_request> confirms;
     std::vector<payment::cancel_request> cancels;
     std::vector<std::string> gets, finds;
 
     awaitable<gateway_result> confirm(payment::confirm_request r) override {
         confirms.push_back(r);
-        auto a = next(order_answers, done_result());
+        auto a = next(confirm_answers, done_result());
         if (a.result == outcome::done && !a.payment) {
             a.payment = payment_record{.payment_key = r.payment_key,
                                        .order_id = r.order_id,
@@ -434,7 +434,7 @@ TEST_F(BookingService, ConfirmOfAnotherUsersOrderIsNotFound) {
 // 3
 TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.order_answers.push_back(
+    gateway_.confirm_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     const auto c = confirm(alice_, o);
     ASSERT_FALSE(c);
@@ -458,7 +458,7 @@ TEST_F(BookingService, DeclinedFailsTheOrderAndFreesTheSeatsAtOnce) {
 // 4
 TEST_F(BookingService, UnknownStaysConfirmingPinnedUntilTheReconcilerFindsTheCapture) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.order_answers.push_back(unknown_result());
+    gateway_.confirm_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
@@ -501,7 +501,7 @@ TEST_F(BookingService, UnknownStaysConfirmingPinnedUntilTheReconcilerFindsTheCap
 TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
     const service_options options{};
     const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
-    gateway_.order_answers.push_back(unknown_result());
+    gateway_.confirm_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
@@ -535,7 +535,7 @@ TEST_F(BookingService, UnknownThatTheProviderNeverSawFailsOnlyAfterTheGrace) {
 // 6
 TEST_F(BookingService, UnknownThenReadyAtTheProviderIsConfirmedAgainWithTheSameKey) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-1", "A-1-2"}));
-    gateway_.order_answers.push_back(unknown_result());
+    gateway_.confirm_answers.push_back(unknown_result());
     const auto c = confirm(alice_, o);
     ASSERT_TRUE(c) << text_of(c.error());
     EXPECT_EQ(c->status, 202);
@@ -588,7 +588,7 @@ TEST_F(BookingService, PurchaseHistoryListsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(alice_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(alice_, event_, seats({"A-1-4"}));
-    gateway_.order_answers.push_back(
+    gateway_.confirm_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(alice_, declined));
     clock_.advance(1s);
@@ -620,7 +620,7 @@ TEST_F(BookingService, AnEventsOrdersAreItsPaymentAttemptsAndLiveHoldsNewestFirs
     ASSERT_TRUE(await(service_->release(bob_, released.hold_id)));
     clock_.advance(1s);
     const auto declined = hold_ok(bob_, event_, seats({"A-1-4"}));
-    gateway_.order_answers.push_back(
+    gateway_.confirm_answers.push_back(
         declined_result("REJECT_CARD_COMPANY", "the card was refused"));
     EXPECT_FALSE(confirm(bob_, declined));
     clock_.advance(1s);
@@ -932,7 +932,7 @@ TEST_F(BookingService, AnExpiredOrConfirmingHoldIsNotReleased) {
     EXPECT_EQ(expired.error().code, problem_code::conflict);
     EXPECT_EQ(stored(lapsed).status, order_status::expired);
 
-    gateway_.order_answers.push_back(unknown_result());
+    gateway_.confirm_answers.push_back(unknown_result());
     const auto paying = hold_ok(bob_, event_, seats({"A-1-2"}));
     ASSERT_TRUE(confirm(bob_, paying));
     auto confirming = await(service_->release(bob_, paying.hold_id));
@@ -988,7 +988,7 @@ TEST_F(BookingService, RebuildRestoresSalesAndHoldsAndExpiresWhatRanOut) {
 
     const auto paid = paid_order(alice_, event_, seats({"A-1-1"}));
     const auto pending = hold_ok(bob_, event_, seats({"A-1-2"}));
-    gateway_.order_answers.push_back(unknown_result());
+    gateway_.confirm_answers.push_back(unknown_result());
     const auto confirming = hold_ok(carol_, event_, seats({"A-1-3", "A-1-4"}));
     const auto c = confirm(carol_, confirming);
     ASSERT_TRUE(c) << text_of(c.error());
@@ -1113,6 +1113,111 @@ TEST_F(BookingService, LostProviderAnswersAlwaysEndPaidWithEachSeatSoldOnce) {
             expect_clean_audit(*svc, ev);
         }
     }
+}
+
+// A refund Toss does not answer stays REFUNDING; the reconciler asks again once the first call's
+// deadline has passed, with the same key, and backs off while Toss stays silent.
+TEST_F(BookingService, AnUnansweredRefundIsFinishedByTheReconcilerWithBackoff) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-1"}));
+    gateway_.cancel_answers.push_back(unknown_result());
+    const auto r = await(service_->cancel(alice_, o.id, ""));
+    ASSERT_TRUE(r) << text_of(r.error());
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->body.status, order_status::refunding);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::available);
+    await(service_->reconcile());
+    EXPECT_EQ(gateway_.cancels.size(), 1u) << "not before the first call's deadline";
+    gateway_.cancel_answers.push_back(unknown_result());
+    gateway_.cancel_answers.push_back(unknown_result());
+    std::vector<std::int64_t> pauses;
+    for (int look = 0; look < 2; ++look) {
+        clock_.advance(std::chrono::seconds(stored(o).next_check_at - unix_seconds(clock_.now())));
+        const auto before = unix_seconds(clock_.now());
+        await(service_->reconcile());
+        EXPECT_EQ(stored(o).status, order_status::refunding);
+        pauses.push_back(stored(o).next_check_at - before);
+    }
+    EXPECT_EQ(pauses, (std::vector<std::int64_t>{2, 4}));
+    clock_.advance(4s);
+    await(service_->reconcile());
+    EXPECT_EQ(stored(o).status, order_status::cancelled);
+    ASSERT_EQ(gateway_.cancels.size(), 4u);
+    for (const auto& c : gateway_.cancels) EXPECT_EQ(c.idempotency_key, "refund-" + o.id);
+    EXPECT_EQ(outbox_count(o, "BOOKING_CANCELLED"), 1);
+    expect_clean_audit(*service_, event_);
+}
+
+// Refused for good: kept as REFUND_FAILED with Toss's words, never asked again, and the audit says
+// so until someone refunds by hand.
+TEST_F(BookingService, ARefundRefusedForGoodIsKeptAndNotRetried) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-2"}));
+    gateway_.cancel_answers.push_back(declined_result("NOT_CANCELABLE_PAYMENT", "no"));
+    const auto r = await(service_->cancel(alice_, o.id, ""));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, problem_code::conflict);
+    const auto now = stored(o);
+    EXPECT_EQ(now.status, order_status::refund_failed);
+    EXPECT_EQ(now.failure_code, "NOT_CANCELABLE_PAYMENT");
+    clock_.advance(10min);
+    await(service_->reconcile());
+    EXPECT_EQ(gateway_.cancels.size(), 1u);
+    auto a = await(service_->audit(event_));
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->refund_failed, 1);
+    ASSERT_EQ(a->violations.size(), 1u);
+    EXPECT_NE(a->violations[0].find("refused its refund"), std::string::npos) << a->violations[0];
+}
+
+// An event's cancellation: paid orders REFUNDING with their tickets void (a used one too), holds
+// released, then the refunds; doing it again changes nothing.
+TEST_F(BookingService, AnEventsCancellationRefundsEveryPaidOrderAndReleasesHolds) {
+    const auto paid1 = paid_order(alice_, event_, seats({"A-1-1", "A-1-2"}));
+    const auto paid2 = paid_order(bob_, event_, seats({"B-1-1"}));
+    exec("UPDATE tickets SET status = 'USED' WHERE order_id = ?", {paid2.id});
+    const auto held = hold_ok(carol_, event_, seats({"A-1-3"}));
+    auto moved = await(service_->cancel_event(event_));
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(*moved, 2);
+    EXPECT_EQ(stored(paid1).status, order_status::refunding);
+    EXPECT_EQ(stored(held).status, order_status::cancelled);
+    for (const auto& t : stored(paid2).tickets) EXPECT_EQ(t.status, "VOID");
+    EXPECT_EQ(counts(event_).sold, 0);
+    EXPECT_EQ(counts(event_).held, 0);
+    await(service_->reconcile());
+    EXPECT_EQ(stored(paid1).status, order_status::cancelled);
+    EXPECT_EQ(stored(paid2).status, order_status::cancelled);
+    EXPECT_EQ(gateway_.cancels.size(), 2u);
+    EXPECT_EQ(outbox_count(paid1, "EVENT_CANCELLED"), 1);
+    EXPECT_EQ(outbox_count(held, "EVENT_CANCELLED"), 1);
+    auto again = await(service_->cancel_event(event_));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, 0);
+    expect_clean_audit(*service_, event_);
+}
+
+// A capture for an order that can no longer be ticketed because its event was cancelled while
+// Toss captured: the sale is rolled back and the money refunded.
+TEST_F(BookingService, ASaleAfterItsEventWasCancelledIsRefunded) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-4"}));
+    exec("UPDATE events SET status = 'CANCELLED' WHERE id = ?", {event_});
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    EXPECT_TRUE(stored(o).tickets.empty());
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
+}
+
+// The webhook asks the provider only about payments of ours.
+TEST_F(BookingService, AWebhookForAPaymentNotOursAsksNothing) {
+    ASSERT_TRUE(await(service_->on_webhook("pay-nobody", "ord-nobody")));
+    ASSERT_TRUE(await(service_->on_webhook("pay-nobody", "")));
+    EXPECT_TRUE(gateway_.gets.empty());
+    const auto o = paid_order(alice_, event_, seats({"A-1-5"}));
+    gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
+    ASSERT_TRUE(await(service_->on_webhook(payment_key_of(o), "")));
+    EXPECT_EQ(gateway_.gets, std::vector<std::string>{payment_key_of(o)});
+    EXPECT_EQ(stored(o).status, order_status::paid);
 }
 
 }  // namespace
