@@ -130,8 +130,9 @@ response answer_of(const result<order_answer>& r) {
     return http::json_response(r->status, to_json(r->body));
 }
 
-awaitable<response> replay_or_claim(context ctx, const request& req, const auth::principal& who,
-                                    const std::string& key, const std::string& hash, bool& claimed);
+awaitable<response> replay_or_claim(context ctx, const auth::principal& who, const std::string& key,
+                                    const std::string& hash, const std::string& order_id,
+                                    bool& claimed);
 
 // POST /payments/confirm with an optional Idempotency-Key: the first answer for a key is stored
 // and sent again for a repeat of the same request; another request under the same key is 409.
@@ -150,7 +151,7 @@ awaitable<response> confirm(context ctx, request& req) {
     }
     const std::string hash = sha256_hex(req.body);
     bool claimed = false;
-    auto replay = co_await replay_or_claim(ctx, req, *who, key, hash, claimed);
+    auto replay = co_await replay_or_claim(ctx, *who, key, hash, body->order_id, claimed);
     if (!claimed) co_return replay;
     auto op = ctx.svc.confirm(*who, std::move(*body));
     auto answer = answer_of(co_await std::move(op));
@@ -159,10 +160,10 @@ awaitable<response> confirm(context ctx, request& req) {
     co_return answer;
 }
 
-awaitable<response> replay_or_claim(context ctx, const request&, const auth::principal& who,
-                                    const std::string& key, const std::string& hash,
+awaitable<response> replay_or_claim(context ctx, const auth::principal& who, const std::string& key,
+                                    const std::string& hash, const std::string& order_id,
                                     bool& claimed) {
-    auto op = ctx.svc.claim_idempotency(who, key, hash);
+    auto op = ctx.svc.claim_idempotency(who, key, hash, order_id);
     auto prior = co_await std::move(op);
     if (!prior) co_return http::problem_response(prior.error());
     if (!*prior) {

@@ -118,6 +118,12 @@ db::expected<std::optional<order>> find_order(db::connection& c, const std::stri
     return select_one(c, "WHERE id = ?", {id});
 }
 
+db::expected<std::int64_t> order_owner(db::connection& c, const std::string& id) {
+    auto res = c.exec("SELECT user_id FROM orders WHERE id = ?", {id});
+    if (!res) return std::unexpected(res.error());
+    return res->rows.empty() ? 0 : res->rows.front().int64(0);
+}
+
 std::string order_id_of_hold(std::string_view hold_id) {
     if (!hold_id.starts_with(hold_id_prefix)) return {};
     std::string id(order_id_prefix);
@@ -461,14 +467,21 @@ db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& 
 
 db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id,
                                      const std::string& key, const std::string& request_hash,
-                                     std::int64_t now) {
+                                     const idempotency_claim& at) {
     auto res = c.exec(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) "
-        "VALUES (?,?,?,0,?)",
-        {user_id, key, request_hash, now});
-    if (!res && res.error().code == db::errc::constraint_unique) return false;
+        "VALUES (?,?,?,0,?) ON CONFLICT (user_id, idem_key) DO UPDATE SET request_hash = "
+        "excluded.request_hash, status_code = 0, response = NULL, created_at = excluded.created_at "
+        "WHERE (status_code = 0 AND created_at < ?) OR created_at < ?",
+        {user_id, key, request_hash, at.now, at.stale_before, at.expired_before});
     if (!res) return std::unexpected(res.error());
-    return true;
+    return res->affected_rows == 1;
+}
+
+db::expected<std::int64_t> purge_idempotency(db::connection& c, std::int64_t expired_before) {
+    auto res = c.exec("DELETE FROM idempotency_keys WHERE created_at < ?", {expired_before});
+    if (!res) return std::unexpected(res.error());
+    return res->affected_rows;
 }
 
 db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id,

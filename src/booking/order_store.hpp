@@ -16,6 +16,8 @@ namespace tkt::booking::store {
 
 db::expected<void> insert_order(db::connection& c, const order& o, const std::string& now_text);
 db::expected<std::optional<order>> find_order(db::connection& c, const std::string& id);
+// The user whose order `id` is (0 when there is no such order).
+db::expected<std::int64_t> order_owner(db::connection& c, const std::string& id);
 db::expected<std::optional<order>> find_order_by_hold(db::connection& c,
                                                       const std::string& hold_id);
 // The few columns a release needs, without decoding the whole order.
@@ -143,10 +145,19 @@ struct idempotent_answer {
 db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& c,
                                                                 std::int64_t user_id,
                                                                 const std::string& key);
-// False when the key exists already.
+// Claims `key` for this user and request: true when the key was free, or its row may be taken
+// over — a first request that never finished (status 0) claimed before `stale_before`, or any
+// row created before `expired_before` (keys are kept 24 hours). False when the key is taken.
+struct idempotency_claim {
+    std::int64_t now = 0;
+    std::int64_t stale_before = 0;
+    std::int64_t expired_before = 0;
+};
 db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id,
                                      const std::string& key, const std::string& request_hash,
-                                     std::int64_t now);
+                                     const idempotency_claim& at);
+// Forgets keys created before `expired_before`; returns how many.
+db::expected<std::int64_t> purge_idempotency(db::connection& c, std::int64_t expired_before);
 db::expected<void> store_idempotency(db::connection& c, std::int64_t user_id,
                                      const std::string& key, int status_code,
                                      const std::string& response);

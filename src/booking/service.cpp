@@ -284,22 +284,35 @@ bool service::manages(const auth::principal& who, std::int64_t event_id) const {
     return e && who.role == auth::role::manager && e->manager_id == who.user_id;
 }
 
-awaitable<result<std::optional<store_answer>>> service::claim_idempotency(
-    auth::principal who, std::string key, std::string request_hash) {
+awaitable<result<std::optional<store_answer>>> service::claim_idempotency(auth::principal who,
+                                                                          std::string key,
+                                                                          std::string request_hash,
+                                                                          std::string order_id) {
     const auto now = now_unix();
-    auto found = co_await deps_.db.transact(
-        [&](db::connection& c) -> db::expected<std::optional<store_answer>> {
-            auto prior = store::find_idempotency(c, who.user_id, key);
-            if (!prior) return std::unexpected(prior.error());
-            if (*prior)
-                return std::optional<store_answer>{store_answer{
-                    (*prior)->request_hash, (*prior)->status_code, (*prior)->response}};
-            auto claimed = store::claim_idempotency(c, who.user_id, key, request_hash, now);
-            if (!claimed) return std::unexpected(claimed.error());
-            return std::optional<store_answer>{};
-        });
+    const store::idempotency_claim at{.now = now,
+                                      .stale_before = now - options_.idempotency_stale_seconds,
+                                      .expired_before = now - options_.idempotency_ttl_seconds};
+    struct outcome {
+        bool owned = false;
+        std::optional<store_answer> prior;
+    };
+    auto found = co_await deps_.db.transact([&](db::connection& c) -> db::expected<outcome> {
+        auto o = store::order_owner(c, order_id);
+        if (!o) return std::unexpected(o.error());
+        if (*o != who.user_id) return outcome{};
+        auto claimed = store::claim_idempotency(c, who.user_id, key, request_hash, at);
+        if (!claimed) return std::unexpected(claimed.error());
+        if (*claimed) return outcome{.owned = true, .prior = std::nullopt};
+        auto prior = store::find_idempotency(c, who.user_id, key);
+        if (!prior) return std::unexpected(prior.error());
+        if (!*prior) return std::unexpected(db::error{db::errc::busy, "idempotency key vanished"});
+        return outcome{.owned = true,
+                       .prior = store_answer{(*prior)->request_hash, (*prior)->status_code,
+                                             (*prior)->response}};
+    });
     if (!found) co_return std::unexpected(db_problem(found.error()));
-    co_return std::move(*found);
+    if (!found->owned) co_return std::unexpected(not_found("order"));
+    co_return std::move(found->prior);
 }
 
 awaitable<void> service::remember(auth::principal who, std::string key, int status,

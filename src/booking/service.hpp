@@ -26,6 +26,7 @@
 // - an event's cancellation does that for every paid order of the event and releases its holds.
 // Every coroutine may run on any I/O thread concurrently; no state of its own is shared except
 // through the database (compare-and-set on order status) and the inventory (atomic per event).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +62,10 @@ struct service_options {
     // A confirm the provider says it never saw (or still holds uncaptured) is taken as failed
     // only after this long: a request still in flight at the provider could capture later.
     std::int64_t unknown_grace_seconds = 60;
+    // An Idempotency-Key is kept this long; a claim whose request never answered (a crash) may
+    // be taken over after idempotency_stale_seconds (longer than any confirm runs).
+    std::int64_t idempotency_ttl_seconds = 24 * 3600;
+    std::int64_t idempotency_stale_seconds = 60;
 };
 
 struct dependencies {
@@ -161,10 +166,12 @@ public:
     // Whether `who` runs the event (its manager, or an admin).
     bool manages(const auth::principal& who, std::int64_t event_id) const;
 
-    // Idempotency-Key bookkeeping for confirm: nullopt when the key was free and is now
-    // claimed by this request; otherwise what was stored for it.
+    // Idempotency-Key bookkeeping for confirm: nullopt when the key was free (or its first
+    // request never finished, or it is older than a day) and is now claimed by this request;
+    // otherwise what was stored for it. The order must be the caller's before anything is
+    // claimed (another user's: NOT_FOUND, and no key is spent).
     boost::asio::awaitable<result<std::optional<store_answer>>> claim_idempotency(
-        auth::principal who, std::string key, std::string request_hash);
+        auth::principal who, std::string key, std::string request_hash, std::string order_id);
     // Stores the answer for a claimed key (5xx answers release the key so a retry can run).
     boost::asio::awaitable<void> remember(auth::principal who, std::string key, int status,
                                           std::string body);
@@ -200,6 +207,7 @@ private:
     // Payment keys a webhook is reading back from the provider now (at most one read each).
     std::mutex webhooks_mutex_;
     std::unordered_set<std::string> webhooks_in_flight_;
+    std::atomic<std::int64_t> idempotency_purged_at_{0};  // unix seconds
 };
 
 }  // namespace tkt::booking

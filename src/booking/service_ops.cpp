@@ -148,6 +148,13 @@ awaitable<int> service::reconcile() {
     if (events) {
         for (auto id : *events) co_await cancel_event(id);
     }
+    // Idempotency keys older than a day, once a minute.
+    if (now - idempotency_purged_at_.load() >= 60) {
+        idempotency_purged_at_ = now;
+        co_await deps_.db.run([&](db::connection& c) {
+            return store::purge_idempotency(c, now - options_.idempotency_ttl_seconds);
+        });
+    }
     co_return settled;
 }
 

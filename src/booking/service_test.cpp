@@ -1220,5 +1220,47 @@ TEST_F(BookingService, AWebhookForAPaymentNotOursAsksNothing) {
     EXPECT_EQ(stored(o).status, order_status::paid);
 }
 
+// An Idempotency-Key is claimed only for an order of the caller's: another user's order is "not
+// found" and costs them no key.
+TEST_F(BookingService, AnIdempotencyKeyIsClaimedOnlyForTheCallersOwnOrder) {
+    const auto alices = hold_ok(alice_, event_, seats({"A-1-1"}));
+    const auto bobs = hold_ok(bob_, event_, seats({"A-1-2"}));
+    auto foreign = await(service_->claim_idempotency(bob_, "k", "hash-1", alices.id));
+    ASSERT_FALSE(foreign);
+    EXPECT_EQ(foreign.error().code, problem_code::not_found);
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM idempotency_keys", {}), 0);
+    auto own = await(service_->claim_idempotency(bob_, "k", "hash-2", bobs.id));
+    ASSERT_TRUE(own);
+    EXPECT_FALSE(own->has_value()) << "claimed";
+}
+
+// A claim whose request never answered (a crash) is taken over after a minute; an answer is kept
+// a day, then the key is free again and the row is purged.
+TEST_F(BookingService, AStaleClaimIsTakenOverAndAKeyIsKeptADay) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-3"}));
+    auto claim = [&] { return await(service_->claim_idempotency(alice_, "k", "hash", o.id)); };
+    auto first = claim();
+    ASSERT_TRUE(first);
+    EXPECT_FALSE(first->has_value());
+    auto running = claim();
+    ASSERT_TRUE(running && running->has_value());
+    EXPECT_EQ((*running)->status_code, 0) << "the first request is still in flight";
+    clock_.advance(61s);
+    auto taken_over = claim();
+    ASSERT_TRUE(taken_over);
+    EXPECT_FALSE(taken_over->has_value()) << "a stale claim is taken over";
+    await(service_->remember(alice_, "k", 200, "{}"));
+    clock_.advance(23h);
+    auto replayed = claim();
+    ASSERT_TRUE(replayed && replayed->has_value());
+    EXPECT_EQ((*replayed)->status_code, 200);
+    clock_.advance(2h);
+    await(service_->reconcile());
+    EXPECT_EQ(sql_count("SELECT COUNT(*) FROM idempotency_keys", {}), 0) << "purged after a day";
+    auto fresh = claim();
+    ASSERT_TRUE(fresh);
+    EXPECT_FALSE(fresh->has_value());
+}
+
 }  // namespace
 }  // namespace tkt::booking

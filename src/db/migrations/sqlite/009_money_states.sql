@@ -54,3 +54,5 @@ CREATE INDEX orders_live ON orders (status, user_id, next_check_at)
 -- paymentKey names. Neither holds a hold awaiting payment, so a hold's INSERT writes neither.
 CREATE INDEX orders_refunding ON orders (next_check_at) WHERE status = 'REFUNDING';
 CREATE INDEX orders_payment_key ON orders (payment_key) WHERE payment_key IS NOT NULL;
+-- Idempotency keys are kept 24 hours; the reconciler forgets older ones through this index.
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
