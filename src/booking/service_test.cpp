@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +13,10 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "booking/tickets_test_support.hpp"
 #include "catalog/event.hpp"
@@ -1260,6 +1265,55 @@ TEST_F(BookingService, AStaleClaimIsTakenOverAndAKeyIsKeptADay) {
     auto fresh = claim();
     ASSERT_TRUE(fresh);
     EXPECT_FALSE(fresh->has_value());
+}
+
+// A provider whose look-ups take a while (a slow Toss), for the webhook's one read per payment.
+class slow_lookups final : public payment::gateway {
+public:
+    explicit slow_lookups(fake_gateway& inner) : inner_(inner) {}
+    awaitable<gateway_result> confirm(payment::confirm_request r) override {
+        auto op = inner_.confirm(std::move(r));
+        co_return co_await std::move(op);
+    }
+    awaitable<gateway_result> cancel(payment::cancel_request r) override {
+        auto op = inner_.cancel(std::move(r));
+        co_return co_await std::move(op);
+    }
+    awaitable<gateway_result> get(std::string payment_key) override {
+        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, 300ms);
+        co_await pause.async_wait(boost::asio::use_awaitable);
+        auto op = inner_.get(std::move(payment_key));
+        co_return co_await std::move(op);
+    }
+    awaitable<gateway_result> find_by_order(std::string order_id) override {
+        auto op = inner_.find_by_order(std::move(order_id));
+        co_return co_await std::move(op);
+    }
+
+private:
+    fake_gateway& inner_;
+};
+
+// Toss sends the same webhook several times at once: one read of the payment, not one each.
+TEST_F(BookingService, WebhooksForOnePaymentAtOnceReadItOnce) {
+    const auto o = paid_order(alice_, event_, seats({"A-1-6"}));
+    slow_lookups slow(gateway_);
+    auto svc = make_service(*inventory_, slow);
+    gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
+    std::vector<std::future<result<void>>> calls;
+    for (int i = 0; i < 3; ++i) {
+        calls.push_back(boost::asio::co_spawn(io_, svc->on_webhook(payment_key_of(o), o.id),
+                                              boost::asio::use_future));
+    }
+    io_.restart();
+    io_.run();
+    for (auto& c : calls) EXPECT_TRUE(c.get());
+    EXPECT_EQ(gateway_.gets.size(), 1u);
+    // Once that read is over, the next webhook reads again.
+    gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
+    ASSERT_TRUE(await(svc->on_webhook(payment_key_of(o), o.id)));
+    EXPECT_EQ(gateway_.gets.size(), 2u);
+    EXPECT_EQ(stored(o).status, order_status::paid);
 }
 
 }  // namespace
