@@ -198,6 +198,13 @@ TEST_F(AuthHandlers, AdminRoutesNeedAdmin) {
     EXPECT_EQ(item.at("status").as_string(), "ACTIVE");
     EXPECT_EQ(item.at("locked").as_bool(), false);
     EXPECT_EQ(call(http::verb::get, "/api/v1/admin/users?size=x", {}, admin).status, 400);
+    for (const auto* query : {"page=99999999999999999999", "page=9223372036854775807&size=100",
+                              "page=50001", "page=x"}) {
+        const auto r =
+            call(http::verb::get, std::string("/api/v1/admin/users?") + query, {}, admin);
+        EXPECT_EQ(r.status, 400) << query;
+        EXPECT_EQ(json(r).at("field").as_string(), "page") << query << r.body;
+    }
 
     const auto path = "/api/v1/admin/users/" + std::to_string(id);
     const auto promoted =

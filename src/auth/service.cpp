@@ -10,6 +10,7 @@
 #include "auth/validation.hpp"
 #include "common/encoding.hpp"
 #include "common/log.hpp"
+#include "common/paging.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -444,10 +445,8 @@ awaitable<result<void>> service::delete_me(principal who) {
 }
 
 awaitable<result<user_list>> service::list_users(user_list_query query) {
-    if (query.page < 0) co_return std::unexpected(validation_error("page", "must be 0 or more"));
-    if (query.size < 1 || query.size > user_page_size_max) {
-        co_return std::unexpected(validation_error("size", "must be 1 to 100"));
-    }
+    if (auto window = page_window_of(query.page, query.size, user_page_size_max); !window)
+        co_return std::unexpected(std::move(window.error()));
     if (query.q.size() > email_chars_max)
         co_return std::unexpected(validation_error("q", "must be at most 254 characters"));
     auto list = co_await db_.run([&](db::connection& c) { return user_store(c).list(query); });

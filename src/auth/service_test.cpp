@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -350,6 +351,15 @@ TEST_F(AuthService, ListUsersPagesAndSearches) {
     EXPECT_EQ(await(svc_->list_users({.q = "%", .page = 0, .size = 20}))->total, 0);
     EXPECT_EQ(await(svc_->list_users({.q = "", .page = -1, .size = 20})).error().field, "page");
     EXPECT_EQ(await(svc_->list_users({.q = "", .page = 0, .size = 101})).error().field, "size");
+    // page × size would overflow int64, or pass the bound on the offset.
+    EXPECT_EQ(await(svc_->list_users(
+                        {.q = "", .page = std::numeric_limits<std::int64_t>::max(), .size = 100}))
+                  .error()
+                  .field,
+              "page");
+    EXPECT_EQ(await(svc_->list_users({.q = "", .page = 10'001, .size = 100})).error().field,
+              "page");
+    EXPECT_TRUE(await(svc_->list_users({.q = "", .page = 10'000, .size = 100})));
 }
 
 TEST_F(AuthService, CreateUserForTheCli) {

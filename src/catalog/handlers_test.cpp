@@ -226,6 +226,31 @@ TEST_F(CatalogHandlers, ListQueryParametersAreChecked) {
     EXPECT_EQ(ids("size=1&page=1"), std::vector<std::int64_t>{b});
 }
 
+TEST_F(CatalogHandlers, PagesWhoseOffsetIsTooDeepOrNotANumberAreRefused) {
+    create(general_body());
+    for (const auto* list : {"/api/v1/events", "/api/v1/manager/events"}) {
+        const auto get = [&](std::string_view query) {
+            return call(http::verb::get, fmt::format("{}?{}", list, query), {}, manager_);
+        };
+        // page × size overflows int64 (undefined behaviour before it was checked).
+        EXPECT_EQ(problem_field(get("page=9223372036854775807&size=100")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=92233720368547759&size=100")), "page") << list;
+        // Past the bound on the offset (1 000 000 rows).
+        EXPECT_EQ(problem_field(get("page=10001&size=100")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=1000001")), "page") << list;  // size 20
+        // Numbers that do not fit int64, and no numbers at all.
+        EXPECT_EQ(problem_field(get("page=99999999999999999999")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=abc")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=1e3")), "page") << list;
+        EXPECT_EQ(problem_field(get("size=99999999999999999999")), "size") << list;
+        // The deepest page allowed is still answered, empty.
+        const auto deepest = get("page=10000&size=100");
+        ASSERT_EQ(deepest.status, 200) << list << deepest.body;
+        EXPECT_EQ(json(deepest).at("page").as_int64(), 10000);
+        EXPECT_TRUE(json(deepest).at("items").as_array().empty());
+    }
+}
+
 TEST_F(CatalogHandlers, ManagerEventsListsOnlyTheirOwn) {
     create(reserved_body());
     create(general_body());
