@@ -180,6 +180,14 @@ TEST_F(AuthHandlers, MeRoundTrip) {
                    R"({"password":"password456","currentPassword":"nope-nope"})", token)
                   .status,
               401);
+    // A token in the URL is not taken on a route that is not a stream.
+    const auto in_url = call(http::verb::get, "/api/v1/me?access_token=" + token);
+    EXPECT_EQ(in_url.status, 401);
+    EXPECT_EQ(json(in_url).at("code").as_string(), "UNAUTHORIZED");
+    EXPECT_EQ(
+        call(http::verb::patch, "/api/v1/me?access_token=" + token, R"({"name":"URL"})").status,
+        401);
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/me", {}, token)).at("name").as_string(), "New");
     const auto deleted = call(http::verb::delete_, "/api/v1/me", {}, token);
     EXPECT_EQ(deleted.status, 204);
     EXPECT_EQ(call(http::verb::get, "/api/v1/me", {}, token).status, 401);

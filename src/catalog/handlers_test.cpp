@@ -136,6 +136,30 @@ TEST_F(CatalogHandlers, DraftsAreHiddenFromThePublic) {
     EXPECT_FALSE(list.at("items").as_array()[0].as_object().contains("sections"));
 }
 
+TEST_F(CatalogHandlers, ATokenInTheUrlIsRefusedEvenWhereNoneIsNeeded) {
+    const auto draft = create(reserved_body());
+    const auto open = create(general_body());
+    ASSERT_EQ(call(http::verb::patch, path(open), R"({"status":"SCHEDULED"})", manager_).status,
+              200);
+    const auto in_url = "access_token=" + manager_;
+    for (const auto& target :
+         {"/api/v1/events?" + in_url, path(draft, "?" + in_url), path(open, "?" + in_url),
+          path(draft, "/seats?" + in_url), path(open, "/seats?" + in_url),
+          "/api/v1/manager/events?" + in_url}) {
+        const auto r = call(http::verb::get, target);
+        EXPECT_EQ(r.status, 401) << target << r.body;
+        EXPECT_EQ(json(r).at("code").as_string(), "UNAUTHORIZED") << target;
+    }
+    EXPECT_EQ(call(http::verb::patch, path(draft, "?" + in_url), R"({"title":"T"})").status, 401);
+    // The same token in the header shows the manager their draft.
+    EXPECT_EQ(call(http::verb::get, path(draft), {}, manager_).status, 200);
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/events", {}, manager_)).at("total").as_int64(),
+              2);
+    // Anonymous callers and a bad header token are still served what the public sees.
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/events")).at("total").as_int64(), 1);
+    EXPECT_EQ(call(http::verb::get, path(open), {}, "a.b.c").status, 200);
+}
+
 TEST_F(CatalogHandlers, UnknownAndNonNumericIdsAreNotFound) {
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/abc").status, 404);
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/12345").status, 404);
