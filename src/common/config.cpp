@@ -19,6 +19,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/ip_address.hpp"
+
 static_assert(TOML_EXCEPTIONS, "load_config reports toml::parse_error, which needs exceptions");
 
 namespace tkt {
@@ -419,6 +421,12 @@ void add_other_settings(std::vector<setting>& out) {
                        c.payment.provider = static_cast<payment_provider>(*i);
                        return {};
                    }});
+    out.push_back({"payment.sandbox_public", [](config& c, const raw_value& v) -> check_result {
+                       const auto b = read_bool(v);
+                       if (!b) return std::unexpected(b.error());
+                       c.payment.sandbox_public = *b;
+                       return {};
+                   }});
     out.push_back(string_setting(
         "payment.toss.secret_key", [](config& c) { return &c.payment.toss.secret_key; },
         non_empty));
@@ -596,6 +604,15 @@ std::expected<config, std::string> load_config(std::string_view toml_text, const
     if (auto ok = apply_env(c, env); !ok) return std::unexpected(ok.error());
     if (auto ok = apply_flags(c, flags); !ok) return std::unexpected(ok.error());
     return c;
+}
+
+std::expected<void, std::string> check_sandbox_listen(const config& cfg) {
+    if (cfg.payment.sandbox_public || is_loopback_host(cfg.server.listen.host)) return {};
+    return std::unexpected(fmt::format(
+        "the Toss sandbox will not listen on {}, which is not a loopback address: anyone who "
+        "reaches it could approve payments and inject faults; set payment.sandbox_public = true "
+        "(TICKETON_PAYMENT_SANDBOX_PUBLIC) to serve it there anyway",
+        quote(cfg.server.listen.host)));
 }
 
 std::expected<std::string, std::string> read_config_file(const std::filesystem::path& path,

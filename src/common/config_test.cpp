@@ -79,6 +79,7 @@ TEST(config, defaults_when_nothing_is_given) {
     EXPECT_EQ(c.payment.provider, payment_provider::sandbox);
     EXPECT_EQ(c.payment.toss.secret_key, "test_sk_sandbox");
     EXPECT_EQ(c.payment.toss.base_url, "https://api.tosspayments.com");
+    EXPECT_FALSE(c.payment.sandbox_public);
 }
 
 TEST(config, the_file_sets_values) {
@@ -275,6 +276,41 @@ TEST(config, http_base_url_only_for_loopback) {
         env.vars["TICKETON_PAYMENT_TOSS_BASE_URL"] = ok;
         EXPECT_EQ(load_ok("", env).payment.toss.base_url, ok);
     }
+}
+
+TEST(config, sandbox_public_from_the_file_and_the_environment) {
+    EXPECT_TRUE(load_ok("[payment]\nsandbox_public = true\n").payment.sandbox_public);
+    EXPECT_FALSE(load_ok("[payment]\nsandbox_public = false\n").payment.sandbox_public);
+    fake_env env;
+    env.vars["TICKETON_PAYMENT_SANDBOX_PUBLIC"] = "true";
+    EXPECT_TRUE(load_ok("[payment]\nsandbox_public = false\n", env).payment.sandbox_public);
+    env.vars["TICKETON_PAYMENT_SANDBOX_PUBLIC"] = "maybe";
+    EXPECT_THAT(load_error("", env),
+                HasSubstr("payment.sandbox_public (TICKETON_PAYMENT_SANDBOX_PUBLIC)"));
+    EXPECT_THAT(load_error("[payment]\nsandbox_public = \"yes\"\n"),
+                HasSubstr("payment.sandbox_public (ticketon.toml:2)"));
+}
+
+TEST(config, the_sandbox_listens_on_loopback_unless_made_public) {
+    const auto with_listen = [](std::string_view host, bool sandbox_public) {
+        config c;
+        c.server.listen.host = std::string(host);
+        c.payment.sandbox_public = sandbox_public;
+        return check_sandbox_listen(c);
+    };
+    for (const auto* host : {"127.0.0.1", "127.8.9.10", "::1", "localhost"})
+        EXPECT_TRUE(with_listen(host, false)) << host;
+    for (const auto* host : {"0.0.0.0", "::", "10.0.0.5", "192.168.1.20", "2001:db8::1",
+                             "ticketon.example", "128.0.0.1"}) {
+        const auto refused = with_listen(host, false);
+        ASSERT_FALSE(refused) << host;
+        EXPECT_THAT(refused.error(), HasSubstr("payment.sandbox_public"));
+        EXPECT_THAT(refused.error(), HasSubstr(host));
+        EXPECT_EQ(refused.error().find('\n'), std::string::npos);
+        EXPECT_TRUE(with_listen(host, true)) << host;
+    }
+    // The default configuration is loopback.
+    EXPECT_TRUE(check_sandbox_listen(load_ok("")));
 }
 
 TEST(config, jwt_keys_from_the_file) {

@@ -1,0 +1,42 @@
+#pragma once
+// IP addresses as values: parsed from text, compared, printed. Sans-io: no sockets and no
+// resolver (a host name is not an address); plain functions, safe from any thread.
+//
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d), which a dual-stack socket reports for an IPv4
+// peer, is read as the IPv4 address it carries, so that one client has one form whichever way
+// it arrived.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tkt {
+
+struct ip_address {
+    enum class family { v4, v6 };
+
+    family kind = family::v4;
+    // Network order; an IPv4 address uses the first 4 bytes, the rest stay 0.
+    std::array<std::uint8_t, 16> bytes{};
+
+    // 4 or 16.
+    std::size_t size() const { return kind == family::v4 ? 4 : 16; }
+    // Dotted quad, or RFC 5952 text for IPv6 ("2001:db8::1").
+    std::string to_string() const;
+
+    friend bool operator==(const ip_address&, const ip_address&) = default;
+};
+
+// A literal IPv4 ("192.0.2.1", four decimal octets without leading zeros) or IPv6 address
+// (without brackets or zone); nullopt for anything else.
+std::optional<ip_address> parse_ip_address(std::string_view text);
+
+// 127.0.0.0/8 and ::1.
+bool is_loopback(const ip_address& address);
+
+// Whether a listen host only ever reaches this machine: "localhost" or a loopback literal.
+// Any other name, and the wildcard addresses 0.0.0.0 and ::, are not.
+bool is_loopback_host(std::string_view host);
+
+}  // namespace tkt
