@@ -304,6 +304,37 @@ std::expected<std::vector<jwt_key>, reason> parse_jwt_keys_toml(const raw_value&
     return keys;
 }
 
+// The file form is an array of strings; the environment's (and a string in the file) is one
+// string, comma-separated. An empty list trusts nobody.
+std::expected<std::vector<cidr>, reason> parse_cidr_list(const raw_value& v) {
+    std::vector<std::string> items;
+    if (const auto* array = v.node != nullptr ? v.node->as_array() : nullptr) {
+        for (const toml::node& entry : *array) {
+            const auto text = entry.value<std::string>();
+            if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+            items.push_back(*text);
+        }
+    } else {
+        const auto text = read_string(v);
+        if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+        for (std::size_t start = 0; !text->empty() && start <= text->size();) {
+            const std::size_t comma = std::min(text->find(',', start), text->size());
+            std::string_view item = std::string_view{*text}.substr(start, comma - start);
+            while (item.starts_with(' ')) item.remove_prefix(1);
+            while (item.ends_with(' ')) item.remove_suffix(1);
+            items.emplace_back(item);
+            start = comma + 1;
+        }
+    }
+    std::vector<cidr> blocks;
+    for (const auto& item : items) {
+        auto block = parse_cidr(item);
+        if (!block) return std::unexpected(fmt::format("{}: {}", quote(item), block.error()));
+        blocks.push_back(*block);
+    }
+    return blocks;
+}
+
 setting jwt_keys_setting() {
     return {"auth.jwt_keys", [](config& c, const raw_value& v) -> check_result {
                 auto keys =
@@ -359,6 +390,12 @@ void add_server_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.server.idle_timeout_ms; }));
     out.push_back(integer_setting("server.shutdown_grace_ms", 0, hour_ms,
                                   [](config& c) { return &c.server.shutdown_grace_ms; }));
+    out.push_back({"server.trusted_proxies", [](config& c, const raw_value& v) -> check_result {
+                       auto blocks = parse_cidr_list(v);
+                       if (!blocks) return std::unexpected(blocks.error());
+                       c.server.trusted_proxies = std::move(*blocks);
+                       return {};
+                   }});
     out.push_back(integer_setting("rate_limit.auth_per_minute", 1, 1'000'000,
                                   [](config& c) { return &c.rate_limit.auth_per_minute; }));
     out.push_back(integer_setting("rate_limit.auth_burst", 1, 1'000'000,

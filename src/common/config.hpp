@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_address.hpp"
+
 namespace tkt {
 
 // Which parts of the system this process runs (`roles = "all"` or a list like "api,queue").
@@ -59,6 +61,9 @@ struct server_config {
     int idle_timeout_ms = 30000;
     // How long shutdown waits for requests in flight before closing connections.
     int shutdown_grace_ms = 10000;
+    // Proxies whose X-Forwarded-For names the client (http/forwarded.hpp); empty: none, the
+    // TCP peer is the client.
+    std::vector<cidr> trusted_proxies;
 };
 
 // Per client IP, on signup, login and refresh.

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -80,6 +81,7 @@ TEST(config, defaults_when_nothing_is_given) {
     EXPECT_EQ(c.payment.toss.secret_key, "test_sk_sandbox");
     EXPECT_EQ(c.payment.toss.base_url, "https://api.tosspayments.com");
     EXPECT_FALSE(c.payment.sandbox_public);
+    EXPECT_TRUE(c.server.trusted_proxies.empty());
 }
 
 TEST(config, the_file_sets_values) {
@@ -276,6 +278,52 @@ TEST(config, http_base_url_only_for_loopback) {
         env.vars["TICKETON_PAYMENT_TOSS_BASE_URL"] = ok;
         EXPECT_EQ(load_ok("", env).payment.toss.base_url, ok);
     }
+}
+
+std::vector<std::string> as_text(const std::vector<cidr>& blocks) {
+    std::vector<std::string> out;
+    for (const auto& b : blocks) out.push_back(b.to_string());
+    return out;
+}
+
+TEST(config, trusted_proxies_from_the_file_and_the_environment) {
+    const config c =
+        load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\", \"127.0.0.1\"]\n");
+    EXPECT_EQ(as_text(c.server.trusted_proxies),
+              (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32", "127.0.0.1/32"}));
+    fake_env env;
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "192.168.0.0/16, ::1/128,0.0.0.0/0";
+    EXPECT_EQ(
+        as_text(
+            load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n", env).server.trusted_proxies),
+        (std::vector<std::string>{"192.168.0.0/16", "::1/128", "0.0.0.0/0"}));
+    // An empty value trusts nobody, overriding the file.
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "";
+    EXPECT_TRUE(load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n", env)
+                    .server.trusted_proxies.empty());
+    EXPECT_TRUE(load_ok("[server]\ntrusted_proxies = []\n").server.trusted_proxies.empty());
+}
+
+TEST(config, a_malformed_trusted_proxy_names_the_setting) {
+    fake_env env;
+    for (const auto* bad : {"10.0.0.0/33", "10.0.0.0/8,", "proxy.example", "10.0.0.1/8",
+                            "10.0.0.0/8;10.1.0.0/16", "::/129"}) {
+        env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = bad;
+        EXPECT_THAT(load_error("", env), HasSubstr("invalid value for server.trusted_proxies "
+                                                   "(TICKETON_SERVER_TRUSTED_PROXIES)"))
+            << bad;
+    }
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "10.0.0.0/8,10.0.0.1/8";
+    EXPECT_EQ(load_error("", env),
+              "invalid value for server.trusted_proxies (TICKETON_SERVER_TRUSTED_PROXIES): "
+              "\"10.0.0.1/8\": bits set after the prefix (did you mean 10.0.0.0/8?)");
+    EXPECT_THAT(load_error("[server]\ntrusted_proxies = [\"10.0.0.0/8\", 7]\n"),
+                HasSubstr("server.trusted_proxies (ticketon.toml:2): expected an array of CIDR"));
+    EXPECT_THAT(load_error("[server]\ntrusted_proxies = [\"300.0.0.0/8\"]\n"),
+                HasSubstr("\"300.0.0.0/8\": not a CIDR block"));
+    // Control characters are escaped: the reason stays one line.
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "10.0.0.0/8\n";
+    EXPECT_THAT(load_error("", env), HasSubstr("\\x0a"));
 }
 
 TEST(config, sandbox_public_from_the_file_and_the_environment) {

@@ -266,6 +266,12 @@ class config_test(e2e_case):
                           env={"TICKETON_SERVER_MAX_BODY_BYTES": "abc"})
         one_line_error(self, proc, "server.max_body_bytes")
 
+    def test_malformed_trusted_proxy(self):
+        proc = self.serve("--listen", f"127.0.0.1:{harness.free_port()}",
+                          env={"TICKETON_SERVER_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/33"})
+        line = one_line_error(self, proc, "server.trusted_proxies")
+        self.assertIn('"10.0.0.0/33"', line)
+
     def test_unknown_key_in_config_file(self):
         config = self.dir / "ticketon.toml"
         config.write_text('[server]\nlisten_typo = "127.0.0.1:9"\n')
