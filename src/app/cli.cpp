@@ -107,6 +107,14 @@ std::expected<config, cli_exit> load(const config_flags& f, const env_lookup& en
     return std::move(*cfg);
 }
 
+// Whether `cmd` serves the Toss sandbox: `toss-sandbox` always, `serve` when the provider is
+// the sandbox (it mounts it at /sandbox/toss on its own listener).
+bool serves_sandbox(const command& cmd) {
+    return cmd.which == command::kind::toss_sandbox ||
+           (cmd.which == command::kind::serve &&
+            cmd.cfg.payment.provider == payment_provider::sandbox);
+}
+
 // The whole command tree and the variables CLI11 writes into. Built afresh for every parse,
 // and not movable, because CLI11 keeps pointers into it.
 class parser {
@@ -183,6 +191,10 @@ private:
         auto cfg = load(*flags, env);
         if (!cfg) return std::unexpected(std::move(cfg.error()));
         cmd.cfg = std::move(*cfg);
+        if (serves_sandbox(cmd)) {
+            if (auto ok = check_sandbox_listen(cmd.cfg); !ok)
+                return std::unexpected(usage_error(std::move(ok.error())));
+        }
         return cmd;
     }
 

@@ -73,7 +73,9 @@ pool_size = 7
                           "--no-demo", "--roles", "api", "--redis", "redis://r:6379"},
                          {{"TICKETON_SERVER_LISTEN", "127.0.0.1:2222"},
                           {"TICKETON_SERVER_THREADS", "4"},
-                          {"TICKETON_DATA_DIR", "/from-env"}});
+                          {"TICKETON_DATA_DIR", "/from-env"},
+                          // The default provider, the sandbox, on 0.0.0.0.
+                          {"TICKETON_PAYMENT_SANDBOX_PUBLIC", "true"}});
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->which, command::kind::serve);
     EXPECT_EQ(r->cfg.server.listen.to_string(), "0.0.0.0:3333");  // flag
@@ -138,6 +140,34 @@ TEST(cli, toss_sandbox_takes_listen_and_the_secret_key_from_the_config) {
     EXPECT_EQ(r->cfg.payment.toss.secret_key, "test_sk_from_file");
     expect_usage_error(parse({"toss-sandbox", "--listen", "nowhere"}), "listen");
     expect_usage_error(parse({"toss-sandbox", "--db", "sqlite:///x.db"}), "--db");
+}
+
+TEST(cli, the_sandbox_refuses_a_public_listen_address_unless_allowed) {
+    const auto* why = "payment.sandbox_public";
+    expect_usage_error(parse({"serve", "--listen", "0.0.0.0:8080"}), why);
+    expect_usage_error(parse({"serve", "--listen", "[::]:8080"}), why);
+    expect_usage_error(parse({"serve"}, {{"TICKETON_SERVER_LISTEN", "10.1.2.3:80"}}), why);
+    expect_usage_error(parse({"toss-sandbox", "--listen", "0.0.0.0:9191"}), why);
+    // A toss-sandbox runs the sandbox whatever payment.provider says.
+    expect_usage_error(parse({"toss-sandbox", "--listen", "0.0.0.0:9191"},
+                             {{"TICKETON_PAYMENT_PROVIDER", "toss"}}),
+                       why);
+
+    const std::map<std::string, std::string, std::less<>> allowed{
+        {"TICKETON_PAYMENT_SANDBOX_PUBLIC", "true"}};
+    EXPECT_TRUE(parse({"serve", "--listen", "0.0.0.0:8080"}, allowed));
+    EXPECT_TRUE(parse({"toss-sandbox", "--listen", "0.0.0.0:9191"}, allowed));
+    temp_config file("[payment]\nsandbox_public = true\n");
+    const auto path = file.path();
+    EXPECT_TRUE(parse({"serve", "--config", path.c_str(), "--listen", "0.0.0.0:8080"}));
+
+    // Loopback listeners, and the real provider anywhere, are not this check's business.
+    for (const auto* listen : {"127.0.0.1:8080", "127.0.0.9:8080", "[::1]:8080", "localhost:8080"})
+        EXPECT_TRUE(parse({"serve", "--listen", listen})) << listen;
+    EXPECT_TRUE(
+        parse({"serve", "--listen", "0.0.0.0:8080"}, {{"TICKETON_PAYMENT_PROVIDER", "toss"}}));
+    // Commands that do not listen do not care.
+    EXPECT_TRUE(parse({"migrate"}, {{"TICKETON_SERVER_LISTEN", "0.0.0.0:8080"}}));
 }
 
 TEST(cli, unknown_or_missing_subcommand_is_code_2) {

@@ -104,6 +104,7 @@ http::server_options server_options(const config& cfg) {
     o.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
     o.auth_rate_limit.per_minute = cfg.rate_limit.auth_per_minute;
     o.auth_rate_limit.burst = cfg.rate_limit.auth_burst;
+    o.trusted_proxies = cfg.server.trusted_proxies;
     o.io_threads = io_threads(cfg);
     return o;
 }
@@ -111,10 +112,12 @@ http::server_options server_options(const config& cfg) {
 void log_requests(http::server& srv) {
     srv.on_access([](const http::access_log_entry& e) {
         log::info("http.request", [&] {
-            return boost::json::object{{"method", e.method},       {"path", e.path},
-                                       {"route", e.route},         {"status", e.status},
-                                       {"ms", e.seconds * 1000.0}, {"requestId", e.request_id},
-                                       {"remote", e.remote_ip}};
+            boost::json::object o{{"method", e.method},       {"path", e.path},
+                                  {"route", e.route},         {"status", e.status},
+                                  {"ms", e.seconds * 1000.0}, {"requestId", e.request_id},
+                                  {"remote", e.remote_ip}};
+            if (!e.proxy_ip.empty()) o["proxy"] = e.proxy_ip;
+            return o;
         });
     });
     srv.on_failure([](std::string_view request_id, std::string_view route, std::string_view what) {

@@ -180,6 +180,14 @@ TEST_F(AuthHandlers, MeRoundTrip) {
                    R"({"password":"password456","currentPassword":"nope-nope"})", token)
                   .status,
               401);
+    // A token in the URL is not taken on a route that is not a stream.
+    const auto in_url = call(http::verb::get, "/api/v1/me?access_token=" + token);
+    EXPECT_EQ(in_url.status, 401);
+    EXPECT_EQ(json(in_url).at("code").as_string(), "UNAUTHORIZED");
+    EXPECT_EQ(
+        call(http::verb::patch, "/api/v1/me?access_token=" + token, R"({"name":"URL"})").status,
+        401);
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/me", {}, token)).at("name").as_string(), "New");
     const auto deleted = call(http::verb::delete_, "/api/v1/me", {}, token);
     EXPECT_EQ(deleted.status, 204);
     EXPECT_EQ(call(http::verb::get, "/api/v1/me", {}, token).status, 401);
@@ -198,6 +206,13 @@ TEST_F(AuthHandlers, AdminRoutesNeedAdmin) {
     EXPECT_EQ(item.at("status").as_string(), "ACTIVE");
     EXPECT_EQ(item.at("locked").as_bool(), false);
     EXPECT_EQ(call(http::verb::get, "/api/v1/admin/users?size=x", {}, admin).status, 400);
+    for (const auto* query : {"page=99999999999999999999", "page=9223372036854775807&size=100",
+                              "page=50001", "page=x"}) {
+        const auto r =
+            call(http::verb::get, std::string("/api/v1/admin/users?") + query, {}, admin);
+        EXPECT_EQ(r.status, 400) << query;
+        EXPECT_EQ(json(r).at("field").as_string(), "page") << query << r.body;
+    }
 
     const auto path = "/api/v1/admin/users/" + std::to_string(id);
     const auto promoted =

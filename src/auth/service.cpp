@@ -10,6 +10,7 @@
 #include "auth/validation.hpp"
 #include "common/encoding.hpp"
 #include "common/log.hpp"
+#include "common/paging.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -320,12 +321,23 @@ awaitable<result<void>> service::logout(principal who, std::string refresh_token
     co_return lift(done);
 }
 
-awaitable<result<principal>> service::authenticate(const http::request& req, role min_role) {
-    std::string token{req.bearer_token()};
-    if (token.empty()) token = req.query_param("access_token").value_or(std::string{});
+result<std::string> access_token_of(const http::request& req, token_source source) {
+    if (const auto bearer = req.bearer_token(); !bearer.empty()) return std::string{bearer};
+    auto in_url = req.query_param("access_token");
+    if (!in_url) return std::string{};
+    if (source == token_source::header_or_query) return std::move(*in_url);
+    return std::unexpected(
+        unauthorized("send the access token in the Authorization header; the access_token "
+                     "parameter is taken on streaming routes only"));
+}
+
+awaitable<result<principal>> service::authenticate(const http::request& req, role min_role,
+                                                   token_source source) {
+    auto token = access_token_of(req, source);
+    if (!token) co_return std::unexpected(std::move(token.error()));
     // Started before the co_await: g++ 12 destroys a by-value coroutine argument twice when
     // the call sits inside the co_await expression.
-    auto op = authenticate_token(std::move(token), min_role);
+    auto op = authenticate_token(std::move(*token), min_role);
     co_return co_await std::move(op);
 }
 
@@ -444,10 +456,8 @@ awaitable<result<void>> service::delete_me(principal who) {
 }
 
 awaitable<result<user_list>> service::list_users(user_list_query query) {
-    if (query.page < 0) co_return std::unexpected(validation_error("page", "must be 0 or more"));
-    if (query.size < 1 || query.size > user_page_size_max) {
-        co_return std::unexpected(validation_error("size", "must be 1 to 100"));
-    }
+    if (auto window = page_window_of(query.page, query.size, user_page_size_max); !window)
+        co_return std::unexpected(std::move(window.error()));
     if (query.q.size() > email_chars_max)
         co_return std::unexpected(validation_error("q", "must be at most 254 characters"));
     auto list = co_await db_.run([&](db::connection& c) { return user_store(c).list(query); });

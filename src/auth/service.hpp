@@ -71,6 +71,16 @@ struct admin_user_update {
 
 inline constexpr std::int64_t user_page_size_max = 100;
 
+// Where a route takes the access token from. The Authorization header everywhere; the
+// `access_token` query parameter too only on routes that opt in: SSE streams, because a browser's
+// EventSource cannot set headers. Elsewhere a token in the URL would end up in proxy and access
+// logs, so it is refused rather than read.
+enum class token_source { header, header_or_query };
+
+// The access token `req` carries where `source` allows it; "" when it carries none. 401 when its
+// only token is in the URL and `source` does not take it from there.
+result<std::string> access_token_of(const http::request& req, token_source source);
+
 class service {
 public:
     service(db::database& db, const clock& clk, keyring keys, service_options options);
@@ -82,10 +92,12 @@ public:
     // so logging out twice is not an error.
     boost::asio::awaitable<result<void>> logout(principal who, std::string refresh_token);
 
-    // The caller of `req`: a Bearer token, or the `access_token` query parameter (SSE clients
-    // cannot set headers). 401 for no, bad or expired tokens and for accounts no longer active;
-    // 403 when the account's role is below `min_role`. `req` must outlive the await.
-    boost::asio::awaitable<result<principal>> authenticate(const http::request& req, role min_role);
+    // The caller of `req`: its Bearer token, or its `access_token` query parameter where the
+    // route takes that (`source`, see token_source). 401 for no, bad or expired tokens, for a
+    // token in the URL of a route that does not take it there, and for accounts no longer
+    // active; 403 when the account's role is below `min_role`. `req` must outlive the await.
+    boost::asio::awaitable<result<principal>> authenticate(
+        const http::request& req, role min_role, token_source source = token_source::header);
     boost::asio::awaitable<result<principal>> authenticate_token(std::string access_token,
                                                                  role min_role);
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -197,20 +198,79 @@ TEST_F(AuthService, AuthenticateRejectsMissingBadAndExpiredTokens) {
     EXPECT_EQ(authenticate(s.access_token).error().code, problem_code::unauthorized);
 }
 
-TEST_F(AuthService, AuthenticateReadsTheHeaderOrTheQueryParameter) {
+TEST_F(AuthService, AuthenticateReadsTheHeaderAndRefusesATokenInTheUrl) {
     const auto s = signup("kai@example.com");
     http::testing::headers_map headers{{"Authorization", "Bearer " + s.access_token}};
     http::request with_header;
     with_header.bind_headers(&headers, lookup_header);
     EXPECT_TRUE(await(svc_->authenticate(with_header, role::user)));
 
+    // A route that does not opt in refuses a token that came in the URL, valid or not.
     http::request with_query;
     with_query.query = "access_token=" + s.access_token;
-    EXPECT_TRUE(await(svc_->authenticate(with_query, role::user)));
+    const auto refused = await(svc_->authenticate(with_query, role::user));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, problem_code::unauthorized);
+    EXPECT_NE(refused.error().detail.find("Authorization header"), std::string::npos);
+    EXPECT_EQ(await(svc_->authenticate(with_query, role::user, token_source::header)).error().code,
+              problem_code::unauthorized);
+
+    // With both, the header is the token, so the query parameter is never looked at.
+    http::request with_both;
+    with_both.query = "access_token=junk";
+    with_both.bind_headers(&headers, lookup_header);
+    EXPECT_TRUE(await(svc_->authenticate(with_both, role::user)));
 
     http::request without;
     EXPECT_EQ(await(svc_->authenticate(without, role::user)).error().code,
               problem_code::unauthorized);
+}
+
+TEST_F(AuthService, AStreamingRouteTakesTheTokenFromTheUrlToo) {
+    const auto s = signup("lee@example.com");
+    http::request with_query;
+    with_query.query = "access_token=" + s.access_token;
+    const auto who =
+        await(svc_->authenticate(with_query, role::user, token_source::header_or_query));
+    ASSERT_TRUE(who) << who.error().detail;
+    EXPECT_EQ(who->user_id, s.account.id);
+
+    http::testing::headers_map headers{{"Authorization", "Bearer " + s.access_token}};
+    http::request with_header;
+    with_header.bind_headers(&headers, lookup_header);
+    EXPECT_TRUE(await(svc_->authenticate(with_header, role::user, token_source::header_or_query)));
+
+    // The URL's token is checked like any other.
+    http::request bad_query;
+    bad_query.query = "access_token=a.b.c";
+    EXPECT_EQ(await(svc_->authenticate(bad_query, role::user, token_source::header_or_query))
+                  .error()
+                  .code,
+              problem_code::unauthorized);
+    http::request without;
+    EXPECT_EQ(
+        await(svc_->authenticate(without, role::user, token_source::header_or_query)).error().code,
+        problem_code::unauthorized);
+}
+
+TEST_F(AuthService, AccessTokenOfSaysWhereTheTokenWas) {
+    http::testing::headers_map headers{{"Authorization", "Bearer from-header"}};
+    http::request both;
+    both.query = "access_token=from-url";
+    both.bind_headers(&headers, lookup_header);
+    EXPECT_EQ(access_token_of(both, token_source::header).value(), "from-header");
+    EXPECT_EQ(access_token_of(both, token_source::header_or_query).value(), "from-header");
+
+    http::request url_only;
+    url_only.query = "access_token=from-url";
+    EXPECT_EQ(access_token_of(url_only, token_source::header).error().code,
+              problem_code::unauthorized);
+    EXPECT_EQ(access_token_of(url_only, token_source::header_or_query).value(), "from-url");
+
+    http::request none;
+    none.query = "page=1";
+    EXPECT_EQ(access_token_of(none, token_source::header).value(), "");
+    EXPECT_EQ(access_token_of(none, token_source::header_or_query).value(), "");
 }
 
 TEST_F(AuthService, RoleBelowTheMinimumIsForbidden) {
@@ -350,6 +410,15 @@ TEST_F(AuthService, ListUsersPagesAndSearches) {
     EXPECT_EQ(await(svc_->list_users({.q = "%", .page = 0, .size = 20}))->total, 0);
     EXPECT_EQ(await(svc_->list_users({.q = "", .page = -1, .size = 20})).error().field, "page");
     EXPECT_EQ(await(svc_->list_users({.q = "", .page = 0, .size = 101})).error().field, "size");
+    // page × size would overflow int64, or pass the bound on the offset.
+    EXPECT_EQ(await(svc_->list_users(
+                        {.q = "", .page = std::numeric_limits<std::int64_t>::max(), .size = 100}))
+                  .error()
+                  .field,
+              "page");
+    EXPECT_EQ(await(svc_->list_users({.q = "", .page = 10'001, .size = 100})).error().field,
+              "page");
+    EXPECT_TRUE(await(svc_->list_users({.q = "", .page = 10'000, .size = 100})));
 }
 
 TEST_F(AuthService, CreateUserForTheCli) {

@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include "common/assert.hpp"
+#include "common/paging.hpp"
+
 namespace tkt::auth {
 namespace {
 
@@ -82,6 +85,8 @@ db::expected<user_list> user_store::list(const user_list_query& query) {
     auto count = c_.exec("SELECT COUNT(*) FROM users" + where, params);
     if (!count) return std::unexpected(std::move(count.error()));
     params.emplace_back(query.size);
+    // The service checked the page (common/paging.hpp): the product cannot overflow.
+    TKT_ASSERT(page_in_bounds(query.page, query.size));
     params.emplace_back(query.page * query.size);
     auto rows = c_.exec(
         fmt::format("SELECT {} FROM users{} ORDER BY id LIMIT ? OFFSET ?", user_columns, where),

@@ -8,7 +8,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/assert.hpp"
 #include "common/log.hpp"
+#include "common/paging.hpp"
 
 namespace tkt::catalog {
 namespace {
@@ -213,6 +215,8 @@ db::expected<event_rows> event_store::list(const event_filter& filter) {
     auto count = c_.exec("SELECT COUNT(*) FROM events" + where, params);
     if (!count) return std::unexpected(std::move(count.error()));
     params.emplace_back(filter.query.size);
+    // The service checked the page (common/paging.hpp): the product cannot overflow.
+    TKT_ASSERT(page_in_bounds(filter.query.page, filter.query.size));
     params.emplace_back(filter.query.page * filter.query.size);
     auto rows =
         c_.exec(fmt::format("SELECT {} FROM events{} ORDER BY starts_at, id LIMIT ? OFFSET ?",

@@ -133,23 +133,32 @@ response page_response(const event_page& page) {
                                                         {"total", page.total}});
 }
 
+// The token a caller of a public endpoint sent, "" for none. Its header only: a token in the URL
+// is refused (401) even here, where none is needed, because answered anonymously a client would
+// go on leaking its tokens into proxy logs without ever noticing.
+result<std::string> viewer_token(const request& req) {
+    return auth::access_token_of(req, auth::token_source::header);
+}
+
 // Who is calling a public endpoint, when they say. A bad or expired token reads as anonymous:
 // it can only widen what is shown, never narrow it, so refusing it would gain nothing.
-awaitable<std::optional<auth::principal>> viewer_of(auth::service& auth, const request& req) {
-    if (req.bearer_token().empty() && !req.query_param("access_token")) co_return std::nullopt;
-    auto who = co_await auth.authenticate(req, auth::role::user);
+awaitable<std::optional<auth::principal>> viewer_of(auth::service& auth, std::string token) {
+    if (token.empty()) co_return std::nullopt;
+    auto op = auth.authenticate_token(std::move(token), auth::role::user);
+    auto who = co_await std::move(op);
     if (!who) co_return std::nullopt;
     co_return *who;
 }
 
-// The event named by the path, when this caller may see it; nullptr otherwise.
-awaitable<event_ptr> visible_event(deps& d, const request& req) {
+// The event named by the path, when the caller with `token` may see it; nullptr otherwise.
+awaitable<event_ptr> visible_event(deps& d, const request& req, std::string token) {
     const auto id = parse_int(req.param("id"));
     if (!id) co_return nullptr;
     auto e = d.svc.find(*id);
     if (!e || e->status != event_status::draft) co_return e;
     // Only a DRAFT costs an authentication.
-    const auto viewer = co_await viewer_of(d.auth, req);
+    auto op = viewer_of(d.auth, std::move(token));
+    const auto viewer = co_await std::move(op);
     co_return visible_to(*e, viewer) ? e : nullptr;
 }
 
@@ -167,9 +176,12 @@ awaitable<response> create_event(deps& d, request& req) {
 }
 
 awaitable<response> list_events(deps& d, request& req) {
+    auto token = viewer_token(req);
+    if (!token) co_return fail(token);
     auto query = read_list_query(req);
     if (!query) co_return fail(query);
-    const auto viewer = co_await viewer_of(d.auth, req);
+    auto find_viewer = viewer_of(d.auth, std::move(*token));
+    const auto viewer = co_await std::move(find_viewer);
     auto op = d.svc.list(std::move(*query), viewer);
     auto page = co_await std::move(op);
     if (!page) co_return fail(page);
@@ -177,7 +189,10 @@ awaitable<response> list_events(deps& d, request& req) {
 }
 
 awaitable<response> get_event(deps& d, request& req) {
-    const auto e = co_await visible_event(d, req);
+    auto token = viewer_token(req);
+    if (!token) co_return fail(token);
+    auto op = visible_event(d, req, std::move(*token));
+    const auto e = co_await std::move(op);
     if (!e) co_return not_found();
     co_return http::json_response(200, to_json(*e));
 }
@@ -211,7 +226,10 @@ bool matches(std::string_view header, std::string_view etag) {
 }
 
 awaitable<response> get_seats(deps& d, request& req) {
-    auto e = co_await visible_event(d, req);
+    auto token = viewer_token(req);
+    if (!token) co_return fail(token);
+    auto find = visible_event(d, req, std::move(*token));
+    auto e = co_await std::move(find);
     if (!e) co_return not_found();
     auto op = d.seats.get(std::move(e));
     const auto body = co_await std::move(op);

@@ -136,6 +136,30 @@ TEST_F(CatalogHandlers, DraftsAreHiddenFromThePublic) {
     EXPECT_FALSE(list.at("items").as_array()[0].as_object().contains("sections"));
 }
 
+TEST_F(CatalogHandlers, ATokenInTheUrlIsRefusedEvenWhereNoneIsNeeded) {
+    const auto draft = create(reserved_body());
+    const auto open = create(general_body());
+    ASSERT_EQ(call(http::verb::patch, path(open), R"({"status":"SCHEDULED"})", manager_).status,
+              200);
+    const auto in_url = "access_token=" + manager_;
+    for (const auto& target :
+         {"/api/v1/events?" + in_url, path(draft, "?" + in_url), path(open, "?" + in_url),
+          path(draft, "/seats?" + in_url), path(open, "/seats?" + in_url),
+          "/api/v1/manager/events?" + in_url}) {
+        const auto r = call(http::verb::get, target);
+        EXPECT_EQ(r.status, 401) << target << r.body;
+        EXPECT_EQ(json(r).at("code").as_string(), "UNAUTHORIZED") << target;
+    }
+    EXPECT_EQ(call(http::verb::patch, path(draft, "?" + in_url), R"({"title":"T"})").status, 401);
+    // The same token in the header shows the manager their draft.
+    EXPECT_EQ(call(http::verb::get, path(draft), {}, manager_).status, 200);
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/events", {}, manager_)).at("total").as_int64(),
+              2);
+    // Anonymous callers and a bad header token are still served what the public sees.
+    EXPECT_EQ(json(call(http::verb::get, "/api/v1/events")).at("total").as_int64(), 1);
+    EXPECT_EQ(call(http::verb::get, path(open), {}, "a.b.c").status, 200);
+}
+
 TEST_F(CatalogHandlers, UnknownAndNonNumericIdsAreNotFound) {
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/abc").status, 404);
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/12345").status, 404);
@@ -224,6 +248,31 @@ TEST_F(CatalogHandlers, ListQueryParametersAreChecked) {
     EXPECT_EQ(ids("location=bus"), std::vector<std::int64_t>{b});
     EXPECT_EQ(ids("status=ON_SALE"), std::vector<std::int64_t>{});
     EXPECT_EQ(ids("size=1&page=1"), std::vector<std::int64_t>{b});
+}
+
+TEST_F(CatalogHandlers, PagesWhoseOffsetIsTooDeepOrNotANumberAreRefused) {
+    create(general_body());
+    for (const auto* list : {"/api/v1/events", "/api/v1/manager/events"}) {
+        const auto get = [&](std::string_view query) {
+            return call(http::verb::get, fmt::format("{}?{}", list, query), {}, manager_);
+        };
+        // page × size overflows int64 (undefined behaviour before it was checked).
+        EXPECT_EQ(problem_field(get("page=9223372036854775807&size=100")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=92233720368547759&size=100")), "page") << list;
+        // Past the bound on the offset (1 000 000 rows).
+        EXPECT_EQ(problem_field(get("page=10001&size=100")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=1000001")), "page") << list;  // size 20
+        // Numbers that do not fit int64, and no numbers at all.
+        EXPECT_EQ(problem_field(get("page=99999999999999999999")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=abc")), "page") << list;
+        EXPECT_EQ(problem_field(get("page=1e3")), "page") << list;
+        EXPECT_EQ(problem_field(get("size=99999999999999999999")), "size") << list;
+        // The deepest page allowed is still answered, empty.
+        const auto deepest = get("page=10000&size=100");
+        ASSERT_EQ(deepest.status, 200) << list << deepest.body;
+        EXPECT_EQ(json(deepest).at("page").as_int64(), 10000);
+        EXPECT_TRUE(json(deepest).at("items").as_array().empty());
+    }
 }
 
 TEST_F(CatalogHandlers, ManagerEventsListsOnlyTheirOwn) {

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "common/log.hpp"
+#include "common/paging.hpp"
 
 namespace tkt::catalog {
 namespace {
@@ -213,11 +214,8 @@ awaitable<void> service::refresh(std::int64_t id) {
 }
 
 awaitable<result<event_page>> service::page_of(event_filter filter) {
-    if (filter.query.page < 0)
-        co_return std::unexpected(validation_error("page", "must be 0 or more"));
-    if (filter.query.size < 1 || filter.query.size > page_size_max)
-        co_return std::unexpected(
-            validation_error("size", fmt::format("must be between 1 and {}", page_size_max)));
+    if (auto window = page_window_of(filter.query.page, filter.query.size, page_size_max); !window)
+        co_return std::unexpected(std::move(window.error()));
     auto rows =
         co_await db_.run([&filter](db::connection& c) { return event_store(c).list(filter); });
     if (!rows) co_return std::unexpected(db_problem(rows.error()));

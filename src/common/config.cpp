@@ -19,6 +19,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/ip_address.hpp"
+
 static_assert(TOML_EXCEPTIONS, "load_config reports toml::parse_error, which needs exceptions");
 
 namespace tkt {
@@ -302,6 +304,37 @@ std::expected<std::vector<jwt_key>, reason> parse_jwt_keys_toml(const raw_value&
     return keys;
 }
 
+// The file form is an array of strings; the environment's (and a string in the file) is one
+// string, comma-separated. An empty list trusts nobody.
+std::expected<std::vector<cidr>, reason> parse_cidr_list(const raw_value& v) {
+    std::vector<std::string> items;
+    if (const auto* array = v.node != nullptr ? v.node->as_array() : nullptr) {
+        for (const toml::node& entry : *array) {
+            const auto text = entry.value<std::string>();
+            if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+            items.push_back(*text);
+        }
+    } else {
+        const auto text = read_string(v);
+        if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+        for (std::size_t start = 0; !text->empty() && start <= text->size();) {
+            const std::size_t comma = std::min(text->find(',', start), text->size());
+            std::string_view item = std::string_view{*text}.substr(start, comma - start);
+            while (item.starts_with(' ')) item.remove_prefix(1);
+            while (item.ends_with(' ')) item.remove_suffix(1);
+            items.emplace_back(item);
+            start = comma + 1;
+        }
+    }
+    std::vector<cidr> blocks;
+    for (const auto& item : items) {
+        auto block = parse_cidr(item);
+        if (!block) return std::unexpected(fmt::format("{}: {}", quote(item), block.error()));
+        blocks.push_back(*block);
+    }
+    return blocks;
+}
+
 setting jwt_keys_setting() {
     return {"auth.jwt_keys", [](config& c, const raw_value& v) -> check_result {
                 auto keys =
@@ -357,6 +390,12 @@ void add_server_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.server.idle_timeout_ms; }));
     out.push_back(integer_setting("server.shutdown_grace_ms", 0, hour_ms,
                                   [](config& c) { return &c.server.shutdown_grace_ms; }));
+    out.push_back({"server.trusted_proxies", [](config& c, const raw_value& v) -> check_result {
+                       auto blocks = parse_cidr_list(v);
+                       if (!blocks) return std::unexpected(blocks.error());
+                       c.server.trusted_proxies = std::move(*blocks);
+                       return {};
+                   }});
     out.push_back(integer_setting("rate_limit.auth_per_minute", 1, 1'000'000,
                                   [](config& c) { return &c.rate_limit.auth_per_minute; }));
     out.push_back(integer_setting("rate_limit.auth_burst", 1, 1'000'000,
@@ -427,6 +466,12 @@ void add_other_settings(std::vector<setting>& out) {
                        const auto i = read_choice(v, names);
                        if (!i) return std::unexpected(i.error());
                        c.payment.provider = static_cast<payment_provider>(*i);
+                       return {};
+                   }});
+    out.push_back({"payment.sandbox_public", [](config& c, const raw_value& v) -> check_result {
+                       const auto b = read_bool(v);
+                       if (!b) return std::unexpected(b.error());
+                       c.payment.sandbox_public = *b;
                        return {};
                    }});
     out.push_back(string_setting(
@@ -606,6 +651,15 @@ std::expected<config, std::string> load_config(std::string_view toml_text, const
     if (auto ok = apply_env(c, env); !ok) return std::unexpected(ok.error());
     if (auto ok = apply_flags(c, flags); !ok) return std::unexpected(ok.error());
     return c;
+}
+
+std::expected<void, std::string> check_sandbox_listen(const config& cfg) {
+    if (cfg.payment.sandbox_public || is_loopback_host(cfg.server.listen.host)) return {};
+    return std::unexpected(fmt::format(
+        "the Toss sandbox will not listen on {}, which is not a loopback address: anyone who "
+        "reaches it could approve payments and inject faults; set payment.sandbox_public = true "
+        "(TICKETON_PAYMENT_SANDBOX_PUBLIC) to serve it there anyway",
+        quote(cfg.server.listen.host)));
 }
 
 std::expected<std::string, std::string> read_config_file(const std::filesystem::path& path,

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_address.hpp"
+
 namespace tkt {
 
 // Which parts of the system this process runs (`roles = "all"` or a list like "api,queue").
@@ -59,6 +61,9 @@ struct server_config {
     int idle_timeout_ms = 30000;
     // How long shutdown waits for requests in flight before closing connections.
     int shutdown_grace_ms = 10000;
+    // Proxies whose X-Forwarded-For names the client (http/forwarded.hpp); empty: none, the
+    // TCP peer is the client.
+    std::vector<cidr> trusted_proxies;
 };
 
 // Per client IP, on signup, login and refresh.
@@ -135,6 +140,9 @@ struct toss_config {
 struct payment_config {
     payment_provider provider = payment_provider::sandbox;
     toss_config toss;
+    // Whether the Toss sandbox may listen on an address that is not loopback (see
+    // check_sandbox_listen).
+    bool sandbox_public = false;
 };
 
 struct config {
@@ -178,6 +186,13 @@ inline constexpr std::string_view default_config_file = "ticketon.toml";
 
 std::expected<config, std::string> load_config(std::string_view toml_text, const env_lookup& env,
                                                const config_overrides& flags);
+
+// Whether the Toss sandbox may serve on server.listen, for the commands that run it (`serve`
+// with payment.provider = "sandbox", `toss-sandbox`). The sandbox approves any payment it is
+// asked to and its fault-injection routes change how it answers every client, so it listens on
+// a loopback host only (127.0.0.0/8, ::1, localhost) unless payment.sandbox_public is true.
+// The error is a one-line reason naming that setting.
+std::expected<void, std::string> check_sandbox_listen(const config& cfg);
 
 enum class file_presence { required, optional };
 

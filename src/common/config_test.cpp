@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -79,6 +80,8 @@ TEST(config, defaults_when_nothing_is_given) {
     EXPECT_EQ(c.payment.provider, payment_provider::sandbox);
     EXPECT_EQ(c.payment.toss.secret_key, "test_sk_sandbox");
     EXPECT_EQ(c.payment.toss.base_url, "https://api.tosspayments.com");
+    EXPECT_FALSE(c.payment.sandbox_public);
+    EXPECT_TRUE(c.server.trusted_proxies.empty());
 }
 
 TEST(config, the_file_sets_values) {
@@ -275,6 +278,87 @@ TEST(config, http_base_url_only_for_loopback) {
         env.vars["TICKETON_PAYMENT_TOSS_BASE_URL"] = ok;
         EXPECT_EQ(load_ok("", env).payment.toss.base_url, ok);
     }
+}
+
+std::vector<std::string> as_text(const std::vector<cidr>& blocks) {
+    std::vector<std::string> out;
+    for (const auto& b : blocks) out.push_back(b.to_string());
+    return out;
+}
+
+TEST(config, trusted_proxies_from_the_file_and_the_environment) {
+    const config c =
+        load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\", \"127.0.0.1\"]\n");
+    EXPECT_EQ(as_text(c.server.trusted_proxies),
+              (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32", "127.0.0.1/32"}));
+    fake_env env;
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "192.168.0.0/16, ::1/128,0.0.0.0/0";
+    EXPECT_EQ(
+        as_text(
+            load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n", env).server.trusted_proxies),
+        (std::vector<std::string>{"192.168.0.0/16", "::1/128", "0.0.0.0/0"}));
+    // An empty value trusts nobody, overriding the file.
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "";
+    EXPECT_TRUE(load_ok("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n", env)
+                    .server.trusted_proxies.empty());
+    EXPECT_TRUE(load_ok("[server]\ntrusted_proxies = []\n").server.trusted_proxies.empty());
+}
+
+TEST(config, a_malformed_trusted_proxy_names_the_setting) {
+    fake_env env;
+    for (const auto* bad : {"10.0.0.0/33", "10.0.0.0/8,", "proxy.example", "10.0.0.1/8",
+                            "10.0.0.0/8;10.1.0.0/16", "::/129"}) {
+        env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = bad;
+        EXPECT_THAT(load_error("", env), HasSubstr("invalid value for server.trusted_proxies "
+                                                   "(TICKETON_SERVER_TRUSTED_PROXIES)"))
+            << bad;
+    }
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "10.0.0.0/8,10.0.0.1/8";
+    EXPECT_EQ(load_error("", env),
+              "invalid value for server.trusted_proxies (TICKETON_SERVER_TRUSTED_PROXIES): "
+              "\"10.0.0.1/8\": bits set after the prefix (did you mean 10.0.0.0/8?)");
+    EXPECT_THAT(load_error("[server]\ntrusted_proxies = [\"10.0.0.0/8\", 7]\n"),
+                HasSubstr("server.trusted_proxies (ticketon.toml:2): expected an array of CIDR"));
+    EXPECT_THAT(load_error("[server]\ntrusted_proxies = [\"300.0.0.0/8\"]\n"),
+                HasSubstr("\"300.0.0.0/8\": not a CIDR block"));
+    // Control characters are escaped: the reason stays one line.
+    env.vars["TICKETON_SERVER_TRUSTED_PROXIES"] = "10.0.0.0/8\n";
+    EXPECT_THAT(load_error("", env), HasSubstr("\\x0a"));
+}
+
+TEST(config, sandbox_public_from_the_file_and_the_environment) {
+    EXPECT_TRUE(load_ok("[payment]\nsandbox_public = true\n").payment.sandbox_public);
+    EXPECT_FALSE(load_ok("[payment]\nsandbox_public = false\n").payment.sandbox_public);
+    fake_env env;
+    env.vars["TICKETON_PAYMENT_SANDBOX_PUBLIC"] = "true";
+    EXPECT_TRUE(load_ok("[payment]\nsandbox_public = false\n", env).payment.sandbox_public);
+    env.vars["TICKETON_PAYMENT_SANDBOX_PUBLIC"] = "maybe";
+    EXPECT_THAT(load_error("", env),
+                HasSubstr("payment.sandbox_public (TICKETON_PAYMENT_SANDBOX_PUBLIC)"));
+    EXPECT_THAT(load_error("[payment]\nsandbox_public = \"yes\"\n"),
+                HasSubstr("payment.sandbox_public (ticketon.toml:2)"));
+}
+
+TEST(config, the_sandbox_listens_on_loopback_unless_made_public) {
+    const auto with_listen = [](std::string_view host, bool sandbox_public) {
+        config c;
+        c.server.listen.host = std::string(host);
+        c.payment.sandbox_public = sandbox_public;
+        return check_sandbox_listen(c);
+    };
+    for (const auto* host : {"127.0.0.1", "127.8.9.10", "::1", "localhost"})
+        EXPECT_TRUE(with_listen(host, false)) << host;
+    for (const auto* host : {"0.0.0.0", "::", "10.0.0.5", "192.168.1.20", "2001:db8::1",
+                             "ticketon.example", "128.0.0.1"}) {
+        const auto refused = with_listen(host, false);
+        ASSERT_FALSE(refused) << host;
+        EXPECT_THAT(refused.error(), HasSubstr("payment.sandbox_public"));
+        EXPECT_THAT(refused.error(), HasSubstr(host));
+        EXPECT_EQ(refused.error().find('\n'), std::string::npos);
+        EXPECT_TRUE(with_listen(host, true)) << host;
+    }
+    // The default configuration is loopback.
+    EXPECT_TRUE(check_sandbox_listen(load_ok("")));
 }
 
 TEST(config, jwt_keys_from_the_file) {

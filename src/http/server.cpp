@@ -4,6 +4,7 @@
 #include <charconv>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -27,6 +28,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/detail/beast_request.hpp"
+#include "http/forwarded.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 
@@ -53,6 +55,19 @@ std::string_view http_date() {
         cached_second = now;
     }
     return text;
+}
+
+// Every X-Forwarded-For field of `req`, joined by commas in the order they came (RFC 9110
+// §5.3: the same as one field), so a proxy that adds a field of its own instead of appending to
+// the client's is read right.
+std::string forwarded_for(const beast_request& req) {
+    std::string out;
+    const auto [first, last] = req.equal_range("X-Forwarded-For");
+    for (auto it = first; it != last; ++it) {
+        if (!out.empty()) out += ',';
+        out += it->value();
+    }
+    return out;
 }
 
 bool acceptable_request_id(std::string_view id) {
@@ -176,8 +191,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                                        const std::string& request_id, std::size_t& route_index);
     asio::awaitable<void> answer_error(connection& conn, const problem& p,
                                        std::string_view request_id);
-    void log_access(const beast_request& req, const std::string& ip, const std::string& rid,
-                    std::size_t route_index, int status, double seconds);
+    void log_access(const beast_request& req, std::string_view ip, std::string_view proxy_ip,
+                    const std::string& rid, std::size_t route_index, int status, double seconds);
 };
 
 server::server(asio::io_context& io, const router& routes, metrics& m, server_options options)
@@ -382,6 +397,12 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
     boost::system::error_code ec;
     auto peer = conn->socket.remote_endpoint(ec);
     const std::string remote_ip = ec ? std::string("unknown") : peer.address().to_string();
+    // Whether the peer is a trusted proxy, decided once: it is the same for every request here.
+    std::optional<ip_address> proxy;
+    if (!ec && !options_.trusted_proxies.empty()) {
+        proxy = parse_ip_address(remote_ip);
+        if (proxy && !is_trusted_proxy(*proxy, options_.trusted_proxies)) proxy.reset();
+    }
     conn->socket.non_blocking(true, ec);
     asio::co_spawn(conn->socket.get_executor(), watchdog(conn), asio::detached);
     beast::flat_buffer buffer;
@@ -420,9 +441,15 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
             auto client_id = lookup_header(&req, "X-Request-Id");
             if (acceptable_request_id(client_id)) request_id = std::string(client_id);
 
+            // Behind a trusted proxy, the client it names; otherwise the peer.
+            const std::string client_ip =
+                proxy ? client_address(*proxy, forwarded_for(req), options_.trusted_proxies)
+                      : remote_ip;
+            const std::string_view proxy_ip = proxy ? std::string_view{remote_ip} : "";
+
             auto started = steady::now();
             std::size_t route_index = SIZE_MAX;
-            response res = co_await dispatch(req, remote_ip, request_id, route_index);
+            response res = co_await dispatch(req, client_ip, request_id, route_index);
             double seconds = std::chrono::duration<double>(steady::now() - started).count();
             metrics_.observe(route_index, res.status, seconds);
             if (res.hang_up) break;  // closed below without a byte of answer, and not logged
@@ -430,7 +457,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
                 req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
             serialize(res, keep, request_id, out);
             if (on_access_)
-                log_access(req, remote_ip, request_id, route_index, res.status, seconds);
+                log_access(req, client_ip, proxy_ip, request_id, route_index, res.status, seconds);
 
             if (co_await write_all(*conn, out) || keep == keep_alive::no) break;
         }
@@ -527,15 +554,15 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
     co_return problem_response(p);
 }
 
-void server::impl::log_access(const beast_request& req, const std::string& ip,
-                              const std::string& rid, std::size_t route_index, int status,
-                              double seconds) {
+void server::impl::log_access(const beast_request& req, std::string_view ip,
+                              std::string_view proxy_ip, const std::string& rid,
+                              std::size_t route_index, int status, double seconds) {
     std::string_view target = req.target();
     auto path = target.substr(0, target.find('?'));
     std::string_view route;
     if (route_index < routes_.routes().size()) route = routes_.routes()[route_index].pattern;
-    on_access_(
-        access_log_entry{bhttp::to_string(req.method()), path, route, rid, ip, status, seconds});
+    on_access_(access_log_entry{bhttp::to_string(req.method()), path, route, rid, ip, proxy_ip,
+                                status, seconds});
 }
 
 }  // namespace tkt::http

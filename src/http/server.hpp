@@ -6,6 +6,7 @@
 // (pipelining included) while connections run in parallel. Each limit is enforced here and
 // answered properly: body size (413), header size (431), read and idle timeouts (a slow client
 // is cut off), connection count (503), per-IP rate limit on auth routes (429 + Retry-After).
+// Behind trusted proxies the IP is the client's from X-Forwarded-For (http/forwarded.hpp).
 //
 // Lifetime: listen() → start() → stop() (stop accepting, close idle keep-alive connections,
 // let busy ones finish their answer and close) → wait until sessions() == 0 or the grace
@@ -18,9 +19,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "common/ip_address.hpp"
 #include "http/rate_limiter.hpp"
 
 namespace tkt::http {
@@ -37,6 +40,9 @@ struct server_options {
     std::chrono::milliseconds read_timeout{10'000};
     std::chrono::milliseconds idle_timeout{30'000};
     rate_limit_options auth_rate_limit;
+    // Peers whose X-Forwarded-For names the client, for the rate limits and the access log
+    // (http/forwarded.hpp). Empty: every peer is the client.
+    std::vector<cidr> trusted_proxies;
     // How many threads run the io_context: it must be the number that call io.run() (serve
     // takes both from one function). With exactly one, a connection runs on the io_context's
     // own executor: one thread already runs its handlers one at a time, and a strand per
@@ -50,7 +56,10 @@ struct access_log_entry {
     std::string_view path;
     std::string_view route;  // the matched pattern, or "" when none matched
     std::string_view request_id;
+    // The client: the TCP peer, or whom a trusted proxy named in X-Forwarded-For.
     std::string_view remote_ip;
+    // The TCP peer when it is a trusted proxy (remote_ip was read from X-Forwarded-For), else "".
+    std::string_view proxy_ip;
     int status = 0;
     double seconds = 0;
 };

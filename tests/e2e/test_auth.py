@@ -331,6 +331,22 @@ class me_test(e2e_case):
         # The genuine token still works after all that.
         self.assertStatus(self.me(s.access_token), 200)
 
+    def test_token_in_the_url_is_refused(self):
+        # Tokens in URLs end up in proxy and access logs: only streaming routes take them.
+        s = self.srv.signup()
+        self.assertStatus(self.me(s.access_token), 200, "the same token in the header")
+        body = self.assertProblem(self.srv.call("GET", f"{API}/me?access_token={s.access_token}"),
+                                  401, "UNAUTHORIZED", msg="valid token as ?access_token=")
+        self.assertIn("Authorization", body["detail"])
+        self.assertProblem(self.srv.call("GET", f"{API}/orders?access_token={s.access_token}"),
+                           401, "UNAUTHORIZED", msg="/orders with ?access_token=")
+        self.assertProblem(self.srv.call("GET", f"{API}/events?access_token={s.access_token}"),
+                           401, "UNAUTHORIZED", msg="a public list with ?access_token=")
+        self.assertStatus(self.srv.call("GET", f"{API}/events"), 200, "the public list")
+        # With the header present the token is the header's; the query parameter is ignored.
+        self.assertStatus(self.srv.call("GET", f"{API}/me?access_token=junk",
+                                        token=s.access_token), 200, "header and junk in the URL")
+
     def test_patch_name(self):
         s = self.srv.signup(name="Before")
         response = self.srv.call("PATCH", f"{API}/me", {"name": "After"}, token=s.access_token)

@@ -1,6 +1,8 @@
 """HTTP behaviour and the server's limits: body and header size, slow clients, connection cap,
 auth rate limit, 404/405, keep-alive, pipelining and request ids."""
 
+import http.client
+import json
 import socket
 import time
 import unittest
@@ -291,6 +293,86 @@ class rate_limit_test(e2e_case):
         time.sleep(retry_after + 0.3)
         self.assertProblem(self.srv.login_raw(email, "wrong-password"), 401, "UNAUTHORIZED",
                            msg=f"login after waiting Retry-After ({retry_after} s)")
+
+
+def login_from(port, source, forwarded_for=None):
+    """A failed login (an unknown user: 401 within the limit) on a fresh connection whose
+    socket is bound to the loopback address `source`, as a client on another machine would
+    appear; with an X-Forwarded-For header when given. Returns (status, headers, body)."""
+    conn = http.client.HTTPConnection(harness.HOST, port, timeout=harness.SOCKET_TIMEOUT_S,
+                                      source_address=(source, 0))
+    headers = {"Content-Type": "application/json"}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    body = json.dumps({"email": unique_email("xff"), "password": "wrong-password"})
+    try:
+        conn.request("POST", f"{API}/auth/login", body=body, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, response.headers, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+# Three logins, and the next token comes back only after a minute: a test never sees a refill.
+XFF_LIMIT_ENV = {
+    "TICKETON_RATE_LIMIT_AUTH_BURST": "3",
+    "TICKETON_RATE_LIMIT_AUTH_PER_MINUTE": "1",
+    "TICKETON_LOG_LEVEL": "info",
+}
+
+
+class forwarded_for_test(e2e_case):
+    """server.trusted_proxies: behind a trusted proxy the client address (for the auth rate limit
+    and the access log) comes from X-Forwarded-For; from anyone else the header is ignored."""
+
+    def spend_burst(self, srv, source, forwarded_for=None, what=""):
+        for attempt in range(1, 4):
+            self.assertProblem(login_from(srv.port, source, forwarded_for), 401, "UNAUTHORIZED",
+                               msg=f"{what}: login {attempt} within the burst")
+
+    def assertLimited(self, response, what):
+        self.assertProblem(response, 429, "RATE_LIMITED", msg=what)
+
+    def test_a_trusted_proxy_gives_each_forwarded_client_its_own_bucket(self):
+        env = dict(XFF_LIMIT_ENV, TICKETON_SERVER_TRUSTED_PROXIES="127.0.0.1/32")
+        with harness.server(env=env) as srv:
+            self.spend_burst(srv, "127.0.0.1", "198.51.100.1", "client A via the proxy")
+            self.assertLimited(login_from(srv.port, "127.0.0.1", "198.51.100.1"),
+                               "client A's 4th login")
+            # Another client behind the same proxy has a bucket of its own ...
+            self.spend_burst(srv, "127.0.0.1", "198.51.100.2", "client B via the proxy")
+            # ... and only the right-most untrusted entry counts: a forged left part changes
+            # nothing.
+            self.assertLimited(login_from(srv.port, "127.0.0.1", "203.0.113.66, 198.51.100.1"),
+                               "client A with a forged entry in front")
+            # A client that connects directly (127.0.0.2, not a trusted proxy) cannot choose its
+            # address with the header: it is limited as 127.0.0.2, whatever it forges.
+            self.spend_burst(srv, "127.0.0.2", "198.51.100.50", "direct client, forged header")
+            self.assertLimited(login_from(srv.port, "127.0.0.2", "198.51.100.51"),
+                               "direct client, another forged header")
+            self.assertLimited(login_from(srv.port, "127.0.0.2"), "direct client, no header")
+            # The proxy naming 127.0.0.2 reaches that same bucket.
+            self.assertLimited(login_from(srv.port, "127.0.0.1", "127.0.0.2"),
+                               "the proxy forwarding 127.0.0.2")
+            self.assertEqual(srv.stop(), 0)
+            log = [json.loads(line) for line in srv.stderr_text().splitlines()
+                   if line.startswith("{")]
+            requests = [e for e in log if e.get("event") == "http.request"
+                        and e.get("path") == f"{API}/auth/login"]
+            remotes = {(e.get("remote"), e.get("proxy")) for e in requests}
+            self.assertIn(("198.51.100.1", "127.0.0.1"), remotes, "the access log's client")
+            self.assertIn(("127.0.0.2", None), remotes, "a direct client has no proxy")
+            self.assertNotIn("198.51.100.50", {r for r, _ in remotes}, "a forged address logged")
+
+    def test_without_trusted_proxies_the_header_is_ignored(self):
+        with harness.server(env=XFF_LIMIT_ENV) as srv:
+            self.spend_burst(srv, "127.0.0.1", "198.51.100.1", "client A via 127.0.0.1")
+            self.assertLimited(login_from(srv.port, "127.0.0.1", "198.51.100.2"),
+                               "client B shares 127.0.0.1's bucket")
+            # A peer outside the (empty) list is its own client.
+            self.assertProblem(login_from(srv.port, "127.0.0.3", "198.51.100.1"), 401,
+                               "UNAUTHORIZED", msg="another peer")
 
 
 if __name__ == "__main__":

@@ -212,6 +212,42 @@ class shutdown_test(e2e_case):
             self.assertEqual(srv.wait(10.0), 0, srv.stderr_text())
 
 
+class wildcard_server(harness.server):
+    """A `serve` listening on 0.0.0.0 (every interface); the tests still only connect to
+    127.0.0.1."""
+
+    def command(self):
+        cmd = super().command()
+        cmd[cmd.index("--listen") + 1] = f"0.0.0.0:{self.port}"
+        return cmd
+
+
+class sandbox_listen_test(e2e_case):
+    """The Toss sandbox approves any payment and takes fault injection from anyone who reaches
+    it: it refuses a listen address that is not loopback unless payment.sandbox_public."""
+
+    def test_serve_with_the_sandbox_on_a_public_address_exits_2(self):
+        proc = harness.run_binary(["serve", "--listen", f"0.0.0.0:{harness.free_port()}",
+                                   "--no-demo", "--data-dir", "unused"], timeout=15.0)
+        one_line_error(self, proc, "payment.sandbox_public")
+
+    def test_standalone_sandbox_on_a_public_address_exits_2(self):
+        proc = harness.run_binary(["toss-sandbox", "--listen",
+                                   f"0.0.0.0:{harness.free_port()}"], timeout=15.0)
+        one_line_error(self, proc, "payment.sandbox_public")
+
+    def test_sandbox_public_lets_it_start(self):
+        with wildcard_server(env={"TICKETON_PAYMENT_SANDBOX_PUBLIC": "true"}) as srv:
+            self.assertStatus(srv.call("GET", "/healthz"), 200)
+            self.assertEqual(srv.stop(), 0, srv.stderr_text())
+
+    def test_the_real_provider_is_not_refused_on_a_public_address(self):
+        with wildcard_server(env={"TICKETON_PAYMENT_PROVIDER": "toss"}) as srv:
+            self.assertStatus(srv.call("GET", "/healthz"), 200)
+            self.assertEqual(srv.stop(), 0, srv.stderr_text())
+            self.assertNotIn("sandbox_public", srv.stderr_text())
+
+
 class config_test(e2e_case):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="ticketon-e2e-cfg-")
@@ -229,6 +265,12 @@ class config_test(e2e_case):
         proc = self.serve("--listen", f"127.0.0.1:{harness.free_port()}",
                           env={"TICKETON_SERVER_MAX_BODY_BYTES": "abc"})
         one_line_error(self, proc, "server.max_body_bytes")
+
+    def test_malformed_trusted_proxy(self):
+        proc = self.serve("--listen", f"127.0.0.1:{harness.free_port()}",
+                          env={"TICKETON_SERVER_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.0/33"})
+        line = one_line_error(self, proc, "server.trusted_proxies")
+        self.assertIn('"10.0.0.0/33"', line)
 
     def test_unknown_key_in_config_file(self):
         config = self.dir / "ticketon.toml"
