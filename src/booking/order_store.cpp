@@ -277,6 +277,7 @@ transition transition_for(std::string id, money_move move, std::string now_text,
                  .to = target(move, was_paid),
                  .now_text = std::move(now_text)};
     t.unpaid_only = move == money_move::refund_capture;
+    t.open_event_only = move == money_move::confirm;
     return t;
 }
 
@@ -309,6 +310,11 @@ db::expected<bool> change_status(db::connection& c, const transition& t) {
     }
     sql += ")";
     if (t.unpaid_only) sql += " AND paid_at IS NULL";
+    if (t.open_event_only) {
+        sql +=
+            " AND EXISTS (SELECT 1 FROM events e WHERE e.id = orders.event_id AND e.status <> "
+            "'CLOSED' AND e.status <> 'CANCELLED')";
+    }
     if (t.expired_by) {
         sql += " AND expires_at <= ?";
         params.push_back(*t.expired_by);

@@ -72,6 +72,9 @@ struct transition {
     // Only when the order was never PAID (paid_at unset): a released hold may be refunded a
     // capture learned of later, a cancelled sale never again.
     bool unpaid_only = false;
+    // Only while the order's event is neither CLOSED nor CANCELLED in the database (a confirm:
+    // no capture for an event that will not sell, whatever a node's cache says).
+    bool open_event_only = false;
     std::optional<std::int64_t> check_attempts;
     // Optional column updates that go with the change.
     std::optional<std::string> payment_key;

@@ -33,7 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -188,8 +188,12 @@ private:
                                                          problem why);
     // The compare-and-set into REFUNDING (see refund_start); true when this call won it.
     boost::asio::awaitable<result<bool>> begin_refund(const order& o, const refund_start& start);
+    // A cancelled sale's seats back on sale, whether or not its sale reached the inventory yet.
+    boost::asio::awaitable<void> unsell_paid(const order& o);
     // Asks the provider to refund a REFUNDING order (unless it already has) and records the end.
     boost::asio::awaitable<result<order>> finish_refund(order o, provider_state state);
+    // What the webhook does with the payment as the provider has it now.
+    boost::asio::awaitable<void> act_on_payment(payment::payment_record p);
     boost::asio::awaitable<int> reconcile_confirming(std::int64_t now);
     boost::asio::awaitable<int> reconcile_refunding(std::int64_t now);
     boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
@@ -204,9 +208,10 @@ private:
     dependencies deps_;
     service_options options_;
     hold_owners owners_;  // the holds this process made, for one-statement releases
-    // Payment keys a webhook is reading back from the provider now (at most one read each).
     std::mutex webhooks_mutex_;
-    std::unordered_set<std::string> webhooks_in_flight_;
+    // Payment keys a webhook is reading back now, each with whether another delivery came
+    // meanwhile (then it reads once more).
+    std::unordered_map<std::string, bool> webhooks_in_flight_;
     std::atomic<std::int64_t> idempotency_purged_at_{0};  // unix seconds
 };
 

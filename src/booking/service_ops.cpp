@@ -20,7 +20,9 @@ using detail::order_data_json;
 constexpr std::size_t webhooks_in_flight_max = 1024;
 // Orders the reconciler takes per query, and queries per pass.
 constexpr int reconcile_batch = 100;
-constexpr int reconcile_batches_max = 10;
+constexpr int reconcile_batches_max = 2;
+// A call to the provider ends within its 5 s deadline; one second more for the answer's commit.
+constexpr std::int64_t provider_call_seconds = 6;
 
 problem webhook_busy() {
     auto p =
@@ -32,13 +34,15 @@ problem webhook_busy() {
 }  // namespace
 
 awaitable<result<void>> service::on_webhook(std::string payment_key, std::string order_id) {
-    // Our own records first: a payment we never heard of costs no request to the provider.
+    // Our own records first: a payment we never heard of costs no request to the provider. An
+    // order named by the webhook counts only if it has no payment yet or this one.
     auto known =
         co_await deps_.db.run([&](db::connection& c) -> db::expected<std::optional<std::string>> {
             if (!order_id.empty()) {
                 auto o = store::find_order(c, order_id);
                 if (!o) return std::unexpected(o.error());
-                if (*o) return std::optional<std::string>{(*o)->id};
+                if (*o && ((*o)->payment_key.empty() || (*o)->payment_key == payment_key))
+                    return std::optional<std::string>{(*o)->id};
             }
             return store::order_id_of_payment(c, payment_key);
         });
@@ -46,11 +50,16 @@ awaitable<result<void>> service::on_webhook(std::string payment_key, std::string
     if (!*known) co_return result<void>{};
     {
         // One read per payment at a time: a burst of webhooks for one payment costs one request.
+        // A delivery that comes while a read is in flight may carry newer news than that read
+        // saw: it asks the reader to read once more when it is done, and is answered at once.
         std::lock_guard lock(webhooks_mutex_);
-        if (webhooks_in_flight_.contains(payment_key)) co_return result<void>{};
+        if (auto it = webhooks_in_flight_.find(payment_key); it != webhooks_in_flight_.end()) {
+            it->second = true;
+            co_return result<void>{};
+        }
         if (webhooks_in_flight_.size() >= webhooks_in_flight_max)
             co_return std::unexpected(webhook_busy());
-        webhooks_in_flight_.insert(payment_key);
+        webhooks_in_flight_.emplace(payment_key, false);
     }
     struct done_reading {
         service& s;
@@ -60,22 +69,36 @@ awaitable<result<void>> service::on_webhook(std::string payment_key, std::string
             s.webhooks_in_flight_.erase(key);
         }
     } guard{*this, payment_key};
-    auto op = deps_.gateway.get(payment_key);
-    auto r = co_await std::move(op);
-    if (r.result == payment::outcome::unknown) co_return std::unexpected(webhook_busy());
-    if (r.result != payment::outcome::done || !r.payment) co_return result<void>{};
-    const payment::payment_record p = *r.payment;
+    for (;;) {
+        auto op = deps_.gateway.get(payment_key);
+        auto r = co_await std::move(op);
+        if (r.result == payment::outcome::unknown) co_return std::unexpected(webhook_busy());
+        if (r.result == payment::outcome::done && r.payment) {
+            auto act = act_on_payment(*r.payment);
+            co_await std::move(act);
+        }
+        std::lock_guard lock(webhooks_mutex_);
+        auto& again = webhooks_in_flight_[payment_key];
+        if (!again) break;
+        again = false;
+    }
+    co_return result<void>{};
+}
+
+awaitable<void> service::act_on_payment(payment::payment_record p) {
     auto loaded = co_await reload(p.order_id);
-    if (!loaded) co_return result<void>{};  // the provider's payment is for no order of ours
+    if (!loaded) co_return;  // the provider's payment is for no order of ours
     order o = std::move(*loaded);
     if (p.status == payment::payment_status::done) {
         if (o.status == order_status::confirming) {
-            co_await finish_captured(o, p);
+            auto op = finish_captured(o, p);
+            co_await std::move(op);
         } else if (allowed(o.status, money_move::refund_capture) && o.paid_at.empty()) {
             // Captured for an order that is no longer payable: the money goes back.
-            co_await refund_capture(
+            auto op = refund_capture(
                 o, p.payment_key,
                 make_problem(problem_code::conflict, "the order was no longer payable"));
+            co_await std::move(op);
         }
     } else if (p.status == payment::payment_status::canceled && o.status == order_status::paid &&
                o.payment_key == p.payment_key) {
@@ -88,14 +111,16 @@ awaitable<result<void>> service::on_webhook(std::string payment_key, std::string
         auto won = co_await begin_refund(o, start);
         if (won && *won) {
             auto now_order = co_await reload(o.id);
-            if (now_order) co_await finish_refund(std::move(*now_order), provider_state::cancelled);
+            if (now_order) {
+                auto op = finish_refund(std::move(*now_order), provider_state::cancelled);
+                co_await std::move(op);
+            }
         }
     } else if (o.status == order_status::confirming &&
                (p.status == payment::payment_status::aborted ||
                 p.status == payment::payment_status::expired)) {
         co_await fail_order(o, "ABORTED", "the payment was not completed");
     }
-    co_return result<void>{};
 }
 
 awaitable<bool> service::expire_order(const order& o) {
@@ -175,7 +200,8 @@ awaitable<int> service::reconcile_confirming(std::int64_t now) {
         if (r.result == payment::outcome::done && r.payment) {
             const auto status = r.payment->status;
             if (status == payment::payment_status::done) {
-                co_await finish_captured(o, *r.payment);
+                auto op = finish_captured(o, *r.payment);
+                co_await std::move(op);
                 ++settled;
                 continue;
             }
@@ -186,9 +212,11 @@ awaitable<int> service::reconcile_confirming(std::int64_t now) {
                 ++settled;
                 continue;
             }
+            // Confirm again only while the answer can still come before the grace ends: a confirm
+            // sent later could capture after the order was taken for failed.
             if ((status == payment::payment_status::ready ||
                  status == payment::payment_status::in_progress) &&
-                now - o.confirming_at < options_.unknown_grace_seconds) {
+                now - o.confirming_at + provider_call_seconds < options_.unknown_grace_seconds) {
                 // The provider never captured (our confirm met a 5xx or was lost before it
                 // arrived) and the payment is still payable: confirm again, same idempotency key.
                 payment::confirm_request again{o.payment_key, o.id, o.amount, o.id, ""};
@@ -228,7 +256,8 @@ awaitable<int> service::reconcile_refunding(std::int64_t now) {
             auto claimed = co_await deps_.db.run(
                 [&](db::connection& c) { return store::claim_check(c, o, now + pause); });
             if (!claimed || !*claimed) continue;
-            auto finished = co_await finish_refund(std::move(o), provider_state::unknown);
+            auto op = finish_refund(std::move(o), provider_state::unknown);
+            auto finished = co_await std::move(op);
             if (finished && finished->status != order_status::refunding) ++settled;
         }
         if (due->size() < static_cast<std::size_t>(reconcile_batch)) break;

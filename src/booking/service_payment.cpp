@@ -112,6 +112,9 @@ awaitable<result<order_answer>> service::confirm(auth::principal who, confirm_bo
 awaitable<result<order>> service::take_for_confirm(order o, const catalog::event& e) {
     auto pin_op = deps_.inventory.pin(o.event_id, o.hold_id);
     auto pinned = co_await std::move(pin_op);
+    // Whether this call took the seats again itself (the hold had expired, or was sold by another
+    // confirm of the same order that won): that hold is this call's to give back if it loses.
+    const bool re_held = !pinned;
     if (!pinned) {
         inventory::hold_request again{o.event_id, o.user_id, o.hold_id, o.items,
                                       deps_.clk.now() + std::chrono::seconds(e.hold_seconds)};
@@ -140,12 +143,15 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
         owners_.forget(o.hold_id);  // paid for now, or failed: no longer released by its user
     if (!*changed) {
         auto now_order = co_await reload(o.id);
-        if (now_order && now_order->status != order_status::confirming &&
-            now_order->status != order_status::paid) {
+        if (re_held || (now_order && now_order->status != order_status::confirming &&
+                        now_order->status != order_status::paid)) {
             auto undo = deps_.inventory.release(o.event_id, o.hold_id);
             co_await std::move(undo);
         }
-        co_return std::unexpected(conflict("the order changed meanwhile"));
+        // Lost to another path, or its event closed or was cancelled meanwhile (the move wants
+        // the event open in the database, not only in this node's cache).
+        co_return std::unexpected(
+            conflict("the order or its event changed meanwhile; no payment was taken"));
     }
     o.status = order_status::confirming;
     o.confirming_at = now;
@@ -155,7 +161,8 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
 
 awaitable<result<order_answer>> service::settle_confirm(order o, const payment::gateway_result& r) {
     if (r.result == payment::outcome::done && r.payment) {
-        auto paid = co_await finish_captured(o, *r.payment);
+        auto op = finish_captured(o, *r.payment);
+        auto paid = co_await std::move(op);
         if (!paid) co_return std::unexpected(paid.error());
         co_return order_answer{paid->status == order_status::paid ? 200 : 202, std::move(*paid)};
     }
@@ -185,9 +192,10 @@ awaitable<result<order_answer>> service::settle_confirm(order o, const payment::
 awaitable<result<order>> service::finish_captured(order o, payment::payment_record p) {
     auto e = deps_.find_event(o.event_id);
     if (!e || p.order_id != o.id || p.total_amount != o.amount) {
-        co_return co_await refund_capture(
+        auto op = refund_capture(
             o, p.payment_key,
             make_problem(problem_code::conflict, "the payment does not match the order"));
+        co_return co_await std::move(op);
     }
     const auto text = now_text();
     auto tickets = make_tickets(o, *e, deps_.sign_ticket, text);
@@ -237,16 +245,37 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
         log::error("booking.seat_refused", {{"orderId", o.id}, {"eventId", o.event_id}});
         auto why = make_problem(problem_code::seat_unavailable, "the seat was already sold");
         why.extra["seats"] = boost::json::array(o.items.seats.begin(), o.items.seats.end());
-        co_return co_await refund_capture(o, p.payment_key, std::move(why));
+        auto op = refund_capture(o, p.payment_key, std::move(why));
+        co_return co_await std::move(op);
     }
     if (!done && done.error().outcome == finish_outcome::event_cancelled) {
-        co_return co_await refund_capture(
-            o, p.payment_key, make_problem(problem_code::conflict, "the event was cancelled"));
+        auto op = refund_capture(o, p.payment_key,
+                                 make_problem(problem_code::conflict, "the event was cancelled"));
+        co_return co_await std::move(op);
     }
-    if (!done) co_return co_await reload(o.id);  // settled by someone else meanwhile
+    if (!done) {
+        auto now_order = co_await reload(o.id);
+        if (!now_order) co_return now_order;
+        // Sold by someone else meanwhile (PAID), or being refunded: nothing to do. But a capture
+        // that lands after the order stopped waiting for it (the reconciler took a payment Toss
+        // still called READY for failed, and a confirm it had sent captured later) is money for
+        // no ticket: it goes back.
+        if (now_order->paid_at.empty() && allowed(now_order->status, money_move::refund_capture)) {
+            auto op =
+                refund_capture(std::move(*now_order), p.payment_key,
+                               make_problem(problem_code::conflict,
+                                            "the payment was captured after the order had ended"));
+            co_return co_await std::move(op);
+        }
+        co_return now_order;
+    }
     auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
     if (!co_await std::move(commit_op)) {
-        // The hold is gone (a restart lost it): record the sale directly.
+        // The hold is gone: a restart lost it — or a cancellation that committed right after
+        // this sale released it (its seats were still under the hold). Record the sale
+        // directly only if the order is still PAID.
+        auto again = co_await reload(o.id);
+        if (!again || again->status != order_status::paid) co_return again;
         auto sold_op = deps_.inventory.mark_sold(o.event_id, o.user_id, o.items);
         auto sold = co_await std::move(sold_op);
         if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});

@@ -77,6 +77,20 @@ result<order_answer> cancel_answer(order o) {
 
 }  // namespace
 
+// The seats of a paid order go back on sale. Its sale may have committed in the database while
+// its seats are still under the order's pinned hold in the inventory (the sale commits the hold
+// right after its transaction): then the hold is released instead, and the sale, finding its
+// hold gone, sees the order no longer PAID and leaves the seats be.
+awaitable<void> service::unsell_paid(const order& o) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto unsell = deps_.inventory.unsell(o.event_id, o.user_id, o.items);
+        if (co_await std::move(unsell)) co_return;
+        auto release = deps_.inventory.release(o.event_id, o.hold_id);
+        if (co_await std::move(release)) co_return;
+    }
+    log::error("booking.unsell_failed", {{"orderId", o.id}, {"eventId", o.event_id}});
+}
+
 awaitable<result<bool>> service::begin_refund(const order& o, const refund_start& start) {
     const auto text = now_text();
     const auto now = now_unix();
@@ -124,8 +138,7 @@ awaitable<result<bool>> service::begin_refund(const order& o, const refund_start
     if (!*won) co_return false;
     // The seats go back on sale the moment the cancellation is decided; the money follows.
     if (start.move == money_move::cancel) {
-        auto op = deps_.inventory.unsell(o.event_id, o.user_id, o.items);
-        co_await std::move(op);
+        co_await unsell_paid(o);
     } else {
         owners_.forget(o.hold_id);
         auto op = deps_.inventory.release(o.event_id, o.hold_id);
@@ -197,7 +210,8 @@ awaitable<result<order>> service::refund_capture(order o, std::string payment_ke
     auto now_order = co_await reload(o.id);
     if (!now_order) co_return now_order;
     if (!*won) co_return now_order;  // someone else settled it, or is refunding it
-    auto finished = co_await finish_refund(std::move(*now_order), provider_state::unknown);
+    auto finish = finish_refund(std::move(*now_order), provider_state::unknown);
+    auto finished = co_await std::move(finish);
     if (!finished) co_return finished;
     why.detail += finished->status == order_status::refunded ? "; the payment was refunded"
                                                              : "; the payment will be refunded";
@@ -225,7 +239,8 @@ awaitable<result<order_answer>> service::cancel(auth::principal who, std::string
     // Lost the move: another cancellation (a second tab, the manager, the event's) has it.
     if (!*won) co_return cancel_answer(std::move(*now_order));
     log::info("booking.cancelled", {{"orderId", o.id}, {"by", who.user_id}});
-    auto finished = co_await finish_refund(std::move(*now_order), provider_state::unknown);
+    auto finish = finish_refund(std::move(*now_order), provider_state::unknown);
+    auto finished = co_await std::move(finish);
     if (!finished) co_return std::unexpected(finished.error());
     co_return cancel_answer(std::move(*finished));
 }
@@ -274,10 +289,7 @@ awaitable<result<int>> service::cancel_event(std::int64_t event_id) {
         return out;
     });
     if (!done) co_return std::unexpected(db_problem(done.error()));
-    for (const auto& o : done->paid) {
-        auto op = deps_.inventory.unsell(o.event_id, o.user_id, o.items);
-        co_await std::move(op);
-    }
+    for (const auto& o : done->paid) co_await unsell_paid(o);
     for (const auto& o : done->holds) {
         owners_.forget(o.hold_id);
         auto op = deps_.inventory.release(o.event_id, o.hold_id);

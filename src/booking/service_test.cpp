@@ -1200,19 +1200,6 @@ TEST_F(BookingService, AnEventsCancellationRefundsEveryPaidOrderAndReleasesHolds
     expect_clean_audit(*service_, event_);
 }
 
-// A capture for an order that can no longer be ticketed because its event was cancelled while
-// Toss captured: the sale is rolled back and the money refunded.
-TEST_F(BookingService, ASaleAfterItsEventWasCancelledIsRefunded) {
-    const auto o = hold_ok(alice_, event_, seats({"A-1-4"}));
-    exec("UPDATE events SET status = 'CANCELLED' WHERE id = ?", {event_});
-    const auto c = confirm(alice_, o);
-    ASSERT_FALSE(c);
-    EXPECT_EQ(stored(o).status, order_status::refunded);
-    EXPECT_TRUE(stored(o).tickets.empty());
-    ASSERT_EQ(gateway_.cancels.size(), 1u);
-    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
-}
-
 // The webhook asks the provider only about payments of ours.
 TEST_F(BookingService, AWebhookForAPaymentNotOursAsksNothing) {
     ASSERT_TRUE(await(service_->on_webhook("pay-nobody", "ord-nobody")));
@@ -1267,11 +1254,13 @@ TEST_F(BookingService, AStaleClaimIsTakenOverAndAKeyIsKeptADay) {
     EXPECT_FALSE(fresh->has_value());
 }
 
-// A provider whose look-ups take a while (a slow Toss), for the webhook's one read per payment.
-class slow_lookups final : public payment::gateway {
+// A provider whose look-ups or confirms take a while (a slow Toss).
+class slow_provider final : public payment::gateway {
 public:
-    explicit slow_lookups(fake_gateway& inner) : inner_(inner) {}
+    enum class slow { lookups, confirms };
+    slow_provider(fake_gateway& inner, slow which) : inner_(inner), which_(which) {}
     awaitable<gateway_result> confirm(payment::confirm_request r) override {
+        if (which_ == slow::confirms) co_await pause();
         auto op = inner_.confirm(std::move(r));
         co_return co_await std::move(op);
     }
@@ -1280,8 +1269,7 @@ public:
         co_return co_await std::move(op);
     }
     awaitable<gateway_result> get(std::string payment_key) override {
-        boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, 300ms);
-        co_await pause.async_wait(boost::asio::use_awaitable);
+        if (which_ == slow::lookups) co_await pause();
         auto op = inner_.get(std::move(payment_key));
         co_return co_await std::move(op);
     }
@@ -1291,13 +1279,19 @@ public:
     }
 
 private:
+    static awaitable<void> pause() {
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 300ms);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+    }
     fake_gateway& inner_;
+    slow which_;
 };
 
-// Toss sends the same webhook several times at once: one read of the payment, not one each.
+// Toss sends the same webhook several times at once: one read of the payment, and one more for
+// the deliveries that came while it ran (they may carry newer news), not one each.
 TEST_F(BookingService, WebhooksForOnePaymentAtOnceReadItOnce) {
     const auto o = paid_order(alice_, event_, seats({"A-1-6"}));
-    slow_lookups slow(gateway_);
+    slow_provider slow(gateway_, slow_provider::slow::lookups);
     auto svc = make_service(*inventory_, slow);
     gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
     std::vector<std::future<result<void>>> calls;
@@ -1308,12 +1302,107 @@ TEST_F(BookingService, WebhooksForOnePaymentAtOnceReadItOnce) {
     io_.restart();
     io_.run();
     for (auto& c : calls) EXPECT_TRUE(c.get());
-    EXPECT_EQ(gateway_.gets.size(), 1u);
+    EXPECT_EQ(gateway_.gets.size(), 2u);
     // Once that read is over, the next webhook reads again.
     gateway_.get_answers.push_back(done_result(record_of(o, payment_status::done)));
     ASSERT_TRUE(await(svc->on_webhook(payment_key_of(o), o.id)));
-    EXPECT_EQ(gateway_.gets.size(), 2u);
+    EXPECT_EQ(gateway_.gets.size(), 3u);
     EXPECT_EQ(stored(o).status, order_status::paid);
+}
+
+// A capture that lands after the order stopped waiting for it (here the reconciler took it for
+// failed while the confirm was still at the provider) is refunded, not dropped.
+TEST_F(BookingService, ACaptureThatLandsAfterTheOrderFailedIsRefunded) {
+    const auto o = hold_ok(alice_, event_, seats({"B-1-2"}));
+    slow_provider slow(gateway_, slow_provider::slow::confirms);
+    auto svc = make_service(*inventory_, slow);
+    auto confirming =
+        boost::asio::co_spawn(io_,
+                              svc->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
+                                                                .order_id = o.id,
+                                                                .amount = o.amount,
+                                                                .test_code = ""}),
+                              boost::asio::use_future);
+    auto meanwhile = boost::asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+            exec("UPDATE orders SET status = 'FAILED' WHERE id = ? AND status = 'CONFIRMING'",
+                 {o.id});
+        },
+        boost::asio::use_future);
+    io_.restart();
+    io_.run();
+    meanwhile.get();
+    const auto answer = confirming.get();
+    ASSERT_FALSE(answer);
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    EXPECT_TRUE(stored(o).tickets.empty());
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].idempotency_key, "refund-" + o.id);
+}
+
+// The database's last guard: a seat the inventory thought free but the database has a live
+// ticket for. The sale moved the order to PAID first, so the refusal is another order's ticket:
+// the sale is rolled back and the payment refunded; the other order keeps its seat.
+TEST_F(BookingService, ASeatTheDatabaseRefusesIsRefundedAndTheOtherSaleStands) {
+    const auto bobs = paid_order(bob_, event_, seats({"B-1-3"}));
+    exec("UPDATE tickets SET seat = 'A-1-6' WHERE order_id = ?", {bobs.id});
+    const auto o = hold_ok(alice_, event_, seats({"A-1-6"}));
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::seat_unavailable);
+    EXPECT_NE(c.error().detail.find("was refunded"), std::string::npos) << c.error().detail;
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    EXPECT_TRUE(stored(o).tickets.empty());
+    EXPECT_EQ(stored(bobs).status, order_status::paid);
+    EXPECT_EQ(stored(bobs).tickets.size(), 1u);
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(gateway_.cancels[0].payment_key, payment_key_of(o));
+}
+
+// A confirm refuses an event the database has closed even when this node's cache still says
+// ON_SALE (another node closed it): the provider is not asked to capture.
+TEST_F(BookingService, AConfirmRefusesAnEventClosedInTheDatabaseBeforeCapturing) {
+    const auto o = hold_ok(alice_, event_, seats({"B-1-4"}));
+    exec("UPDATE events SET status = 'CLOSED' WHERE id = ?", {event_});
+    const auto c = confirm(alice_, o);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, problem_code::conflict);
+    EXPECT_TRUE(gateway_.confirms.empty());
+    EXPECT_EQ(stored(o).status, order_status::pending_payment);
+}
+
+// An event cancelled while Toss captured (after the confirm's move, before the sale): the sale
+// sees the cancellation in the database, is rolled back, and the payment refunded.
+TEST_F(BookingService, ASaleAfterItsEventWasCancelledIsRefunded) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-4"}));
+    slow_provider slow(gateway_, slow_provider::slow::confirms);
+    auto svc = make_service(*inventory_, slow);
+    auto confirming =
+        boost::asio::co_spawn(io_,
+                              svc->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
+                                                                .order_id = o.id,
+                                                                .amount = o.amount,
+                                                                .test_code = ""}),
+                              boost::asio::use_future);
+    auto meanwhile = boost::asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+            exec("UPDATE events SET status = 'CANCELLED' WHERE id = ?", {event_});
+        },
+        boost::asio::use_future);
+    io_.restart();
+    io_.run();
+    meanwhile.get();
+    ASSERT_FALSE(confirming.get());
+    EXPECT_EQ(stored(o).status, order_status::refunded);
+    EXPECT_TRUE(stored(o).tickets.empty());
+    ASSERT_EQ(gateway_.cancels.size(), 1u);
+    EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
 }
 
 }  // namespace

@@ -368,7 +368,9 @@ class event_cancellation_test(money_case):
         status, _, event = self.srv.call("PATCH", f"{API}/events/{event_id}", {"status": "CANCELLED"},
                                          token=self.manager.access_token)
         self.assertEqual((status, event["status"]), (200, "CANCELLED"), event)
-        # Confirm refuses without capturing; the hold was released.
+        # The hold was released; confirm refuses without capturing.
+        self.assertEqual(self.order(late, h["orderId"])["status"], "CANCELLED")
+        self.assertEqual(harness.seat_statuses(self.srv, event_id)[self.seat(105)], "AVAILABLE")
         self.assertProblem(self.as_buyer(late, "POST", "payments/confirm",
                                          {"paymentKey": key, "orderId": h["orderId"], "amount": h["amount"]}),
                            409, "CONFLICT")
