@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -282,6 +283,11 @@ protected:
         EXPECT_TRUE(c && c->body.status == order_status::paid);
         return c ? c->body : o;
     }
+
+    // Confirms alice's order `o` through a provider that takes 300 ms to answer the confirm (it has
+    // captured by then), running `meanwhile` 100 ms in: a change that lands between the confirm's
+    // move and Toss's answer. Returns the confirm's answer.
+    result<order_answer> confirm_slowly_while(const order& o, std::function<void()> meanwhile);
 
     // A list of orders as (id, status), in its order.
     using listed = std::vector<std::pair<std::string, order_status>>;
@@ -1287,6 +1293,31 @@ private:
     slow which_;
 };
 
+result<order_answer> BookingService::confirm_slowly_while(const order& o,
+                                                          std::function<void()> meanwhile) {
+    slow_provider slow(gateway_, slow_provider::slow::confirms);
+    auto svc = make_service(*inventory_, slow);
+    auto confirming =
+        boost::asio::co_spawn(io_,
+                              svc->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
+                                                                .order_id = o.id,
+                                                                .amount = o.amount,
+                                                                .test_code = ""}),
+                              boost::asio::use_future);
+    auto change = boost::asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+            meanwhile();
+        },
+        boost::asio::use_future);
+    io_.restart();
+    io_.run();
+    change.get();
+    return confirming.get();
+}
+
 // Toss sends the same webhook several times at once: one read of the payment, and one more for
 // the deliveries that came while it ran (they may carry newer news), not one each.
 TEST_F(BookingService, WebhooksForOnePaymentAtOnceReadItOnce) {
@@ -1314,28 +1345,9 @@ TEST_F(BookingService, WebhooksForOnePaymentAtOnceReadItOnce) {
 // failed while the confirm was still at the provider) is refunded, not dropped.
 TEST_F(BookingService, ACaptureThatLandsAfterTheOrderFailedIsRefunded) {
     const auto o = hold_ok(alice_, event_, seats({"B-1-2"}));
-    slow_provider slow(gateway_, slow_provider::slow::confirms);
-    auto svc = make_service(*inventory_, slow);
-    auto confirming =
-        boost::asio::co_spawn(io_,
-                              svc->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
-                                                                .order_id = o.id,
-                                                                .amount = o.amount,
-                                                                .test_code = ""}),
-                              boost::asio::use_future);
-    auto meanwhile = boost::asio::co_spawn(
-        io_,
-        [&]() -> awaitable<void> {
-            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
-            co_await t.async_wait(boost::asio::use_awaitable);
-            exec("UPDATE orders SET status = 'FAILED' WHERE id = ? AND status = 'CONFIRMING'",
-                 {o.id});
-        },
-        boost::asio::use_future);
-    io_.restart();
-    io_.run();
-    meanwhile.get();
-    const auto answer = confirming.get();
+    const auto answer = confirm_slowly_while(o, [&] {
+        exec("UPDATE orders SET status = 'FAILED' WHERE id = ? AND status = 'CONFIRMING'", {o.id});
+    });
     ASSERT_FALSE(answer);
     EXPECT_EQ(stored(o).status, order_status::refunded);
     EXPECT_TRUE(stored(o).tickets.empty());
@@ -1378,27 +1390,9 @@ TEST_F(BookingService, AConfirmRefusesAnEventClosedInTheDatabaseBeforeCapturing)
 // sees the cancellation in the database, is rolled back, and the payment refunded.
 TEST_F(BookingService, ASaleAfterItsEventWasCancelledIsRefunded) {
     const auto o = hold_ok(alice_, event_, seats({"A-1-4"}));
-    slow_provider slow(gateway_, slow_provider::slow::confirms);
-    auto svc = make_service(*inventory_, slow);
-    auto confirming =
-        boost::asio::co_spawn(io_,
-                              svc->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
-                                                                .order_id = o.id,
-                                                                .amount = o.amount,
-                                                                .test_code = ""}),
-                              boost::asio::use_future);
-    auto meanwhile = boost::asio::co_spawn(
-        io_,
-        [&]() -> awaitable<void> {
-            boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 100ms);
-            co_await t.async_wait(boost::asio::use_awaitable);
-            exec("UPDATE events SET status = 'CANCELLED' WHERE id = ?", {event_});
-        },
-        boost::asio::use_future);
-    io_.restart();
-    io_.run();
-    meanwhile.get();
-    ASSERT_FALSE(confirming.get());
+    const auto answer = confirm_slowly_while(
+        o, [&] { exec("UPDATE events SET status = 'CANCELLED' WHERE id = ?", {event_}); });
+    ASSERT_FALSE(answer);
     EXPECT_EQ(stored(o).status, order_status::refunded);
     EXPECT_TRUE(stored(o).tickets.empty());
     ASSERT_EQ(gateway_.cancels.size(), 1u);
