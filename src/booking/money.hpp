@@ -47,11 +47,6 @@ order_status target(money_move m, paid_before was_paid = paid_before::no);
 // Whether `m` may start from `s`.
 bool allowed(order_status s, money_move m);
 
-// States whose money the reconciler still has to settle with the provider.
-inline bool in_flight(order_status s) {
-    return s == order_status::confirming || s == order_status::refunding;
-}
-
 // When the reconciler looks again at a REFUNDING order it has looked at `attempts` times
 // (attempts ≥ 1): base, 2·base, 4·base … capped at `max_s`.
 std::int64_t refund_backoff_seconds(std::int64_t attempts, std::int64_t base_s, std::int64_t max_s);

@@ -64,12 +64,6 @@ TEST(money, a_refund_ends_cancelled_for_a_paid_order_and_refunded_otherwise) {
     EXPECT_EQ(target(money_move::refund_refused, paid_before::yes), refund_failed);
 }
 
-TEST(money, the_states_in_flight_are_confirming_and_refunding) {
-    for (auto s : all_states) {
-        EXPECT_EQ(in_flight(s), s == confirming || s == refunding) << to_string(s);
-    }
-}
-
 TEST(money, refund_backoff_doubles_up_to_its_cap) {
     EXPECT_EQ(refund_backoff_seconds(1, 2, 300), 2);
     EXPECT_EQ(refund_backoff_seconds(2, 2, 300), 4);

@@ -324,12 +324,6 @@ db::expected<bool> change_status(db::connection& c, const transition& t) {
     return res->affected_rows == 1;
 }
 
-db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at) {
-    auto res = c.exec("UPDATE orders SET next_check_at = ? WHERE id = ?", {at, id});
-    if (!res) return std::unexpected(res.error());
-    return {};
-}
-
 db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c,
                                                        const std::string& order_id) {
     auto res = c.exec(

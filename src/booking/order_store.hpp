@@ -91,7 +91,6 @@ transition transition_for(std::string id, money_move move, std::string now_text,
                           paid_before was_paid = paid_before::no);
 // True when the order was in one of `from` (and matched the guards) and now is `to`.
 db::expected<bool> change_status(db::connection& c, const transition& t);
-db::expected<void> set_next_check(db::connection& c, const std::string& id, std::int64_t at);
 
 db::expected<std::vector<ticket_row>> tickets_of_order(db::connection& c,
                                                        const std::string& order_id);
