@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -390,6 +391,12 @@ class server:
         try:
             if self.running():
                 self.stop()
+            elif self.proc is not None and self.returncode is None:
+                # It died by itself, not stopped by a test: say how, or the test's only trace
+                # is a connection reset.
+                code = self.proc.wait()
+                sys.stderr.write(f"\nticketon (port {self.port}) died by itself with code {code}; "
+                                 f"the end of its stderr:\n{self.stderr_text()[-4000:]}\n")
         finally:
             self.cleanup()
 
