@@ -25,6 +25,7 @@
 #include "booking/ticket_signer.hpp"
 #include "booking/tickets_handlers.hpp"
 #include "booking/tickets_service.hpp"
+#include "bus/memory_bus.hpp"
 #include "catalog/handlers.hpp"
 #include "catalog/seat_map.hpp"
 #include "catalog/seed.hpp"
@@ -36,6 +37,11 @@
 #include "inventory/memory_inventory.hpp"
 #include "payment/sandbox.hpp"
 #include "payment/toss_client.hpp"
+#include "waiting_room/handlers.hpp"
+#include "waiting_room/journaled_waiting_room.hpp"
+#include "waiting_room/memory_lease.hpp"
+#include "waiting_room/memory_waiting_room.hpp"
+#include "waiting_room/service.hpp"
 
 namespace tkt::app {
 namespace {
@@ -140,7 +146,30 @@ int serve(const config& cfg) {
     http::rate_limiter webhook_limit(
         {.per_minute = static_cast<double>(cfg.rate_limit.webhook_per_minute),
          .burst = static_cast<double>(cfg.rate_limit.webhook_burst)});
-    booking::register_routes(routes, booking, auth_service, webhook_limit);
+    // The waiting room: the memory engine, journaled to the database so a restart keeps every
+    // seq; its lease is always this node's.
+    bus::memory_bus bus;
+    waiting_room::memory_waiting_room memory_rooms;
+    waiting_room::journaled_waiting_room rooms(memory_rooms, db);
+    waiting_room::memory_lease leases;
+    waiting_room::service queue(
+        waiting_room::dependencies{rooms, leases, bus, clock,
+                                   [&catalog](std::int64_t id) { return catalog.find(id); },
+                                   *keyring, inventory},
+        waiting_room::service_options{.tick = std::chrono::milliseconds(cfg.queue.tick_ms),
+                                      .grace = std::chrono::seconds(cfg.queue.grace_seconds),
+                                      .issuer = cfg.auth.issuer});
+    const booking::hold_gate gate{
+        .check = [&queue](
+                     auth::principal who, std::int64_t event,
+                     std::string token) { return queue.check_entry(who, event, std::move(token)); },
+        .used =
+            [&queue](auth::principal who, std::int64_t event, std::int64_t seq, std::string hold) {
+                return queue.entry_used(who, event, seq, std::move(hold));
+            }};
+    waiting_room::register_routes(routes, queue, auth_service);
+    metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
+    booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
     booking::register_ticket_routes(routes, tickets, auth_service);
     register_ops_routes(routes, db, metrics);
     add_database_metrics(metrics, db);
@@ -151,6 +180,8 @@ int serve(const config& cfg) {
             auto loaded = co_await catalog.load_all();
             if (!loaded) throw std::runtime_error(loaded.error().detail);
             co_await booking.rebuild();
+            auto restored = rooms.load(clock.now());
+            if (!restored) throw std::runtime_error(restored.error().message);
             if (cfg.demo) {
                 auto seeded = co_await catalog::seed_demo(
                     catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
@@ -171,6 +202,10 @@ int serve(const config& cfg) {
         every(std::chrono::milliseconds(cfg.booking.reconcile_interval_ms), stopping, "reconciler",
               [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
         asio::detached);
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(cfg.queue.tick_ms), stopping, "queue",
+                         [&]() -> asio::awaitable<void> { co_await queue.tick(); }),
+                   asio::detached);
     asio::co_spawn(io,
                    every(std::chrono::milliseconds(1000), stopping, "catalog",
                          [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }),

@@ -123,10 +123,8 @@ keyring make_keyring(jwt_key key) {
     return ring;
 }
 
-std::string sign(const claims& c, const keyring& keys) {
+std::string sign_payload(const boost::json::object& payload, const keyring& keys) {
     const boost::json::object header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", keys.signing.kid}};
-    const boost::json::object payload{
-        {"sub", c.sub}, {"role", c.role}, {"iat", c.iat}, {"exp", c.exp}, {"iss", c.iss}};
     std::string input = base64url_encode(boost::json::serialize(header));
     input += '.';
     input += base64url_encode(boost::json::serialize(payload));
@@ -136,8 +134,8 @@ std::string sign(const claims& c, const keyring& keys) {
     return input;
 }
 
-std::expected<claims, jwt_error> verify(std::string_view token, const keyring& keys,
-                                        std::string_view issuer, time_point now) {
+std::expected<boost::json::object, jwt_error> verify_payload(std::string_view token,
+                                                             const keyring& keys) {
     if (token.size() > token_bytes_max) return std::unexpected(jwt_error::malformed);
     const auto parts = split(token);
     if (!parts) return std::unexpected(jwt_error::malformed);
@@ -158,8 +156,26 @@ std::expected<claims, jwt_error> verify(std::string_view token, const keyring& k
         return std::unexpected(jwt_error::bad_signature);
     }
 
-    const auto payload = decode_json_object(parts->payload);
+    auto payload = decode_json_object(parts->payload);
     if (!payload) return std::unexpected(jwt_error::malformed);
+    return std::move(*payload);
+}
+
+std::optional<std::int64_t> int_claim(const boost::json::object& payload, std::string_view name) {
+    return int_member(payload, name);
+}
+
+std::string sign(const claims& c, const keyring& keys) {
+    return sign_payload(
+        boost::json::object{
+            {"sub", c.sub}, {"role", c.role}, {"iat", c.iat}, {"exp", c.exp}, {"iss", c.iss}},
+        keys);
+}
+
+std::expected<claims, jwt_error> verify(std::string_view token, const keyring& keys,
+                                        std::string_view issuer, time_point now) {
+    auto payload = verify_payload(token, keys);
+    if (!payload) return std::unexpected(payload.error());
     auto c = read_claims(*payload);
     if (!c) return c;
     if (c->exp <= unix_seconds(now)) return std::unexpected(jwt_error::expired);

@@ -10,9 +10,12 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "common/clock.hpp"
 
@@ -62,6 +65,16 @@ std::string sign(const claims& c, const keyring& keys);
 
 std::expected<claims, jwt_error> verify(std::string_view token, const keyring& keys,
                                         std::string_view issuer, time_point now);
+
+// The signed envelope alone, for tokens of other kinds (the waiting room's entry tokens): signs
+// any payload, and verifies form, `alg`, `kid` and signature, handing back the payload. Reading
+// and checking its claims (expiry included) is the caller's. A payload without `role` is never
+// an access token, and one without the caller's own claims never passes as theirs.
+std::string sign_payload(const boost::json::object& payload, const keyring& keys);
+std::expected<boost::json::object, jwt_error> verify_payload(std::string_view token,
+                                                             const keyring& keys);
+// A payload member as an int64, if it is one.
+std::optional<std::int64_t> int_claim(const boost::json::object& payload, std::string_view name);
 
 // The keys configured by the operator (first one signs, all verify); when there are none, the
 // keys kept in `data_dir/jwt-keys.json`, generated there once (32 random bytes, mode 0600) on the

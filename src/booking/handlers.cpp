@@ -20,6 +20,7 @@ struct context {
     service& svc;
     auth::service& auth;
     http::rate_limiter& webhook_limit;
+    const hold_gate* gate;
 };
 
 template <class T>
@@ -76,9 +77,20 @@ awaitable<response> create_hold(context ctx, request& req) {
         co_return http::problem_response(make_problem(problem_code::not_found, "no such event"));
     auto body = read_hold(req);
     if (!body) co_return fail(body);
+    std::int64_t ticket = 0;
+    if (ctx.gate && ctx.gate->check) {
+        auto check = ctx.gate->check(*who, *event_id, std::string(req.header("Queue-Token")));
+        auto passed = co_await std::move(check);
+        if (!passed) co_return fail(passed);
+        ticket = *passed;
+    }
     auto op = ctx.svc.hold(*who, *event_id, std::move(*body));
     auto held = co_await std::move(op);
     if (!held) co_return fail(held);
+    if (ticket != 0 && ctx.gate->used) {
+        auto used = ctx.gate->used(*who, *event_id, ticket, held->hold_id);
+        co_await std::move(used);
+    }
     co_return http::json_text_response(201, hold_json(*held));
 }
 
@@ -310,8 +322,8 @@ http::handler bind(context ctx, route_fn fn) {
 }  // namespace
 
 void register_routes(http::router& router, service& svc, auth::service& auth,
-                     http::rate_limiter& webhook_limit) {
-    const context ctx{svc, auth, webhook_limit};
+                     http::rate_limiter& webhook_limit, const hold_gate* gate) {
+    const context ctx{svc, auth, webhook_limit, gate};
     router.add(http::verb::post, "/api/v1/events/{id}/holds", bind(ctx, create_hold));
     router.add(http::verb::delete_, "/api/v1/holds/{holdId}", bind(ctx, delete_hold));
     router.add(http::verb::get, "/api/v1/orders", bind(ctx, list_orders));

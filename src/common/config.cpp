@@ -423,6 +423,10 @@ void add_storage_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.booking.refund_backoff_max_seconds; }));
     out.push_back(integer_setting("booking.first_check_seconds", 0, 3600,
                                   [](config& c) { return &c.booking.first_check_seconds; }));
+    out.push_back(
+        integer_setting("queue.tick_ms", 10, 10'000, [](config& c) { return &c.queue.tick_ms; }));
+    out.push_back(integer_setting("queue.grace_seconds", 1, 86'400,
+                                  [](config& c) { return &c.queue.grace_seconds; }));
     out.push_back(integer_setting("booking.reconcile_interval_ms", 10, 600'000,
                                   [](config& c) { return &c.booking.reconcile_interval_ms; }));
 }

@@ -96,6 +96,14 @@ struct booking_config {
     int reconcile_interval_ms = 1000;
 };
 
+// The waiting room (DESIGN.md §6).
+struct queue_config {
+    // How often the admission ticker moves each room's head.
+    int tick_ms = 100;
+    // How long someone with no open stream keeps their place in line.
+    int grace_seconds = 300;
+};
+
 struct redis_config {
     // Empty means in-process engines; several comma-separated URLs mean a Cluster.
     std::string url;
@@ -155,6 +163,7 @@ struct config {
     db_config db;
     redis_config redis;
     booking_config booking;
+    queue_config queue;
     auth_config auth;
     log_config log;
     payment_config payment;

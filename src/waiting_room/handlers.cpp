@@ -1,0 +1,80 @@
+#include "waiting_room/handlers.hpp"
+
+#include <charconv>
+#include <optional>
+
+namespace tkt::waiting_room {
+namespace {
+
+using boost::asio::awaitable;
+using http::request;
+using http::response;
+
+struct context {
+    service& svc;
+    auth::service& auth;
+};
+
+template <class T>
+response fail(const result<T>& r) {
+    return http::problem_response(r.error());
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0)
+        return std::nullopt;
+    return v;
+}
+
+response no_event() {
+    return http::problem_response(make_problem(problem_code::not_found, "no such event"));
+}
+
+awaitable<response> join(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return no_event();
+    auto view = co_await ctx.svc.join(*who, *event_id);
+    if (!view) co_return fail(view);
+    co_return http::json_response(200, to_json(*view));
+}
+
+awaitable<response> look(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return no_event();
+    auto view = co_await ctx.svc.status(*who, *event_id);
+    if (!view) co_return fail(view);
+    co_return http::json_response(200, to_json(*view));
+}
+
+awaitable<response> leave(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::user);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return no_event();
+    auto left = co_await ctx.svc.leave(*who, *event_id);
+    if (!left) co_return fail(left);
+    co_return http::no_content();
+}
+
+using route_fn = awaitable<response> (*)(context, request&);
+
+http::handler bind(context ctx, route_fn fn) {
+    return [ctx, fn](request& req) { return fn(ctx, req); };
+}
+
+}  // namespace
+
+void register_routes(http::router& router, service& svc, auth::service& auth) {
+    const context ctx{svc, auth};
+    router.add(http::verb::post, "/api/v1/events/{id}/queue", bind(ctx, join));
+    router.add(http::verb::get, "/api/v1/events/{id}/queue", bind(ctx, look));
+    router.add(http::verb::delete_, "/api/v1/events/{id}/queue", bind(ctx, leave));
+}
+
+}  // namespace tkt::waiting_room

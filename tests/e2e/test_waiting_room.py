@@ -1,0 +1,303 @@
+"""The waiting room (DESIGN.md §6, issue 11) against the built binary: people admitted in the
+order they joined, at the configured rate, never more than maxActive at once; the pre-queue
+shuffled once at opening with one place each; places kept within the grace period and across a
+restart; and every way an entry token can be wrong refused on the hold path. Each person
+connects from their own loopback address."""
+
+import base64
+import datetime
+import json
+import time
+import unittest
+
+import harness
+from harness import (API, call, create_event, e2e_case, hold, reserved_layout, rfc3339,
+                     wait_until)
+
+GRACE_S = 2
+
+
+def source_of(i):
+    """The loopback address person `i` connects from."""
+    return f"127.0.{1 + i // 200}.{2 + i % 200}"
+
+
+def room(admit_per_second=50, max_active=500, entry_ttl_seconds=600):
+    return {"waitingRoom": {"enabled": True, "admitPerSecond": admit_per_second,
+                            "maxActive": max_active, "entryTtlSeconds": entry_ttl_seconds}}
+
+
+class queue_case(e2e_case):
+    env = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = harness.class_server(cls, env=cls.env)
+        cls.manager = cls.srv.create_user("MANAGER")
+
+    def people(self, n):
+        """n people: (access token, loopback address)."""
+        return [(self.srv.signup().access_token, source_of(i)) for i in range(n)]
+
+    def event(self, seats=40, status="ON_SALE", **kwargs):
+        rows = (seats + 9) // 10
+        return create_event(self.srv, self.manager.access_token,
+                            layout=reserved_layout(rows=rows, seats=10), status=status, **kwargs)
+
+    def queue(self, person, method, event_id):
+        token, source = person
+        return call(self.srv.port, method, f"{API}/events/{event_id}/queue",
+                    {} if method == "POST" else None, token=token, source=source)
+
+    def join(self, person, event_id):
+        status, _, body = self.queue(person, "POST", event_id)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def look(self, person, event_id):
+        status, _, body = self.queue(person, "GET", event_id)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def hold(self, person, event_id, seat, entry_token=None):
+        token, source = person
+        headers = {"Queue-Token": entry_token} if entry_token is not None else None
+        return call(self.srv.port, "POST", f"{API}/events/{event_id}/holds", {"seats": [seat]},
+                    token=token, source=source, headers=headers)
+
+    def admitted(self, people, event_id):
+        """The indices of the people admitted now, and their views (None: not in the room)."""
+        views = []
+        for p in people:
+            status, _, body = self.queue(p, "GET", event_id)
+            self.assertIn(status, (200, 404), body)
+            views.append(body if status == 200 else None)
+        return [i for i, v in enumerate(views) if v and v["status"] == "ADMITTED"], views
+
+
+class order_and_rate_test(queue_case):
+    def test_people_are_admitted_in_the_order_they_joined(self):
+        event_id = self.event(**room(admit_per_second=4, max_active=1000))
+        people = self.people(12)
+        seqs = [self.join(p, event_id)["seq"] for p in people]
+        self.assertEqual(seqs, sorted(seqs))
+        self.assertEqual(len(set(seqs)), len(seqs))
+        seen_all = False
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            admitted, views = self.admitted(people, event_id)
+            # Whoever is in, everyone who joined before them is in too.
+            self.assertEqual(admitted, list(range(len(admitted))), views)
+            for v in views:
+                if v["status"] == "WAITING":
+                    self.assertGreater(v["position"], 0, v)
+                    self.assertGreaterEqual(v["etaSeconds"], 1, v)
+                else:
+                    self.assertEqual(v["position"], 0, v)
+                    self.assertIn("entryToken", v)
+            if len(admitted) == len(people):
+                seen_all = True
+                break
+            time.sleep(0.1)
+        self.assertTrue(seen_all, "not everyone was admitted in 15 s at 4 a second")
+
+    def test_admission_rate_is_within_ten_percent_over_ten_seconds(self):
+        rate = 20
+        event_id = self.event(**room(admit_per_second=rate, max_active=100000))
+        people = self.people(400)
+        for p in people:
+            self.join(p, event_id)
+        last = people[-1]
+
+        def head():
+            v = self.look(last, event_id)
+            return v["seq"] - v["position"]
+
+        start_head, start = head(), time.monotonic()
+        time.sleep(10)
+        end_head, end = head(), time.monotonic()
+        measured = (end_head - start_head) / (end - start)
+        self.assertLess(end_head, 400, "the line ran out during the measurement")
+        self.assertAlmostEqual(measured, rate, delta=rate * 0.1,
+                               msg=f"{end_head - start_head} admitted in {end - start:.2f} s")
+        status, _, text = call(self.srv.port, "GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(f'ticketon_queue_admitted_total{{event="{event_id}"}}', text)
+        self.assertIn(f'ticketon_queue_length{{event="{event_id}"}}', text)
+
+
+class max_active_test(queue_case):
+    def test_never_more_than_max_active_and_slots_come_back(self):
+        event_id = self.event(**room(admit_per_second=200, max_active=3))
+        people = self.people(8)
+        for p in people:
+            self.join(p, event_id)
+        wait_until(lambda: len(self.admitted(people, event_id)[0]) == 3, 5)
+        for _ in range(10):  # it stays at three
+            admitted, views = self.admitted(people, event_id)
+            self.assertEqual(admitted, [0, 1, 2], views)
+            time.sleep(0.05)
+        # Leaving gives a slot back: the next in line comes in.
+        self.assertEqual(self.queue(people[0], "DELETE", event_id)[0], 204)
+        self.assertTrue(wait_until(lambda: self.admitted(people, event_id)[0] == [1, 2, 3], 5))
+        self.assertIsNone(self.admitted(people, event_id)[1][0])
+        # A hold made with the entry and then released gives its slot back too.
+        entry = self.look(people[1], event_id)["entryToken"]
+        status, _, h = self.hold(people[1], event_id, "A-1-1", entry)
+        self.assertEqual(status, 201, h)
+        time.sleep(1.2)
+        self.assertEqual(self.admitted(people, event_id)[0], [1, 2, 3])  # held: still in
+        token, source = people[1]
+        self.assertEqual(call(self.srv.port, "DELETE", f"{API}/holds/{h['holdId']}", token=token,
+                              source=source)[0], 204)
+        self.assertTrue(wait_until(lambda: self.admitted(people[2:], event_id)[0] == [0, 1, 2], 5))
+        # And that entry is spent: it takes no second hold.
+        self.assertProblem(self.hold(people[1], event_id, "A-1-2", entry), 403,
+                           "QUEUE_TOKEN_INVALID")
+        self.assertEqual(self.queue(people[1], "GET", event_id)[0], 404)
+
+
+class pre_queue_test(queue_case):
+    def test_the_pre_queue_is_shuffled_at_opening_and_everyone_keeps_one_place(self):
+        opens = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+            datetime.timedelta(seconds=4)
+        event_id = self.event(status=None, salesOpenAt=rfc3339(opens),
+                              **room(admit_per_second=1, max_active=1000))
+        changed = self.srv.call("PATCH", f"{API}/events/{event_id}", {"status": "SCHEDULED"},
+                                token=self.manager.access_token)
+        self.assertEqual(changed[0], 200, changed[2])
+        people = self.people(40)
+        for p in people:
+            view = self.join(p, event_id)
+            self.assertEqual((view["status"], view.get("preQueue"), view["seq"], view["position"]),
+                             ("WAITING", True, None, None), view)
+            self.assertEqual(view["salesOpenAt"], rfc3339(opens))
+        self.join(people[5], event_id)  # twice: still one place
+        self.assertTrue(wait_until(lambda: self.look(people[0], event_id)["seq"] is not None, 10))
+        seqs = [self.look(p, event_id)["seq"] for p in people]
+        self.assertEqual(sorted(seqs), list(range(1, 41)), seqs)
+        self.assertNotEqual(seqs, list(range(1, 41)), "the pre-queue kept join order")
+        # Whoever joins now is behind every early user.
+        late = self.people(41)[40]
+        self.assertEqual(self.join(late, event_id)["seq"], 41)
+
+
+class grace_test(queue_case):
+    env = {"TICKETON_QUEUE_GRACE_SECONDS": str(GRACE_S)}
+
+    def test_a_rejoin_within_grace_keeps_the_seq_and_after_it_does_not(self):
+        event_id = self.event(**room(admit_per_second=1, max_active=1))
+        people = self.people(4)
+        first = [self.join(p, event_id)["seq"] for p in people]
+        time.sleep(GRACE_S / 2)
+        self.assertEqual(self.join(people[2], event_id)["seq"], first[2])
+        self.look(people[3], event_id)  # polling counts as being there
+        time.sleep(GRACE_S / 2 + 0.3)
+        self.assertEqual(self.join(people[3], event_id)["seq"], first[3])
+        self.assertEqual(self.join(people[2], event_id)["seq"], first[2])
+        time.sleep(GRACE_S + 0.5)  # nobody polls: every place that is not admitted lapses
+        again = self.join(people[2], event_id)
+        self.assertGreater(again["seq"], first[-1], again)
+
+
+class restart_test(queue_case):
+    def test_a_restart_keeps_every_seq_and_the_head(self):
+        event_id = self.event(**room(admit_per_second=5, max_active=1000))
+        people = self.people(30)
+        for p in people:
+            self.join(p, event_id)
+        time.sleep(1.0)
+        before = [self.look(p, event_id) for p in people]
+        admitted_before = [i for i, v in enumerate(before) if v["status"] == "ADMITTED"]
+        self.assertGreater(len(admitted_before), 0)
+        self.srv.restart(env=dict(self.env))
+        after = [self.look(p, event_id) for p in people]
+        for b, a in zip(before, after):
+            self.assertEqual(a["seq"], b["seq"])
+            self.assertLessEqual(a["position"], b["position"])
+        for i in admitted_before:
+            self.assertEqual(after[i]["status"], "ADMITTED", after[i])
+            self.assertEqual(after[i]["expiresAt"], before[i]["expiresAt"])
+        # Entry tokens handed out before the restart still work.
+        i = admitted_before[0]
+        status, _, h = self.hold(people[i], event_id, "A-1-1", before[i]["entryToken"])
+        self.assertEqual(status, 201, h)
+        # The numbering goes on after the last seq.
+        newcomer = (self.srv.signup().access_token, source_of(99))
+        self.assertEqual(self.join(newcomer, event_id)["seq"], 31)
+
+
+class entry_token_test(queue_case):
+    def entered(self, person, event_id):
+        self.join(person, event_id)
+        self.assertTrue(wait_until(lambda: self.look(person, event_id)["status"] == "ADMITTED", 5))
+        return self.look(person, event_id)["entryToken"]
+
+    def test_every_bad_entry_token_is_refused_and_a_good_one_holds(self):
+        event_id = self.event(**room())
+        other_event = self.event(**room())
+        alice, bob = self.people(2)
+        entry = self.entered(alice, event_id)
+        other_entry = self.entered(alice, other_event)
+        self.entered(bob, event_id)
+        self.assertProblem(self.hold(alice, event_id, "A-1-1"), 403, "QUEUE_TOKEN_REQUIRED")
+        self.assertProblem(self.hold(alice, event_id, "A-1-1", ""), 403, "QUEUE_TOKEN_REQUIRED")
+        self.assertProblem(self.hold(alice, event_id, "A-1-1", other_entry), 403,
+                           "QUEUE_TOKEN_INVALID", msg="another event's")
+        self.assertProblem(self.hold(bob, event_id, "A-1-1", entry), 403, "QUEUE_TOKEN_INVALID",
+                           msg="another user's")
+        head, payload, sig = entry.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims["seq"] += 1
+        forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        self.assertProblem(self.hold(alice, event_id, "A-1-1", f"{head}.{forged}.{sig}"), 403,
+                           "QUEUE_TOKEN_INVALID", msg="tampered")
+        self.assertProblem(self.hold(alice, event_id, "A-1-1", "not-a-token"), 403,
+                           "QUEUE_TOKEN_INVALID")
+        # An access token is not an entry token.
+        self.assertProblem(self.hold(alice, event_id, "A-1-1", alice[0]), 403,
+                           "QUEUE_TOKEN_INVALID")
+        status, _, h = self.hold(alice, event_id, "A-1-1", entry)
+        self.assertEqual(status, 201, h)
+        # Leaving the queue ends the entry.
+        bob_entry = self.look(bob, event_id)["entryToken"]
+        self.assertEqual(self.queue(bob, "DELETE", event_id)[0], 204)
+        self.assertProblem(self.hold(bob, event_id, "A-1-2", bob_entry), 403,
+                           "QUEUE_TOKEN_INVALID", msg="after leaving")
+
+    def test_an_expired_entry_is_refused(self):
+        event_id = self.event(**room(entry_ttl_seconds=1))
+        (carol,) = self.people(1)
+        entry = self.entered(carol, event_id)
+        time.sleep(2.1)
+        self.assertProblem(self.hold(carol, event_id, "A-1-1", entry), 403, "QUEUE_TOKEN_INVALID")
+
+    def test_without_a_waiting_room_no_token_is_needed(self):
+        event_id = self.event()
+        (dave,) = self.people(1)
+        view = self.join(dave, event_id)
+        self.assertEqual((view["status"], view["waitingRoom"]), ("ADMITTED", False), view)
+        status, _, h = self.hold(dave, event_id, "A-1-1")
+        self.assertEqual(status, 201, h)
+
+
+class join_errors_test(queue_case):
+    def test_what_cannot_be_joined(self):
+        (erin,) = self.people(1)
+        draft = self.event(status=None, **room())
+        self.assertProblem(self.queue(erin, "POST", draft), 404, "NOT_FOUND")
+        self.assertProblem(self.queue(erin, "POST", 987654), 404, "NOT_FOUND")
+        self.assertProblem(self.queue(erin, "POST", "abc"), 404, "NOT_FOUND")
+        closed = self.event(**room())
+        self.assertEqual(self.srv.call("PATCH", f"{API}/events/{closed}", {"status": "CLOSED"},
+                                       token=self.manager.access_token)[0], 200)
+        self.assertProblem(self.queue(erin, "POST", closed), 409, "SALES_NOT_OPEN")
+        open_event = self.event(**room())
+        self.assertProblem(call(self.srv.port, "POST", f"{API}/events/{open_event}/queue", {}),
+                           401, "UNAUTHORIZED")
+        self.assertProblem(self.queue(erin, "GET", open_event), 404, "NOT_FOUND")
+        self.assertEqual(self.queue(erin, "DELETE", open_event)[0], 204)  # not in it: fine
+
+
+if __name__ == "__main__":
+    unittest.main()
