@@ -17,15 +17,7 @@ namespace {
 using boost::asio::awaitable;
 
 std::string_view status_name(inventory::seat_status s) {
-    switch (s) {
-        case inventory::seat_status::available:
-            return "AVAILABLE";
-        case inventory::seat_status::held:
-            return "HELD";
-        case inventory::seat_status::sold:
-            return "SOLD";
-    }
-    return "SOLD";
+    return seat_status_name(s);
 }
 
 std::int64_t grade_price(const event& e, std::string_view grade_name) {
@@ -98,6 +90,18 @@ boost::json::array zones_of(const event& e, const inventory::snapshot& snap) {
 }
 
 }  // namespace
+
+std::string_view seat_status_name(inventory::seat_status s) {
+    switch (s) {
+        case inventory::seat_status::available:
+            return "AVAILABLE";
+        case inventory::seat_status::held:
+            return "HELD";
+        case inventory::seat_status::sold:
+            return "SOLD";
+    }
+    return "SOLD";
+}
 
 std::string seat_map_body::etag() const {
     // Versions restart with the process (the inventory is rebuilt in memory), so the tag also

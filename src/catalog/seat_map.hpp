@@ -39,6 +39,9 @@ struct seat_map_body {
     std::string etag() const;
 };
 
+// "AVAILABLE", "HELD" or "SOLD", as the seat map and the seat stream show a seat.
+std::string_view seat_status_name(inventory::seat_status s);
+
 // The seat map document of `e` at `snap` (pure; exposed for tests).
 std::string serialize_seat_map(const event& e, const inventory::snapshot& snap);
 

@@ -12,7 +12,8 @@
 // - holds end by release, commit, or expiry through `expire(now)` (a sweeper calls it; the
 //   engine finds expired holds without scanning every hold);
 // - a pinned hold (its order is being confirmed with the payment provider) never expires;
-// - every change bumps the event's `version`, so seat maps can be cached by version.
+// - every change bumps the event's `version`, so seat maps can be cached by version; each seat
+//   (and zone) in a snapshot carries the version that last changed it.
 // All calls may come from any thread concurrently. Time is passed in, never read.
 //
 // g++ 12: a coroutine's by-value argument is destroyed twice when the call sits inside the
@@ -100,6 +101,10 @@ enum class seat_status { available, held, sold };
 struct seat_state {
     std::string id;
     seat_status status = seat_status::available;
+    // The event version whose change last set this seat's status (0: never since load). A
+    // client holding a snapshot at version v is up to date with every seat whose version ≤ v,
+    // so the changes after v are exactly the seats with version > v (the seat stream's deltas).
+    std::uint64_t version = 0;
 };
 
 struct zone_state {
@@ -108,6 +113,7 @@ struct zone_state {
     std::int32_t available = 0;
     std::int32_t held = 0;
     std::int32_t sold = 0;
+    std::uint64_t version = 0;  // as seat_state::version, for the zone's counts
 };
 
 struct snapshot {

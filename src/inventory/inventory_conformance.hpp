@@ -720,6 +720,26 @@ TEST_P(inventory_conformance, load_can_switch_to_general_admission) {
     EXPECT_EQ(s->zones[0].available, 2);
 }
 
+TEST_P(inventory_conformance, each_seat_and_zone_carries_the_version_that_last_changed_it) {
+    load(reserved(1, 4));
+    load(general(2, {{"floor", 10}, {"balcony", 5}}));
+    ASSERT_TRUE(hold(1, 7, "h1", seats({"S-1", "S-2"})));
+    const auto held_at = version(1);
+    ASSERT_TRUE(hold(1, 7, "h2", seats({"S-4"})));
+    EXPECT_TRUE(release(1, "h1"));
+    const auto s = snap(1);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->seats[0].version, s->version);  // released last
+    EXPECT_EQ(s->seats[1].version, s->version);
+    EXPECT_GT(s->seats[3].version, held_at);  // held after h1
+    EXPECT_LT(s->seats[3].version, s->version);
+    EXPECT_LT(s->seats[2].version, held_at);  // never touched
+    ASSERT_TRUE(hold(2, 7, "g1", zone("balcony", 2)));
+    const auto g = snap(2);
+    EXPECT_EQ(g->zones[1].version, g->version);
+    EXPECT_LT(g->zones[0].version, g->version);
+}
+
 }  // namespace tkt::inventory::conformance
 
 // Runs the suite against one engine; `factory` returns a fresh std::unique_ptr<inventory>.

@@ -40,6 +40,7 @@ event_ledger::event_ledger(layout l)
         TKT_ASSERT(fresh);  // a layout lists each seat once
     }
     status_.assign(seat_count, seat_status::available);
+    changed_at_.assign(seat_count, 0);
     holder_.assign(seat_count, no_slot);
     sold_to_.assign(seat_count, 0);
     zones_.reserve(l.zones.size());
@@ -87,11 +88,13 @@ std::expected<void, hold_failure> event_ledger::hold(const hold_request& r) {
     h.seat_count = zone >= 0 ? 0 : count;
     if (zone >= 0) {
         zones_[zone].held += count;
+        zones_[zone].changed_at = version_ + 1;
     } else {
         for (std::int32_t i = 0; i < count; ++i) {
             const std::int32_t seat = scratch_[i];
             h.seats[i] = seat;
             status_[seat] = seat_status::held;
+            changed_at_[seat] = version_ + 1;
             holder_[seat] = slot;
         }
     }
@@ -154,6 +157,7 @@ std::expected<void, hold_failure> event_ledger::mark_sold(user_id user, const ho
     } else {
         for (const std::int32_t seat : scratch_) {
             status_[seat] = seat_status::sold;
+            changed_at_[seat] = version_ + 1;
             sold_to_[seat] = user;
         }
     }
@@ -182,10 +186,12 @@ bool event_ledger::unsell(user_id user, const hold_items& items) {
     TKT_DEBUG_ASSERT(ledger_clean());
     if (zone >= 0) {
         zones_[zone].sold -= items.quantity;
+        zones_[zone].changed_at = version_ + 1;
         u.zone_sold[zone] -= items.quantity;
     } else {
         for (const std::int32_t seat : scratch_) {
             status_[seat] = seat_status::available;
+            changed_at_[seat] = version_ + 1;
             sold_to_[seat] = 0;
         }
     }
@@ -225,12 +231,12 @@ snapshot event_ledger::snapshot_of() const {
     snapshot s{event_, version_, {}, {}};
     s.seats.reserve(seat_ids_.size());
     for (std::size_t i = 0; i < seat_ids_.size(); ++i) {
-        s.seats.push_back(seat_state{seat_ids_[i], status_[i]});
+        s.seats.push_back(seat_state{seat_ids_[i], status_[i], changed_at_[i]});
     }
     s.zones.reserve(zones_.size());
     for (const auto& z : zones_) {
-        s.zones.push_back(
-            zone_state{z.name, z.capacity, z.capacity - z.held - z.sold, z.held, z.sold});
+        s.zones.push_back(zone_state{z.name, z.capacity, z.capacity - z.held - z.sold, z.held,
+                                     z.sold, z.changed_at});
     }
     return s;
 }
@@ -355,12 +361,14 @@ void event_ledger::end_hold(string_map<std::uint32_t>::iterator it, hold_end end
     const std::int32_t count = h.count();
     if (h.zone >= 0) {
         zones_[h.zone].held -= h.quantity;
+        zones_[h.zone].changed_at = version_ + 1;
         if (end == hold_end::sell) sell_zone(u, h.zone, h.quantity);
     } else {
         const auto status = end == hold_end::sell ? seat_status::sold : seat_status::available;
         for (std::int32_t i = 0; i < h.seat_count; ++i) {
             const std::int32_t seat = h.seats[i];
             status_[seat] = status;
+            changed_at_[seat] = version_ + 1;
             holder_[seat] = no_slot;
             sold_to_[seat] = end == hold_end::sell ? h.user : 0;
         }
@@ -381,6 +389,7 @@ void event_ledger::sell_zone(user_rec& u, std::int32_t zone, std::int32_t quanti
     if (u.zone_sold.empty()) u.zone_sold.assign(zones_.size(), 0);
     u.zone_sold[zone] += quantity;
     zones_[zone].sold += quantity;
+    zones_[zone].changed_at = version_ + 1;
 }
 
 hold_info event_ledger::info_of(const hold_rec& h) const {

@@ -90,6 +90,7 @@ private:
         std::int32_t capacity = 0;
         std::int32_t held = 0;
         std::int32_t sold = 0;
+        std::uint64_t changed_at = 0;  // the version whose change last moved its counts
     };
     struct user_rec {
         std::int32_t held = 0;
@@ -129,8 +130,9 @@ private:
     std::vector<std::string> seat_ids_;  // layout order; a seat's index is its position
     string_map<std::int32_t> seat_index_;
     std::vector<seat_status> status_;
-    std::vector<std::uint32_t> holder_;  // the holding slot while HELD
-    std::vector<user_id> sold_to_;       // the buyer while SOLD
+    std::vector<std::uint64_t> changed_at_;  // the version whose change last set the status
+    std::vector<std::uint32_t> holder_;      // the holding slot while HELD
+    std::vector<user_id> sold_to_;           // the buyer while SOLD
 
     std::vector<zone_rec> zones_;
     string_map<std::int32_t> zone_index_;
