@@ -34,6 +34,7 @@
 #include "http/client.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/sse_hub.hpp"
 #include "inventory/memory_inventory.hpp"
 #include "payment/sandbox.hpp"
 #include "payment/toss_client.hpp"
@@ -95,6 +96,10 @@ int serve(const config& cfg) {
     http::router routes;
     http::metrics metrics;
     http::server srv(io, routes, metrics, server_options(cfg));
+    // Every Server-Sent Events stream (issue 11); on a signal it ends them with a retry hint
+    // before the server stops, so the grace period does not wait on them.
+    http::sse_hub sse(io);
+    metrics.add_collector([&sse](std::string& out) { sse.collect_metrics(out); });
     log_requests(srv);
     auto port = srv.listen();
     if (!port) return fail(exit_failure, port.error());
@@ -214,7 +219,10 @@ int serve(const config& cfg) {
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     shut_down_on_signal(io, signals, srv, std::chrono::milliseconds(cfg.server.shutdown_grace_ms),
-                        [&stopping] { stopping = true; });
+                        [&stopping, &sse] {
+                            stopping = true;
+                            sse.shutdown();
+                        });
 
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
     log::info("server.listening", {{"url", url},

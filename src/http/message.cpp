@@ -112,6 +112,15 @@ response problem_response(const problem& p) {
     return r;
 }
 
+stream_body::~stream_body() = default;
+
+response stream_response(std::shared_ptr<stream_body> body) {
+    response r;
+    r.content_type = "text/event-stream";
+    r.stream = std::move(body);
+    return r;
+}
+
 response no_content() {
     response r;
     r.status = 204;

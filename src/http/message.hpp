@@ -2,7 +2,12 @@
 // The HTTP messages that domain handlers see. Deliberately free of Beast: the server converts
 // its parsed Beast request into `request` and a handler's `response` back into Beast's.
 // A request lives for one handler call, on the connection's strand.
+//
+// A response either carries its whole body or, when `stream` is set, hands the connection over
+// to a stream after the head (Server-Sent Events): the server writes what `next()` yields until
+// it yields nothing, then closes the connection.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +59,22 @@ private:
     header_lookup lookup_ = nullptr;
 };
 
+// The body of a streaming answer, written by the server piece by piece until it ends. The
+// server calls both functions on the connection's executor, never concurrently with each other
+// except that cancel() may come while next() is suspended.
+class stream_body {
+public:
+    virtual ~stream_body();
+
+    // The next bytes to write, once there are some (an empty string writes nothing); nullopt
+    // ends the stream and the server closes the connection. Not called again after a nullopt.
+    virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+    // The peer went away, a write failed or timed out, or the server is stopping and the stream
+    // did not end by itself in time. Called at most once; a next() that is suspended must then
+    // return nullopt promptly.
+    virtual void cancel() = 0;
+};
+
 struct response {
     int status = 200;
     std::string content_type = "application/json";
@@ -62,6 +83,9 @@ struct response {
     // Close the connection without answering at all (the rest is ignored): what a lost answer
     // looks like to the client. For fault injection (the Toss sandbox), not for errors.
     bool hang_up = false;
+    // Set: after the head (no Content-Length, `Connection: close`) the server writes the stream's
+    // pieces until it ends (see stream_response). `body` is ignored.
+    std::shared_ptr<stream_body> stream;
 
     response& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));
@@ -81,6 +105,9 @@ response json_text_response(int status, std::string body);
 response problem_response(const problem& p);
 // 204 No Content.
 response no_content();
+// 200 text/event-stream that hands the connection to `body`; the server adds
+// `Cache-Control: no-cache` and `X-Accel-Buffering: no` (no proxy buffering).
+response stream_response(std::shared_ptr<stream_body> body);
 
 using handler = std::function<boost::asio::awaitable<response>(request&)>;
 

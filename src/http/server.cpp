@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <ctime>
@@ -121,6 +123,24 @@ void serialize(const response& res, keep_alive keep, std::string_view request_id
     if (res.status != 204 && res.status != 304) out += res.body;
 }
 
+// The head of a streaming answer: no Content-Length, the body runs until the connection closes;
+// nothing may cache it or hold it back (X-Accel-Buffering: nginx's proxy buffering).
+void serialize_stream_head(const response& res, std::string_view request_id, std::string& out) {
+    out.clear();
+    out += "HTTP/1.1 ";
+    append_number(out, static_cast<std::uint64_t>(res.status));
+    out += ' ';
+    out += bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+    out += "\r\nServer: ticketon\r\nDate: ";
+    out += http_date();
+    out += "\r\n";
+    if (!res.content_type.empty()) append_header(out, "Content-Type", res.content_type);
+    out += "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n";
+    append_header(out, "X-Request-Id", request_id);
+    for (const auto& [name, value] : res.headers) append_header(out, name, value);
+    out += "Connection: close\r\n\r\n";
+}
+
 using steady = std::chrono::steady_clock;
 
 // One client connection. Touched only on the connection's executor (by its session coroutine,
@@ -132,14 +152,24 @@ using steady = std::chrono::steady_clock;
 // session moves `deadline` as it goes; a deadline later than the armed one costs nothing (the
 // watchdog re-arms when it wakes), an earlier one cancels the timer so the watchdog re-arms
 // sooner. A request that arrives in one read and an answer written in one go never touch it.
+//
+// A streaming connection (response::stream) waits in the `streaming` phase with no deadline
+// unless the server is stopping (stream_deadline); a write that blocks gets the read timeout.
+// The stream is cancelled once at most: peer gone, write failed, or deadline passed.
 struct connection {
-    enum class phase { idle, reading, handling, writing };
+    enum class phase { idle, reading, handling, writing, streaming };
 
     explicit connection(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
 
     void set_deadline(steady::time_point t) {
         deadline = t;
         if (t < armed) timer.cancel();
+    }
+
+    void cancel_stream() {
+        if (!stream || stream_cancelled) return;
+        stream_cancelled = true;
+        stream->cancel();
     }
 
     tcp::socket socket;
@@ -149,7 +179,37 @@ struct connection {
     steady::time_point armed = steady::time_point::max();
     bool timed_out = false;
     bool closed = false;
+    std::shared_ptr<stream_body> stream;
+    bool stream_cancelled = false;
+    steady::time_point stream_deadline = steady::time_point::max();
 };
+
+// While a stream is written, notices the peer closing: a stream waiting for its next piece
+// would otherwise only learn of it on its next write, maybe minutes later (a heartbeat), and
+// hold its memory meanwhile. Bytes the peer sends are read and dropped; end of stream or an
+// error cancels the stream and any write in progress. A plain callback rather than a coroutine:
+// it costs one small operation per stream, not a coroutine frame.
+void watch_peer(std::shared_ptr<connection> conn) {
+    auto& socket = conn->socket;
+    socket.async_wait(
+        tcp::socket::wait_read, [conn = std::move(conn)](boost::system::error_code ec) mutable {
+            if (ec == asio::error::operation_aborted || conn->closed || !conn->stream) return;
+            if (!ec) {
+                std::array<char, 256> sink;
+                for (int reads = 0; reads < 64; ++reads) {
+                    conn->socket.read_some(asio::buffer(sink), ec);
+                    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+                    if (ec) break;
+                }
+                if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) {
+                    watch_peer(std::move(conn));
+                    return;
+                }
+            }
+            conn->cancel_stream();
+            conn->socket.cancel(ec);
+        });
+}
 
 }  // namespace
 
@@ -181,6 +241,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::awaitable<void> accept_loop();
     void reject(tcp::socket socket);
     asio::awaitable<void> session(std::shared_ptr<connection> conn, std::uint64_t id);
+    asio::awaitable<std::shared_ptr<stream_body>> serve_requests(connection& conn,
+                                                                 std::uint64_t id);
+    asio::awaitable<void> stream_out(const std::shared_ptr<connection>& conn,
+                                     std::shared_ptr<stream_body> body);
     asio::awaitable<void> watchdog(std::shared_ptr<connection> conn);
     asio::awaitable<boost::system::error_code> read_request(
         connection& conn, beast::flat_buffer& buffer,
@@ -238,11 +302,18 @@ void server::stop() {
         self->acceptor_.close(ec);
     });
     std::lock_guard lock(self->sessions_mutex_);
+    const auto stream_stop_timeout = self->options_.stream_stop_timeout;
     for (auto& [id, conn] : self->sessions_) {
         // Idle connections wait in a read: cancel it. Busy ones see stopping_ after answering.
-        asio::post(conn->socket.get_executor(), [conn] {
+        // Streams get a deadline (stream_out sets one for those that begin after this).
+        asio::post(conn->socket.get_executor(), [conn, stream_stop_timeout] {
             boost::system::error_code ec;
-            if (conn->now == connection::phase::idle) conn->socket.cancel(ec);
+            if (conn->now == connection::phase::idle) {
+                conn->socket.cancel(ec);
+            } else if (conn->stream) {
+                conn->stream_deadline = steady::now() + stream_stop_timeout;
+                conn->set_deadline(std::min(conn->deadline, conn->stream_deadline));
+            }
         });
     }
 }
@@ -325,6 +396,7 @@ asio::awaitable<void> server::impl::watchdog(std::shared_ptr<connection> conn) {
             conn->timed_out = true;
             boost::system::error_code ec;
             conn->socket.cancel(ec);
+            conn->cancel_stream();
             conn->armed = steady::time_point::max();
         } else {
             conn->armed = conn->deadline;
@@ -395,7 +467,36 @@ asio::awaitable<boost::system::error_code> server::impl::write_all(connection& c
 
 asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, std::uint64_t id) {
     boost::system::error_code ec;
-    auto peer = conn->socket.remote_endpoint(ec);
+    conn->socket.non_blocking(true, ec);
+    asio::co_spawn(conn->socket.get_executor(), watchdog(conn), asio::detached);
+    try {
+        // Requests are read and answered in serve_requests(), whose frame (the read buffer, the
+        // parser, the answer's text) is freed before a stream begins: a stream may stay open
+        // for hours, and only what it needs should stay with it.
+        auto serving = serve_requests(*conn, id);
+        std::shared_ptr<stream_body> stream = co_await std::move(serving);
+        if (stream) {
+            auto streaming = stream_out(conn, std::move(stream));
+            co_await std::move(streaming);
+        }
+    } catch (const std::exception&) {
+        // A failure in the connection itself (not in a handler, which dispatch() contains):
+        // the connection is closed below; nothing more can be told to this client.
+    }
+    conn->cancel_stream();  // only when a failure left it running
+    conn->stream.reset();
+    conn->closed = true;
+    conn->timer.cancel();
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn->socket.close(ec);
+}
+
+// Reads and answers requests until the connection is to close; returns the stream when the
+// last answer was the head of one (response::stream), written already.
+asio::awaitable<std::shared_ptr<stream_body>> server::impl::serve_requests(connection& conn,
+                                                                           std::uint64_t id) {
+    boost::system::error_code ec;
+    auto peer = conn.socket.remote_endpoint(ec);
     const std::string remote_ip = ec ? std::string("unknown") : peer.address().to_string();
     // Whether the peer is a trusted proxy, decided once: it is the same for every request here.
     std::optional<ip_address> proxy;
@@ -403,72 +504,90 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
         proxy = parse_ip_address(remote_ip);
         if (proxy && !is_trusted_proxy(*proxy, options_.trusted_proxies)) proxy.reset();
     }
-    conn->socket.non_blocking(true, ec);
-    asio::co_spawn(conn->socket.get_executor(), watchdog(conn), asio::detached);
     beast::flat_buffer buffer;
     std::string out;
     std::uint64_t sequence = 0;
 
-    try {
-        for (;;) {
-            if (stopping_ && buffer.size() == 0) break;
-            bhttp::request_parser<bhttp::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-            parser.body_limit(options_.max_body_bytes);
-            parser.eager(true);
-            auto read_ec = co_await read_request(*conn, buffer, parser);
-            // "<instance>-<connection>-<request>" in hex, unless the client sent its own.
-            std::string request_id = instance_tag_;
-            request_id += '-';
-            append_number(request_id, id, 16);
-            request_id += '-';
-            append_number(request_id, ++sequence, 16);
-            if (read_ec) {
-                // Fields arrive complete one by one, so whatever was read is usable: echo the
-                // client's request id on a 413 as on any other answer.
-                auto client_id = lookup_header(&parser.get(), "X-Request-Id");
-                if (acceptable_request_id(client_id)) request_id = std::string(client_id);
-                if (read_ec == asio::error::eof || read_ec == asio::error::connection_reset ||
-                    read_ec == asio::error::operation_aborted ||
-                    (read_ec == beast::error::timeout && conn->now == connection::phase::idle)) {
-                    break;
-                }
-                co_await answer_error(*conn, read_problem(read_ec), request_id);
+    for (;;) {
+        if (stopping_ && buffer.size() == 0) break;
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+        parser.body_limit(options_.max_body_bytes);
+        parser.eager(true);
+        auto read_ec = co_await read_request(conn, buffer, parser);
+        // "<instance>-<connection>-<request>" in hex, unless the client sent its own.
+        std::string request_id = instance_tag_;
+        request_id += '-';
+        append_number(request_id, id, 16);
+        request_id += '-';
+        append_number(request_id, ++sequence, 16);
+        if (read_ec) {
+            // Fields arrive complete one by one, so whatever was read is usable: echo the
+            // client's request id on a 413 as on any other answer.
+            auto client_id = lookup_header(&parser.get(), "X-Request-Id");
+            if (acceptable_request_id(client_id)) request_id = std::string(client_id);
+            if (read_ec == asio::error::eof || read_ec == asio::error::connection_reset ||
+                read_ec == asio::error::operation_aborted ||
+                (read_ec == beast::error::timeout && conn.now == connection::phase::idle)) {
                 break;
             }
-            conn->now = connection::phase::handling;
-            auto& req = parser.get();
-            auto client_id = lookup_header(&req, "X-Request-Id");
-            if (acceptable_request_id(client_id)) request_id = std::string(client_id);
-
-            // Behind a trusted proxy, the client it names; otherwise the peer.
-            const std::string client_ip =
-                proxy ? client_address(*proxy, forwarded_for(req), options_.trusted_proxies)
-                      : remote_ip;
-            const std::string_view proxy_ip = proxy ? std::string_view{remote_ip} : "";
-
-            auto started = steady::now();
-            std::size_t route_index = SIZE_MAX;
-            response res = co_await dispatch(req, client_ip, request_id, route_index);
-            double seconds = std::chrono::duration<double>(steady::now() - started).count();
-            metrics_.observe(route_index, res.status, seconds);
-            if (res.hang_up) break;  // closed below without a byte of answer, and not logged
-            const keep_alive keep =
-                req.keep_alive() && !stopping_ ? keep_alive::yes : keep_alive::no;
-            serialize(res, keep, request_id, out);
-            if (on_access_)
-                log_access(req, client_ip, proxy_ip, request_id, route_index, res.status, seconds);
-
-            if (co_await write_all(*conn, out) || keep == keep_alive::no) break;
+            co_await answer_error(conn, read_problem(read_ec), request_id);
+            break;
         }
-    } catch (const std::exception&) {
-        // A failure in the connection itself (not in a handler, which dispatch() contains):
-        // the connection is closed below; nothing more can be told to this client.
+        conn.now = connection::phase::handling;
+        auto& req = parser.get();
+        auto client_id = lookup_header(&req, "X-Request-Id");
+        if (acceptable_request_id(client_id)) request_id = std::string(client_id);
+
+        // Behind a trusted proxy, the client it names; otherwise the peer.
+        const std::string client_ip =
+            proxy ? client_address(*proxy, forwarded_for(req), options_.trusted_proxies)
+                  : remote_ip;
+        const std::string_view proxy_ip = proxy ? std::string_view{remote_ip} : "";
+
+        auto started = steady::now();
+        std::size_t route_index = SIZE_MAX;
+        response res = co_await dispatch(req, client_ip, request_id, route_index);
+        double seconds = std::chrono::duration<double>(steady::now() - started).count();
+        metrics_.observe(route_index, res.status, seconds);
+        if (res.hang_up) break;  // closed without a byte of answer, and not logged
+        const keep_alive keep =
+            req.keep_alive() && !stopping_ && !res.stream ? keep_alive::yes : keep_alive::no;
+        if (res.stream) {
+            serialize_stream_head(res, request_id, out);
+        } else {
+            serialize(res, keep, request_id, out);
+        }
+        if (on_access_)
+            log_access(req, client_ip, proxy_ip, request_id, route_index, res.status, seconds);
+
+        if (co_await write_all(conn, out)) break;
+        if (res.stream) co_return std::move(res.stream);
+        if (keep == keep_alive::no) break;
     }
-    conn->closed = true;
-    conn->timer.cancel();
-    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
-    conn->socket.close(ec);
+    co_return nullptr;
+}
+
+// Writes a stream's pieces as they come until it ends, it is cancelled, or a write fails.
+asio::awaitable<void> server::impl::stream_out(const std::shared_ptr<connection>& conn,
+                                               std::shared_ptr<stream_body> body) {
+    conn->stream = std::move(body);
+    conn->now = connection::phase::streaming;
+    if (stopping_) conn->stream_deadline = steady::now() + options_.stream_stop_timeout;
+    conn->set_deadline(conn->stream_deadline);
+    watch_peer(conn);
+    for (;;) {
+        auto pending = conn->stream->next();
+        std::optional<std::string> piece = co_await std::move(pending);
+        if (!piece) break;
+        if (piece->empty()) continue;
+        if (co_await write_all(*conn, *piece)) {
+            conn->cancel_stream();
+            break;
+        }
+        conn->now = connection::phase::streaming;
+        conn->set_deadline(conn->stream_deadline);
+    }
 }
 
 problem server::impl::read_problem(const boost::system::error_code& ec) const {

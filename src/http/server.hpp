@@ -8,9 +8,16 @@
 // is cut off), connection count (503), per-IP rate limit on auth routes (429 + Retry-After).
 // Behind trusted proxies the IP is the client's from X-Forwarded-For (http/forwarded.hpp).
 //
+// A handler may answer with a stream (response::stream, e.g. Server-Sent Events): the server
+// writes the head, then each piece the stream yields under the read timeout (a client that
+// does not read is cut off), watches for the peer closing meanwhile (the stream is cancelled),
+// and closes the connection when the stream ends. Idle and read timeouts do not apply while a
+// stream waits for its next piece.
+//
 // Lifetime: listen() → start() → stop() (stop accepting, close idle keep-alive connections,
-// let busy ones finish their answer and close) → wait until sessions() == 0 or the grace
-// period ends. Beast stays inside server.cpp: this header is safe for domain modules.
+// let busy ones finish their answer and close, give open streams stream_stop_timeout to end)
+// → wait until sessions() == 0 or the grace period ends. Beast stays inside server.cpp: this
+// header is safe for domain modules.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +46,10 @@ struct server_options {
     std::size_t max_header_bytes = 16 << 10;
     std::chrono::milliseconds read_timeout{10'000};
     std::chrono::milliseconds idle_timeout{30'000};
+    // Streams (response::stream) still open when stop() is called get this long to end by
+    // themselves (the SSE hub writes a retry hint and ends its streams on shutdown) before they
+    // are cancelled and their connections closed.
+    std::chrono::milliseconds stream_stop_timeout{1'000};
     rate_limit_options auth_rate_limit;
     // Peers whose X-Forwarded-For names the client, for the rate limits and the access log
     // (http/forwarded.hpp). Empty: every peer is the client.
