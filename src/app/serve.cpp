@@ -42,6 +42,7 @@
 #include "waiting_room/journaled_waiting_room.hpp"
 #include "waiting_room/memory_lease.hpp"
 #include "waiting_room/memory_waiting_room.hpp"
+#include "waiting_room/queue_feed.hpp"
 #include "waiting_room/service.hpp"
 
 namespace tkt::app {
@@ -172,7 +173,9 @@ int serve(const config& cfg) {
             [&queue](auth::principal who, std::int64_t event, std::int64_t seq, std::string hold) {
                 return queue.entry_used(who, event, seq, std::move(hold));
             }};
-    waiting_room::register_routes(routes, queue, auth_service);
+    waiting_room::queue_feed queue_feed(io, queue, bus, sse,
+                                        [&catalog](std::int64_t id) { return catalog.find(id); });
+    waiting_room::register_routes(routes, queue, auth_service, queue_feed);
     metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
     booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
     booking::register_ticket_routes(routes, tickets, auth_service);

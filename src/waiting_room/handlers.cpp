@@ -13,6 +13,7 @@ using http::response;
 struct context {
     service& svc;
     auth::service& auth;
+    queue_feed& feed;
 };
 
 template <class T>
@@ -62,6 +63,17 @@ awaitable<response> leave(context ctx, request& req) {
     co_return http::no_content();
 }
 
+awaitable<response> stream(context ctx, request& req) {
+    // EventSource cannot set headers: the access token may come in the URL here (and only on
+    // the stream routes).
+    auto who =
+        co_await ctx.auth.authenticate(req, auth::role::user, auth::token_source::header_or_query);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return no_event();
+    co_return co_await ctx.feed.open(*who, *event_id);
+}
+
 using route_fn = awaitable<response> (*)(context, request&);
 
 http::handler bind(context ctx, route_fn fn) {
@@ -70,11 +82,12 @@ http::handler bind(context ctx, route_fn fn) {
 
 }  // namespace
 
-void register_routes(http::router& router, service& svc, auth::service& auth) {
-    const context ctx{svc, auth};
+void register_routes(http::router& router, service& svc, auth::service& auth, queue_feed& feed) {
+    const context ctx{svc, auth, feed};
     router.add(http::verb::post, "/api/v1/events/{id}/queue", bind(ctx, join));
     router.add(http::verb::get, "/api/v1/events/{id}/queue", bind(ctx, look));
     router.add(http::verb::delete_, "/api/v1/events/{id}/queue", bind(ctx, leave));
+    router.add(http::verb::get, "/api/v1/events/{id}/queue/stream", bind(ctx, stream));
 }
 
 }  // namespace tkt::waiting_room

@@ -5,10 +5,12 @@
 //   queue) DELETE /events/{id}/queue   user → 204, out of the line (a held slot is given back)
 #include "auth/service.hpp"
 #include "http/router.hpp"
+#include "waiting_room/queue_feed.hpp"
 #include "waiting_room/service.hpp"
 
 namespace tkt::waiting_room {
 
-void register_routes(http::router& router, service& svc, auth::service& auth);
+// `feed` (and the objects passed) must outlive the router.
+void register_routes(http::router& router, service& svc, auth::service& auth, queue_feed& feed);
 
 }  // namespace tkt::waiting_room

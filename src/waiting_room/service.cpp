@@ -221,6 +221,8 @@ awaitable<void> service::tick_room(std::int64_t event_id, time_point now, bool c
     if (stats && !stats->open && is_open(*e, now)) {
         auto drawn = co_await deps_.rooms.open(event_id, fresh_seed());
         log::info("queue.opened", {{"eventId", event_id}, {"preQueue", drawn.size()}});
+        // Streams of the pre-queue learn their drawn seqs from this.
+        deps_.bus.publish(queue_topic(event_id), std::to_string(stats->head));
     }
     auto out = co_await deps_.rooms.tick(event_id, now, settings_of(*e));
     if (out.head != out.head_before || !out.admitted.empty()) {

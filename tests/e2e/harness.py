@@ -295,6 +295,112 @@ def request_bytes(method, path, headers=None, body=b""):
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+class sse_stream:
+    """A Server-Sent Events client on a raw connection: GET `path` (token in the Authorization
+    header, or as given in the URL), then `next_event()` parses events as the SSE spec reads
+    them (id, event, data lines, retry; comments skipped)."""
+
+    def __init__(self, port, path, token=None, headers=None, source=None,
+                 timeout=SOCKET_TIMEOUT_S):
+        self.sock = socket.create_connection((HOST, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
+        self.buf = b""
+        hdrs = {"Accept": "text/event-stream"}
+        if token is not None:
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
+        self.sock.sendall(request_bytes("GET", path, hdrs))
+        head = self._read_until(b"\r\n\r\n").decode("iso-8859-1")
+        lines = head.split("\r\n")
+        self.status = int(lines[0].split(" ", 2)[1])
+        self.headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self.retry = None
+        self.comments = 0
+        self.body = None
+        if self.status != 200:
+            if "content-length" in self.headers:
+                self.body = json.loads(self._read_exact(int(self.headers["content-length"])))
+            self.close()
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("the stream ended")
+        self.buf += chunk
+
+    def _read_until(self, marker):
+        while marker not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(marker, 1)
+        return head
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def next_event(self, timeout=SOCKET_TIMEOUT_S):
+        """The next event as {"id", "event", "data"} (data JSON-decoded when it is JSON);
+        raises socket.timeout when none comes in `timeout`, EOFError when the stream ends."""
+        self.sock.settimeout(timeout)
+        while True:
+            block = self._read_until(b"\n\n").decode()
+            event = {"id": None, "event": "message", "data": None}
+            data = []
+            for line in block.split("\n"):
+                if line.startswith(":"):
+                    self.comments += 1
+                    continue
+                name, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if name == "retry":
+                    self.retry = int(value)
+                elif name == "id":
+                    event["id"] = value
+                elif name == "event":
+                    event["event"] = value
+                elif name == "data":
+                    data.append(value)
+            if not data:
+                continue  # a retry hint or a comment alone
+            text = "\n".join(data)
+            try:
+                event["data"] = json.loads(text)
+            except ValueError:
+                event["data"] = text
+            return event
+
+    def events_until(self, predicate, timeout):
+        """Events until one satisfies `predicate` (returned last) or `timeout` passes."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                e = self.next_event(timeout=max(0.05, deadline - time.monotonic()))
+            except socket.timeout:
+                break
+            got.append(e)
+            if predicate(e):
+                return got
+        raise AssertionError(f"no matching event in {timeout} s; got {got!r}")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # JWT helpers (for forging bad tokens)
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import unittest
 
 import harness
 from harness import (API, call, create_event, e2e_case, hold, reserved_layout, rfc3339,
-                     wait_until)
+                     sse_stream, wait_until)
 
 GRACE_S = 2
 
@@ -297,6 +297,78 @@ class join_errors_test(queue_case):
                            401, "UNAUTHORIZED")
         self.assertProblem(self.queue(erin, "GET", open_event), 404, "NOT_FOUND")
         self.assertEqual(self.queue(erin, "DELETE", open_event)[0], 204)  # not in it: fine
+
+
+class stream_test(queue_case):
+    env = {"TICKETON_QUEUE_GRACE_SECONDS": str(GRACE_S)}
+
+    def stream(self, person, event_id, in_url=False):
+        token, source = person
+        if in_url:
+            return sse_stream(self.srv.port, f"{API}/events/{event_id}/queue/stream"
+                              f"?access_token={token}", source=source)
+        return sse_stream(self.srv.port, f"{API}/events/{event_id}/queue/stream", token=token,
+                          source=source)
+
+    def test_positions_come_at_most_once_a_second_then_the_entry(self):
+        event_id = self.event(**room(admit_per_second=2, max_active=1000))
+        people = self.people(6)
+        seqs = [self.join(p, event_id)["seq"] for p in people]
+        last = people[-1]
+        with self.stream(last, event_id, in_url=True) as s:
+            self.assertEqual(s.status, 200)
+            self.assertTrue(s.headers["content-type"].startswith("text/event-stream"))
+            first = s.next_event()
+            self.assertEqual(first["event"], "position", first)
+            self.assertLessEqual(first["data"]["position"], seqs[-1])
+            self.assertEqual(s.retry, 3000)
+            positions = []
+            started = time.monotonic()
+            events = s.events_until(lambda e: e["event"] == "admitted", 10)
+            elapsed = time.monotonic() - started
+            for e in events[:-1]:
+                self.assertEqual(e["event"], "position", e)
+                positions.append(e["data"]["position"])
+            self.assertEqual(positions, sorted(positions, reverse=True), positions)
+            self.assertGreater(len(positions), 0)
+            # At most one position a second (the line moved every half second).
+            self.assertLessEqual(len(positions), int(elapsed) + 1, (positions, elapsed))
+            admitted = events[-1]["data"]
+            self.assertEqual(admitted["seq"], seqs[-1])
+            status, _, h = self.hold(last, event_id, "A-1-1", admitted["entryToken"])
+            self.assertEqual(status, 201, h)
+
+    def test_who_may_open_a_queue_stream(self):
+        event_id = self.event(**room(admit_per_second=1, max_active=1))
+        alice, bob = self.people(2)
+        self.join(alice, event_id)
+        with self.stream(bob, event_id) as s:  # bob never joined
+            self.assertEqual((s.status, s.body["code"]), (404, "NOT_FOUND"))
+        anonymous = sse_stream(self.srv.port, f"{API}/events/{event_id}/queue/stream")
+        self.assertEqual((anonymous.status, anonymous.body["code"]), (401, "UNAUTHORIZED"))
+        junk = sse_stream(self.srv.port, f"{API}/events/{event_id}/queue/stream?access_token=x.y.z")
+        self.assertEqual(junk.status, 401)
+        # The URL token is for streams only.
+        status, _, body = call(self.srv.port, "GET",
+                               f"{API}/events/{event_id}/queue?access_token={alice[0]}")
+        self.assertProblem((status, _, body), 401, "UNAUTHORIZED")
+        with self.stream(alice, event_id) as s:
+            self.assertEqual(s.status, 200)
+            self.assertIn(s.next_event()["event"], ("position", "admitted"))
+            metrics = call(self.srv.port, "GET", "/metrics")[2]
+            self.assertIn('ticketon_sse_clients{kind="queue"} 1', metrics)
+
+    def test_an_open_stream_keeps_the_place_and_closing_it_starts_the_grace(self):
+        event_id = self.event(**room(admit_per_second=1, max_active=1))
+        people = self.people(3)
+        seqs = [self.join(p, event_id)["seq"] for p in people]
+        with self.stream(people[2], event_id) as s:
+            self.assertEqual(s.next_event()["event"], "position")
+            time.sleep(GRACE_S + 1.0)  # no polling: only the stream keeps the place
+            self.assertEqual(self.look(people[2], event_id)["seq"], seqs[2])
+        self.assertEqual(self.queue(people[1], "GET", event_id)[0], 404)  # polled by nobody
+        time.sleep(GRACE_S + 1.0)
+        self.assertEqual(self.queue(people[2], "GET", event_id)[0], 404)
 
 
 if __name__ == "__main__":
