@@ -148,7 +148,7 @@ int serve(const config& cfg) {
                        {{"eventId", id}, {"error", moved.error().detail}});
     });
     auth::register_routes(routes, auth_service);
-    catalog::register_routes(routes, catalog, seat_map, auth_service);
+
     http::rate_limiter webhook_limit(
         {.per_minute = static_cast<double>(cfg.rate_limit.webhook_per_minute),
          .burst = static_cast<double>(cfg.rate_limit.webhook_burst)});
@@ -176,6 +176,8 @@ int serve(const config& cfg) {
     waiting_room::queue_feed queue_feed(io, queue, bus, sse,
                                         [&catalog](std::int64_t id) { return catalog.find(id); });
     waiting_room::register_routes(routes, queue, auth_service, queue_feed);
+    catalog::seat_feed seat_feed(inventory, bus, sse);
+    catalog::register_routes(routes, catalog, seat_map, auth_service, &seat_feed);
     metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
     booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
     booking::register_ticket_routes(routes, tickets, auth_service);
@@ -210,6 +212,10 @@ int serve(const config& cfg) {
         every(std::chrono::milliseconds(cfg.booking.reconcile_interval_ms), stopping, "reconciler",
               [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
         asio::detached);
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(250), stopping, "seats",
+                         [&]() -> asio::awaitable<void> { co_await seat_feed.tick(); }),
+                   asio::detached);
     asio::co_spawn(io,
                    every(std::chrono::milliseconds(cfg.queue.tick_ms), stopping, "queue",
                          [&]() -> asio::awaitable<void> { co_await queue.tick(); }),

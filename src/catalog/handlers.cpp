@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "common/json_body.hpp"
+#include "http/sse.hpp"
 
 namespace tkt::catalog {
 namespace {
@@ -23,6 +24,7 @@ struct deps {
     service& svc;
     seat_map& seats;
     auth::service& auth;
+    seat_feed* feed;
 };
 
 // Calls whose arguments own memory are started in one statement and awaited in the next: g++ 12
@@ -249,6 +251,30 @@ awaitable<response> get_seats(deps& d, request& req) {
     co_return r;
 }
 
+// GET /events/{id}/seats/stream: the version the client holds comes as `since`, or (when it
+// reconnects) as Last-Event-ID or `lastEventId`.
+awaitable<response> seats_stream(deps& d, request& req) {
+    const auto id = parse_int(req.param("id"));
+    auto e = id ? d.svc.find(*id) : nullptr;
+    // Drafts have no stream: nothing is sold yet.
+    if (!e || e->status == event_status::draft || d.feed == nullptr) co_return not_found();
+    std::optional<std::uint64_t> since;
+    auto text = req.query_param("since");
+    if (!text)
+        text = http::sse_last_event_id(req.header("Last-Event-ID"), req.query_param("lastEventId"));
+    if (text) {
+        std::uint64_t v = 0;
+        auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+        if (text->empty() || ec != std::errc{} || p != text->data() + text->size()) {
+            co_return http::problem_response(
+                validation_error("since", "must be a seat map version (a whole number)"));
+        }
+        since = v;
+    }
+    auto op = d.feed->open(*id, since);
+    co_return co_await std::move(op);
+}
+
 awaitable<response> managed_events(deps& d, request& req) {
     auto who = co_await d.auth.authenticate(req, auth::role::manager);
     if (!who) co_return fail(who);
@@ -271,13 +297,15 @@ http::handler bind(std::shared_ptr<deps> d, route_fn fn) {
 
 }  // namespace
 
-void register_routes(http::router& router, service& svc, seat_map& seats, auth::service& auth) {
-    auto d = std::make_shared<deps>(deps{svc, seats, auth});
+void register_routes(http::router& router, service& svc, seat_map& seats, auth::service& auth,
+                     seat_feed* feed) {
+    auto d = std::make_shared<deps>(deps{svc, seats, auth, feed});
     router.add(http::verb::post, "/api/v1/events", bind(d, create_event));
     router.add(http::verb::get, "/api/v1/events", bind(d, list_events));
     router.add(http::verb::get, "/api/v1/events/{id}", bind(d, get_event));
     router.add(http::verb::patch, "/api/v1/events/{id}", bind(d, patch_event));
     router.add(http::verb::get, "/api/v1/events/{id}/seats", bind(d, get_seats));
+    router.add(http::verb::get, "/api/v1/events/{id}/seats/stream", bind(d, seats_stream));
     router.add(http::verb::get, "/api/v1/manager/events", bind(d, managed_events));
 }
 

@@ -3,6 +3,7 @@
 // problem+json out. Reading query strings and bodies, visibility of DRAFTs and the seat map's
 // conditional GET live here; the rules live in the service.
 #include "auth/service.hpp"
+#include "catalog/seat_feed.hpp"
 #include "catalog/seat_map.hpp"
 #include "catalog/service.hpp"
 #include "http/router.hpp"
@@ -15,8 +16,12 @@ namespace tkt::catalog {
 //   GET   /events/{id}            anyone; a DRAFT is 404 except to its manager and ADMIN
 //   PATCH /events/{id}            its MANAGER or ADMIN
 //   GET   /events/{id}/seats      anyone; ETag "<id>-<version>", If-None-Match → 304
+//   GET   /events/{id}/seats/stream  anyone; SSE deltas from ?since= (or Last-Event-ID), see
+//                                    seat_feed.hpp
 //   GET   /manager/events         MANAGER or ADMIN
 // Every argument must outlive the router.
-void register_routes(http::router& router, service& svc, seat_map& seats, auth::service& auth);
+// `feed` serves GET /events/{id}/seats/stream (none: 404).
+void register_routes(http::router& router, service& svc, seat_map& seats, auth::service& auth,
+                     seat_feed* feed = nullptr);
 
 }  // namespace tkt::catalog
