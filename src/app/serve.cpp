@@ -105,7 +105,10 @@ int serve(const config& cfg) {
     auto port = srv.listen();
     if (!port) return fail(exit_failure, port.error());
 
-    inventory::memory_inventory inventory;
+    // Versions start at the start time in microseconds: they grow across restarts (seat_feed).
+    inventory::memory_inventory inventory(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
+            .count()));
     catalog::service catalog(db, inventory, clock);
     catalog::seat_map seat_map(inventory);
     auth::service auth_service(db, clock, *keyring, auth_options(cfg));

@@ -6,7 +6,7 @@ namespace tkt::inventory {
 
 using detail::event_ledger;
 
-memory_inventory::memory_inventory() = default;
+memory_inventory::memory_inventory(std::uint64_t version_base) : version_base_(version_base) {}
 memory_inventory::~memory_inventory() = default;
 
 void memory_inventory::load_now(layout l) {
@@ -18,7 +18,9 @@ void memory_inventory::load_now(layout l) {
     {
         std::unique_lock map_lock(events_mutex_);
         auto& current = events_[e];
-        if (current) fresh->ledger.continue_after(current->ledger.version());
+        const std::uint64_t after =
+            std::max(current ? current->ledger.version() : 0, version_base_);
+        if (after > 0) fresh->ledger.continue_after(after);
         old = std::exchange(current, std::move(fresh));
     }
 }

@@ -23,7 +23,10 @@ namespace tkt::inventory {
 
 class memory_inventory final : public inventory {
 public:
-    memory_inventory();
+    // `version_base`: every event's versions start above it. The server passes the time of its
+    // start in microseconds, so versions keep growing across restarts and a version a client
+    // kept from before one is recognisably old (its next delta carries the whole map).
+    explicit memory_inventory(std::uint64_t version_base = 0);
     ~memory_inventory() override;
     memory_inventory(const memory_inventory&) = delete;
     memory_inventory& operator=(const memory_inventory&) = delete;
@@ -85,6 +88,7 @@ private:
     }
 
     mutable std::shared_mutex events_mutex_;
+    std::uint64_t version_base_ = 0;
     std::unordered_map<event_id, std::unique_ptr<event_slot>> events_;
 };
 

@@ -65,3 +65,25 @@ TEST(memory_inventory, general_admission_sync_core) {
 
 }  // namespace
 }  // namespace tkt::inventory
+
+namespace tkt::inventory {
+namespace {
+
+TEST(memory_inventory_versions, start_above_the_base_and_a_reload_marks_every_seat) {
+    memory_inventory inv(1'000'000);
+    inv.load_now(conformance::reserved(1, 3));
+    const auto loaded = inv.snapshot_now(1);
+    ASSERT_TRUE(loaded);
+    EXPECT_GT(loaded->version, 1'000'000u);
+    for (const auto& s : loaded->seats) EXPECT_EQ(s.version, loaded->version);
+    ASSERT_TRUE(inv.hold_now({1, 7, "h1", conformance::seats({"S-1"}), conformance::t0}));
+    const auto held = inv.version_now(1);
+    // The same event loaded again (a new layout): every seat counts as changed after `held`.
+    inv.load_now(conformance::reserved(1, 3));
+    const auto reloaded = inv.snapshot_now(1);
+    EXPECT_GT(reloaded->version, held);
+    for (const auto& s : reloaded->seats) EXPECT_GT(s.version, held);
+}
+
+}  // namespace
+}  // namespace tkt::inventory

@@ -168,7 +168,8 @@ class short_timers_test(e2e_case):
     def setUpClass(cls):
         cls.srv = harness.class_server(cls, env={
             "TICKETON_AUTH_LOCKOUT_SECONDS": "2",
-            "TICKETON_AUTH_ACCESS_TTL_SECONDS": "1",
+            # Two seconds: exp is whole seconds from iat, so a token lives at least one.
+            "TICKETON_AUTH_ACCESS_TTL_SECONDS": "2",
         })
 
     def test_lock_ends_after_lockout_seconds(self):
@@ -185,10 +186,10 @@ class short_timers_test(e2e_case):
 
     def test_expired_access_token_is_unauthorized(self):
         s = self.srv.signup()
-        self.assertEqual(s.body["expiresIn"], 1)
+        self.assertEqual(s.body["expiresIn"], 2)
         self.assertStatus(self.srv.call("GET", f"{API}/me", token=s.access_token), 200,
                           "fresh token")
-        time.sleep(2.1)
+        time.sleep(3.1)
         self.assertProblem(self.srv.call("GET", f"{API}/me", token=s.access_token), 401,
                            "UNAUTHORIZED", msg="token past exp")
         # The refresh token outlives the access token and yields a working one.

@@ -147,7 +147,7 @@ class seat_stream_test(e2e_case):
     def test_a_client_without_a_usable_version_is_told_to_re_read(self):
         event_id = create_event(self.srv, self.manager.access_token)
         version = seat_map(self.srv, event_id)["version"]
-        for query in ("", "?since=999999999999", "?lastEventId=999999999999"):
+        for query in ("", "?since=99999999999999999", "?lastEventId=99999999999999999"):
             with self.stream(event_id, query) as s:
                 self.assertEqual(s.status, 200, query)
                 e = s.next_event()
@@ -174,6 +174,37 @@ class seat_stream_test(e2e_case):
             self.follow(client, s, final["version"])
             self.assertEqual(client.zones["GA"], 47)
             self.assertEqual(zone_available(self.srv, event_id), 47)
+
+
+
+class seat_stream_restart_test(e2e_case):
+    def test_a_version_from_before_a_restart_brings_the_whole_map(self):
+        with harness.server() as srv:
+            manager = srv.create_user("MANAGER")
+            event_id = create_event(srv, manager.access_token)
+            buyer = srv.signup().access_token
+            before = seat_map(srv, event_id)
+            held = call(srv.port, "POST", f"{API}/events/{event_id}/holds",
+                        {"seats": ["A-1-1"]}, token=buyer)
+            self.assertEqual(held[0], 201, held[2])
+            kept = seat_map(srv, event_id)  # the client's copy: A-1-1 HELD
+            srv.restart()
+            # The hold survived (its order is on disk); release it while the client is away.
+            self.assertEqual(call(srv.port, "DELETE", f"{API}/holds/{held[2]['holdId']}",
+                                  token=buyer)[0], 204)
+            now = seat_map(srv, event_id)
+            self.assertGreater(now["version"], kept["version"])
+            client = replayer(self, kept)
+            self.assertEqual(client.seats["A-1-1"], "HELD")
+            with sse_stream(srv.port, f"{API}/events/{event_id}/seats/stream",
+                            headers={"Last-Event-ID": str(kept["version"])}) as s:
+                e = s.next_event()
+                if e["event"] == "reset":
+                    self.assertEqual(e["data"]["version"], now["version"])
+                else:
+                    client.apply(e)
+                    self.assertEqual(client.seats, statuses(now))
+                    self.assertEqual(len(e["data"]["changes"]), len(statuses(before)))
 
 
 if __name__ == "__main__":

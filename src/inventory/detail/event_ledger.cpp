@@ -40,7 +40,7 @@ event_ledger::event_ledger(layout l)
         TKT_ASSERT(fresh);  // a layout lists each seat once
     }
     status_.assign(seat_count, seat_status::available);
-    changed_at_.assign(seat_count, 0);
+    changed_at_.assign(seat_count, version_);
     holder_.assign(seat_count, no_slot);
     sold_to_.assign(seat_count, 0);
     zones_.reserve(l.zones.size());
@@ -49,13 +49,17 @@ event_ledger::event_ledger(layout l)
         const auto index = static_cast<std::int32_t>(zones_.size());
         const bool fresh = zone_index_.emplace(z.name, index).second;
         TKT_ASSERT(fresh);  // a layout lists each zone once
-        zones_.push_back(zone_rec{std::move(z.name), z.capacity, 0, 0});
+        zones_.push_back(zone_rec{std::move(z.name), z.capacity, 0, 0, version_});
     }
     scratch_.reserve(seats_per_hold_max);
 }
 
 void event_ledger::continue_after(std::uint64_t previous_version) {
     version_ = std::max(version_, previous_version + 1);
+    // A fresh layout: every seat is new as of this version, so a client holding an older map
+    // (of the layout before, or of a process before) gets all of it in its next delta.
+    std::fill(changed_at_.begin(), changed_at_.end(), version_);
+    for (auto& z : zones_) z.changed_at = version_;
 }
 
 std::expected<void, hold_failure> event_ledger::hold(const hold_request& r) {

@@ -90,7 +90,7 @@ private:
         std::int32_t capacity = 0;
         std::int32_t held = 0;
         std::int32_t sold = 0;
-        std::uint64_t changed_at = 0;  // the version whose change last moved its counts
+        std::uint64_t changed_at = 0;  // the version whose change last moved its counts (or load)
     };
     struct user_rec {
         std::int32_t held = 0;
