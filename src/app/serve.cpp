@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -82,7 +83,29 @@ std::string loopback_host(const std::string& host) {
 
 }  // namespace
 
+// Every open stream is a socket: the soft limit on file descriptors (often 1024) goes up to the
+// hard one, and a limit below what server.max_connections needs is said at start-up.
+void raise_file_limit(std::size_t connections) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    // The database, the log and the listener need a few more than the connections.
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < connections + 64) {
+        log::warn("server.file_limit",
+                  {{"limit", static_cast<std::int64_t>(limit.rlim_cur)},
+                   {"maxConnections", static_cast<std::int64_t>(connections)},
+                   {"hint",
+                    "raise the file descriptor limit (ulimit -n, LimitNOFILE) or lower "
+                    "server.max_connections"}});
+    }
+}
+
 int serve(const config& cfg) {
+    raise_file_limit(static_cast<std::size_t>(cfg.server.max_connections));
     auto store = open_store(cfg);
     if (!store) return store.error();
     db::database& db = **store;

@@ -5,6 +5,7 @@ a client without a usable version is told to re-read; general admission streams 
 per zone; messages are coalesced."""
 
 import random
+import signal
 import threading
 import time
 import unittest
@@ -205,6 +206,25 @@ class seat_stream_restart_test(e2e_case):
                     client.apply(e)
                     self.assertEqual(client.seats, statuses(now))
                     self.assertEqual(len(e["data"]["changes"]), len(statuses(before)))
+
+
+    def test_a_shutdown_ends_every_stream_with_a_retry_hint(self):
+        with harness.server() as srv:
+            manager = srv.create_user("MANAGER")
+            event_id = create_event(srv, manager.access_token)
+            version = seat_map(srv, event_id)["version"]
+            streams = [sse_stream(srv.port, f"{API}/events/{event_id}/seats/stream?since={version}")
+                       for _ in range(3)]
+            for s in streams:
+                self.assertEqual(s.next_event()["event"], "seats")
+                s.retry = None
+            srv.send_signal(signal.SIGTERM)
+            for s in streams:
+                with self.assertRaises(EOFError):
+                    s.next_event(timeout=5)
+                self.assertEqual(s.retry, 3000)  # said again just before the end
+                s.close()
+            self.assertEqual(srv.wait(10), 0)
 
 
 if __name__ == "__main__":
