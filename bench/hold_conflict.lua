@@ -1,6 +1,7 @@
 -- wrk script for bench/hold_conflict.sh: holds that lose, as most attempts do in an on-sale:
 --   POST /api/v1/events/<id>/holds {"seats":["<seat>"]}   (expects 409 SEAT_UNAVAILABLE)
--- with "Authorization: Bearer <token>", the tokens taken in turn from a file (one per line).
+-- with "Authorization: Bearer <token>", the tokens taken in turn from a file (one per line:
+-- "<access token>" or "<access token> <entry token>", the latter sent as Queue-Token).
 --   wrk ... -s bench/hold_conflict.lua <url> -- <eventId> <seat> <tokens file>
 -- Counts the answers by status; done() prints "requests N", "conflicts N" (409s) and
 -- "failed <status> N" for anything else, plus socket errors.
@@ -16,12 +17,16 @@ end
 
 function init(args)
     local event_id, seat, path = args[1], args[2], args[3]
-    for token in io.lines(path) do
-        if token ~= "" then
-            posts[#posts + 1] = wrk.format("POST", "/api/v1/events/" .. event_id .. "/holds", {
+    for line in io.lines(path) do
+        local token, entry = line:match("^(%S+)%s*(%S*)$")
+        if token then
+            local headers = {
                 ["Authorization"] = "Bearer " .. token,
                 ["Content-Type"] = "application/json",
-            }, '{"seats":["' .. seat .. '"]}')
+            }
+            if entry ~= "" then headers["Queue-Token"] = entry end
+            posts[#posts + 1] = wrk.format("POST", "/api/v1/events/" .. event_id .. "/holds",
+                headers, '{"seats":["' .. seat .. '"]}')
         end
     end
 end

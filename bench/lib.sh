@@ -92,7 +92,24 @@ CONF
 # Starts ticketon (demo seeding on: event 1 reserved, 120 seats; event 2 general admission) on
 # $ticketon_port, then as a manager made by `ticketon user create` creates event $big_event:
 # one section "A", 20 rows of 100 seats (A-1-1 … A-20-100), on sale, maxPerUser 10,
-# holdSeconds 3600.
+# holdSeconds 3600; with BENCH_WAITING_ROOM=1 its waiting room is on (admitPerSecond and
+# maxActive 100,000, entries for an hour: see entry_token below).
+# The entry token of the user with access token $1 for event $2: joins its queue and waits to be
+# admitted (the admission ticker runs every 100 ms).
+entry_token() {
+    local view
+    for _ in $(seq 1 50); do
+        view=$(curl -sf -X POST "$api/events/$2/queue" -H "Authorization: Bearer $1")
+        if [[ $(json_get status <<<"$view") == ADMITTED ]]; then
+            json_get entryToken <<<"$view"
+            return
+        fi
+        sleep 0.1
+    done
+    echo "not admitted: $view" >&2
+    return 1
+}
+
 start_ticketon() {
     ticketon_port=$(free_port)
     api="http://127.0.0.1:$ticketon_port/api/v1"
@@ -108,7 +125,7 @@ start_ticketon() {
         -d '{"email":"bench-manager@example.com","password":"bench-manager-pw"}' |
         json_get accessToken)
     local event
-    event=$(python3 -c 'import datetime, json
+    event=$(python3 -c 'import datetime, json, os
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 t = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
 print(json.dumps({"title": "Bench Arena", "venue": "Bench Hall", "location": "Seoul",
@@ -116,7 +133,9 @@ print(json.dumps({"title": "Bench Arena", "venue": "Bench Hall", "location": "Se
     "salesOpenAt": t(now), "seating": "RESERVED", "grades": [{"name": "R", "price": 99000}],
     "sections": [{"name": "A", "grade": "R",
                   "rows": [{"row": str(r), "seats": 100} for r in range(1, 21)]}],
-    "maxPerUser": 10, "holdSeconds": 3600}))')
+    "maxPerUser": 10, "holdSeconds": 3600,
+    **({"waitingRoom": {"enabled": True, "admitPerSecond": 100000, "maxActive": 100000,
+                        "entryTtlSeconds": 3600}} if os.environ.get("BENCH_WAITING_ROOM") else {})}))')
     big_event=$(curl -sf "$api/events" -H "Authorization: Bearer $manager_token" \
         -H 'Content-Type: application/json' -d "$event" | json_get id)
     curl -sf -X PATCH "$api/events/$big_event" -H "Authorization: Bearer $manager_token" \

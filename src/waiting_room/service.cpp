@@ -167,16 +167,26 @@ awaitable<result<seq_t>> service::check_entry(auth::principal who, std::int64_t 
                                                "and send the entry token in Queue-Token"));
     }
     const auto now = deps_.clk.now();
-    auto claims = verify_entry(token, deps_.keys, options_.issuer, event_id, who.user_id, now);
-    if (!claims) {
-        co_return std::unexpected(make_problem(problem_code::queue_token_invalid,
-                                               std::string(to_string(claims.error()))));
+    // A token verified before for this user and event is remembered until it expires (the
+    // signature check is ~3 µs, a lookup ~0.1 µs); the slot is checked every time.
+    auto key = fmt::format("{}:{}:{}", event_id, who.user_id, token);
+    seq_t seq = 0;
+    if (auto known = verified_.find(key, unix_seconds(now))) {
+        seq = *known;
+    } else {
+        auto claims = verify_entry(token, deps_.keys, options_.issuer, event_id, who.user_id, now);
+        if (!claims) {
+            co_return std::unexpected(make_problem(problem_code::queue_token_invalid,
+                                                   std::string(to_string(claims.error()))));
+        }
+        seq = claims->seq;
+        verified_.put(key, seq, unix_seconds(claims->expires_at), unix_seconds(now));
     }
-    if (!co_await deps_.rooms.admitted(event_id, who.user_id, claims->seq, now)) {
+    if (!co_await deps_.rooms.admitted(event_id, who.user_id, seq, now)) {
         co_return std::unexpected(make_problem(problem_code::queue_token_invalid,
                                                "this entry has ended: join the queue again"));
     }
-    co_return claims->seq;
+    co_return seq;
 }
 
 awaitable<void> service::entry_used(auth::principal who, std::int64_t event_id, seq_t seq,

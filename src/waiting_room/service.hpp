@@ -29,6 +29,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "auth/account_cache.hpp"
 #include "auth/jwt.hpp"
 #include "auth/user.hpp"
 #include "bus/bus.hpp"
@@ -120,6 +121,8 @@ private:
     dependencies deps_;
     service_options options_;
     std::atomic<std::uint64_t> ticks_{0};
+    // Entry tokens verified before, by "<event>:<user>:<token>" → seq, until they expire.
+    auth::verified_tokens verified_{100'000};
     mutable std::mutex stats_mutex_;
     std::map<std::int64_t, room_stats> stats_;  // as of each room's last tick
 };
