@@ -34,8 +34,8 @@ T run(boost::asio::awaitable<T> op) {
 }
 
 void bm_verify_entry(benchmark::State& state) {
-    const auto token = sign_entry({.user = 7, .event = 3, .seq = 41, .expires_at = now + 600s},
-                                  keys, "ticketon");
+    const auto token =
+        sign_entry({.user = 7, .event = 3, .seq = 41, .expires_at = now + 600s}, keys, "ticketon");
     for (auto _ : state) {
         auto c = verify_entry(token, keys, "ticketon", 3, 7, now);
         benchmark::DoNotOptimize(c);
@@ -44,8 +44,11 @@ void bm_verify_entry(benchmark::State& state) {
 BENCHMARK(bm_verify_entry);
 
 void bm_verify_access_token(benchmark::State& state) {
-    const auto token = auth::sign({.sub = "7", .role = "USER", .iat = unix_seconds(now),
-                                   .exp = unix_seconds(now + 600s), .iss = "ticketon"},
+    const auto token = auth::sign({.sub = "7",
+                                   .role = "USER",
+                                   .iat = unix_seconds(now),
+                                   .exp = unix_seconds(now + 600s),
+                                   .iss = "ticketon"},
                                   keys);
     for (auto _ : state) {
         auto c = auth::verify(token, keys, "ticketon", now);

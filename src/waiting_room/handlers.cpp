@@ -63,6 +63,16 @@ awaitable<response> leave(context ctx, request& req) {
     co_return http::no_content();
 }
 
+awaitable<response> manager_report(context ctx, request& req) {
+    auto who = co_await ctx.auth.authenticate(req, auth::role::manager);
+    if (!who) co_return fail(who);
+    auto event_id = parse_id(req.param("id"));
+    if (!event_id) co_return no_event();
+    auto r = co_await ctx.svc.report(*who, *event_id);
+    if (!r) co_return fail(r);
+    co_return http::json_response(200, to_json(*r));
+}
+
 awaitable<response> stream(context ctx, request& req) {
     // EventSource cannot set headers: the access token may come in the URL here (and only on
     // the stream routes).
@@ -88,6 +98,7 @@ void register_routes(http::router& router, service& svc, auth::service& auth, qu
     router.add(http::verb::get, "/api/v1/events/{id}/queue", bind(ctx, look));
     router.add(http::verb::delete_, "/api/v1/events/{id}/queue", bind(ctx, leave));
     router.add(http::verb::get, "/api/v1/events/{id}/queue/stream", bind(ctx, stream));
+    router.add(http::verb::get, "/api/v1/manager/events/{id}/queue", bind(ctx, manager_report));
 }
 
 }  // namespace tkt::waiting_room

@@ -1,8 +1,12 @@
 #pragma once
-// HTTP routes of the waiting room (DESIGN.md §7):
-//   POST   /events/{id}/queue   user → 200 {status, seq, position, etaSeconds, entryToken?,
-//   expiresAt?} GET    /events/{id}/queue   user → the same, for polling (404 when not in the
-//   queue) DELETE /events/{id}/queue   user → 204, out of the line (a held slot is given back)
+// HTTP routes of the waiting room (DESIGN.md §7), under /api/v1:
+// - POST /events/{id}/queue (user): join → 200 {status, seq, position, etaSeconds,
+//   entryToken?, expiresAt?}; GET the same for polling (404 when not in the line); DELETE
+//   → 204, out of the line (an entry held is given back).
+// - GET /events/{id}/queue/stream (user; Authorization or ?access_token=): SSE `position`
+//   {position, etaSeconds} at most once a second, `admitted` {seq, entryToken, expiresAt}.
+// - GET /manager/events/{id}/queue (its MANAGER or ADMIN): the room's counters and its
+//   invariants checked now {…, violations: []}.
 #include "auth/service.hpp"
 #include "http/router.hpp"
 #include "waiting_room/queue_feed.hpp"

@@ -191,6 +191,11 @@ awaitable<std::optional<room_stats>> journaled_waiting_room::stats(event_id e) {
     return memory_.stats(e);
 }
 
+awaitable<std::vector<std::string>> journaled_waiting_room::audit(event_id e,
+                                                                  std::int32_t max_active) {
+    return memory_.audit(e, max_active);
+}
+
 awaitable<std::vector<event_id>> journaled_waiting_room::rooms() {
     return memory_.rooms();
 }

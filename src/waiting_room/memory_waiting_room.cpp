@@ -127,6 +127,14 @@ boost::asio::awaitable<std::optional<room_stats>> memory_waiting_room::stats(eve
     co_return s->r.stats();
 }
 
+boost::asio::awaitable<std::vector<std::string>> memory_waiting_room::audit(
+    event_id e, std::int32_t max_active) {
+    auto s = find(e);
+    if (!s) co_return std::vector<std::string>{};
+    std::lock_guard lock(s->mutex);
+    co_return s->r.audit(max_active);
+}
+
 boost::asio::awaitable<std::vector<event_id>> memory_waiting_room::rooms() {
     std::vector<event_id> out;
     {

@@ -40,6 +40,8 @@ public:
     boost::asio::awaitable<std::vector<user_id>> holds_ended(
         event_id e, std::vector<std::pair<user_id, std::string>> ended) override;
     boost::asio::awaitable<std::optional<room_stats>> stats(event_id e) override;
+    boost::asio::awaitable<std::vector<std::string>> audit(event_id e,
+                                                           std::int32_t max_active) override;
     boost::asio::awaitable<std::vector<event_id>> rooms() override;
     boost::asio::awaitable<void> drop(event_id e) override;
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <random>
+#include <unordered_set>
+
+#include <fmt/format.h>
 
 #include "common/assert.hpp"
 
@@ -264,6 +267,66 @@ saved_room room::save() const {
         if (m.where == place::admitted) s.admitted_until = m.admitted_until;
         out.members.push_back(s);
     }
+    return out;
+}
+
+std::vector<std::string> room::audit(std::int32_t max_active) const {
+    std::vector<std::string> out;
+    if (head_ > last_seq_)
+        out.push_back(fmt::format("head {} past the last seq {}", head_, last_seq_));
+    if (by_seq_.size() != static_cast<std::size_t>(last_seq_)) {
+        out.push_back(fmt::format("{} seq slots for {} seqs", by_seq_.size(), last_seq_));
+    }
+    std::int64_t admitted = 0;
+    std::int64_t pre = 0;
+    std::size_t away = 0;
+    std::unordered_set<seq_t> seqs;
+    for (const auto& [u, m] : members_) {
+        if (m.where == place::pre_queue) {
+            ++pre;
+            if (open_) out.push_back(fmt::format("user {} in the pre-queue of an open room", u));
+        } else {
+            if (m.seq < 1 || m.seq > last_seq_) {
+                out.push_back(fmt::format("user {} has seq {} outside 1..{}", u, m.seq, last_seq_));
+                continue;
+            }
+            if (!seqs.insert(m.seq).second) out.push_back(fmt::format("seq {} given twice", m.seq));
+            if (by_seq_[static_cast<std::size_t>(m.seq - 1)] != u) {
+                out.push_back(fmt::format("seq {} does not lead back to user {}", m.seq, u));
+            }
+        }
+        if (m.where == place::waiting && m.seq <= head_) {
+            out.push_back(
+                fmt::format("user {} waits with seq {} the head {} passed", u, m.seq, head_));
+        }
+        if (m.where == place::admitted) {
+            ++admitted;
+            if (m.seq > head_) {
+                out.push_back(
+                    fmt::format("user {} admitted with seq {} past the head {}", u, m.seq, head_));
+            }
+            if (!expiries_.contains({m.admitted_until, u})) {
+                out.push_back(fmt::format("admitted user {} has no expiry", u));
+            }
+        } else if (m.streams == 0) {
+            ++away;
+            if (!away_.contains({m.last_seen, u})) {
+                out.push_back(fmt::format("absent user {} is not under the grace sweep", u));
+            }
+        }
+    }
+    if (admitted != active_)
+        out.push_back(fmt::format("{} admitted, {} counted", admitted, active_));
+    if (admitted > max_active) {
+        out.push_back(fmt::format("{} admitted, more than maxActive {}", admitted, max_active));
+    }
+    if (pre != pre_count_)
+        out.push_back(fmt::format("{} in the pre-queue, {} counted", pre, pre_count_));
+    if (expiries_.size() != static_cast<std::size_t>(admitted)) {
+        out.push_back(fmt::format("{} expiries for {} admitted", expiries_.size(), admitted));
+    }
+    if (away_.size() != away)
+        out.push_back(fmt::format("{} under the grace sweep, {} absent", away_.size(), away));
     return out;
 }
 

@@ -127,6 +127,10 @@ public:
 
     room_stats stats() const;
     saved_room save() const;
+    // Checks the room's invariants (one line per broken one): seqs unique and each in its
+    // place, waiting seqs above the head and admitted ones at or below it, at most `max_active`
+    // admitted, the counters and indexes agreeing with the members.
+    std::vector<std::string> audit(std::int32_t max_active) const;
 
 private:
     struct member {

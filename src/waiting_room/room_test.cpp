@@ -1,6 +1,7 @@
 #include "waiting_room/room.hpp"
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -252,6 +253,76 @@ TEST(room, a_saved_room_comes_back_with_every_seq_and_its_head) {
     EXPECT_EQ(back.join(99, t0 + 10s).seq, 21);
     auto out = back.tick(t0 + 10s, settings(5, 100));
     EXPECT_GE(out.head, before.head);
+}
+
+}  // namespace
+}  // namespace tkt::waiting_room
+
+namespace tkt::waiting_room {
+namespace {
+
+// Random joins, leaves, streams, holds and ticks: after every step the room's invariants hold.
+TEST(room_audit, holds_after_every_step_of_a_random_run) {
+    std::mt19937_64 rng(11);
+    for (int run = 0; run < 20; ++run) {
+        room r;
+        const std::int32_t max_active = 1 + static_cast<std::int32_t>(rng() % 8);
+        const auto s = room_settings{.admit_per_second = 1 + static_cast<std::int32_t>(rng() % 40),
+                                     .max_active = max_active,
+                                     .entry_ttl = std::chrono::seconds{1 + rng() % 20},
+                                     .grace = std::chrono::seconds{1 + rng() % 10}};
+        time_point now = t0;
+        int hold_id = 0;
+        for (int step = 0; step < 400; ++step) {
+            const user_id u = 1 + static_cast<user_id>(rng() % 30);
+            switch (rng() % 9) {
+                case 0:
+                case 1:
+                    r.join(u, now);
+                    break;
+                case 2:
+                    r.leave(u);
+                    break;
+                case 3:
+                    r.attach(u, now);
+                    break;
+                case 4:
+                    r.detach(u, now);
+                    break;
+                case 5:
+                    if (rng() % 10 == 0) r.open(rng());
+                    break;
+                case 6: {
+                    auto t = r.status(u, now);
+                    if (t && t->where == place::admitted) {
+                        r.use(u, t->seq, "h" + std::to_string(++hold_id), now);
+                    }
+                    break;
+                }
+                case 7: {
+                    auto in_use = r.holds_in_use();
+                    if (!in_use.empty()) r.holds_ended({in_use[rng() % in_use.size()]});
+                    break;
+                }
+                default:
+                    now += std::chrono::milliseconds(100 + rng() % 900);
+                    r.tick(now, s);
+                    break;
+            }
+            const auto broken = r.audit(max_active);
+            ASSERT_TRUE(broken.empty()) << "run " << run << " step " << step << ": " << broken[0];
+        }
+    }
+}
+
+TEST(room_audit, reports_more_admitted_than_max_active) {
+    auto r = open_room(5);
+    r.tick(t0, settings(100, 5));
+    r.tick(t0 + 1s, settings(100, 5));
+    EXPECT_TRUE(r.audit(5).empty());
+    const auto broken = r.audit(3);  // maxActive lowered under those already in
+    ASSERT_EQ(broken.size(), 1u);
+    EXPECT_NE(broken[0].find("more than maxActive 3"), std::string::npos);
 }
 
 }  // namespace

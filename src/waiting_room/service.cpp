@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/json/array.hpp>
+
 #include "common/log.hpp"
 #include "waiting_room/entry_token.hpp"
 
@@ -68,6 +70,25 @@ boost::json::object to_json(const queue_view& v) {
         o["entryToken"] = *v.entry_token;
         o["expiresAt"] = auth::format_rfc3339(*v.expires_at);
     }
+    return o;
+}
+
+boost::json::object to_json(const queue_report& r) {
+    boost::json::object o{{"eventId", r.event_id},
+                          {"enabled", r.enabled},
+                          {"admitPerSecond", r.admit_per_second},
+                          {"maxActive", r.max_active}};
+    const auto s = r.stats.value_or(room_stats{});
+    o["open"] = s.open;
+    o["head"] = s.head;
+    o["lastSeq"] = s.last_seq;
+    o["waiting"] = s.waiting;
+    o["preQueue"] = s.pre_queue;
+    o["active"] = s.active;
+    o["admittedTotal"] = s.admitted_total;
+    boost::json::array v;
+    for (const auto& line : r.violations) v.emplace_back(line);
+    o["violations"] = std::move(v);
     return o;
 }
 
@@ -155,6 +176,21 @@ awaitable<result<void>> service::leave(auth::principal who, std::int64_t event_i
     if (!e || e->status == catalog::event_status::draft) co_return std::unexpected(no_event());
     co_await deps_.rooms.leave(event_id, who.user_id);
     co_return result<void>{};
+}
+
+awaitable<result<queue_report>> service::report(auth::principal who, std::int64_t event_id) {
+    auto e = deps_.find_event(event_id);
+    if (!e || (who.role != auth::role::admin && e->manager_id != who.user_id)) {
+        co_return std::unexpected(no_event());
+    }
+    queue_report r{.event_id = event_id,
+                   .enabled = e->waiting_room.enabled,
+                   .stats = co_await deps_.rooms.stats(event_id),
+                   .admit_per_second = e->waiting_room.admit_per_second,
+                   .max_active = e->waiting_room.max_active,
+                   .violations = {}};
+    if (r.stats) r.violations = co_await deps_.rooms.audit(event_id, e->waiting_room.max_active);
+    co_return r;
 }
 
 awaitable<result<seq_t>> service::check_entry(auth::principal who, std::int64_t event_id,

@@ -79,6 +79,18 @@ struct queue_view {
 
 boost::json::object to_json(const queue_view& v);
 
+// GET /manager/events/{id}/queue: the room now and its invariants checked.
+struct queue_report {
+    std::int64_t event_id = 0;
+    bool enabled = false;
+    std::optional<room_stats> stats;  // none: nobody has joined yet
+    std::int32_t admit_per_second = 0;
+    std::int32_t max_active = 0;
+    std::vector<std::string> violations;
+};
+
+boost::json::object to_json(const queue_report& r);
+
 // The topic on which an event's new head is published.
 std::string queue_topic(std::int64_t event_id);
 
@@ -90,6 +102,8 @@ public:
     // 404 when the user is not in the event's room.
     boost::asio::awaitable<result<queue_view>> status(auth::principal who, std::int64_t event_id);
     boost::asio::awaitable<result<void>> leave(auth::principal who, std::int64_t event_id);
+    // For the event's manager (or an admin): 404 for anyone else, as for a draft.
+    boost::asio::awaitable<result<queue_report>> report(auth::principal who, std::int64_t event_id);
 
     // The hold path's check: the seq the token carries (0 when the event's room is off, and no
     // token is needed), or the problem to answer.

@@ -53,6 +53,9 @@ public:
 
     // nullopt: no room for the event.
     virtual boost::asio::awaitable<std::optional<room_stats>> stats(event_id e) = 0;
+    // The room's invariants checked now (room::audit), one line per broken one.
+    virtual boost::asio::awaitable<std::vector<std::string>> audit(event_id e,
+                                                                   std::int32_t max_active) = 0;
     // The events that have a room.
     virtual boost::asio::awaitable<std::vector<event_id>> rooms() = 0;
     // Drops an event's room (the event ended or was cancelled).

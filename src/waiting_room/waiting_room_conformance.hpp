@@ -72,6 +72,11 @@ protected:
         }
         return out;
     }
+    // The room's invariants hold (called at the end of the cases that change it).
+    void expect_clean(event_id e, std::int32_t max_active = 1'000'000) {
+        const auto broken = run(wr_->audit(e, max_active));
+        EXPECT_TRUE(broken.empty()) << broken.front();
+    }
     room_stats stats(event_id e) {
         auto s = run(wr_->stats(e));
         EXPECT_TRUE(s.has_value());
@@ -134,6 +139,7 @@ TEST_P(waiting_room_conformance, admits_in_order_at_the_rate_and_within_max_acti
     auto capped = ticks(1, t0 + 10'100ms, 10'000ms, settings(1000, 230));
     EXPECT_EQ(capped.size(), 30u);
     EXPECT_EQ(stats(1).active, 230);
+    expect_clean(1, 230);
 }
 
 TEST_P(waiting_room_conformance, an_admitted_user_has_a_slot_until_the_entry_expires) {
@@ -171,6 +177,7 @@ TEST_P(waiting_room_conformance, holds_made_with_an_entry_free_it_when_they_end)
     auto next = tick(1, t0 + 1s, settings(10, 1));
     ASSERT_EQ(next.admitted.size(), 1u);
     EXPECT_EQ(next.admitted[0].user, 8);
+    expect_clean(1, 1);
 }
 
 TEST_P(waiting_room_conformance, the_pre_queue_is_shuffled_once_and_keeps_everyone_once) {
@@ -194,6 +201,7 @@ TEST_P(waiting_room_conformance, the_pre_queue_is_shuffled_once_and_keeps_everyo
     EXPECT_FALSE(join_order);
     EXPECT_TRUE(open(1, 6).empty());
     EXPECT_EQ(join(1, 999).seq, 201);
+    expect_clean(1);
 }
 
 TEST_P(waiting_room_conformance, leave_and_grace) {
@@ -214,6 +222,7 @@ TEST_P(waiting_room_conformance, leave_and_grace) {
     EXPECT_TRUE(tick(1, t0 + 850s, settings(0, 10)).removed.empty());
     EXPECT_EQ(tick(1, t0 + 901s, settings(0, 10)).removed, std::vector<user_id>{3});
     EXPECT_EQ(join(1, 2, t0 + 902s).seq, 4);  // gone: the back of the line
+    expect_clean(1);
 }
 
 TEST_P(waiting_room_conformance, rooms_are_listed_and_dropped) {

@@ -7,11 +7,13 @@ connects from their own loopback address."""
 import base64
 import datetime
 import json
+import random
+import threading
 import time
 import unittest
 
 import harness
-from harness import (API, call, create_event, e2e_case, hold, reserved_layout, rfc3339,
+from harness import (API, audit, call, create_event, e2e_case, hold, reserved_layout, rfc3339,
                      sse_stream, wait_until)
 
 GRACE_S = 2
@@ -64,6 +66,12 @@ class queue_case(e2e_case):
         headers = {"Queue-Token": entry_token} if entry_token is not None else None
         return call(self.srv.port, "POST", f"{API}/events/{event_id}/holds", {"seats": [seat]},
                     token=token, source=source, headers=headers)
+
+    def report(self, event_id):
+        status, _, body = self.srv.call("GET", f"{API}/manager/events/{event_id}/queue",
+                                        token=self.manager.access_token)
+        self.assertEqual(status, 200, body)
+        return body
 
     def admitted(self, people, event_id):
         """The indices of the people admitted now, and their views (None: not in the room)."""
@@ -297,6 +305,109 @@ class join_errors_test(queue_case):
                            401, "UNAUTHORIZED")
         self.assertProblem(self.queue(erin, "GET", open_event), 404, "NOT_FOUND")
         self.assertEqual(self.queue(erin, "DELETE", open_event)[0], 204)  # not in it: fine
+
+
+class race_test(queue_case):
+    def test_tabs_leaves_holds_and_the_ticker_racing_leave_the_room_sound(self):
+        for _ in range(3):
+            self.race_round()
+
+    def race_round(self):
+        """Every person joins from two tabs at once while the ticker admits; some leave, some
+        hold with their entry and release, some join again — all at once, many rounds. After:
+        one seq per person, never more than maxActive admitted, the room's and the inventory's
+        invariants clean, before and after a restart."""
+        max_active = 6
+        event_id = self.event(seats=100, **room(admit_per_second=40, max_active=max_active))
+        people = self.people(60)
+        seqs = {}
+        errors = []
+        over = []
+
+        def person(i):
+            rng = random.Random(i)
+            p = people[i]
+            try:
+                answers = []
+                tabs = [threading.Thread(target=lambda: answers.append(self.queue(p, "POST",
+                                                                                  event_id)))
+                        for _ in range(2)]
+                for t in tabs:
+                    t.start()
+                for t in tabs:
+                    t.join(30)
+                got = {a[2]["seq"] for a in answers if a[0] == 200}
+                if len(answers) != 2 or len(got) != 1:
+                    errors.append(("two tabs", i, answers))
+                    return
+                seqs[i] = got.pop()
+                for _ in range(30):
+                    status, _, v = self.queue(p, "GET", event_id)
+                    if status == 404:
+                        break
+                    if v["status"] == "ADMITTED":
+                        action = rng.random()
+                        if action < 0.4:
+                            token, source = p
+                            st, _, h = call(self.srv.port, "POST", f"{API}/events/{event_id}/holds",
+                                            {"seats": [f"A-{1 + i // 10}-{1 + i % 10}"]},
+                                            token=token, source=source,
+                                            headers={"Queue-Token": v["entryToken"]})
+                            if st == 201:
+                                call(self.srv.port, "DELETE", f"{API}/holds/{h['holdId']}",
+                                     token=token, source=source)
+                            elif st not in (403, 409):
+                                errors.append(("hold", i, st, h))
+                        elif action < 0.6:
+                            self.queue(p, "DELETE", event_id)
+                        break
+                    if rng.random() < 0.05:
+                        self.queue(p, "DELETE", event_id)
+                        break
+                    time.sleep(0.1)
+            except Exception as e:  # handed to the test below
+                errors.append(("exception", i, e))
+
+        def watch():
+            for _ in range(60):
+                r = self.report(event_id)
+                if r["active"] > max_active or r["violations"]:
+                    over.append(r)
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        threads = [threading.Thread(target=person, args=(i,)) for i in range(len(people))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        watcher.join(30)
+        self.assertEqual(errors, [])
+        self.assertEqual(over, [])
+        self.assertEqual(len(set(seqs.values())), len(people), "a seq was given twice")
+        report = self.report(event_id)
+        self.assertEqual(report["violations"], [])
+        self.assertLessEqual(report["active"], max_active)
+        self.assertEqual(audit(self.srv, self.manager.access_token, event_id)["violations"], [])
+        self.srv.restart(env=dict(self.env))
+        after = self.report(event_id)
+        self.assertEqual(after["violations"], [])
+        self.assertEqual((after["head"], after["lastSeq"]), (report["head"], report["lastSeq"]))
+        self.assertLessEqual(after["active"], max_active)
+
+    def test_only_the_events_manager_sees_its_room(self):
+        event_id = self.event(**room())
+        (someone,) = self.people(1)
+        other_manager = self.srv.create_user("MANAGER")
+        self.assertEqual(self.queue(someone, "POST", event_id)[0], 200)
+        self.assertEqual(self.report(event_id)["waiting"] + self.report(event_id)["active"], 1)
+        status, _, body = self.srv.call("GET", f"{API}/manager/events/{event_id}/queue",
+                                        token=other_manager.access_token)
+        self.assertProblem((status, _, body), 404, "NOT_FOUND")
+        status, _, body = self.srv.call("GET", f"{API}/manager/events/{event_id}/queue",
+                                        token=someone[0])
+        self.assertProblem((status, _, body), 403, "FORBIDDEN")
 
 
 class stream_test(queue_case):
