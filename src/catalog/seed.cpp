@@ -63,6 +63,17 @@ boost::json::object general_body(time_point now) {
     return body;
 }
 
+// An on-sale rush: the same hall, its waiting room on, letting five people a second in.
+boost::json::object rush_body(time_point now) {
+    auto body = reserved_body(now);
+    body["title"] = "Ticketon Rush \u2014 Demo On-Sale";
+    body["description"] =
+        "A demo event with a waiting room: join its queue, wait for your entry token, then hold.";
+    body["waitingRoom"] = boost::json::object{
+        {"enabled", true}, {"admitPerSecond", 5}, {"maxActive", 100}, {"entryTtlSeconds", 600}};
+    return body;
+}
+
 // The demo manager's id, creating the account (on a DB thread: hashing is slow) when missing.
 awaitable<result<std::int64_t>> demo_manager(db::database& db, const clock& clk,
                                              auth::password_cost cost) {
@@ -110,7 +121,9 @@ awaitable<result<int>> seed_demo(service& svc, db::database& db, const clock& cl
     if (auto ok = co_await std::move(first); !ok) co_return std::unexpected(std::move(ok.error()));
     auto second = create_on_sale(svc, general_body(clk.now()), who);
     if (auto ok = co_await std::move(second); !ok) co_return std::unexpected(std::move(ok.error()));
-    co_return 2;
+    auto third = create_on_sale(svc, rush_body(clk.now()), who);
+    if (auto ok = co_await std::move(third); !ok) co_return std::unexpected(std::move(ok.error()));
+    co_return 3;
 }
 
 }  // namespace tkt::catalog

@@ -305,16 +305,26 @@ TEST_F(CatalogService, AStaleWriterGetsAConflictAndMemoryCatchesUp) {
     EXPECT_TRUE(patch(e->id, boost::json::object{{"title", "Mine"}}, manager_));
 }
 
-TEST_F(CatalogService, DemoSeedCreatesTwoOnSaleEventsOnce) {
+TEST_F(CatalogService, DemoSeedCreatesThreeOnSaleEventsOnce) {
     const auto made = run(io_, seed_demo(*svc_, *db_, clock_, auth::password_cost::min));
     ASSERT_TRUE(made) << made.error().detail;
-    EXPECT_EQ(*made, 2);
+    EXPECT_EQ(*made, 3);
     const auto page = list({});
-    ASSERT_EQ(page.total, 2);
-    const auto& reserved =
-        page.items[0]->seating == seating::reserved ? page.items[0] : page.items[1];
-    const auto& general =
-        page.items[0]->seating == seating::reserved ? page.items[1] : page.items[0];
+    ASSERT_EQ(page.total, 3);
+    std::shared_ptr<const event> reserved, general, rush;
+    for (const auto& e : page.items) {
+        if (e->seating == seating::general) {
+            general = e;
+        } else if (e->waiting_room.enabled) {
+            rush = e;
+        } else {
+            reserved = e;
+        }
+    }
+    ASSERT_TRUE(reserved && general && rush);
+    EXPECT_EQ(rush->status, event_status::on_sale);
+    EXPECT_EQ(rush->waiting_room.admit_per_second, 5);
+    EXPECT_EQ(rush->waiting_room.max_active, 100);
     EXPECT_EQ(reserved->title, "Ticketon Live \u2014 Demo Night");
     EXPECT_EQ(reserved->status, event_status::on_sale);
     EXPECT_TRUE(on_sale(*reserved, clock_.now()));
