@@ -449,6 +449,31 @@ class stream_test(queue_case):
             status, _, h = self.hold(last, event_id, "A-1-1", admitted["entryToken"])
             self.assertEqual(status, 201, h)
 
+    def test_a_pre_queue_stream_learns_its_place_at_opening(self):
+        opens = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+            datetime.timedelta(seconds=3)
+        event_id = self.event(status=None, salesOpenAt=rfc3339(opens),
+                              **room(admit_per_second=1, max_active=1))
+        self.assertEqual(self.srv.call("PATCH", f"{API}/events/{event_id}",
+                                       {"status": "SCHEDULED"},
+                                       token=self.manager.access_token)[0], 200)
+        people = self.people(5)
+        for p in people:
+            self.join(p, event_id)
+        with self.stream(people[4], event_id) as s:
+            first = s.next_event()
+            self.assertEqual(first["data"], {"position": None, "etaSeconds": None,
+                                             "preQueue": True})
+            # The stream alone keeps the place past the grace while the pre-queue waits.
+            e = s.events_until(lambda e: e["event"] == "admitted" or
+                               (e["event"] == "position" and e["data"]["position"] is not None),
+                               10)[-1]
+            seq = self.look(people[4], event_id)["seq"]
+            self.assertIn(seq, range(1, 6))
+            if e["event"] == "position":
+                self.assertGreaterEqual(e["data"]["position"], 0)
+                self.assertLessEqual(e["data"]["position"], seq)
+
     def test_who_may_open_a_queue_stream(self):
         event_id = self.event(**room(admit_per_second=1, max_active=1))
         alice, bob = self.people(2)
