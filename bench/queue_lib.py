@@ -1,0 +1,168 @@
+"""Set-up shared by the waiting-room benchmarks (bench/queue_streams.py, bench/queue_join.sh).
+
+Many users, quickly: signing up 100,000 people through POST /auth/signup costs an Argon2 hash
+each, which is set-up, not what is measured. So the users are inserted straight into the users
+table of a freshly migrated SQLite file before the server starts (`ticketon migrate`, then one
+transaction of INSERTs with a password hash no password matches: nobody can log in as them), and
+their access tokens are minted here with the signing key the server is given through
+TICKETON_AUTH_JWT_KEYS — the same HS256 envelope src/auth/jwt.cpp signs ({alg, typ, kid};
+{sub, role, iat, exp, iss}). The server checks such a token exactly as one it issued: signature,
+expiry, issuer, then the account row (active, role), which is there.
+
+Run as a program it does the set-up for the shell scripts:
+    python3 bench/queue_lib.py prepare <data-dir> <users> <tokens-file>
+prints the first user id; the tokens file gets one access token per line, user by user.
+    python3 bench/queue_lib.py event <port> <manager-token> <admitPerSecond> <maxActive>
+creates a general-admission event on sale with its waiting room on and prints its id.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build/release/src/ticketon")
+# The key the benchmark servers sign and verify with (kid "bench"); at least 32 bytes.
+JWT_KID = "bench"
+JWT_SECRET = "bench-secret-not-for-production-0123456789"
+ISSUER = "ticketon"
+TOKEN_TTL_S = 4 * 3600
+
+# The environment every waiting-room benchmark server runs with (as bench/lib.sh's, plus the
+# key above): one I/O thread, quiet logs, cheap password hashing for the manager's login.
+SERVER_ENV = {
+    "TICKETON_SERVER_THREADS": "1",
+    "TICKETON_LOG_LEVEL": "warn",
+    "TICKETON_AUTH_PASSWORD_COST": "min",
+    "TICKETON_RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
+    "TICKETON_RATE_LIMIT_AUTH_BURST": "1000000",
+    "TICKETON_AUTH_ACCESS_TTL_SECONDS": str(TOKEN_TTL_S),
+    "TICKETON_AUTH_JWT_KEYS": f"{JWT_KID}:{JWT_SECRET}",
+}
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _compact(o):
+    return json.dumps(o, separators=(",", ":")).encode()
+
+
+def mint_tokens(user_ids, role="USER"):
+    """Access tokens for the given user ids, as the server signs them."""
+    now = int(time.time())
+    head = _b64(_compact({"alg": "HS256", "typ": "JWT", "kid": JWT_KID}))
+    key = JWT_SECRET.encode()
+    out = []
+    for uid in user_ids:
+        body = _b64(_compact({"sub": str(uid), "role": role, "iat": now,
+                              "exp": now + TOKEN_TTL_S, "iss": ISSUER}))
+        signing_input = f"{head}.{body}".encode()
+        mac = hmac.new(key, signing_input, hashlib.sha256).digest()
+        out.append(f"{head}.{body}.{_b64(mac)}")
+    return out
+
+
+def prepare(data_dir, users):
+    """Migrates a new database in data_dir and inserts `users` users; returns their ids."""
+    env = dict(os.environ, **SERVER_ENV)
+    subprocess.run([BIN, "migrate", "--data-dir", data_dir], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    db = sqlite3.connect(os.path.join(data_dir, "ticketon.db"))
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with db:
+        first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetchone()[0]
+        db.executemany(
+            "INSERT INTO users (id, email, name, password_hash, role, status, failed_logins, "
+            "created_at, updated_at) VALUES (?, ?, ?, '!bench-no-password', 'USER', 'ACTIVE', 0, "
+            "?, ?)",
+            ((first + i, f"bench-user-{first + i}@example.com", f"Bench {first + i}", stamp, stamp)
+             for i in range(users)))
+    db.close()
+    return list(range(first, first + users))
+
+
+def rfc3339(d):
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class api:
+    """A keep-alive HTTP/1.1 client for set-up calls."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method, path, body=None, token=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.conn.request(method, path, None if body is None else json.dumps(body), headers)
+        r = self.conn.getresponse()
+        text = r.read()
+        return r.status, (json.loads(text) if text else None)
+
+    def expect(self, status, method, path, body=None, token=None):
+        got, answer = self.call(method, path, body, token)
+        if got != status:
+            raise RuntimeError(f"{method} {path}: {got} {answer}")
+        return answer
+
+
+def create_queue_event(client, manager_token, admit_per_second, max_active, capacity=1000):
+    """A general-admission event on sale now, its waiting room on; returns its id."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    body = {"title": "Queue Bench", "venue": "Bench Hall", "category": "CONCERT",
+            "startsAt": rfc3339(now + datetime.timedelta(days=30)), "salesOpenAt": rfc3339(now),
+            "seating": "GENERAL", "grades": [{"name": "GA", "price": 50000}],
+            "zones": [{"name": "Floor", "grade": "GA", "capacity": capacity}],
+            "maxPerUser": 4, "holdSeconds": 300,
+            "waitingRoom": {"enabled": True, "admitPerSecond": admit_per_second,
+                            "maxActive": max_active, "entryTtlSeconds": 3600}}
+    event = client.expect(201, "POST", "/api/v1/events", body, manager_token)
+    client.expect(200, "PATCH", f"/api/v1/events/{event['id']}", {"status": "ON_SALE"},
+                  manager_token)
+    return event["id"]
+
+
+def manager_token(data_dir, port):
+    """Creates a manager with `ticketon user create` (before the server starts) — see
+    make_manager — and logs in as them."""
+    return api(port).expect(200, "POST", "/api/v1/auth/login",
+                            {"email": "bench-manager@example.com",
+                             "password": "bench-manager-pw"})["accessToken"]
+
+
+def make_manager(data_dir):
+    env = dict(os.environ, **SERVER_ENV)
+    subprocess.run([BIN, "user", "create", "--data-dir", data_dir, "--email",
+                    "bench-manager@example.com", "--password", "bench-manager-pw", "--name",
+                    "Bench Manager", "--role", "MANAGER"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def main(argv):
+    if len(argv) == 6 and argv[1] == "event":
+        print(create_queue_event(api(int(argv[2])), argv[3], int(argv[4]), int(argv[5])))
+        return 0
+    if len(argv) == 5 and argv[1] == "prepare":
+        ids = prepare(argv[2], int(argv[3]))
+        with open(argv[4], "w") as f:
+            for t in mint_tokens(ids):
+                f.write(t + "\n")
+        print(ids[0])
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
