@@ -217,7 +217,22 @@ service::service(db::database& db, const clock& clk, keyring keys, service_optio
       clock_(clk),
       keys_(std::move(keys)),
       options_(std::move(options)),
-      accounts_(options_.account_cache_ttl) {}
+      accounts_(options_.account_cache_ttl),
+      loads_(db, accounts_, clk,
+             [](db::connection& c,
+                const std::vector<std::int64_t>& ids) -> db::expected<account_loads::found> {
+                 account_loads::found out;
+                 user_store users(c);
+                 for (const auto id : ids) {
+                     auto u = users.find_by_id(id);
+                     if (!u) return std::unexpected(u.error());
+                     if (*u) {
+                         out[id] = account_state{.active = (*u)->status == user_status::active,
+                                                 .level = (*u)->role};
+                     }
+                 }
+                 return out;
+             }) {}
 
 session service::make_session(user account, std::string refresh_token) const {
     const auto now = now_unix();
@@ -362,15 +377,12 @@ awaitable<result<principal>> service::authenticate_token(std::string access_toke
     }
     auto state = accounts_.find(id, now);
     if (!state) {
-        const auto generation = accounts_.generation();
-        auto found = co_await db_.run(
-            [id](db::connection& conn) { return user_store(conn).find_by_id(id); });
+        // Read with the other misses of the moment (account_loads.hpp), and remembered there.
+        // An unknown id is not remembered: ids come from tokens this server signed, so it means
+        // a deleted row, which is rare.
+        auto found = co_await loads_.load(id);
         if (!found) co_return std::unexpected(db_problem(found.error()));
-        state = account_state{.active = *found && (*found)->status == user_status::active,
-                              .level = *found ? (*found)->role : role::user};
-        // An unknown id is not remembered: it costs nothing to keep, but ids come from tokens
-        // this server signed, so it means a deleted row, which is rare.
-        if (*found) accounts_.put(id, *state, now, generation);
+        state = found->value_or(account_state{.active = false, .level = role::user});
     }
     if (!state->active) co_return std::unexpected(unauthorized("the account is not active"));
     const principal who{.user_id = id, .role = state->level};

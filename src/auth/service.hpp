@@ -21,6 +21,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "auth/account_cache.hpp"
+#include "auth/account_loads.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password.hpp"
 #include "auth/user.hpp"
@@ -121,6 +122,7 @@ private:
     service_options options_;
     account_cache accounts_;
     verified_tokens tokens_;
+    account_loads loads_;
 };
 
 // Creates an account with the given role, validated like a sign-up, blocking on the calling
