@@ -199,6 +199,9 @@ void queue_feed::on_head(const std::shared_ptr<topic>& t, seq_t head) {
                     // Still waiting (a pre-queue user who just got a seq): back in the line.
                     client->push_latest("position", view_frame(*view));
                     std::lock_guard lock(t->mutex);
+                    // A stream that ended meanwhile is not put back (its on_close has run or
+                    // will find nothing to take out).
+                    if (client->closed()) continue;
                     w->seq = view->seq;
                     t->waiting.emplace(w->seq, w);
                 }
