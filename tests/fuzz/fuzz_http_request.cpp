@@ -251,6 +251,19 @@ parse_trace parse_all(std::string_view input, std::size_t chunk_bytes, OnRequest
     return trace;
 }
 
+// Whether the client is answered the same, however its bytes arrived: the same requests, then
+// the same ending. One exception: a chunked body that is both over the body limit and malformed
+// further on (a chunk's extension, say) is refused either way, but which fault the parser meets
+// first depends on where the reads split the chunk header (Beast checks a chunk's size against
+// the limit as soon as it has the size), so 400 and 413 are both right for it.
+bool same_answer(const parse_trace& a, const parse_trace& b) {
+    if (a == b) return true;
+    const auto refused = [](const std::string& ending) {
+        return ending == "400 malformed request" || ending == "413 payload too large";
+    };
+    return a.requests == b.requests && refused(a.ending) && refused(b.ending);
+}
+
 void print_trace(const std::string& how, const parse_trace& trace) {
     std::fprintf(stderr, "fed %s: %zu requests, then %s\n", how.c_str(), trace.requests.size(),
                  trace.ending.c_str());
@@ -265,10 +278,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Small reads of a size the input picks, so every split point gets tried over time.
     const std::size_t chunk_bytes = 1 + (size == 0 ? 0 : data[size / 2] % 13);
     const auto pieces = parse_all(input, chunk_bytes, [](beast_request& req) { dispatch(req); });
-    if (whole != pieces) {
+    if (!same_answer(whole, pieces)) {
         print_trace("in one piece", whole);
         print_trace("in pieces of " + std::to_string(chunk_bytes) + " bytes", pieces);
     }
-    TKT_ASSERT(whole == pieces);
+    TKT_ASSERT(same_answer(whole, pieces));
     return 0;
 }
