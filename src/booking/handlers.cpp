@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/encoding.hpp"
+#include "common/ids.hpp"
 #include "common/json_body.hpp"
 #include "http/rate_limiter.hpp"
 
@@ -26,14 +27,6 @@ struct context {
 template <class T>
 response fail(const result<T>& r) {
     return http::problem_response(r.error());
-}
-
-std::optional<std::int64_t> parse_id(std::string_view text) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0)
-        return std::nullopt;
-    return v;
 }
 
 result<hold_body> read_hold(const request& req) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 
@@ -60,6 +61,14 @@ std::string sortable_id(std::string_view prefix, time_point now) {
     }
     append_random(id, 14);
     return id;
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0)
+        return std::nullopt;
+    return v;
 }
 
 }  // namespace tkt

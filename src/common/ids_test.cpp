@@ -1,6 +1,7 @@
 #include "common/ids.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -46,6 +47,20 @@ TEST(sortable_id, sorts_by_creation_time) {
         previous = next;
     }
     EXPECT_EQ(sortable_id("", time_point{}).substr(0, 8), "00000000");
+}
+
+}  // namespace
+}  // namespace tkt
+
+namespace tkt {
+namespace {
+
+TEST(parse_id, only_positive_decimal_ids) {
+    EXPECT_EQ(parse_id("42"), 42);
+    EXPECT_EQ(parse_id("9223372036854775807"), INT64_MAX);
+    for (auto bad : {"", "0", "-3", "+3", " 3", "3 ", "abc", "3a", "9223372036854775808"}) {
+        EXPECT_FALSE(parse_id(bad)) << bad;
+    }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "common/ids.hpp"
+
 namespace tkt::waiting_room {
 namespace {
 
@@ -19,14 +21,6 @@ struct context {
 template <class T>
 response fail(const result<T>& r) {
     return http::problem_response(r.error());
-}
-
-std::optional<std::int64_t> parse_id(std::string_view text) {
-    std::int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v <= 0)
-        return std::nullopt;
-    return v;
 }
 
 response no_event() {
