@@ -23,6 +23,7 @@ import hmac
 import http.client
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -89,6 +90,15 @@ def prepare(data_dir, users):
              for i in range(users)))
     db.close()
     return list(range(first, first + users))
+
+
+def free_port():
+    """A loopback TCP port nobody listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def rfc3339(d):

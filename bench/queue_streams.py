@@ -56,14 +56,6 @@ def build_load():
                     "-lpthread"], check=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def proc_status(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -264,7 +256,7 @@ def main():
         print(f"set-up: {len(ids)} users inserted and their tokens minted in "
               f"{time.time() - t0:.1f} s", flush=True)
 
-        port = free_port()
+        port = queue_lib.free_port()
         env = dict(os.environ, **queue_lib.SERVER_ENV,
                    TICKETON_SERVER_MAX_CONNECTIONS=str(args.streams + 10_000))
         server = subprocess.Popen(

@@ -37,6 +37,10 @@
 #include "http/router.hpp"
 #include "http/sse_hub.hpp"
 #include "inventory/memory_inventory.hpp"
+#include "notifications/dispatcher.hpp"
+#include "notifications/feed.hpp"
+#include "notifications/handlers.hpp"
+#include "notifications/service.hpp"
 #include "payment/sandbox.hpp"
 #include "payment/toss_client.hpp"
 #include "waiting_room/handlers.hpp"
@@ -207,6 +211,14 @@ int serve(const config& cfg) {
     metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
     booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
     booking::register_ticket_routes(routes, tickets, auth_service);
+    // Notifications (issue 12): the outbox's rows become notifications in the dispatcher and
+    // reach the user's streams through the bus.
+    notifications::service notices(notifications::service_dependencies{
+        db, clock, [&catalog](std::int64_t id) { return catalog.find(id); }});
+    notifications::feed notification_feed(db, bus, sse);
+    notifications::dispatcher dispatcher(db, bus, clock);
+    notifications::register_routes(routes, notices, auth_service, notification_feed);
+    metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
     register_ops_routes(routes, db, metrics);
     add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
@@ -246,6 +258,26 @@ int serve(const config& cfg) {
                    every(std::chrono::milliseconds(cfg.queue.tick_ms), stopping, "queue",
                          [&]() -> asio::awaitable<void> { co_await queue.tick(); }),
                    asio::detached);
+    asio::co_spawn(
+        io,
+        every(std::chrono::milliseconds(cfg.notifications.poll_ms), stopping, "dispatcher",
+              [&]() -> asio::awaitable<void> {
+                  auto pass = co_await dispatcher.drain();
+                  if (!pass)
+                      log::warn("notifications.dispatch_failed", {{"error", pass.error().detail}});
+              }),
+        asio::detached);
+    asio::co_spawn(
+        io,
+        every(std::chrono::milliseconds(cfg.notifications.sweep_interval_ms), stopping,
+              "notification_sweeper",
+              [&]() -> asio::awaitable<void> {
+                  auto gone = co_await notices.sweep(
+                      std::chrono::seconds(cfg.notifications.retention_seconds));
+                  if (!gone)
+                      log::warn("notifications.sweep_failed", {{"error", gone.error().detail}});
+              }),
+        asio::detached);
     asio::co_spawn(io,
                    every(std::chrono::milliseconds(1000), stopping, "catalog",
                          [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }),

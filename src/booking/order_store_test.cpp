@@ -395,11 +395,12 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
         "AND tbl_name IN ('orders', 'tickets') ORDER BY name");
     std::vector<std::string> names;
     for (const auto& r : indexes.rows) names.push_back(r.text(0));
-    // 009 adds orders_payment_key and orders_refunding (migrating from 6 runs 007 to the last).
-    EXPECT_EQ(names,
-              (std::vector<std::string>{"orders_event", "orders_live", "orders_older_hold",
-                                        "orders_payment_key", "orders_refunding", "orders_user",
-                                        "tickets_live_seat", "tickets_order", "tickets_user"}));
+    // 009 adds orders_payment_key and orders_refunding, 011 tickets_event_user (migrating from 6
+    // runs 007 to the last).
+    EXPECT_EQ(names, (std::vector<std::string>{
+                         "orders_event", "orders_live", "orders_older_hold", "orders_payment_key",
+                         "orders_refunding", "orders_user", "tickets_event_user",
+                         "tickets_live_seat", "tickets_order", "tickets_user"}));
 
     auto second_sale = try_exec(
         "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "

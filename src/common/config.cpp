@@ -427,6 +427,12 @@ void add_storage_settings(std::vector<setting>& out) {
         integer_setting("queue.tick_ms", 10, 10'000, [](config& c) { return &c.queue.tick_ms; }));
     out.push_back(integer_setting("queue.grace_seconds", 1, 86'400,
                                   [](config& c) { return &c.queue.grace_seconds; }));
+    out.push_back(integer_setting("notifications.poll_ms", 10, 60'000,
+                                  [](config& c) { return &c.notifications.poll_ms; }));
+    out.push_back(integer_setting("notifications.retention_seconds", 1, 10LL * 365 * 86'400,
+                                  [](config& c) { return &c.notifications.retention_seconds; }));
+    out.push_back(integer_setting("notifications.sweep_interval_ms", 100, 86'400'000,
+                                  [](config& c) { return &c.notifications.sweep_interval_ms; }));
     out.push_back(integer_setting("booking.reconcile_interval_ms", 10, 600'000,
                                   [](config& c) { return &c.booking.reconcile_interval_ms; }));
 }

@@ -104,6 +104,16 @@ struct queue_config {
     int grace_seconds = 300;
 };
 
+// Notifications (DESIGN.md §7, issue 12).
+struct notifications_config {
+    // How often the dispatcher looks at the outbox (a notice wakes it at once).
+    int poll_ms = 50;
+    // Read notifications older than this (and dispatched outbox rows) are deleted.
+    std::int64_t retention_seconds = 30LL * 86'400;
+    // How often the retention sweeper runs.
+    int sweep_interval_ms = 60'000;
+};
+
 struct redis_config {
     // Empty means in-process engines; several comma-separated URLs mean a Cluster.
     std::string url;
@@ -164,6 +174,7 @@ struct config {
     redis_config redis;
     booking_config booking;
     queue_config queue;
+    notifications_config notifications;
     auth_config auth;
     log_config log;
     payment_config payment;
