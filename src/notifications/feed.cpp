@@ -28,7 +28,8 @@ struct start {
     std::int64_t latest = 0;
     std::int64_t unread = 0;
     std::vector<notification> missed;
-    bool too_many = false;  // more than catch_up_max were missed
+    // More than catch_up_max were missed, or the client's id is not one of ours: `reset`.
+    bool too_many = false;
 };
 
 db::expected<start> read_start(db::connection& c, std::int64_t user_id,
@@ -40,7 +41,16 @@ db::expected<start> read_start(db::connection& c, std::int64_t user_id,
     auto unread = store::unread_count(c, user_id);
     if (!unread) return std::unexpected(unread.error());
     out.unread = *unread;
-    if (!last_id || *last_id >= out.latest) return out;
+    if (!last_id) return out;
+    if (*last_id > out.latest) {
+        // Past the user's newest: fine when their newest was deleted, but an id no notification
+        // ever had (a client of another database) would hide the next ones. Start again.
+        auto newest = store::newest_id(c);
+        if (!newest) return std::unexpected(newest.error());
+        out.too_many = *last_id > *newest;
+        return out;
+    }
+    if (*last_id == out.latest) return out;
     auto missed = store::after(c, user_id, *last_id, catch_up_max + 1);
     if (!missed) return std::unexpected(missed.error());
     out.missed = std::move(*missed);
@@ -157,7 +167,7 @@ awaitable<http::response> feed::open(auth::principal who, std::optional<std::int
                                http::sse_event{std::to_string(begun->latest), "ready", ready});
         written = begun->latest;
     } else if (begun->too_many) {
-        // Too far behind to replay: start again from the list, and from now on.
+        // Too far behind to replay, or lost: start again from the list, and from now on.
         http::append_sse_event(initial,
                                http::sse_event{std::to_string(begun->latest), "reset", ready});
         written = begun->latest;

@@ -3,7 +3,8 @@
 // on every stream (tab) the user has open on this node. Each `notification` event's SSE id is
 // the notification's id, so a client that reconnects with Last-Event-ID (or `lastEventId`) gets
 // every notification made after it, in order, before the live ones — however many it missed
-// (up to catch_up_max; past that it gets `reset` and re-reads GET /notifications).
+// (up to catch_up_max; past that, or with an id no notification ever had, it gets `reset` and
+// re-reads GET /notifications).
 //
 // A stream begins with `ready` {lastId, unreadCount}. A client that came without a
 // Last-Event-ID gets `ready` with the SSE id = lastId, the user's newest notification (0 when

@@ -67,6 +67,12 @@ db::expected<std::int64_t> latest_id(db::connection& c, std::int64_t user_id) {
     return res->rows.empty() ? 0 : res->rows.front().int64(0);
 }
 
+db::expected<std::int64_t> newest_id(db::connection& c) {
+    auto res = c.exec("SELECT MAX(id) FROM notifications", {});
+    if (!res) return std::unexpected(res.error());
+    return res->rows.empty() ? 0 : res->rows.front().int64(0);
+}
+
 db::expected<bool> mark_read(db::connection& c, std::int64_t user_id, std::int64_t id,
                              const std::string& now_text) {
     auto res = c.exec(

@@ -23,6 +23,8 @@ db::expected<std::vector<notification>> after(db::connection& c, std::int64_t us
                                               std::int64_t after, std::int64_t limit);
 // The user's newest notification id (0 when none).
 db::expected<std::int64_t> latest_id(db::connection& c, std::int64_t user_id);
+// The newest notification id of anyone (0 when none).
+db::expected<std::int64_t> newest_id(db::connection& c);
 
 // False when the user has no notification `id` (another user's counts as none). Marking an
 // already read one again keeps its first read time.

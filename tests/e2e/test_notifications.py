@@ -242,6 +242,17 @@ class notification_flow_test(e2e_case):
         self.assertEqual(collected, sorted(listed), f"after {rounds} reconnects")
         self.assertGreater(rounds, 5, "the stream was not reopened while notices came")
 
+    def test_an_id_from_elsewhere_is_told_to_start_again(self):
+        """A Last-Event-ID beyond any notification ever made (a client of another database)
+        would hide the next ones: the stream says `reset` and goes on from now."""
+        user = self.srv.signup()
+        with stream(self.srv, user.access_token, last_event_id=10**12) as s:
+            first = s.next_event()
+            self.assertEqual(first["event"], "reset", first)
+            self.assertEqual(first["id"], str(first["data"]["lastId"]))
+            self.notice_to(user.id, "after the reset")
+            self.assertEqual(next_notification(s)["title"], "after the reset")
+
     def test_two_tabs_both_receive(self):
         user = self.srv.signup()
         with stream(self.srv, user.access_token) as a, stream(self.srv, user.access_token) as b:
