@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
                 return tkt::app::user_create(cmd->cfg, cmd->user);
             case tkt::app::command::kind::toss_sandbox:
                 return tkt::app::toss_sandbox(cmd->cfg);
+            case tkt::app::command::kind::load:
+                return tkt::load::run(cmd->load, stdout);
             case tkt::app::command::kind::version:
                 std::printf("ticketon 0.1.0\n");
                 return 0;

@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -133,6 +134,8 @@ public:
         add_user_flags(*create_, user_args_, user_flags_);
         sandbox_ = app_.add_subcommand("toss-sandbox", "run the Toss Payments sandbox alone");
         add_sandbox_flags(*sandbox_, sandbox_flags_);
+        load_ = app_.add_subcommand("load", "drive simulated users against a deployment");
+        add_load_flags();
         version_ = app_.add_subcommand("version", "print the version and exit");
     }
     parser(const parser&) = delete;
@@ -161,7 +164,7 @@ public:
 
 private:
     static constexpr std::string_view commands_hint =
-        "expected serve, migrate, user create, toss-sandbox or version; see ticketon --help";
+        "expected serve, migrate, user create, toss-sandbox, load or version; see ticketon --help";
 
     std::expected<command, cli_exit> selected(const env_lookup& env) {
         command cmd;
@@ -182,6 +185,8 @@ private:
         } else if (version_->parsed()) {
             cmd.which = command::kind::version;
             return cmd;
+        } else if (load_->parsed()) {
+            return load_command();
         } else if (user_->parsed()) {
             return std::unexpected(usage_error("user needs a command: create"));
         } else {
@@ -205,6 +210,66 @@ private:
     CLI::App* create_ = nullptr;
     CLI::App* sandbox_ = nullptr;
     CLI::App* version_ = nullptr;
+    CLI::App* load_ = nullptr;
+    load::options load_options_;
+    std::string load_targets_;
+    std::int64_t load_event_ = 0;
+
+    void add_load_flags() {
+        auto& o = load_options_;
+        load_->add_option("scenario", o.scenario, "onsale")->required();
+        load_->add_option("--target", load_targets_, "http://HOST:PORT[,…]")->required();
+        load_->add_option("--users", o.users, "simulated users")->check(CLI::Range(1, 10'000'000));
+        load_->add_option("--duration", o.duration_s, "seconds the run may last")
+            ->check(CLI::Range(1, 86'400));
+        load_->add_option("--rate", o.rate, "users started per second (0: all at once)")
+            ->check(CLI::Range(0.0, 1e7));
+        load_->add_option("--decline-rate", o.decline_rate, "share of payments declined")
+            ->check(CLI::Range(0.0, 1.0));
+        load_->add_option("--abandon-rate", o.abandon_rate, "share of holds abandoned")
+            ->check(CLI::Range(0.0, 1.0));
+        load_->add_option("--cancel-rate", o.cancel_rate, "share of paid orders cancelled")
+            ->check(CLI::Range(0.0, 1.0));
+        load_->add_option("--event", load_event_, "an event on sale (else one is created)")
+            ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
+        load_->add_option("--seats", o.seats, "seats of the event the run creates")
+            ->check(CLI::Range(1, 100'000));
+        load_
+            ->add_option("--admit-per-second", o.admit_per_second,
+                         "its waiting room's rate (0: users / 20, at least 50)")
+            ->check(CLI::Range(0, 1'000'000));
+        load_->add_option("--manager-email", o.manager_email, "the event's manager")->required();
+        load_->add_option("--manager-password", o.manager_password)->required();
+        load_->add_option("--json", o.json_file, "write the figures here");
+        load_->add_option("--chart", o.chart_file, "write an SVG chart here");
+        load_->add_option("--streams-max", o.streams_max, "queue streams open at once")
+            ->check(CLI::Range(0, 1'000'000));
+        load_->add_option("--seed", o.seed, "random seed");
+    }
+
+    std::expected<command, cli_exit> load_command() {
+        command cmd;
+        cmd.which = command::kind::load;
+        cmd.load = load_options_;
+        if (cmd.load.scenario != "onsale")
+            return std::unexpected(usage_error(fmt::format(
+                "load: unknown scenario \"{}\" (built so far: onsale)", cmd.load.scenario)));
+        std::string_view rest = load_targets_;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const auto one = rest.substr(0, comma);
+            auto t = load::parse_target(one);
+            if (!t)
+                return std::unexpected(usage_error(fmt::format(
+                    "load: --target {} is not http://ADDRESS:PORT (an IP address)", one)));
+            cmd.load.targets.push_back(std::move(*t));
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+        if (cmd.load.targets.empty())
+            return std::unexpected(usage_error("load: --target is empty"));
+        if (load_event_ > 0) cmd.load.event_id = load_event_;
+        return cmd;
+    }
     config_flags serve_flags_;
     config_flags migrate_flags_;
     config_flags user_flags_;

@@ -8,6 +8,10 @@
 //   ticketon user create --email E --password P --name N --role ADMIN|MANAGER|USER
 //                        [--config F] [--data-dir DIR] [--db URL]
 //   ticketon toss-sandbox [--config F] [--listen HOST:PORT]
+//   ticketon load onsale --target URL[,URL…] [--users N] [--duration S] [--rate R]
+//                 [--decline-rate F] [--abandon-rate F] [--cancel-rate F]
+//                 [--event ID | --seats N] --manager-email E --manager-password P
+//                 [--json FILE] [--chart FILE.svg] [--streams-max N] [--admit-per-second N]
 //   ticketon version
 //
 // Parsing prints nothing: the caller prints cli_exit::message (to stdout for code 0, stderr
@@ -17,6 +21,7 @@
 #include <string>
 
 #include "common/config.hpp"
+#include "load/run.hpp"
 
 namespace tkt::app {
 
@@ -29,13 +34,15 @@ struct user_create_args {
 };
 
 struct command {
-    enum class kind { serve, migrate, user_create, toss_sandbox, version };
+    enum class kind { serve, migrate, user_create, toss_sandbox, load, version };
 
     kind which = kind::version;
     // Loaded for serve, migrate, user_create and toss_sandbox; the defaults for version.
     config cfg;
     // Filled in for user_create only.
     user_create_args user;
+    // Filled in for load only.
+    load::options load;
 };
 
 struct cli_exit {

@@ -225,5 +225,38 @@ TEST(cli, version_needs_no_configuration) {
     EXPECT_EQ(r->which, command::kind::version);
 }
 
+TEST(Cli, LoadTakesItsScenarioTargetsAndRates) {
+    auto r = parse({"load", "onsale", "--target", "http://127.0.0.1:8080,http://127.0.0.2:8081",
+                    "--users", "500", "--rate", "50", "--decline-rate", "0.2", "--seats", "300",
+                    "--manager-email", "m@example.com", "--manager-password", "pw"});
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->which, command::kind::load);
+    ASSERT_EQ(r->load.targets.size(), 2u);
+    EXPECT_EQ(r->load.targets[1].host, "127.0.0.2");
+    EXPECT_EQ(r->load.targets[1].port, 8081);
+    EXPECT_EQ(r->load.users, 500);
+    EXPECT_DOUBLE_EQ(r->load.rate, 50);
+    EXPECT_DOUBLE_EQ(r->load.decline_rate, 0.2);
+    EXPECT_EQ(r->load.seats, 300);
+    EXPECT_FALSE(r->load.event_id);
+    auto with_event = parse({"load", "onsale", "--target", "http://127.0.0.1:8080", "--event", "7",
+                             "--manager-email", "m@example.com", "--manager-password", "pw"});
+    ASSERT_TRUE(with_event);
+    EXPECT_EQ(with_event->load.event_id, 7);
+}
+
+TEST(Cli, LoadRefusesWhatItCannotRun) {
+    expect_usage_error(parse({"load", "stadium", "--target", "http://127.0.0.1:1",
+                              "--manager-email", "m", "--manager-password", "p"}),
+                       "unknown scenario");
+    expect_usage_error(parse({"load", "onsale", "--target", "https://127.0.0.1:1",
+                              "--manager-email", "m", "--manager-password", "p"}),
+                       "--target");
+    expect_usage_error(parse({"load", "onsale", "--target", "http://127.0.0.1:1", "--decline-rate",
+                              "1.5", "--manager-email", "m", "--manager-password", "p"}),
+                       "decline-rate");
+    expect_usage_error(parse({"load", "onsale", "--target", "http://127.0.0.1:1"}), "manager");
+}
+
 }  // namespace
 }  // namespace tkt::app

@@ -269,6 +269,13 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
         }
         co_return now_order;
     }
+    if (failpoint_armed("booking.resell_sold_seats")) {
+        // A planted fault for the load generator's test: the seats just sold go back on sale,
+        // so the inventory offers a seat the database has sold (the audit must say so).
+        auto undo = deps_.inventory.release(o.event_id, o.hold_id);
+        co_await std::move(undo);
+        co_return co_await reload(o.id);
+    }
     auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
     if (!co_await std::move(commit_op)) {
         // The hold is gone: a restart lost it — or a cancellation that committed right after

@@ -22,11 +22,22 @@ std::vector<std::string> armed_from_environment() {
     return names;
 }
 
+const std::vector<std::string>& armed() {
+    static const std::vector<std::string> names = armed_from_environment();
+    return names;
+}
+
 }  // namespace
 
+bool failpoint_armed(std::string_view name) {
+    for (const auto& a : armed()) {
+        if (a == name) return true;
+    }
+    return false;
+}
+
 void failpoint(std::string_view name) {
-    static const std::vector<std::string> armed = armed_from_environment();
-    for (const auto& a : armed) {
+    for (const auto& a : armed()) {
         if (a == name) {
             std::fprintf(stderr, "ticketon: failpoint %.*s: exiting\n",
                          static_cast<int>(name.size()), name.data());

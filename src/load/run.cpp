@@ -1,0 +1,514 @@
+#include "load/run.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "load/report.hpp"
+
+namespace tkt::load {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto call_timeout = 30s;
+constexpr std::int64_t connections_max = 4000;  // HTTP connections open at once (not streams)
+constexpr std::string_view password = "load-generator-pw-1";
+
+json::value parse(const std::string& text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    return ec ? json::value() : v;
+}
+
+std::string str(const json::value& v, std::string_view key) {
+    if (!v.is_object()) return {};
+    const auto* x = v.as_object().if_contains(key);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+}
+
+std::int64_t num(const json::value& v, std::string_view key) {
+    if (!v.is_object()) return 0;
+    const auto* x = v.as_object().if_contains(key);
+    return x && x->is_int64() ? x->as_int64() : 0;
+}
+
+// Waits while `max` holders are in; single-threaded (one io_context thread).
+class gate {
+public:
+    gate(asio::any_io_executor ex, std::int64_t max) : ex_(std::move(ex)), max_(max) {}
+    awaitable<void> acquire() {
+        while (in_ >= max_) {
+            auto timer = std::make_shared<asio::steady_timer>(ex_, clock_type::time_point::max());
+            waiting_.push_back(timer);
+            co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        ++in_;
+    }
+    void release() {
+        --in_;
+        while (!waiting_.empty()) {
+            auto t = waiting_.front().lock();
+            waiting_.pop_front();
+            if (t) {
+                t->cancel();
+                break;
+            }
+        }
+    }
+    std::int64_t in() const { return in_; }
+
+private:
+    asio::any_io_executor ex_;
+    std::int64_t max_;
+    std::int64_t in_ = 0;
+    std::deque<std::weak_ptr<asio::steady_timer>> waiting_;
+};
+
+struct context {
+    const options& o;
+    asio::io_context& io;
+    std::FILE* out;
+    recorder rec;
+    clock_type::time_point t0 = clock_type::now();
+    clock_type::time_point deadline;
+    std::int64_t event_id = 0;
+    std::string run_id;
+    gate connections;
+    std::int64_t streams_open = 0;
+    std::int64_t users_done = 0;
+    std::map<std::string, std::int64_t> totals;
+    std::map<std::string, std::string> paid_seats;  // seat → order, of orders paid and kept
+    std::vector<std::string> violations;
+
+    context(const options& opts, asio::io_context& ctx, std::FILE* o_)
+        : o(opts), io(ctx), out(o_), connections(ctx.get_executor(), connections_max) {}
+
+    std::chrono::microseconds now() const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - t0);
+    }
+    bool over() const { return clock_type::now() >= deadline; }
+    std::chrono::milliseconds left() const {
+        return std::max(1ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 deadline - clock_type::now()));
+    }
+    void record(const std::string& step, const reply& r, bool ok) {
+        rec.add(step, sample{now(), r.took, r.ok() ? std::to_string(r.status) : r.error, ok});
+    }
+    void count(const std::string& what, std::int64_t n = 1) { totals[what] += n; }
+    const target& target_of(std::int64_t i) const {
+        return o.targets[static_cast<std::size_t>(i) % o.targets.size()];
+    }
+    std::string source_of(std::int64_t i) const {
+        if (!o.spread_sources || !target_of(i).host.starts_with("127.")) return {};
+        return fmt::format("127.{}.{}.{}", 1 + i / 64'000, (i / 250) % 256, 1 + i % 250);
+    }
+};
+
+// Waits for admission: the queue stream while streams are to spare, else polling GET /queue.
+awaitable<std::string> wait_for_entry(context& c, std::int64_t i, const std::string& token) {
+    const auto path = fmt::format("/api/v1/events/{}/queue", c.event_id);
+    const auto begun = clock_type::now();
+    auto waited = [&] {
+        return std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begun);
+    };
+    if (c.streams_open < c.o.streams_max) {
+        ++c.streams_open;
+        event_stream s(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        auto opened = co_await s.open(path + "/stream", token, call_timeout);
+        if (opened.ok() && opened.status == 200) {
+            while (!c.over()) {
+                auto e = co_await s.next(c.left());
+                if (!e) break;
+                if (e->type == "admitted") {
+                    --c.streams_open;
+                    c.rec.add("wait", sample{c.now(), waited(), "admitted", true});
+                    co_return str(parse(e->data), "entryToken");
+                }
+            }
+        }
+        --c.streams_open;
+    }
+    // Polling, one connection per look, as a page that reloads.
+    asio::steady_timer timer(c.io.get_executor());
+    while (!c.over()) {
+        co_await c.connections.acquire();
+        reply r;
+        {
+            connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+            auto op = conn.call("GET", path, {}, token, {}, call_timeout);
+            r = co_await std::move(op);
+        }
+        c.connections.release();
+        c.record("poll", r, r.status == 200);
+        if (r.status == 200) {
+            auto v = parse(r.body);
+            if (str(v, "status") == "ADMITTED") {
+                c.rec.add("wait", sample{c.now(), waited(), "admitted", true});
+                co_return str(v, "entryToken");
+            }
+        }
+        timer.expires_after(1s);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    c.rec.add("wait", sample{c.now(), waited(), "run ended", false});
+    co_return std::string();
+}
+
+// The available seat ids of the event's map, in map order.
+std::vector<std::string> available_seats(const json::value& map) {
+    std::vector<std::string> out;
+    if (!map.is_object()) return out;
+    const auto* sections = map.as_object().if_contains("sections");
+    if (!sections || !sections->is_array()) return out;
+    for (const auto& section : sections->as_array()) {
+        for (const auto& row : section.at("rows").as_array()) {
+            for (const auto& seat : row.at("seats").as_array()) {
+                if (seat.at("status").as_string() == "AVAILABLE")
+                    out.emplace_back(seat.at("id").as_string());
+            }
+        }
+    }
+    return out;
+}
+
+awaitable<void> buy(context& c, connection& conn, const std::string& token,
+                    const std::string& entry, std::mt19937_64& rng) {
+    std::uniform_real_distribution<double> chance(0, 1);
+    header_list queue_token;
+    if (!entry.empty()) queue_token.emplace_back("Queue-Token", entry);
+    json::value hold;
+    for (int attempt = 0; attempt < 3 && !c.over(); ++attempt) {
+        auto op = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {}, {},
+                            call_timeout);
+        auto map = co_await std::move(op);
+        c.record("seatmap", map, map.status == 200);
+        if (map.status != 200) co_return;
+        auto seats = available_seats(parse(map.body));
+        if (seats.empty()) {
+            c.count("usersSoldOut");
+            co_return;
+        }
+        // Among the first few available: people go for the same good seats.
+        const std::size_t window = std::min<std::size_t>(seats.size(), 16);
+        const std::size_t want = chance(rng) < 0.5 ? 1 : 2;
+        std::vector<std::string> pick;
+        while (pick.size() < std::min(want, window)) {
+            const auto& s = seats[std::uniform_int_distribution<std::size_t>(0, window - 1)(rng)];
+            if (std::find(pick.begin(), pick.end(), s) == pick.end()) pick.push_back(s);
+        }
+        json::array ids(pick.begin(), pick.end());
+        auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
+                             json::serialize(json::object{{"seats", std::move(ids)}}), token,
+                             queue_token, call_timeout);
+        auto held = co_await std::move(hop);
+        c.record("hold", held, held.status == 201 || held.status == 409);
+        if (held.status == 201) {
+            hold = parse(held.body);
+            break;
+        }
+        if (held.status != 409) co_return;
+    }
+    if (!hold.is_object()) co_return;
+    const auto order_id = str(hold, "orderId");
+    const auto amount = num(hold, "amount");
+
+    if (chance(rng) < c.o.abandon_rate) {
+        c.count("holdsAbandoned");
+        if (chance(rng) < 0.5) {
+            auto op = conn.call("DELETE", "/api/v1/holds/" + str(hold, "holdId"), {}, token, {},
+                                call_timeout);
+            auto r = co_await std::move(op);
+            c.record("release", r, r.status == 204);
+        }
+        co_return;
+    }
+    const bool decline = chance(rng) < c.o.decline_rate;
+    json::object pay{{"orderId", order_id}, {"amount", amount}};
+    if (decline) pay["outcome"] = "decline";
+    auto pop =
+        conn.call("POST", "/sandbox/toss/payments", json::serialize(pay), {}, {}, call_timeout);
+    auto paid = co_await std::move(pop);
+    c.record("pay", paid, paid.status == 201);
+    if (paid.status != 201) co_return;
+    const json::object confirm{{"paymentKey", str(parse(paid.body), "paymentKey")},
+                               {"orderId", order_id},
+                               {"amount", amount}};
+    auto cop = conn.call("POST", "/api/v1/payments/confirm", json::serialize(confirm), token, {},
+                         call_timeout);
+    auto confirmed = co_await std::move(cop);
+    const bool expected = decline ? confirmed.status == 402 : confirmed.status == 200;
+    c.record("confirm", confirmed, expected);
+    if (confirmed.status == 402) c.count("paymentsDeclined");
+    if (confirmed.status != 200) co_return;
+    auto order = parse(confirmed.body);
+    if (str(order, "status") != "PAID") co_return;
+    c.count("ordersPaid");
+    std::vector<std::string> seats;
+    for (const auto& s : order.at("seats").as_array()) seats.emplace_back(s.as_string());
+    if (chance(rng) < c.o.cancel_rate) {
+        auto op = conn.call("POST", fmt::format("/api/v1/orders/{}/cancel", order_id),
+                            R"({"reason":"load generator"})", token, {}, call_timeout);
+        auto cancelled = co_await std::move(op);
+        c.record("cancel", cancelled, cancelled.status == 200 || cancelled.status == 202);
+        if (cancelled.status == 200 || cancelled.status == 202) {
+            c.count("ordersCancelled");
+            co_return;
+        }
+    }
+    for (const auto& s : seats) {
+        auto [it, fresh] = c.paid_seats.emplace(s, order_id);
+        if (!fresh)
+            c.violations.push_back(
+                fmt::format("seat {} is in two paid orders: {} and {}", s, it->second, order_id));
+    }
+}
+
+awaitable<void> user(context& c, std::int64_t i) {
+    std::mt19937_64 rng(c.o.seed * 1'000'003 + static_cast<std::uint64_t>(i));
+    std::string token;
+    json::value joined;
+    co_await c.connections.acquire();
+    {
+        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        const json::object body{{"email", fmt::format("load-{}-{}@example.com", c.run_id, i)},
+                                {"password", password},
+                                {"name", fmt::format("Load {}", i)}};
+        auto op =
+            conn.call("POST", "/api/v1/auth/signup", json::serialize(body), {}, {}, call_timeout);
+        auto signed_up = co_await std::move(op);
+        c.record("signup", signed_up, signed_up.status == 201);
+        if (signed_up.status == 201) token = str(parse(signed_up.body), "accessToken");
+        if (!token.empty()) {
+            auto jop = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
+                                 token, {}, call_timeout);
+            auto j = co_await std::move(jop);
+            c.record("join", j, j.status == 200);
+            if (j.status == 200) joined = parse(j.body);
+        }
+    }
+    c.connections.release();
+    if (!joined.is_object()) {
+        ++c.users_done;
+        co_return;
+    }
+    std::string entry = str(joined, "entryToken");
+    if (str(joined, "status") != "ADMITTED") {
+        auto wop = wait_for_entry(c, i, token);
+        entry = co_await std::move(wop);
+        if (entry.empty()) {
+            c.count("usersNotAdmitted");
+            ++c.users_done;
+            co_return;
+        }
+    }
+    co_await c.connections.acquire();
+    {
+        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        auto bop = buy(c, conn, token, entry, rng);
+        co_await std::move(bop);
+    }
+    c.connections.release();
+    ++c.users_done;
+}
+
+// The event to sell: the given one, or a new one of the manager's, on sale now with its
+// waiting room on.
+awaitable<std::string> prepare(context& c, std::string& manager_token) {
+    connection conn(c.io.get_executor(), c.o.targets.front(), {});
+    const json::object login{{"email", c.o.manager_email}, {"password", c.o.manager_password}};
+    auto lop =
+        conn.call("POST", "/api/v1/auth/login", json::serialize(login), {}, {}, call_timeout);
+    auto r = co_await std::move(lop);
+    if (r.status != 200) co_return fmt::format("manager login answered {} {}", r.status, r.error);
+    manager_token = str(parse(r.body), "accessToken");
+    if (c.o.event_id) {
+        c.event_id = *c.o.event_id;
+        co_return std::string();
+    }
+    json::array rows;
+    std::int64_t left = c.o.seats;
+    for (int n = 1; left > 0; ++n) {
+        const auto in_row = std::min<std::int64_t>(left, 50);
+        rows.push_back(json::object{{"row", std::to_string(n)}, {"seats", in_row}});
+        left -= in_row;
+    }
+    const auto now = std::chrono::system_clock::now();
+    auto stamp = [](std::chrono::system_clock::time_point t) {
+        const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+        const auto day = std::chrono::floor<std::chrono::days>(secs);
+        const std::chrono::year_month_day ymd{day};
+        const std::chrono::hh_mm_ss hms{secs - day};
+        return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                           static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                           hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+    };
+    const std::int64_t admit = c.o.admit_per_second > 0
+                                   ? c.o.admit_per_second
+                                   : std::max<std::int64_t>(50, c.o.users / 20);
+    const json::object event{
+        {"title", fmt::format("Load run {}", c.run_id)},
+        {"venue", "Load Hall"},
+        {"category", "CONCERT"},
+        {"startsAt", stamp(now + std::chrono::days(30))},
+        {"salesOpenAt", stamp(now + std::chrono::days(1))},
+        {"seating", "RESERVED"},
+        {"grades", json::array{json::object{{"name", "R"}, {"price", 50000}}}},
+        {"sections", json::array{json::object{{"name", "A"}, {"grade", "R"}, {"rows", rows}}}},
+        {"maxPerUser", 4},
+        {"holdSeconds", 300},
+        {"waitingRoom", json::object{{"enabled", true},
+                                     {"admitPerSecond", admit},
+                                     {"maxActive", admit * 10},
+                                     {"entryTtlSeconds", 600}}}};
+    auto cop = conn.call("POST", "/api/v1/events", json::serialize(event), manager_token, {},
+                         call_timeout);
+    r = co_await std::move(cop);
+    if (r.status != 201)
+        co_return fmt::format("creating the event answered {}: {}", r.status, r.body);
+    c.event_id = num(parse(r.body), "id");
+    auto oop = conn.call("PATCH", fmt::format("/api/v1/events/{}", c.event_id),
+                         R"({"status":"ON_SALE"})", manager_token, {}, call_timeout);
+    r = co_await std::move(oop);
+    if (r.status != 200)
+        co_return fmt::format("opening the event answered {}: {}", r.status, r.body);
+    co_return std::string();
+}
+
+// The audit and the queue's report, as the event's manager, and the run's own view of sales.
+awaitable<void> audit(context& c, const std::string& manager_token, run_summary& summary) {
+    connection conn(c.io.get_executor(), c.o.targets.front(), {});
+    auto aop = conn.call("GET", fmt::format("/api/v1/manager/events/{}/audit", c.event_id), {},
+                         manager_token, {}, call_timeout);
+    auto a = co_await std::move(aop);
+    if (a.status != 200) {
+        summary.violations.push_back(fmt::format("the audit answered {} {}", a.status, a.error));
+        co_return;
+    }
+    auto report = parse(a.body);
+    for (const auto& v : report.at("violations").as_array())
+        summary.violations.push_back("audit: " + std::string(v.as_string()));
+    for (const auto* key : {"capacity", "available", "held", "sold"})
+        summary.totals[std::string("audit.") + key] = num(report, key);
+    const auto sold = num(report, "sold");
+    const auto seen = static_cast<std::int64_t>(c.paid_seats.size());
+    if (seen > sold)
+        summary.violations.push_back(
+            fmt::format("the run paid for {} seats it kept, the audit counts {} sold", seen, sold));
+    if (num(report, "sold") + num(report, "held") + num(report, "available") !=
+        num(report, "capacity"))
+        summary.violations.push_back("sold + held + available differs from the capacity");
+    auto qop = conn.call("GET", fmt::format("/api/v1/manager/events/{}/queue", c.event_id), {},
+                         manager_token, {}, call_timeout);
+    auto q = co_await std::move(qop);
+    if (q.status == 200) {
+        for (const auto& v : parse(q.body).at("violations").as_array())
+            summary.violations.push_back("queue: " + std::string(v.as_string()));
+        summary.totals["queue.admittedTotal"] = num(parse(q.body), "admittedTotal");
+    }
+}
+
+}  // namespace
+
+int run(const options& o, std::FILE* out) {
+    if (o.targets.empty() || o.scenario != "onsale") {
+        std::fprintf(out, "ticketon load: only the onsale scenario is built so far\n");
+        return 1;
+    }
+    asio::io_context io(1);
+    context c(o, io, out);
+    c.run_id = fmt::format(
+        "{:x}{:x}", static_cast<std::uint64_t>(::getpid()),
+        static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) &
+            0xffffff);
+    const bool tty = ::isatty(::fileno(out)) != 0;
+    std::string manager_token;
+    std::string failed;
+    run_summary summary;
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+            auto pop = prepare(c, manager_token);
+            failed = co_await std::move(pop);
+            if (!failed.empty()) co_return;
+            std::fprintf(out, "load: event %lld, %lld users against %s\n",
+                         static_cast<long long>(c.event_id), static_cast<long long>(o.users),
+                         o.targets.front().url().c_str());
+            c.t0 = clock_type::now();
+            c.deadline = c.t0 + std::chrono::seconds(o.duration_s);
+            asio::steady_timer pace(io);
+            for (std::int64_t i = 0; i < o.users && !c.over(); ++i) {
+                asio::co_spawn(io, user(c, i), asio::detached);
+                if (o.rate > 0) {
+                    pace.expires_at(c.t0 + std::chrono::microseconds(static_cast<std::int64_t>(
+                                               1e6 * static_cast<double>(i + 1) / o.rate)));
+                    co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+                }
+            }
+            asio::steady_timer tick(io);
+            auto last_line = clock_type::now();
+            while (c.users_done < o.users && !c.over()) {
+                tick.expires_after(200ms);
+                co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+                if (clock_type::now() - last_line >= (tty ? 200ms : 5s)) {
+                    last_line = clock_type::now();
+                    const double secs = static_cast<double>(c.now().count()) / 1e6;
+                    auto line = progress_line(
+                        static_cast<double>(c.users_done) / static_cast<double>(o.users), secs,
+                        static_cast<std::uint64_t>(c.users_done),
+                        static_cast<std::uint64_t>(o.users), c.rec.summarize(secs));
+                    std::fprintf(out, tty ? "\r%s" : "%s\n", line.c_str());
+                    std::fflush(out);
+                }
+            }
+            if (tty) std::fprintf(out, "\n");
+            summary.seconds = static_cast<double>(c.now().count()) / 1e6;
+            // Holds the run left behind are part of the state the audit checks.
+            auto aop = audit(c, manager_token, summary);
+            co_await std::move(aop);
+            io.stop();  // users cut off by the deadline end with the process
+        },
+        asio::detached);
+    io.run();
+    if (!failed.empty()) {
+        std::fprintf(out, "ticketon load: %s\n", failed.c_str());
+        return 1;
+    }
+    summary.scenario = o.scenario;
+    summary.target = o.targets.front().url();
+    summary.users = static_cast<std::uint64_t>(o.users);
+    summary.steps = c.rec.summarize(summary.seconds);
+    for (const auto& [k, v] : c.totals) summary.totals[k] = v;
+    summary.totals["usersFinished"] = c.users_done;
+    summary.totals["seatsPaidAndKept"] = static_cast<std::int64_t>(c.paid_seats.size());
+    for (auto& v : c.violations) summary.violations.push_back(std::move(v));
+    std::fprintf(out, "%s", text_report(summary).c_str());
+    if (!o.json_file.empty()) std::ofstream(o.json_file) << to_json(summary) << '\n';
+    if (!o.chart_file.empty()) std::ofstream(o.chart_file) << to_svg(summary);
+    return summary.violations.empty() ? 0 : 1;
+}
+
+}  // namespace tkt::load

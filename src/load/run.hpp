@@ -1,0 +1,52 @@
+#pragma once
+// `ticketon load` (DESIGN.md §10, issue 14): drives simulated users against a running
+// deployment and checks the invariants of DESIGN.md §5 at the end.
+//
+// Scenario `onsale`, per user: sign up (or log in), join the event's waiting room, wait for the
+// `admitted` event on the queue stream (beyond `streams_max` open streams, poll instead), read
+// the seat map and pick one or two seats among the first available ones (so users collide on
+// purpose), hold them with the entry token (a 409 reads the map again, three tries), then abandon
+// a share of the holds (release or leave them to expire), pay the rest in the Toss sandbox with a
+// share declined, confirm, and cancel a share of the paid orders. Users start at `rate` a second
+// (0: all at once) and the run ends after `duration_s` whatever is left.
+//
+// At the end it reads the event's audit and queue report as its manager, and checks its own view
+// too: no seat in two paid orders, and the paid seats it saw equal what the audit calls sold. Any
+// violation is printed and makes the exit code 1.
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "load/connection.hpp"
+
+namespace tkt::load {
+
+struct options {
+    std::string scenario = "onsale";
+    std::vector<target> targets;
+    std::int64_t users = 100;
+    std::int64_t duration_s = 300;
+    double rate = 0;  // users started per second; 0: all at once
+    double decline_rate = 0.1;
+    double abandon_rate = 0.1;
+    double cancel_rate = 0.05;
+    std::optional<std::int64_t> event_id;  // else the run creates its own event
+    std::int64_t seats = 1000;             // of the event it creates
+    std::int64_t admit_per_second = 0;     // of the event it creates; 0: users / 20, at least 50
+    std::string manager_email;
+    std::string manager_password;
+    std::string json_file;
+    std::string chart_file;
+    std::int64_t streams_max = 8000;  // queue streams open at once; the others poll
+    std::uint64_t seed = 1;
+    // Each user connects from its own loopback address when the target is on loopback.
+    bool spread_sources = true;
+};
+
+// Runs the scenario; progress and the report go to `out`. The exit code: 0 when every invariant
+// held, 1 when one did not or the run could not start.
+int run(const options& o, std::FILE* out);
+
+}  // namespace tkt::load

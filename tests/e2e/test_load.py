@@ -1,0 +1,69 @@
+"""`ticketon load onsale` (issue 14) against the embedded server: a small on-sale from a few
+hundred simulated users ends with a clean audit and its figures as JSON and an SVG chart; with a
+planted fault (a failpoint that puts sold seats back on sale) the run reports the violation and
+exits non-zero."""
+
+import json
+import unittest
+
+import harness
+from harness import e2e_case, run_binary
+
+
+class load_test(e2e_case):
+    def run_load(self, srv, manager, workdir, users=300, seats=200, extra=()):
+        args = ["load", "onsale", "--target", srv.base_url, "--users", str(users),
+                "--seats", str(seats), "--duration", "90", "--decline-rate", "0.1",
+                "--abandon-rate", "0.1", "--cancel-rate", "0.05",
+                "--manager-email", manager.email, "--manager-password", manager.password,
+                "--json", str(workdir / "run.json"), "--chart", str(workdir / "run.svg"), *extra]
+        return run_binary(args, timeout=150)
+
+    def test_a_small_onsale_ends_with_a_clean_audit(self):
+        with harness.server() as srv:
+            manager = srv.create_user("MANAGER")
+            proc = self.run_load(srv, manager, srv.root)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            self.assertIn("invariants: all hold", proc.stdout)
+            figures = json.loads((srv.root / "run.json").read_text())
+            self.assertEqual(figures["violations"], [])
+            steps = {s["name"]: s for s in figures["steps"]}
+            for name in ("signup", "join", "wait", "seatmap", "hold", "pay", "confirm"):
+                self.assertIn(name, steps, figures)
+                for key in ("p50Ms", "p90Ms", "p99Ms", "maxMs", "perSecond"):
+                    self.assertIn(key, steps[name])
+            self.assertEqual(steps["signup"]["count"], 300)
+            self.assertEqual(steps["join"]["outcomes"], {"200": 300})
+            totals = figures["totals"]
+            # 300 people for 200 seats: it sells out, and every seat is sold, held or free.
+            self.assertGreater(totals["ordersPaid"], 0)
+            self.assertEqual(totals["audit.sold"], totals["seatsPaidAndKept"])
+            self.assertEqual(totals["audit.sold"] + totals["audit.held"] +
+                             totals["audit.available"], 200)
+            self.assertGreater(steps["hold"]["outcomes"].get("409", 0), 0,
+                               "nobody collided on a seat")
+            self.assertEqual(totals["queue.admittedTotal"], 300)
+            chart = (srv.root / "run.svg").read_text()
+            self.assertTrue(chart.startswith("<svg "), chart[:80])
+            self.assertIn("invariants hold", chart)
+
+    def test_a_planted_double_sale_is_reported_and_fails_the_run(self):
+        with harness.server(env={"TICKETON_FAILPOINTS": "booking.resell_sold_seats"}) as srv:
+            manager = srv.create_user("MANAGER")
+            proc = self.run_load(srv, manager, srv.root, users=60, seats=40)
+            self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+            self.assertIn("VIOLATED", proc.stdout)
+            figures = json.loads((srv.root / "run.json").read_text())
+            self.assertTrue(any(v.startswith("audit: ") for v in figures["violations"]),
+                            figures["violations"])
+            self.assertIn("INVARIANTS VIOLATED", (srv.root / "run.svg").read_text())
+
+    def test_a_bad_target_is_a_usage_error(self):
+        proc = run_binary(["load", "onsale", "--target", "https://127.0.0.1:1",
+                           "--manager-email", "m@example.com", "--manager-password", "pw"])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--target", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
