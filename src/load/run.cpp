@@ -287,6 +287,17 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
     }
 }
 
+// Signs user `i` up on `conn`; its access token, or "" (recorded either way).
+awaitable<std::string> sign_up(context& c, connection& conn, std::int64_t i) {
+    const json::object body{{"email", fmt::format("load-{}-{}@example.com", c.run_id, i)},
+                            {"password", password},
+                            {"name", fmt::format("Load {}", i)}};
+    auto op = conn.call("POST", "/api/v1/auth/signup", json::serialize(body), {}, {}, call_timeout);
+    auto r = co_await std::move(op);
+    c.record("signup", r, r.status == 201);
+    co_return r.status == 201 ? str(parse(r.body), "accessToken") : std::string();
+}
+
 awaitable<void> user(context& c, std::int64_t i) {
     std::mt19937_64 rng(c.o.seed * 1'000'003 + static_cast<std::uint64_t>(i));
     std::string token;
@@ -294,14 +305,8 @@ awaitable<void> user(context& c, std::int64_t i) {
     co_await c.connections.acquire();
     {
         connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
-        const json::object body{{"email", fmt::format("load-{}-{}@example.com", c.run_id, i)},
-                                {"password", password},
-                                {"name", fmt::format("Load {}", i)}};
-        auto op =
-            conn.call("POST", "/api/v1/auth/signup", json::serialize(body), {}, {}, call_timeout);
-        auto signed_up = co_await std::move(op);
-        c.record("signup", signed_up, signed_up.status == 201);
-        if (signed_up.status == 201) token = str(parse(signed_up.body), "accessToken");
+        auto sop = sign_up(c, conn, i);
+        token = co_await std::move(sop);
         if (!token.empty()) {
             auto jop = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
                                  token, {}, call_timeout);
@@ -333,6 +338,89 @@ awaitable<void> user(context& c, std::int64_t i) {
     }
     c.connections.release();
     ++c.users_done;
+}
+
+// `seatmap`: each user reads the seat map over and over on its keep-alive connection.
+awaitable<void> seatmap_user(context& c, std::int64_t i) {
+    co_await c.connections.acquire();
+    {
+        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        const auto path = fmt::format("/api/v1/events/{}/seats", c.event_id);
+        while (!c.over()) {
+            auto op = conn.call("GET", path, {}, {}, {}, call_timeout);
+            auto r = co_await std::move(op);
+            c.record("seatmap", r, r.status == 200);
+        }
+    }
+    c.connections.release();
+    ++c.users_done;
+}
+
+// `hold`: each user signs up, then holds one available seat and releases it, over and over
+// (users collide on the first seats; a 409 counts as a served answer).
+awaitable<void> hold_user(context& c, std::int64_t i) {
+    std::mt19937_64 rng(c.o.seed * 1'000'003 + static_cast<std::uint64_t>(i));
+    co_await c.connections.acquire();
+    {
+        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        auto sop = sign_up(c, conn, i);
+        const auto token = co_await std::move(sop);
+        std::vector<std::string> seats;
+        while (!token.empty() && !c.over()) {
+            if (seats.empty()) {
+                auto mop = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {},
+                                     {}, {}, call_timeout);
+                auto map = co_await std::move(mop);
+                c.record("seatmap", map, map.status == 200);
+                seats = available_seats(parse(map.body));
+                if (seats.size() > 64) seats.resize(64);
+                if (seats.empty()) break;
+            }
+            const auto& seat =
+                seats[std::uniform_int_distribution<std::size_t>(0, seats.size() - 1)(rng)];
+            json::array ids{json::value(seat)};
+            auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
+                                 json::serialize(json::object{{"seats", std::move(ids)}}), token,
+                                 {}, call_timeout);
+            auto held = co_await std::move(hop);
+            c.record("hold", held, held.status == 201 || held.status == 409);
+            if (held.status == 201) {
+                auto rop = conn.call("DELETE", "/api/v1/holds/" + str(parse(held.body), "holdId"),
+                                     {}, token, {}, call_timeout);
+                auto r = co_await std::move(rop);
+                c.record("release", r, r.status == 204);
+            } else if (held.status != 409) {
+                break;
+            }
+        }
+    }
+    c.connections.release();
+    ++c.users_done;
+}
+
+// `join`: each user signs up and joins the waiting room once.
+awaitable<void> join_user(context& c, std::int64_t i) {
+    co_await c.connections.acquire();
+    {
+        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
+        auto sop = sign_up(c, conn, i);
+        const auto token = co_await std::move(sop);
+        if (!token.empty()) {
+            auto op = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
+                                token, {}, call_timeout);
+            auto r = co_await std::move(op);
+            c.record("join", r, r.status == 200);
+        }
+    }
+    c.connections.release();
+    ++c.users_done;
+}
+
+awaitable<void> scenario_user(context& c, std::int64_t i) {
+    if (c.o.scenario == "seatmap") return seatmap_user(c, i);
+    if (c.o.scenario == "hold") return hold_user(c, i);
+    if (c.o.scenario == "join") return join_user(c, i);
+    return user(c, i);
 }
 
 // The event to sell: the given one, or a new one of the manager's, on sale now with its
@@ -380,10 +468,11 @@ awaitable<std::string> prepare(context& c, std::string& manager_token) {
         {"sections", json::array{json::object{{"name", "A"}, {"grade", "R"}, {"rows", rows}}}},
         {"maxPerUser", 4},
         {"holdSeconds", 300},
-        {"waitingRoom", json::object{{"enabled", true},
-                                     {"admitPerSecond", admit},
-                                     {"maxActive", admit * 10},
-                                     {"entryTtlSeconds", 600}}}};
+        {"waitingRoom",
+         json::object{{"enabled", c.o.scenario == "onsale" || c.o.scenario == "join"},
+                      {"admitPerSecond", admit},
+                      {"maxActive", admit * 10},
+                      {"entryTtlSeconds", 600}}}};
     auto cop = conn.call("POST", "/api/v1/events", json::serialize(event), manager_token, {},
                          call_timeout);
     r = co_await std::move(cop);
@@ -434,8 +523,8 @@ awaitable<void> audit(context& c, const std::string& manager_token, run_summary&
 }  // namespace
 
 int run(const options& o, std::FILE* out) {
-    if (o.targets.empty() || o.scenario != "onsale") {
-        std::fprintf(out, "ticketon load: only the onsale scenario is built so far\n");
+    if (o.targets.empty()) {
+        std::fprintf(out, "ticketon load: no target\n");
         return 1;
     }
     asio::io_context io(1);
@@ -461,7 +550,7 @@ int run(const options& o, std::FILE* out) {
             c.deadline = c.t0 + std::chrono::seconds(o.duration_s);
             asio::steady_timer pace(io);
             for (std::int64_t i = 0; i < o.users && !c.over(); ++i) {
-                asio::co_spawn(io, user(c, i), asio::detached);
+                asio::co_spawn(io, scenario_user(c, i), asio::detached);
                 if (o.rate > 0) {
                     pace.expires_at(c.t0 + std::chrono::microseconds(static_cast<std::int64_t>(
                                                1e6 * static_cast<double>(i + 1) / o.rate)));

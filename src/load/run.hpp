@@ -10,6 +10,11 @@
 // share declined, confirm, and cancel a share of the paid orders. Users start at `rate` a second
 // (0: all at once) and the run ends after `duration_s` whatever is left.
 //
+// Scenarios for one step at a time, each user looping until `duration_s`: `seatmap` (GET the
+// seat map), `hold` (sign up, then hold one of the first available seats and release it), and
+// `join` (sign up and join the waiting room once). The event a run creates has its waiting room on
+// for `onsale` and `join` only.
+//
 // At the end it reads the event's audit and queue report as its manager, and checks its own view
 // too: no seat in two paid orders, and the paid seats it saw equal what the audit calls sold. Any
 // violation is printed and makes the exit code 1.

@@ -58,6 +58,29 @@ class load_test(e2e_case):
                             figures["violations"])
             self.assertIn("INVARIANTS VIOLATED", (srv.root / "run.svg").read_text())
 
+    def test_the_one_step_scenarios_run_and_audit(self):
+        with harness.server() as srv:
+            manager = srv.create_user("MANAGER")
+            for scenario, steps in (("seatmap", {"seatmap"}),
+                                    ("hold", {"signup", "hold", "release"}),
+                                    ("join", {"signup", "join"})):
+                out = srv.root / f"{scenario}.json"
+                proc = run_binary(["load", scenario, "--target", srv.base_url, "--users", "10",
+                                   "--seats", "50", "--duration", "2",
+                                   "--manager-email", manager.email,
+                                   "--manager-password", manager.password, "--json", str(out)],
+                                  timeout=60)
+                self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+                figures = json.loads(out.read_text())
+                got = {s["name"]: s for s in figures["steps"]}
+                self.assertTrue(steps <= set(got), (scenario, figures["steps"]))
+                for name in steps:
+                    self.assertGreater(got[name]["ok"], 0, (scenario, name))
+                    self.assertEqual(got[name]["ok"], got[name]["count"], (scenario, name))
+                self.assertEqual(figures["violations"], [])
+                # Nothing is left held or sold by these scenarios.
+                self.assertEqual(figures["totals"]["audit.available"], 50, scenario)
+
     def test_a_bad_target_is_a_usage_error(self):
         proc = run_binary(["load", "onsale", "--target", "https://127.0.0.1:1",
                            "--manager-email", "m@example.com", "--manager-password", "pw"])
