@@ -217,7 +217,8 @@ private:
 
     void add_load_flags() {
         auto& o = load_options_;
-        load_->add_option("scenario", o.scenario, "onsale, seatmap, hold or join")->required();
+        load_->add_option("scenario", o.scenario, "onsale, seatmap, hold, join or streams")
+            ->required();
         load_->add_option("--target", load_targets_, "http://HOST:PORT[,…]")->required();
         load_->add_option("--users", o.users, "simulated users")->check(CLI::Range(1, 10'000'000));
         load_->add_option("--duration", o.duration_s, "seconds the run may last")
@@ -252,9 +253,9 @@ private:
         cmd.which = command::kind::load;
         cmd.load = load_options_;
         const auto& sc = cmd.load.scenario;
-        if (sc != "onsale" && sc != "seatmap" && sc != "hold" && sc != "join")
-            return std::unexpected(usage_error(
-                fmt::format("load: unknown scenario \"{}\" (onsale, seatmap, hold or join)", sc)));
+        if (sc != "onsale" && sc != "seatmap" && sc != "hold" && sc != "join" && sc != "streams")
+            return std::unexpected(usage_error(fmt::format(
+                "load: unknown scenario \"{}\" (onsale, seatmap, hold, join or streams)", sc)));
         std::string_view rest = load_targets_;
         while (!rest.empty()) {
             const auto comma = rest.find(',');

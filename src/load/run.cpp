@@ -99,6 +99,7 @@ struct context {
     std::string run_id;
     gate connections;
     std::int64_t streams_open = 0;
+    std::int64_t users_started = 0;
     std::int64_t users_done = 0;
     std::map<std::string, std::int64_t> totals;
     std::map<std::string, std::string> paid_seats;  // seat → order, of orders paid and kept
@@ -416,10 +417,92 @@ awaitable<void> join_user(context& c, std::int64_t i) {
     ++c.users_done;
 }
 
+// `streams`: users 1… each hold the event's seat stream open (no account needed) and time every
+// change the driver (user 0) makes: it holds a seat, and releases it half a second later, once a
+// second; the push delay is from the driver's answer to the delta carrying the change.
+struct seat_moves {
+    std::map<std::string, clock_type::time_point> held, released;
+};
+
+awaitable<void> stream_driver(context& c, seat_moves& moves) {
+    connection conn(c.io.get_executor(), c.target_of(0), c.source_of(0));
+    auto sop = sign_up(c, conn, 0);
+    const auto token = co_await std::move(sop);
+    asio::steady_timer timer(c.io.get_executor());
+    // Give the streams a moment to open before the first move.
+    timer.expires_after(1s);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::vector<std::string> seats;
+    std::size_t next = 0;
+    while (!token.empty() && !c.over()) {
+        if (seats.empty()) {
+            auto mop = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {},
+                                 {}, call_timeout);
+            auto map = co_await std::move(mop);
+            seats = available_seats(parse(map.body));
+            if (seats.empty()) break;
+        }
+        const auto seat = seats[next++ % seats.size()];
+        json::array ids{json::value(seat)};
+        auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
+                             json::serialize(json::object{{"seats", std::move(ids)}}), token, {},
+                             call_timeout);
+        auto held = co_await std::move(hop);
+        c.record("hold", held, held.status == 201);
+        if (held.status != 201) break;
+        moves.held[seat] = clock_type::now();
+        timer.expires_after(500ms);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto rop = conn.call("DELETE", "/api/v1/holds/" + str(parse(held.body), "holdId"), {},
+                             token, {}, call_timeout);
+        auto r = co_await std::move(rop);
+        c.record("release", r, r.status == 204);
+        moves.released[seat] = clock_type::now();
+        timer.expires_after(500ms);
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    ++c.users_done;
+}
+
+awaitable<void> stream_watcher(context& c, std::int64_t i, const seat_moves& moves) {
+    event_stream s(c.io.get_executor(), c.target_of(i), c.source_of(i));
+    auto oop = s.open(fmt::format("/api/v1/events/{}/seats/stream", c.event_id), {}, call_timeout);
+    auto opened = co_await std::move(oop);
+    c.record("open", opened, opened.status == 200);
+    while (opened.status == 200 && !c.over()) {
+        auto nop = s.next(c.left());
+        auto e = co_await std::move(nop);
+        if (!e) break;
+        if (e->type != "seats") continue;
+        const auto now = clock_type::now();
+        const auto data = parse(e->data);
+        const auto* changes = data.is_object() ? data.as_object().if_contains("changes") : nullptr;
+        if (!changes || !changes->is_array()) continue;
+        for (const auto& ch : changes->as_array()) {
+            const auto id = str(ch, "id");
+            const auto status = str(ch, "status");
+            const auto& when = status == "HELD" ? moves.held : moves.released;
+            auto it = when.find(id);
+            if (it == when.end() || it->second > now) continue;
+            c.rec.add(
+                "push",
+                sample{c.now(),
+                       std::chrono::duration_cast<std::chrono::microseconds>(now - it->second),
+                       status, true});
+        }
+    }
+    ++c.users_done;
+}
+
 awaitable<void> scenario_user(context& c, std::int64_t i) {
     if (c.o.scenario == "seatmap") return seatmap_user(c, i);
     if (c.o.scenario == "hold") return hold_user(c, i);
     if (c.o.scenario == "join") return join_user(c, i);
+    if (c.o.scenario == "streams") {
+        static seat_moves moves;  // one run per process
+        if (i == 0) return stream_driver(c, moves);
+        return stream_watcher(c, i, moves);
+    }
     return user(c, i);
 }
 
@@ -550,6 +633,7 @@ int run(const options& o, std::FILE* out) {
             c.deadline = c.t0 + std::chrono::seconds(o.duration_s);
             asio::steady_timer pace(io);
             for (std::int64_t i = 0; i < o.users && !c.over(); ++i) {
+                ++c.users_started;
                 asio::co_spawn(io, scenario_user(c, i), asio::detached);
                 if (o.rate > 0) {
                     pace.expires_at(c.t0 + std::chrono::microseconds(static_cast<std::int64_t>(
@@ -572,6 +656,13 @@ int run(const options& o, std::FILE* out) {
                     std::fprintf(out, tty ? "\r%s" : "%s\n", line.c_str());
                     std::fflush(out);
                 }
+            }
+            // Users still at work when the time ran out finish their step first, so that the
+            // audit sees no hold a user is about to release.
+            const auto grace = clock_type::now() + 15s;
+            while (c.users_done < c.users_started && clock_type::now() < grace) {
+                tick.expires_after(50ms);
+                co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
             }
             if (tty) std::fprintf(out, "\n");
             summary.seconds = static_cast<double>(c.now().count()) / 1e6;

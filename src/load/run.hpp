@@ -12,8 +12,10 @@
 //
 // Scenarios for one step at a time, each user looping until `duration_s`: `seatmap` (GET the
 // seat map), `hold` (sign up, then hold one of the first available seats and release it), and
-// `join` (sign up and join the waiting room once). The event a run creates has its waiting room on
-// for `onsale` and `join` only.
+// `join` (sign up and join the waiting room once); and `streams`: users 1… hold the event's seat
+// stream open while user 0 holds a seat and releases it each second, and each stream times every
+// change from the driver's answer to the delta that carries it (`push`). The event a run creates
+// has its waiting room on for `onsale` and `join` only.
 //
 // At the end it reads the event's audit and queue report as its manager, and checks its own view
 // too: no seat in two paid orders, and the paid seats it saw equal what the audit calls sold. Any

@@ -63,10 +63,11 @@ class load_test(e2e_case):
             manager = srv.create_user("MANAGER")
             for scenario, steps in (("seatmap", {"seatmap"}),
                                     ("hold", {"signup", "hold", "release"}),
-                                    ("join", {"signup", "join"})):
+                                    ("join", {"signup", "join"}),
+                                    ("streams", {"open", "hold", "release", "push"})):
                 out = srv.root / f"{scenario}.json"
                 proc = run_binary(["load", scenario, "--target", srv.base_url, "--users", "10",
-                                   "--seats", "50", "--duration", "2",
+                                   "--seats", "50", "--duration", "4",
                                    "--manager-email", manager.email,
                                    "--manager-password", manager.password, "--json", str(out)],
                                   timeout=60)
@@ -78,6 +79,12 @@ class load_test(e2e_case):
                     self.assertGreater(got[name]["ok"], 0, (scenario, name))
                     self.assertEqual(got[name]["ok"], got[name]["count"], (scenario, name))
                 self.assertEqual(figures["violations"], [])
+                if scenario == "streams":
+                    # 9 watchers saw the driver's changes (a hold and a release a second; the first
+                    # may come before a slow stream opened, the last after the run ended).
+                    self.assertEqual(got["open"]["count"], 9)
+                    self.assertGreaterEqual(got["push"]["count"], 9 * (got["hold"]["count"] +
+                                                                     got["release"]["count"] - 2))
                 # Nothing is left held or sold by these scenarios.
                 self.assertEqual(figures["totals"]["audit.available"], 50, scenario)
 
