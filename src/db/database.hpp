@@ -182,7 +182,8 @@ public:
 
     // Like run(), inside BEGIN … COMMIT. `f` returns std::expected<T, E>: on a value the
     // transaction commits, on an error (or an exception) it rolls back. A failed COMMIT becomes
-    // the error `E{db::error}` when E is constructible from db::error, else it throws.
+    // the error `E{db::error}` when E is constructible from db::error, a 503 UNAVAILABLE problem
+    // (Retry-After 1) when E is `problem`, else it throws.
     template <class F>
     auto transact(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
         return run([f = std::move(f)](connection& c) mutable { return in_transaction(c, f); });

@@ -24,6 +24,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "common/problem.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "db/migrations.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
@@ -702,6 +703,18 @@ TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
     });
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::misuse);
+}
+
+TEST_F(database_test, a_store_failure_in_a_problem_result_is_503_unavailable_not_a_throw) {
+    // Domain code's result<T> cannot carry a db::error: a BEGIN or COMMIT the database refuses
+    // (busy, shut down) is a 503 with Retry-After for the client, not an exception (a 500).
+    db_->shutdown();
+    auto r = run_coro([&]() -> asio::awaitable<tkt::result<int>> {
+        co_return co_await db_->write([](connection&) -> tkt::result<int> { return 1; });
+    });
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, tkt::problem_code::unavailable);
+    EXPECT_EQ(r.error().retry_after_seconds, 1);
 }
 
 // --- background WAL checkpoints ----------------------------------------------------------

@@ -213,8 +213,10 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             c.count("usersSoldOut");
             co_return;
         }
-        // Among the first few available: people go for the same good seats.
-        const std::size_t window = std::min<std::size_t>(seats.size(), 16);
+        // Among the front of what is available (the first 16, or the first eighth of a big
+        // map): people go for the same good seats, and collide.
+        const std::size_t window =
+            std::min<std::size_t>(seats.size(), std::max<std::size_t>(16, seats.size() / 8));
         const std::size_t want = chance(rng) < 0.5 ? 1 : 2;
         std::vector<std::string> pick;
         while (pick.size() < std::min(want, window)) {

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 
+#include "common/problem.hpp"
 #include "db/database.hpp"
 
 namespace tkt::db {
@@ -28,12 +29,28 @@ constexpr bool carries_db_error() {
     }
 }
 
-// Returns `e` as R's error when R can carry it; throws otherwise (the documented contract).
+// True when R's error channel is an API problem (domain code's result<T>).
+template <class R>
+constexpr bool carries_problem() {
+    if constexpr (is_expected_v<R>) {
+        return std::is_same_v<typename R::error_type, problem>;
+    } else {
+        return false;
+    }
+}
+
+// Returns `e` as R's error when R can carry it — a problem channel gets 503 UNAVAILABLE with a
+// Retry-After (the database is busy or down: DESIGN.md §7) —; throws otherwise (the documented
+// contract).
 template <class R>
 R fail_with(error e) {
     if constexpr (carries_db_error<R>()) {
         using E = typename R::error_type;
         return R(std::unexpect, E(std::move(e)));
+    } else if constexpr (carries_problem<R>()) {
+        auto p = make_problem(problem_code::unavailable, "the database is busy: " + e.message);
+        p.retry_after_seconds = 1;
+        return R(std::unexpect, std::move(p));
     } else {
         throw std::runtime_error("database: " + e.message);
     }
