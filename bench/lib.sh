@@ -3,7 +3,7 @@
 # (sourced, not run). Provides a temp dir
 # cleaned on exit, free ports on 127.0.0.1, one nginx worker and one ticketon I/O thread pinned
 # to core 0 (wrk goes on core 1), and a bench manager with a 2,000-seat event on sale.
-bin=build/release/src/ticketon
+bin=${TICKETON_BENCH_BIN:-build/release/src/ticketon}
 [[ -x $bin ]] || { echo "build the release preset first (make bench)"; exit 1; }
 { command -v wrk && command -v nginx; } >/dev/null || { echo "run scripts/bootstrap --bench"; exit 1; }
 

@@ -30,7 +30,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "build/release/src/ticketon")
+# TICKETON_BENCH_BIN runs another build (an A/B of two binaries in one session).
+BIN = os.environ.get("TICKETON_BENCH_BIN") or os.path.join(ROOT, "build/release/src/ticketon")
 # The key the benchmark servers sign and verify with (kid "bench"); at least 32 bytes.
 JWT_KID = "bench"
 JWT_SECRET = "bench-secret-not-for-production-0123456789"

@@ -3,11 +3,13 @@
 #include <array>
 #include <cstring>
 #include <optional>
+#include <span>
 
 #include <fmt/core.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -56,6 +58,146 @@ std::optional<std::int64_t> int_member(const boost::json::object& o, std::string
     return std::nullopt;
 }
 
+// A top-level member of a token's JSON object, as the checks read it.
+struct member {
+    enum class type { absent, string, integer, other };
+    type kind = type::absent;
+    std::string text;         // type::string
+    std::int64_t number = 0;  // type::integer: an int64, or a uint64 that fits one
+};
+
+// Reads the members named in `names` of a JSON object into `out` (same order) without building
+// a tree: verifying a token the node has not seen is on the path of every first request of a
+// user (docs/benchmarks.md, session 7). The document is checked as boost::json::parse checks it
+// (default parse_options); as there, the last of duplicate keys wins.
+class member_reader {
+public:
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+
+    member_reader(std::span<const std::string_view> names, std::span<member> out)
+        : names_(names), out_(out) {}
+
+    bool is_object() const { return is_object_; }
+
+    bool on_document_begin(boost::system::error_code&) { return true; }
+    bool on_document_end(boost::system::error_code&) { return true; }
+    bool on_object_begin(boost::system::error_code&) {
+        if (depth_ == 0) is_object_ = true;
+        if (depth_ == 1) set({});
+        ++depth_;
+        return true;
+    }
+    bool on_object_end(std::size_t, boost::system::error_code&) {
+        --depth_;
+        return true;
+    }
+    bool on_array_begin(boost::system::error_code&) {
+        if (depth_ == 1) set({});
+        ++depth_;
+        return true;
+    }
+    bool on_array_end(std::size_t, boost::system::error_code&) {
+        --depth_;
+        return true;
+    }
+    bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+        if (depth_ == 1) key_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+        if (depth_ != 1) return true;
+        key_.append(s.data(), s.size());
+        want_ = -1;
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            if (names_[i] == key_) want_ = static_cast<int>(i);
+        }
+        key_.clear();
+        return true;
+    }
+    bool on_string_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+        if (depth_ == 1 && want_ >= 0) text_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_string(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+        if (depth_ == 1 && want_ >= 0) {
+            text_.append(s.data(), s.size());
+            set(member{.kind = member::type::string, .text = std::move(text_)});
+            text_.clear();
+        }
+        return true;
+    }
+    bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
+    bool on_int64(std::int64_t v, boost::json::string_view, boost::system::error_code&) {
+        if (depth_ == 1) set(member{.kind = member::type::integer, .number = v});
+        return true;
+    }
+    bool on_uint64(std::uint64_t v, boost::json::string_view, boost::system::error_code&) {
+        if (depth_ != 1) return true;
+        if (v <= static_cast<std::uint64_t>(INT64_MAX)) {
+            set(member{.kind = member::type::integer, .number = static_cast<std::int64_t>(v)});
+        } else {
+            set(member{.kind = member::type::other});
+        }
+        return true;
+    }
+    bool on_double(double, boost::json::string_view, boost::system::error_code&) {
+        if (depth_ == 1) set(member{.kind = member::type::other});
+        return true;
+    }
+    bool on_bool(bool, boost::system::error_code&) {
+        if (depth_ == 1) set(member{.kind = member::type::other});
+        return true;
+    }
+    bool on_null(boost::system::error_code&) {
+        if (depth_ == 1) set(member{.kind = member::type::other});
+        return true;
+    }
+    bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+    bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+private:
+    // The value of the member whose key came last (if it is one of ours).
+    void set(member m) {
+        if (want_ < 0) return;
+        if (m.kind == member::type::absent) m.kind = member::type::other;
+        out_[static_cast<std::size_t>(want_)] = std::move(m);
+        want_ = -1;
+    }
+
+    std::span<const std::string_view> names_;
+    std::span<member> out_;
+    std::size_t depth_ = 0;
+    bool is_object_ = false;
+    int want_ = -1;
+    std::string key_;
+    std::string text_;
+};
+
+// Decodes a base64url part and reads the named members of the JSON object in it; false when
+// the part is not base64url, not JSON or not an object.
+bool read_members(std::string_view part, std::span<const std::string_view> names,
+                  std::span<member> out) {
+    const auto raw = base64url_decode(part);
+    if (!raw) return false;
+    const auto text = as_chars(*raw);
+    boost::json::basic_parser<member_reader> parser(boost::json::parse_options{}, names, out);
+    boost::system::error_code ec;
+    const auto n = parser.write_some(false, text.data(), text.size(), ec);
+    return !ec && parser.done() && n == text.size() && parser.handler().is_object();
+}
+
+const std::string* string_of(const member& m) {
+    return m.kind == member::type::string ? &m.text : nullptr;
+}
+
+std::optional<std::int64_t> int_of(const member& m) {
+    if (m.kind == member::type::integer) return m.number;
+    return std::nullopt;
+}
+
 struct token_parts {
     std::string_view header;
     std::string_view payload;
@@ -72,20 +214,50 @@ std::optional<token_parts> split(std::string_view token) {
                        token.substr(second + 1)};
 }
 
-std::expected<claims, jwt_error> read_claims(const boost::json::object& payload) {
-    const auto* sub = string_member(payload, "sub");
-    const auto* role = string_member(payload, "role");
-    const auto* iss = string_member(payload, "iss");
-    const auto iat = int_member(payload, "iat");
-    const auto exp = int_member(payload, "exp");
+// Form, `alg`, `kid` and signature; the payload part (base64url) once they pass.
+std::expected<std::string_view, jwt_error> check_envelope(std::string_view token,
+                                                          const keyring& keys) {
+    if (token.size() > token_bytes_max) return std::unexpected(jwt_error::malformed);
+    const auto parts = split(token);
+    if (!parts) return std::unexpected(jwt_error::malformed);
+    static constexpr std::array<std::string_view, 2> header_names{"alg", "kid"};
+    std::array<member, 2> header;
+    if (!read_members(parts->header, header_names, header))
+        return std::unexpected(jwt_error::malformed);
+
+    const auto* alg = string_of(header[0]);
+    if (alg == nullptr || *alg != "HS256") return std::unexpected(jwt_error::unsupported_alg);
+    const auto* kid = string_of(header[1]);
+    const jwt_key* key = kid != nullptr ? keys.find(*kid) : nullptr;
+    if (key == nullptr) return std::unexpected(jwt_error::unknown_key);
+
+    const auto signature = base64url_decode(parts->signature);
+    if (!signature) return std::unexpected(jwt_error::malformed);
+    const auto signed_part = token.substr(0, parts->header.size() + 1 + parts->payload.size());
+    const auto expected_mac = hmac_sha256(key->secret, signed_part);
+    if (!constant_time_equal(as_chars(*signature), expected_mac)) {
+        return std::unexpected(jwt_error::bad_signature);
+    }
+    return parts->payload;
+}
+
+std::expected<claims, jwt_error> read_claims(std::string_view payload_part) {
+    static constexpr std::array<std::string_view, 5> names{"sub", "role", "iss", "iat", "exp"};
+    std::array<member, 5> m;
+    if (!read_members(payload_part, names, m)) return std::unexpected(jwt_error::malformed);
+    const auto* sub = string_of(m[0]);
+    const auto* role = string_of(m[1]);
+    const auto* iss = string_of(m[2]);
+    const auto iat = int_of(m[3]);
+    const auto exp = int_of(m[4]);
     if (sub == nullptr || role == nullptr || iss == nullptr || !iat || !exp) {
         return std::unexpected(jwt_error::missing_claim);
     }
-    return claims{.sub = std::string{*sub},
-                  .role = std::string{*role},
+    return claims{.sub = std::move(m[0].text),
+                  .role = std::move(m[1].text),
                   .iat = *iat,
                   .exp = *exp,
-                  .iss = std::string{*iss}};
+                  .iss = std::move(m[2].text)};
 }
 
 }  // namespace
@@ -136,27 +308,9 @@ std::string sign_payload(const boost::json::object& payload, const keyring& keys
 
 std::expected<boost::json::object, jwt_error> verify_payload(std::string_view token,
                                                              const keyring& keys) {
-    if (token.size() > token_bytes_max) return std::unexpected(jwt_error::malformed);
-    const auto parts = split(token);
-    if (!parts) return std::unexpected(jwt_error::malformed);
-    const auto header = decode_json_object(parts->header);
-    if (!header) return std::unexpected(jwt_error::malformed);
-
-    const auto* alg = string_member(*header, "alg");
-    if (alg == nullptr || *alg != "HS256") return std::unexpected(jwt_error::unsupported_alg);
-    const auto* kid = string_member(*header, "kid");
-    const jwt_key* key = kid != nullptr ? keys.find(*kid) : nullptr;
-    if (key == nullptr) return std::unexpected(jwt_error::unknown_key);
-
-    const auto signature = base64url_decode(parts->signature);
-    if (!signature) return std::unexpected(jwt_error::malformed);
-    const auto signed_part = token.substr(0, parts->header.size() + 1 + parts->payload.size());
-    const auto expected_mac = hmac_sha256(key->secret, signed_part);
-    if (!constant_time_equal(as_chars(*signature), expected_mac)) {
-        return std::unexpected(jwt_error::bad_signature);
-    }
-
-    auto payload = decode_json_object(parts->payload);
+    const auto payload_part = check_envelope(token, keys);
+    if (!payload_part) return std::unexpected(payload_part.error());
+    auto payload = decode_json_object(*payload_part);
     if (!payload) return std::unexpected(jwt_error::malformed);
     return std::move(*payload);
 }
@@ -174,9 +328,9 @@ std::string sign(const claims& c, const keyring& keys) {
 
 std::expected<claims, jwt_error> verify(std::string_view token, const keyring& keys,
                                         std::string_view issuer, time_point now) {
-    auto payload = verify_payload(token, keys);
-    if (!payload) return std::unexpected(payload.error());
-    auto c = read_claims(*payload);
+    const auto payload_part = check_envelope(token, keys);
+    if (!payload_part) return std::unexpected(payload_part.error());
+    auto c = read_claims(*payload_part);
     if (!c) return c;
     if (c->exp <= unix_seconds(now)) return std::unexpected(jwt_error::expired);
     if (c->iss != issuer) return std::unexpected(jwt_error::wrong_issuer);

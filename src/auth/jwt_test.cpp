@@ -168,6 +168,59 @@ TEST(Jwt, RejectsMissingClaims) {
     EXPECT_EQ(verify(string_exp, ring, issuer, now).error(), jwt_error::missing_claim);
 }
 
+// The claims are read without a JSON tree (jwt.cpp's member_reader); these are the cases where
+// such a reader could part from boost::json::parse's reading.
+TEST(Jwt, ReadsClaimsAsAJsonTreeWould) {
+    const auto ring = make_keyring(key("k1", 'a'));
+    const auto verified = [&](std::string_view payload, std::string_view header = {}) {
+        const auto h = header.empty() ? header_of("HS256", "k1") : std::string(header);
+        return verify(forge(h, payload, ring.signing.secret), ring, issuer, now);
+    };
+    // Escapes are decoded; members nested deeper than the top are not claims; unknown ones
+    // (objects, arrays, numbers of every kind) are skipped.
+    const auto c =
+        verified(R"({"x":{"sub":"9","exp":1},"sub":"4\u0032","role":"US\"ER","y":[1,{"iss":"z"}],)"
+                 R"("iat":1.5e3,"iat":0,"exp":9999999999,"z":-1,"w":18446744073709551615,"n":null,)"
+                 R"("t":true,"iss":"ticketon"})");
+    ASSERT_TRUE(c) << to_string(c.error());
+    EXPECT_EQ(c->sub, "42");
+    EXPECT_EQ(c->role, "US\"ER");
+    EXPECT_EQ(c->iat, 0);  // the last of duplicate keys wins
+    EXPECT_EQ(c->exp, 9999999999);
+    // A duplicate of the wrong type wins too; numbers that are not int64 are no claim.
+    EXPECT_EQ(verified(R"({"sub":"1","role":"USER","iat":1,"exp":9999999999,"exp":"1",)"
+                       R"("iss":"ticketon"})")
+                  .error(),
+              jwt_error::missing_claim);
+    EXPECT_EQ(verified(R"({"sub":"1","role":"USER","iat":1,"exp":9999999999.0,)"
+                       R"("iss":"ticketon"})")
+                  .error(),
+              jwt_error::missing_claim);
+    EXPECT_EQ(verified(R"({"sub":"1","role":"USER","iat":1,"exp":18446744073709551615,)"
+                       R"("iss":"ticketon"})")
+                  .error(),
+              jwt_error::missing_claim);
+    EXPECT_EQ(verified(R"({"sub":{"a":"1"},"role":"USER","iat":1,"exp":9999999999,)"
+                       R"("iss":"ticketon"})")
+                  .error(),
+              jwt_error::missing_claim);
+    // Not one JSON object: trailing data, a trailing comma, a comment, too deep, not an object.
+    const auto ok = payload_of(sample_claims());
+    EXPECT_EQ(verified(ok + " {}").error(), jwt_error::malformed);
+    EXPECT_EQ(verified(ok.substr(0, ok.size() - 1) + ",}").error(), jwt_error::malformed);
+    EXPECT_EQ(verified("/**/" + ok).error(), jwt_error::malformed);
+    EXPECT_EQ(verified(R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}").error(),
+              jwt_error::malformed);
+    EXPECT_EQ(verified(R"("a")").error(), jwt_error::malformed);
+    EXPECT_TRUE(verified(" " + ok + "\n"));
+    // The header is read the same way: the last `alg` counts, nested ones do not.
+    EXPECT_EQ(verified(ok, R"({"alg":"HS256","alg":"none","kid":"k1"})").error(),
+              jwt_error::unsupported_alg);
+    EXPECT_EQ(verified(ok, R"({"h":{"alg":"HS256"},"kid":"k1"})").error(),
+              jwt_error::unsupported_alg);
+    EXPECT_TRUE(verified(ok, R"({"alg":"none","kid":"k0","alg":"HS\u0032\u00356","kid":"k1"})"));
+}
+
 TEST(Jwt, RejectsMalformed) {
     const auto ring = make_keyring(key("k1", 'a'));
     const auto token = sign(sample_claims(), ring);

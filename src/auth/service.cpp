@@ -221,15 +221,13 @@ service::service(db::database& db, const clock& clk, keyring keys, service_optio
       loads_(db, accounts_, clk,
              [](db::connection& c,
                 const std::vector<std::int64_t>& ids) -> db::expected<account_loads::found> {
+                 auto rows = user_store(c).find_accounts(ids);
+                 if (!rows) return std::unexpected(std::move(rows.error()));
                  account_loads::found out;
-                 user_store users(c);
-                 for (const auto id : ids) {
-                     auto u = users.find_by_id(id);
-                     if (!u) return std::unexpected(u.error());
-                     if (*u) {
-                         out[id] = account_state{.active = (*u)->status == user_status::active,
-                                                 .level = (*u)->role};
-                     }
+                 out.reserve(rows->size());
+                 for (const auto& r : *rows) {
+                     out[r.id] =
+                         account_state{.active = r.status == user_status::active, .level = r.level};
                  }
                  return out;
              }) {}

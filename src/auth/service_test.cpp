@@ -1,5 +1,6 @@
 #include "auth/service.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -284,6 +285,27 @@ TEST_F(AuthService, RoleBelowTheMinimumIsForbidden) {
         svc_->update_user(s.account.id, {.role = role::admin, .disabled = {}, .locked = {}})));
     EXPECT_TRUE(authenticate(s.access_token, role::manager));
     EXPECT_TRUE(authenticate(s.access_token, role::admin));
+}
+
+TEST_F(AuthService, AccountReadsOfABatchAreOneQueryForManyIds) {
+    const auto a = signup("a@example.com");
+    const auto b = signup("b@example.com");
+    ASSERT_TRUE(await(
+        svc_->update_user(b.account.id, {.role = role::admin, .disabled = true, .locked = {}})));
+    const std::vector<std::int64_t> ids{b.account.id, 9999, a.account.id};
+    auto rows = db_->run_sync([&](db::connection& c) { return user_store(c).find_accounts(ids); });
+    ASSERT_TRUE(rows) << rows.error().message;
+    ASSERT_EQ(rows->size(), 2u);  // no row for an id that does not exist
+    std::ranges::sort(*rows, {}, &user_store::account_row::id);
+    EXPECT_EQ((*rows)[0].id, a.account.id);
+    EXPECT_EQ((*rows)[0].level, role::user);
+    EXPECT_EQ((*rows)[0].status, user_status::active);
+    EXPECT_EQ((*rows)[1].id, b.account.id);
+    EXPECT_EQ((*rows)[1].level, role::admin);
+    EXPECT_EQ((*rows)[1].status, user_status::disabled);
+    auto none = db_->run_sync([](db::connection& c) { return user_store(c).find_accounts({}); });
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
 }
 
 TEST_F(AuthService, DisabledUserTokensAre401) {

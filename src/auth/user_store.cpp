@@ -63,6 +63,32 @@ db::expected<std::optional<user>> user_store::find_by_id(std::int64_t id) {
         c_.exec(fmt::format("SELECT {} FROM users WHERE id = ?", user_columns), {id}));
 }
 
+db::expected<std::vector<user_store::account_row>> user_store::find_accounts(
+    std::span<const std::int64_t> ids) {
+    std::vector<account_row> out;
+    if (ids.empty()) return out;
+    // The ids go in as one JSON array, so the statement's text (and its cached prepared form)
+    // is the same however many there are; each is then a lookup by primary key.
+    std::string list = "[";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i > 0) list += ',';
+        list += std::to_string(ids[i]);
+    }
+    list += ']';
+    auto r =
+        c_.exec("SELECT id, role, status FROM users WHERE id IN (SELECT value FROM json_each(?))",
+                {std::move(list)});
+    if (!r) return std::unexpected(std::move(r.error()));
+    out.reserve(r->rows.size());
+    for (const auto& row : r->rows) {
+        out.push_back(
+            account_row{.id = row.int64(0),
+                        .level = parse_role(row.text(1)).value_or(role::user),
+                        .status = parse_user_status(row.text(2)).value_or(user_status::disabled)});
+    }
+    return out;
+}
+
 db::expected<std::int64_t> user_store::insert(const new_user& u) {
     auto r = c_.exec(
         "INSERT INTO users (email, name, password_hash, role, status, failed_logins, created_at, "

@@ -5,6 +5,7 @@
 // rule; the service decides, the store reads and writes.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,14 @@ public:
 
     db::expected<std::optional<user>> find_by_email(std::string_view email);
     db::expected<std::optional<user>> find_by_id(std::int64_t id);
+    // Role and status of each of `ids` that exists, in one query (authenticate()'s batched
+    // account reads, account_loads.hpp): (id, role, status) per row found, in no order.
+    struct account_row {
+        std::int64_t id = 0;
+        role level = role::user;
+        user_status status = user_status::disabled;
+    };
+    db::expected<std::vector<account_row>> find_accounts(std::span<const std::int64_t> ids);
     // errc::constraint_unique when the email is taken.
     db::expected<std::int64_t> insert(const new_user& u);
     db::expected<user_list> list(const user_list_query& query);

@@ -113,6 +113,7 @@ response problem_response(const problem& p) {
 }
 
 stream_body::~stream_body() = default;
+stream_sink::~stream_sink() = default;
 
 response stream_response(std::shared_ptr<stream_body> body) {
     response r;

@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "common/problem.hpp"
 
@@ -59,6 +60,20 @@ private:
     header_lookup lookup_ = nullptr;
 };
 
+// A way for a stream to write to its connection at once, from any thread, without waking the
+// server's writer (the SSE hub's tick writes a fan-out this way: one non-blocking send per
+// stream, docs/architecture.md). It writes only what the socket takes without blocking; the
+// stream must hand the rest to next(), and must not call it while the server writes a piece
+// (between a next() that returned bytes and the next call of next()).
+class stream_sink {
+public:
+    virtual ~stream_sink();
+
+    // Writes what the socket takes now of `bytes` (possibly nothing); how many bytes it took,
+    // or an error when the connection is closed or broken (the stream should then end).
+    virtual std::size_t write_now(std::string_view bytes, boost::system::error_code& ec) = 0;
+};
+
 // The body of a streaming answer, written by the server piece by piece until it ends. The
 // server calls both functions on the connection's executor, never concurrently with each other
 // except that cancel() may come while next() is suspended.
@@ -73,6 +88,9 @@ public:
     // did not end by itself in time. Called at most once; a next() that is suspended must then
     // return nullopt promptly.
     virtual void cancel() = 0;
+    // Called once, on the connection's executor before the first next(): a sink that writes to
+    // the connection directly. Streams that do not need it ignore it.
+    virtual void attach(std::shared_ptr<stream_sink> sink) { static_cast<void>(sink); }
 };
 
 struct response {

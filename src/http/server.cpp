@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -143,6 +144,40 @@ void serialize_stream_head(const response& res, std::string_view request_id, std
 
 using steady = std::chrono::steady_clock;
 
+// The stream_sink of a streaming connection. write_now() may come from any thread (the SSE
+// hub's tick), so it sends on the descriptor itself, under `mutex_`, and the connection marks it
+// closed under the same mutex before its socket closes: a write never reaches a descriptor that
+// was closed and maybe reused. The socket is non-blocking (session()); so is the send.
+class socket_sink final : public stream_sink {
+public:
+    explicit socket_sink(int fd) : fd_(fd) {}
+
+    std::size_t write_now(std::string_view bytes, boost::system::error_code& ec) override {
+        std::lock_guard lock(mutex_);
+        if (fd_ < 0) {
+            ec = asio::error::bad_descriptor;
+            return 0;
+        }
+        for (;;) {
+            const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n >= 0) return static_cast<std::size_t>(n);
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                ec.assign(errno, boost::system::system_category());
+            return 0;
+        }
+    }
+
+    void close() {
+        std::lock_guard lock(mutex_);
+        fd_ = -1;
+    }
+
+private:
+    std::mutex mutex_;
+    int fd_;
+};
+
 // One client connection. Touched only on the connection's executor (by its session coroutine,
 // its watchdog, and stop()'s posted cancel): its own strand, or the io_context's executor when
 // one thread runs it (server_options::io_threads).
@@ -160,6 +195,12 @@ struct connection {
     enum class phase { idle, reading, handling, writing, streaming };
 
     explicit connection(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    // Whatever way the socket closes (here, if not in session()), the sink stops first.
+    ~connection() {
+        if (sink) sink->close();
+    }
 
     void set_deadline(steady::time_point t) {
         deadline = t;
@@ -180,6 +221,7 @@ struct connection {
     bool timed_out = false;
     bool closed = false;
     std::shared_ptr<stream_body> stream;
+    std::shared_ptr<socket_sink> sink;  // set when a stream begins
     bool stream_cancelled = false;
     steady::time_point stream_deadline = steady::time_point::max();
 };
@@ -487,6 +529,7 @@ asio::awaitable<void> server::impl::session(std::shared_ptr<connection> conn, st
     conn->stream.reset();
     conn->closed = true;
     conn->timer.cancel();
+    if (conn->sink) conn->sink->close();
     conn->socket.shutdown(tcp::socket::shutdown_send, ec);
     conn->socket.close(ec);
 }
@@ -576,6 +619,8 @@ asio::awaitable<void> server::impl::stream_out(const std::shared_ptr<connection>
     if (stopping_) conn->stream_deadline = steady::now() + options_.stream_stop_timeout;
     conn->set_deadline(conn->stream_deadline);
     watch_peer(conn);
+    conn->sink = std::make_shared<socket_sink>(conn->socket.native_handle());
+    conn->stream->attach(conn->sink);
     for (;;) {
         auto pending = conn->stream->next();
         std::optional<std::string> piece = co_await std::move(pending);

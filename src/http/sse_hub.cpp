@@ -105,6 +105,7 @@ public:
     // The stream's side (hub_stream).
     asio::awaitable<std::optional<std::string>> next();
     void end(end_reason why);
+    void attach(std::shared_ptr<stream_sink> sink);
 
     // The hub's side, on its strand. Whether to keep the client on the dirty list.
     bool on_tick(steady::time_point now);
@@ -122,6 +123,11 @@ private:
 
     bool queue_frame(std::string_view kind, std::string frame);
     void wake_locked();
+    enum class write_outcome { all, part, failed };
+    // Writes what is pending through the sink, from the tick: the writer is waiting, so the
+    // connection is not writing. What the socket does not take goes to `backlog_` for the
+    // writer, woken to write it.
+    write_outcome write_now_locked(steady::time_point now);
 
     const std::shared_ptr<sse_hub::core> core_;
     kind_entry& kind_;
@@ -133,7 +139,9 @@ private:
     bool waiting_ = false;      // the writer waits on timer_
     bool wake_posted_ = false;  // a wake is on its way to the writer
     sse_queue queue_;
-    std::string first_;  // the retry hint and the initial frames
+    std::string first_;    // the retry hint and the initial frames
+    std::string backlog_;  // the part of a direct write the socket did not take
+    std::shared_ptr<stream_sink> sink_;
     steady::time_point last_write_;
     std::vector<std::function<void()>> on_close_;
     asio::any_io_executor writer_;             // set by the first next()
@@ -148,6 +156,7 @@ public:
     ~hub_stream() override { client_->end(end_reason::abandoned); }
     asio::awaitable<std::optional<std::string>> next() override { return client_->next(); }
     void cancel() override { client_->end(end_reason::cancelled); }
+    void attach(std::shared_ptr<stream_sink> sink) override { client_->attach(std::move(sink)); }
 
 private:
     std::shared_ptr<hub_client> client_;
@@ -239,6 +248,11 @@ asio::awaitable<std::optional<std::string>> hub_client::next() {
                 out = std::exchange(first_, std::string{});
                 due_ = true;
             }
+            if (!backlog_.empty()) {
+                // The rest of a direct write comes before anything queued since.
+                out += backlog_;
+                backlog_ = std::string{};
+            }
             if (due_) {
                 due_ = false;
                 if (!queue_.empty()) {
@@ -270,6 +284,7 @@ void hub_client::end(end_reason why) {
         state_ = state::ended;
         static_cast<void>(queue_.take());  // what was pending will not be written
         first_ = std::string{};
+        backlog_ = std::string{};
         callbacks.swap(on_close_);
         due_ = true;
         wake_locked();
@@ -282,7 +297,27 @@ void hub_client::end(end_reason why) {
     }
 }
 
+void hub_client::attach(std::shared_ptr<stream_sink> sink) {
+    std::lock_guard lock(mutex_);
+    sink_ = std::move(sink);
+}
+
+hub_client::write_outcome hub_client::write_now_locked(steady::time_point now) {
+    core_->frames.fetch_add(queue_.size(), std::memory_order_relaxed);
+    std::string out = queue_.take();
+    boost::system::error_code ec;
+    const std::size_t n = sink_->write_now(out, ec);
+    if (ec) return write_outcome::failed;
+    last_write_ = now;
+    if (n == out.size()) return write_outcome::all;
+    backlog_ = out.substr(n);
+    due_ = true;
+    wake_locked();
+    return write_outcome::part;
+}
+
 bool hub_client::on_tick(steady::time_point now) {
+    end_reason why = end_reason::dropped;  // it has not read for longer than the age bound
     {
         std::lock_guard lock(mutex_);
         if (state_ == state::ended) {
@@ -294,13 +329,28 @@ bool hub_client::on_tick(steady::time_point now) {
                 dirty_ = false;
                 return false;
             }
-            due_ = true;
-            wake_locked();
-            return true;
+            // The writer waits with nothing of its own to write: write for it, at once, rather
+            // than wake it (a post, a timer cancel and a coroutine resumed per stream).
+            if (state_ == state::open && sink_ && started_ && waiting_ && !wake_posted_ &&
+                backlog_.empty()) {
+                const auto written = write_now_locked(now);
+                if (written == write_outcome::all) {
+                    dirty_ = false;
+                    return false;
+                }
+                if (written == write_outcome::part) return true;
+                why = end_reason::cancelled;  // the peer is gone: as if the server found out
+                dirty_ = false;
+            } else {
+                due_ = true;
+                wake_locked();
+                return true;
+            }
+        } else {
+            dirty_ = false;
         }
-        dirty_ = false;
     }
-    end(end_reason::dropped);  // it has not read for longer than the age bound
+    end(why);
     return false;
 }
 

@@ -5,13 +5,15 @@
 // A handler calls open(kind) and returns `res` (a streaming response, http/message.hpp); it
 // keeps `client` and pushes framed events to it (append_sse_event) from any thread. The hub
 // owns the timing: what a client has pending waits in its bounded queue (http/sse.hpp) until
-// the hub's next tick, which wakes the client's writer to write all of it in one write — at
-// most one write per tick per client however many events came, and a newer value replaces an
-// older one of the same kind (push_latest). A client that falls behind (more pending than its
-// byte bound, or a frame pending longer than its age bound) is dropped: its stream ends and it
-// reconnects with Last-Event-ID. A stream that wrote nothing for `heartbeat` gets a comment, so
-// proxies keep it open. One timer serves all clients: the tick walks only the clients with
-// something pending, and a coarser sweep finds the ones due a heartbeat.
+// the hub's next tick, which writes all of it in one write — at most one write per tick per
+// client however many events came, and a newer value replaces an older one of the same kind
+// (push_latest). The tick sends it itself through the connection's stream_sink when the
+// client's writer is idle (one non-blocking send, no wake-up); what the socket does not take,
+// and everything while the writer is busy, goes through the writer as before. A client that falls
+// behind (more pending than its byte bound, or a frame pending longer than its age bound) is
+// dropped: its stream ends and it reconnects with Last-Event-ID. A stream that wrote nothing for
+// `heartbeat` gets a comment, so proxies keep it open. One timer serves all clients: the tick walks
+// only the clients with something pending, and a coarser sweep finds the ones due a heartbeat.
 //
 // shutdown() ends every stream after a `retry:` hint (clients come back to another node or
 // after the restart) and answers later opens with 503; the server's stop() then waits for the
