@@ -506,6 +506,11 @@ class server:
         finally:
             self.cleanup()
 
+    def free_port(self):
+        """The port to listen on (a subclass that listens on every interface picks one free
+        on all of them)."""
+        return free_port()
+
     def command(self):
         cmd = [binary(), "serve", "--listen", f"{HOST}:{self.port}",
                "--data-dir", str(self.data_dir), "--no-demo"]
@@ -517,7 +522,7 @@ class server:
         """Starts the server and waits until GET /healthz answers 200. A port taken between
         choosing and binding it (another test process) is retried on a new port."""
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self.free_port()
             self._runs += 1
             self.stderr_path = self.root / f"stderr.{self._runs}.log"
             self.stdout_path = self.root / f"stdout.{self._runs}.log"
