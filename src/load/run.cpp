@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -88,6 +89,61 @@ private:
     std::deque<std::weak_ptr<asio::steady_timer>> waiting_;
 };
 
+// The seat map as the run sees it live: one snapshot, then the seat stream's deltas (what a
+// browser does). Users pick from it instead of each parsing a map of thousands of seats.
+struct live_map {
+    std::vector<std::string> ids;
+    std::unordered_map<std::string, std::size_t> index;
+    std::set<std::size_t> available;  // indices into ids, in map order
+    std::uint64_t version = 0;
+    bool ready = false;
+
+    void load(const json::value& snapshot) {
+        ids.clear();
+        index.clear();
+        available.clear();
+        version = static_cast<std::uint64_t>(num(snapshot, "version"));
+        const auto* sections =
+            snapshot.is_object() ? snapshot.as_object().if_contains("sections") : nullptr;
+        if (!sections || !sections->is_array()) return;
+        for (const auto& section : sections->as_array()) {
+            for (const auto& row : section.at("rows").as_array()) {
+                for (const auto& seat : row.at("seats").as_array()) {
+                    const std::string id(seat.at("id").as_string());
+                    index.emplace(id, ids.size());
+                    if (seat.at("status").as_string() == "AVAILABLE") available.insert(ids.size());
+                    ids.push_back(id);
+                }
+            }
+        }
+        ready = true;
+    }
+    void apply(const json::value& delta) {
+        const auto* changes =
+            delta.is_object() ? delta.as_object().if_contains("changes") : nullptr;
+        if (!changes || !changes->is_array()) return;
+        for (const auto& ch : changes->as_array()) {
+            auto it = index.find(str(ch, "id"));
+            if (it == index.end()) continue;
+            if (str(ch, "status") == "AVAILABLE") {
+                available.insert(it->second);
+            } else {
+                available.erase(it->second);
+            }
+        }
+        version = std::max(version, static_cast<std::uint64_t>(num(delta, "version")));
+    }
+    // The first `n` available seats, in map order.
+    std::vector<std::string> front(std::size_t n) const {
+        std::vector<std::string> out;
+        for (auto i : available) {
+            if (out.size() == n) break;
+            out.push_back(ids[i]);
+        }
+        return out;
+    }
+};
+
 struct context {
     const options& o;
     asio::io_context& io;
@@ -100,10 +156,12 @@ struct context {
     gate connections;
     std::int64_t streams_open = 0;
     std::int64_t users_started = 0;
+    bool spawning_done = false;
     std::int64_t users_done = 0;
     std::map<std::string, std::int64_t> totals;
     std::map<std::string, std::string> paid_seats;  // seat → order, of orders paid and kept
     std::vector<std::string> violations;
+    live_map map;
 
     context(const options& opts, asio::io_context& ctx, std::FILE* o_)
         : o(opts), io(ctx), out(o_), connections(ctx.get_executor(), connections_max) {}
@@ -202,21 +260,23 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
     header_list queue_token;
     if (!entry.empty()) queue_token.emplace_back("Queue-Token", entry);
     json::value hold;
+    // The page loads the map once (the server pays for it); the picks come from the live view.
+    auto op = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {}, {},
+                        call_timeout);
+    auto page = co_await std::move(op);
+    c.record("seatmap", page, page.status == 200);
+    if (page.status != 200) co_return;
     for (int attempt = 0; attempt < 3 && !c.over(); ++attempt) {
-        auto op = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {}, {},
-                            call_timeout);
-        auto map = co_await std::move(op);
-        c.record("seatmap", map, map.status == 200);
-        if (map.status != 200) co_return;
-        auto seats = available_seats(parse(map.body));
-        if (seats.empty()) {
+        if (!c.map.ready) co_return;
+        const auto left = c.map.available.size();
+        if (left == 0) {
             c.count("usersSoldOut");
             co_return;
         }
         // Among the front of what is available (the first 16, or the first eighth of a big
         // map): people go for the same good seats, and collide.
-        const std::size_t window =
-            std::min<std::size_t>(seats.size(), std::max<std::size_t>(16, seats.size() / 8));
+        const auto seats = c.map.front(std::max<std::size_t>(16, left / 8));
+        const std::size_t window = seats.size();
         const std::size_t want = chance(rng) < 0.5 ? 1 : 2;
         std::vector<std::string> pick;
         while (pick.size() < std::min(want, window)) {
@@ -234,6 +294,17 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             break;
         }
         if (held.status != 409) co_return;
+        // The answer names the seats taken: the page marks them before the next try.
+        const auto refused = parse(held.body);
+        if (const auto* taken =
+                refused.is_object() ? refused.as_object().if_contains("seats") : nullptr;
+            taken && taken->is_array()) {
+            for (const auto& t : taken->as_array()) {
+                if (!t.is_string()) continue;
+                auto it = c.map.index.find(std::string(t.as_string()));
+                if (it != c.map.index.end()) c.map.available.erase(it->second);
+            }
+        }
     }
     if (!hold.is_object()) co_return;
     const auto order_id = str(hold, "orderId");
@@ -299,6 +370,29 @@ awaitable<std::string> sign_up(context& c, connection& conn, std::int64_t i) {
     auto r = co_await std::move(op);
     c.record("signup", r, r.status == 201);
     co_return r.status == 201 ? str(parse(r.body), "accessToken") : std::string();
+}
+
+// Keeps c.map live: the snapshot, then the seat stream from its version (a `reset` or a dropped
+// stream reads the snapshot again).
+awaitable<void> follow_map(context& c) {
+    const auto path = fmt::format("/api/v1/events/{}/seats", c.event_id);
+    while (!c.over()) {
+        {
+            connection conn(c.io.get_executor(), c.o.targets.front(), {});
+            auto op = conn.call("GET", path, {}, {}, {}, call_timeout);
+            auto snap = co_await std::move(op);
+            if (snap.status == 200) c.map.load(parse(snap.body));
+        }
+        event_stream s(c.io.get_executor(), c.o.targets.front(), {});
+        auto oop = s.open(fmt::format("{}/stream?since={}", path, c.map.version), {}, call_timeout);
+        auto opened = co_await std::move(oop);
+        while (opened.status == 200 && !c.over()) {
+            auto nop = s.next(c.left());
+            auto e = co_await std::move(nop);
+            if (!e || e->type == "reset") break;
+            if (e->type == "seats") c.map.apply(parse(e->data));
+        }
+    }
 }
 
 awaitable<void> user(context& c, std::int64_t i) {
@@ -633,19 +727,28 @@ int run(const options& o, std::FILE* out) {
                          o.targets.front().url().c_str());
             c.t0 = clock_type::now();
             c.deadline = c.t0 + std::chrono::seconds(o.duration_s);
-            asio::steady_timer pace(io);
-            for (std::int64_t i = 0; i < o.users && !c.over(); ++i) {
-                ++c.users_started;
-                asio::co_spawn(io, scenario_user(c, i), asio::detached);
-                if (o.rate > 0) {
-                    pace.expires_at(c.t0 + std::chrono::microseconds(static_cast<std::int64_t>(
-                                               1e6 * static_cast<double>(i + 1) / o.rate)));
-                    co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
-                }
-            }
+            if (o.scenario == "onsale") asio::co_spawn(io, follow_map(c), asio::detached);
+            // Users arrive at `rate` a second while the progress line runs below.
+            asio::co_spawn(
+                io,
+                [&]() -> awaitable<void> {
+                    asio::steady_timer pace(io);
+                    for (std::int64_t i = 0; i < o.users && !c.over(); ++i) {
+                        ++c.users_started;
+                        asio::co_spawn(io, scenario_user(c, i), asio::detached);
+                        if (o.rate > 0) {
+                            pace.expires_at(c.t0 +
+                                            std::chrono::microseconds(static_cast<std::int64_t>(
+                                                1e6 * static_cast<double>(i + 1) / o.rate)));
+                            co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+                        }
+                    }
+                    c.spawning_done = true;
+                },
+                asio::detached);
             asio::steady_timer tick(io);
             auto last_line = clock_type::now();
-            while (c.users_done < o.users && !c.over()) {
+            while ((!c.spawning_done || c.users_done < c.users_started) && !c.over()) {
                 tick.expires_after(200ms);
                 co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
                 if (clock_type::now() - last_line >= (tty ? 200ms : 5s)) {
