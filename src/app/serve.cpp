@@ -21,6 +21,8 @@
 #include "app/ops_routes.hpp"
 #include "auth/handlers.hpp"
 #include "auth/jwt.hpp"
+#include "auth/oauth_handlers.hpp"
+#include "auth/oauth_service.hpp"
 #include "booking/handlers.hpp"
 #include "booking/service.hpp"
 #include "booking/ticket_signer.hpp"
@@ -178,6 +180,24 @@ int serve(const config& cfg) {
                        {{"eventId", id}, {"error", moved.error().detail}});
     });
     auth::register_routes(routes, auth_service);
+    // Social login (issue 15): the providers that have a client id.
+    const std::string public_url =
+        cfg.server.public_url.empty()
+            ? fmt::format("http://{}",
+                          host_port{loopback_host(cfg.server.listen.host), *port}.to_string())
+            : cfg.server.public_url;
+    std::vector<auth::oauth::provider> providers;
+    for (const auto& settings : cfg.auth.oauth2)
+        providers.push_back(auth::oauth::resolve(settings));
+    auth::oauth::service social(http_client, db, auth_service, clock, *keyring,
+                                auth::oauth::service_options{.providers = std::move(providers),
+                                                             .public_url = public_url,
+                                                             .timeout = std::chrono::milliseconds(
+                                                                 cfg.auth.oauth2_timeout_ms)});
+    auth::oauth::register_routes(
+        routes, social,
+        {.web_redirect =
+             cfg.auth.oauth2_redirect.empty() ? public_url + "/" : cfg.auth.oauth2_redirect});
 
     http::rate_limiter webhook_limit(
         {.per_minute = static_cast<double>(cfg.rate_limit.webhook_per_minute),

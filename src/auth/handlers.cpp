@@ -33,10 +33,7 @@ boost::json::object admin_user_json(const user& u, std::int64_t now) {
 }
 
 response session_response(int status, const session& s) {
-    return http::json_response(status, boost::json::object{{"user", user_json(s.account)},
-                                                           {"accessToken", s.access_token},
-                                                           {"refreshToken", s.refresh_token},
-                                                           {"expiresIn", s.expires_in}});
+    return http::json_response(status, session_json(s));
 }
 
 // Calls whose arguments own memory are started in one statement and awaited in the next: g++ 12
@@ -214,6 +211,13 @@ http::handler bind(service& svc, route_fn fn) {
 }
 
 }  // namespace
+
+boost::json::object session_json(const session& s) {
+    return boost::json::object{{"user", user_json(s.account)},
+                               {"accessToken", s.access_token},
+                               {"refreshToken", s.refresh_token},
+                               {"expiresIn", s.expires_in}};
+}
 
 void register_routes(http::router& router, service& svc) {
     const http::route_options limited{.rate_limit = http::rate_limit_class::auth};

@@ -14,4 +14,8 @@ namespace tkt::auth {
 // `svc` must outlive the router.
 void register_routes(http::router& router, service& svc);
 
+// {user, accessToken, refreshToken, expiresIn}: what sign-up, login, refresh and a social login
+// answer.
+boost::json::object session_json(const session& s);
+
 }  // namespace tkt::auth

@@ -210,6 +210,41 @@ db::expected<refresh_outcome> rotate_refresh_token(db::connection& c, const std:
                            .seed = session_seed{std::move(**u), std::move(*next)}};
 }
 
+// Inside a transaction: the account for an external identity, linked or made as needed.
+result<std::int64_t> account_for(user_store& store, const external_identity& who,
+                                 const std::string& stamp) {
+    auto linked = lift(store.find_identity(who.provider, who.subject));
+    if (!linked) return std::unexpected(std::move(linked.error()));
+    if (*linked) return (*linked)->user_id;
+    auto same_email = lift(store.find_by_email(who.email));
+    if (!same_email) return std::unexpected(std::move(same_email.error()));
+    std::int64_t id = 0;
+    if (*same_email) {
+        if (!who.email_verified) {
+            return std::unexpected(make_problem(
+                problem_code::conflict,
+                "an account with this email exists, and the provider does not say the address is "
+                "verified: log in with the password"));
+        }
+        id = (*same_email)->id;
+    } else {
+        auto made = store.insert(new_user{.email = who.email,
+                                          .name = who.name,
+                                          .password_hash = "",
+                                          .role = role::user,
+                                          .created_at = stamp});
+        if (!made) return std::unexpected(db_problem(made.error()));
+        id = *made;
+    }
+    auto saved = lift(store.insert_identity(oauth_identity{.provider = who.provider,
+                                                           .subject = who.subject,
+                                                           .user_id = id,
+                                                           .email = who.email,
+                                                           .created_at = stamp}));
+    if (!saved) return std::unexpected(std::move(saved.error()));
+    return id;
+}
+
 }  // namespace
 
 service::service(db::database& db, const clock& clk, keyring keys, service_options options)
@@ -282,6 +317,26 @@ awaitable<result<session>> service::signup(signup_request request) {
     });
     if (!seed) co_return std::unexpected(std::move(seed.error()));
     log::info("auth.signup", {{"userId", seed->account.id}});
+    co_return make_session(std::move(seed->account), std::move(seed->refresh_token));
+}
+
+awaitable<result<session>> service::sign_in_external(external_identity who) {
+    const auto now = now_unix();
+    auto seed = co_await db_.transact([&](db::connection& c) -> result<session_seed> {
+        user_store store(c);
+        auto id = account_for(store, who, rfc3339_of(now));
+        if (!id) return std::unexpected(std::move(id.error()));
+        auto u = lift(reload(store, *id));
+        if (!u) return std::unexpected(std::move(u.error()));
+        if (u->status != user_status::active)
+            return std::unexpected(unauthorized("the account is not active"));
+        auto token = lift(
+            issue_refresh_token(store, *id, new_family_id(), now, options_.refresh_ttl_seconds));
+        if (!token) return std::unexpected(std::move(token.error()));
+        return session_seed{std::move(*u), std::move(*token)};
+    });
+    if (!seed) co_return std::unexpected(std::move(seed.error()));
+    log::info("auth.oauth2_sign_in", {{"userId", seed->account.id}, {"provider", who.provider}});
     co_return make_session(std::move(seed->account), std::move(seed->refresh_token));
 }
 
@@ -413,10 +468,6 @@ awaitable<result<user>> service::update_me(principal who, profile_update update)
     if (update.password) {
         if (auto ok = check_password(*update.password); !ok)
             co_return std::unexpected(std::move(ok.error()));
-        if (!update.current_password) {
-            co_return std::unexpected(
-                validation_error("currentPassword", "is required to change the password"));
-        }
     }
     const auto now = now_unix();
     co_return co_await db_.run([&](db::connection& c) -> result<user> {
@@ -425,11 +476,19 @@ awaitable<result<user>> service::update_me(principal who, profile_update update)
         if (!*found || (*found)->status != user_status::active)
             return std::unexpected(unauthorized("the account is not active"));
         std::optional<std::string> new_hash;
-        if (update.password) {
+        // An account made by a social login has no password yet: its first needs no current one.
+        const bool has_password = !(*found)->password_hash.empty();
+        if (update.password && has_password) {
+            if (!update.current_password) {
+                return std::unexpected(
+                    validation_error("currentPassword", "is required to change the password"));
+            }
             if (verify_password(*update.current_password, (*found)->password_hash) ==
                 password_match::no) {
                 return std::unexpected(unauthorized("current password is incorrect"));
             }
+        }
+        if (update.password) {
             new_hash = hash_password(*update.password, options_.cost);
             if (!new_hash)
                 return std::unexpected(

@@ -58,10 +58,20 @@ struct signup_request {
     std::string name;
 };
 
+// A person as an OAuth2 provider vouches for them (auth/oauth_provider), for sign_in_external.
+struct external_identity {
+    std::string provider;
+    std::string subject;
+    std::string email;  // normalised
+    bool email_verified = false;
+    std::string name;  // normalised
+};
+
 struct profile_update {
     std::optional<std::string> name;
     std::optional<std::string> password;
-    std::optional<std::string> current_password;  // required with `password`
+    // Required with `password`, unless the account has none yet (made by a social login).
+    std::optional<std::string> current_password;
 };
 
 struct admin_user_update {
@@ -89,6 +99,12 @@ public:
     boost::asio::awaitable<result<session>> signup(signup_request request);
     boost::asio::awaitable<result<session>> login(std::string email, std::string password);
     boost::asio::awaitable<result<session>> refresh(std::string refresh_token);
+    // A social login: the account linked to (provider, subject); else the account with the same
+    // email, linked now, but only when the provider says the address is verified (409 CONFLICT
+    // otherwise, so nobody takes over an account with an address they do not own); else a new
+    // USER account without a password. One transaction: a failure leaves nothing behind. 401
+    // when the account is disabled or withdrawn.
+    boost::asio::awaitable<result<session>> sign_in_external(external_identity who);
     // Revokes the family of `refresh_token` when it belongs to `who`; unknown tokens are ignored
     // so logging out twice is not an error.
     boost::asio::awaitable<result<void>> logout(principal who, std::string refresh_token);

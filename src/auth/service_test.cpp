@@ -443,6 +443,64 @@ TEST_F(AuthService, ListUsersPagesAndSearches) {
     EXPECT_TRUE(await(svc_->list_users({.q = "", .page = 10'000, .size = 100})));
 }
 
+external_identity person(std::string subject, std::string email, bool verified = true) {
+    return external_identity{.provider = "kakao",
+                             .subject = std::move(subject),
+                             .email = std::move(email),
+                             .email_verified = verified,
+                             .name = "Ryan"};
+}
+
+TEST_F(AuthService, ASocialLoginMakesAnAccountWithoutAPasswordAndFindsItAgain) {
+    auto first = await(svc_->sign_in_external(person("42", "ryan@kakao.com")));
+    ASSERT_TRUE(first) << first.error().detail;
+    EXPECT_EQ(first->account.role, role::user);
+    EXPECT_EQ(first->account.name, "Ryan");
+    EXPECT_TRUE(first->account.password_hash.empty());
+    EXPECT_TRUE(authenticate(first->access_token));
+    // The same person, even with another address at the provider now: the same account.
+    auto again = await(svc_->sign_in_external(person("42", "new@kakao.com")));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->account.id, first->account.id);
+    // No password login, not even with an empty password.
+    EXPECT_FALSE(login("ryan@kakao.com", ""));
+    // The first password needs no current one.
+    auto set = await(svc_->update_me(principal{first->account.id, role::user},
+                                     profile_update{.password = "a-brand-new-one"}));
+    ASSERT_TRUE(set) << set.error().detail;
+    EXPECT_TRUE(login("ryan@kakao.com", "a-brand-new-one"));
+    auto second = await(svc_->update_me(principal{first->account.id, role::user},
+                                        profile_update{.password = "yet-another-one"}));
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().field, "currentPassword");
+}
+
+TEST_F(AuthService, ASocialLoginLinksAnAccountOnlyByAVerifiedEmail) {
+    const auto existing = signup("kim@example.com");
+    auto unverified = await(svc_->sign_in_external(person("7", "kim@example.com", false)));
+    ASSERT_FALSE(unverified);
+    EXPECT_EQ(unverified.error().code, problem_code::conflict);
+    auto verified = await(svc_->sign_in_external(person("7", "kim@example.com", true)));
+    ASSERT_TRUE(verified) << verified.error().detail;
+    EXPECT_EQ(verified->account.id, existing.account.id);
+    EXPECT_TRUE(login("kim@example.com"));
+}
+
+TEST_F(AuthService, ASocialLoginOfADisabledOrWithdrawnAccountIs401) {
+    auto made = await(svc_->sign_in_external(person("9", "gone@kakao.com")));
+    ASSERT_TRUE(made);
+    ASSERT_TRUE(await(svc_->update_user(made->account.id, {.disabled = true})));
+    auto refused = await(svc_->sign_in_external(person("9", "gone@kakao.com")));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, problem_code::unauthorized);
+    ASSERT_TRUE(await(svc_->update_user(made->account.id, {.disabled = false})));
+    ASSERT_TRUE(await(svc_->delete_me(principal{made->account.id, role::user})));
+    // Withdrawn: the person comes back as someone new.
+    auto back = await(svc_->sign_in_external(person("9", "gone@kakao.com")));
+    ASSERT_TRUE(back) << back.error().detail;
+    EXPECT_NE(back->account.id, made->account.id);
+}
+
 TEST_F(AuthService, CreateUserForTheCli) {
     const auto admin = create_user(*db_, "Root@Example.com", password, "Root", role::admin,
                                    password_cost::min, clock_);

@@ -155,6 +155,9 @@ db::expected<void> user_store::set_status(std::int64_t id, user_status s, std::s
 }
 
 db::expected<void> user_store::withdraw(std::int64_t id, std::string_view now) {
+    // The person may come back through the same provider as someone new.
+    if (auto r = c_.exec("DELETE FROM oauth_identities WHERE user_id = ?", {id}); !r)
+        return std::unexpected(std::move(r.error()));
     // The placeholder is unique per id and uses the reserved .invalid domain, so it can never
     // collide with a real address nor be signed up for; the name and password go with the
     // account, and an empty hash never verifies.
@@ -208,6 +211,41 @@ db::expected<void> user_store::revoke_all_for_user(std::int64_t user_id, std::in
     return done(
         c_.exec("UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
                 {now_unix, user_id}));
+}
+
+db::expected<std::optional<oauth_identity>> user_store::find_identity(std::string_view provider,
+                                                                      std::string_view subject) {
+    auto r = c_.exec(
+        "SELECT provider, subject, user_id, email, created_at FROM oauth_identities WHERE "
+        "provider = ? AND subject = ?",
+        {std::string{provider}, std::string{subject}});
+    if (!r) return std::unexpected(std::move(r.error()));
+    if (r->rows.empty()) return std::optional<oauth_identity>{};
+    const auto& row = r->rows.front();
+    return std::optional<oauth_identity>{oauth_identity{.provider = row.text(0),
+                                                        .subject = row.text(1),
+                                                        .user_id = row.int64(2),
+                                                        .email = row.text(3),
+                                                        .created_at = row.text(4)}};
+}
+
+db::expected<void> user_store::insert_identity(const oauth_identity& i) {
+    return done(
+        c_.exec("INSERT INTO oauth_identities (provider, subject, user_id, email, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                {i.provider, i.subject, i.user_id, i.email, i.created_at}));
+}
+
+db::expected<bool> user_store::spend_state(std::string_view state_id, std::int64_t expires_at,
+                                           std::int64_t now_unix) {
+    if (auto gone = c_.exec("DELETE FROM oauth_spent_states WHERE expires_at < ?", {now_unix});
+        !gone)
+        return std::unexpected(std::move(gone.error()));
+    auto r = c_.exec("INSERT INTO oauth_spent_states (state_id, expires_at) VALUES (?, ?)",
+                     {std::string{state_id}, expires_at});
+    if (!r && r.error().code == db::errc::constraint_unique) return false;
+    if (!r) return std::unexpected(std::move(r.error()));
+    return true;
 }
 
 }  // namespace tkt::auth

@@ -39,6 +39,15 @@ struct new_refresh_token {
     std::string created_at;
 };
 
+// A person at an OAuth2 provider, and the account they sign in to.
+struct oauth_identity {
+    std::string provider;
+    std::string subject;
+    std::int64_t user_id = 0;
+    std::string email;
+    std::string created_at;
+};
+
 struct user_list_query {
     std::string q;  // substring of email or name; empty: everyone
     std::int64_t page = 0;
@@ -86,6 +95,15 @@ public:
     db::expected<bool> mark_refresh_token_used(std::int64_t id, std::int64_t now_unix);
     db::expected<void> revoke_family(std::string_view family_id, std::int64_t now_unix);
     db::expected<void> revoke_all_for_user(std::int64_t user_id, std::int64_t now_unix);
+
+    db::expected<std::optional<oauth_identity>> find_identity(std::string_view provider,
+                                                              std::string_view subject);
+    // errc::constraint_unique when (provider, subject) is taken.
+    db::expected<void> insert_identity(const oauth_identity& identity);
+    // Marks a sign-in state spent; false when it already was (a replay). Drops spent states
+    // that have expired, which can never come back.
+    db::expected<bool> spend_state(std::string_view state_id, std::int64_t expires_at,
+                                   std::int64_t now_unix);
 
 private:
     db::connection& c_;

@@ -229,6 +229,27 @@ check_result check_base_url(const std::string& s, const raw_value& v) {
     return {};
 }
 
+// A URL users open: http or https, any host, no query or fragment; a trailing '/' is dropped.
+check_result check_public_url(std::string& s, const raw_value& v) {
+    while (s.ends_with('/')) s.pop_back();
+    const auto url = boost::urls::parse_absolute_uri(s);
+    if (!url || url->host().empty() || (url->scheme() != "https" && url->scheme() != "http") ||
+        url->has_query() || url->has_fragment()) {
+        return refuse("an http:// or https:// URL without query or fragment", v);
+    }
+    return {};
+}
+
+// Where a browser is sent back to; the tokens go in its fragment, so it must have none.
+check_result check_web_url(const std::string& s, const raw_value& v) {
+    const auto url = boost::urls::parse_absolute_uri(s);
+    if (!url || url->host().empty() || (url->scheme() != "https" && url->scheme() != "http") ||
+        url->has_fragment()) {
+        return refuse("an http:// or https:// URL without a fragment", v);
+    }
+    return {};
+}
+
 // URLs may carry passwords, so errors name the expected form rather than echo the value.
 check_result check_db_url(const std::string& s, const raw_value&) {
     if (s.empty() || s.starts_with("sqlite://") || s.starts_with("mysql://")) return {};
@@ -390,6 +411,8 @@ void add_server_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.server.idle_timeout_ms; }));
     out.push_back(integer_setting("server.shutdown_grace_ms", 0, hour_ms,
                                   [](config& c) { return &c.server.shutdown_grace_ms; }));
+    out.push_back(string_setting(
+        "server.public_url", [](config& c) { return &c.server.public_url; }, check_public_url));
     out.push_back({"server.trusted_proxies", [](config& c, const raw_value& v) -> check_result {
                        auto blocks = parse_cidr_list(v);
                        if (!blocks) return std::unexpected(blocks.error());
@@ -460,6 +483,10 @@ void add_auth_settings(std::vector<setting>& out) {
                        return {};
                    }});
     out.push_back(jwt_keys_setting());
+    out.push_back(string_setting(
+        "auth.oauth2_redirect", [](config& c) { return &c.auth.oauth2_redirect; }, check_web_url));
+    out.push_back(integer_setting("auth.oauth2_timeout_ms", 100, 60'000,
+                                  [](config& c) { return &c.auth.oauth2_timeout_ms; }));
 }
 
 void add_other_settings(std::vector<setting>& out) {
@@ -532,12 +559,174 @@ std::string file_position(std::string_view file, const toml::node& node) {
     return fmt::format("{}:{}", file, node.source().begin.line);
 }
 
+// ---- OAuth2 providers: [auth.oauth2.<name>] and TICKETON_AUTH_OAUTH2_<NAME>_<KEY> ----
+
+constexpr std::array<std::string_view, 11> oauth2_keys = {
+    "client_id",    "client_secret", "issuer",        "authorize_url",        "token_url",
+    "userinfo_url", "scopes",        "subject_field", "email_verified_field", "email_field",
+    "name_field"};
+
+bool is_provider_name(std::string_view name) {
+    return !name.empty() && name.size() <= 32 && std::ranges::all_of(name, [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+oauth2_provider_config& provider_named(config& c, std::string_view name) {
+    for (auto& p : c.auth.oauth2) {
+        if (p.name == name) return p;
+    }
+    oauth2_provider_config p;
+    p.name = std::string(name);
+    c.auth.oauth2.push_back(std::move(p));
+    return c.auth.oauth2.back();
+}
+
+// Scopes: an array of strings in the file; one string, separated by spaces or commas, anywhere.
+std::expected<std::vector<std::string>, reason> read_scopes(const raw_value& v) {
+    std::vector<std::string> out;
+    if (const auto* array = v.node != nullptr ? v.node->as_array() : nullptr) {
+        for (const toml::node& entry : *array) {
+            const auto text = entry.value<std::string>();
+            if (!text || text->empty() || text->find(' ') != std::string::npos)
+                return std::unexpected(refuse("an array of scope names", v).error());
+            out.push_back(*text);
+        }
+        return out;
+    }
+    const auto text = read_string(v);
+    if (!text) return std::unexpected(refuse("an array of scope names", v).error());
+    std::string item;
+    for (const char ch : *text + " ") {
+        if (ch == ' ' || ch == ',') {
+            if (!item.empty()) out.push_back(std::move(item));
+            item.clear();
+        } else {
+            item += ch;
+        }
+    }
+    return out;
+}
+
+check_result apply_oauth2_key(oauth2_provider_config& p, std::string_view key, const raw_value& v) {
+    if (key == "scopes") {
+        auto scopes = read_scopes(v);
+        if (!scopes) return std::unexpected(scopes.error());
+        p.scopes = std::move(*scopes);
+        return {};
+    }
+    if (key == "client_secret") {
+        // The secret itself never appears in an error.
+        const auto text = v.node != nullptr ? v.node->value<std::string>() : v.text;
+        if (!text || text->empty()) return std::unexpected(reason{"expected a non-empty string"});
+        p.client_secret = *text;
+        return {};
+    }
+    auto text = read_string(v);
+    if (!text) return std::unexpected(text.error());
+    if (key.ends_with("_url") || key == "issuer") {
+        while (key == "issuer" && text->ends_with('/')) text->pop_back();
+        if (auto ok = check_base_url(*text, v); !ok) return ok;
+    } else if (auto ok = non_empty(*text, v); !ok) {
+        return ok;
+    }
+    std::string* fields[] = {&p.client_id,     &p.client_secret, &p.issuer,
+                             &p.authorize_url, &p.token_url,     &p.userinfo_url,
+                             nullptr,          &p.subject_field, &p.email_verified_field,
+                             &p.email_field,   &p.name_field};
+    const auto at =
+        static_cast<std::size_t>(std::ranges::find(oauth2_keys, key) - oauth2_keys.begin());
+    *fields[at] = std::move(*text);
+    return {};
+}
+
+std::expected<void, std::string> apply_oauth2_tables(config& c, const toml::node& node,
+                                                     std::string_view file) {
+    const raw_value whole{file_position(file, node), &node, {}};
+    const auto* providers = node.as_table();
+    if (providers == nullptr)
+        return std::unexpected(invalid("auth.oauth2", whole, refuse("a table", whole).error()));
+    for (const auto& [name, sub] : *providers) {
+        const std::string path = fmt::format("auth.oauth2.{}", name.str());
+        const raw_value at{file_position(file, sub), &sub, {}};
+        if (!is_provider_name(name.str()))
+            return std::unexpected(invalid(path, at, "a provider name is 1 to 32 of a-z, 0-9, _"));
+        const auto* table = sub.as_table();
+        if (table == nullptr)
+            return std::unexpected(invalid(path, at, refuse("a table", at).error()));
+        auto& p = provider_named(c, name.str());
+        for (const auto& [key, value] : *table) {
+            const std::string key_path = fmt::format("{}.{}", path, key.str());
+            const raw_value v{file_position(file, value), &value, {}};
+            if (std::ranges::find(oauth2_keys, key.str()) == oauth2_keys.end())
+                return std::unexpected(fmt::format("unknown key {} ({})", key_path, v.source));
+            if (auto ok = apply_oauth2_key(p, key.str(), v); !ok)
+                return std::unexpected(invalid(key_path, v, ok.error()));
+        }
+    }
+    return {};
+}
+
+// The environment cannot be listed through env_lookup, so it is asked about the providers it
+// may name: the built-in ones, those of the file, and those TICKETON_AUTH_OAUTH2_PROVIDERS lists.
+std::expected<void, std::string> apply_oauth2_env(config& c, const env_lookup& env) {
+    std::vector<std::string> names(builtin_oauth2_providers.begin(),
+                                   builtin_oauth2_providers.end());
+    for (const auto& p : c.auth.oauth2) names.push_back(p.name);
+    if (auto listed = env("TICKETON_AUTH_OAUTH2_PROVIDERS")) {
+        const raw_value v{"TICKETON_AUTH_OAUTH2_PROVIDERS", nullptr, *listed};
+        auto more = read_scopes(v);
+        if (!more) return std::unexpected(invalid("auth.oauth2 providers", v, more.error()));
+        for (const auto& name : *more) {
+            if (!is_provider_name(name))
+                return std::unexpected(invalid("auth.oauth2 providers", v,
+                                               "a provider name is 1 to 32 of a-z, 0-9, _"));
+            names.push_back(name);
+        }
+    }
+    for (const auto& name : names) {
+        for (const auto key : oauth2_keys) {
+            const std::string path = fmt::format("auth.oauth2.{}.{}", name, key);
+            std::string var = env_name(path);
+            auto text = env(var);
+            if (!text) continue;
+            const raw_value v{std::move(var), nullptr, std::move(*text)};
+            if (auto ok = apply_oauth2_key(provider_named(c, name), key, v); !ok)
+                return std::unexpected(invalid(path, v, ok.error()));
+        }
+    }
+    return {};
+}
+
+// Once every source is in: a provider needs a client id, and one without a preset needs an
+// issuer or its own endpoints.
+std::expected<void, std::string> check_oauth2(const config& c) {
+    for (const auto& p : c.auth.oauth2) {
+        if (p.client_id.empty())
+            return std::unexpected(fmt::format("auth.oauth2.{}: client_id is required", p.name));
+        const bool builtin =
+            std::ranges::find(builtin_oauth2_providers, p.name) != builtin_oauth2_providers.end();
+        if (builtin || !p.issuer.empty()) continue;
+        if (p.authorize_url.empty() || p.token_url.empty() || p.userinfo_url.empty()) {
+            return std::unexpected(
+                fmt::format("auth.oauth2.{}: set issuer (OpenID Connect discovery), or "
+                            "authorize_url, token_url and userinfo_url",
+                            p.name));
+        }
+    }
+    return {};
+}
+
 std::expected<void, std::string> apply_table(config& c, const toml::table& table,
                                              std::string_view prefix, std::string_view file) {
     for (const auto& [key, node] : table) {
         const std::string path =
             prefix.empty() ? std::string(key.str()) : fmt::format("{}.{}", prefix, key.str());
         const raw_value v{file_position(file, node), &node, {}};
+        if (path == "auth.oauth2") {
+            if (auto ok = apply_oauth2_tables(c, node, file); !ok) return ok;
+            continue;
+        }
         if (std::ranges::find(sections, path) != sections.end()) {
             const auto* sub = node.as_table();
             if (sub == nullptr)
@@ -659,7 +848,9 @@ std::expected<config, std::string> load_config(std::string_view toml_text, const
     const std::string file = flags.config_file.value_or(std::string(default_config_file));
     if (auto ok = apply_file(c, toml_text, file); !ok) return std::unexpected(ok.error());
     if (auto ok = apply_env(c, env); !ok) return std::unexpected(ok.error());
+    if (auto ok = apply_oauth2_env(c, env); !ok) return std::unexpected(ok.error());
     if (auto ok = apply_flags(c, flags); !ok) return std::unexpected(ok.error());
+    if (auto ok = check_oauth2(c); !ok) return std::unexpected(ok.error());
     return c;
 }
 

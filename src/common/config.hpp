@@ -11,6 +11,7 @@
 // and where the value came from. Unknown keys in the file are errors too, so a typo never goes
 // unnoticed. `read_config_file` is the only function here that does I/O. All of it is safe to
 // call from any thread; a loaded `config` is plain data.
+#include <array>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
@@ -64,6 +65,9 @@ struct server_config {
     // Proxies whose X-Forwarded-For names the client (http/forwarded.hpp); empty: none, the
     // TCP peer is the client.
     std::vector<cidr> trusted_proxies;
+    // The URL users reach (scheme://host[:port], no trailing '/'), for redirects and links;
+    // empty: http:// and the address the server listens on.
+    std::string public_url;
 };
 
 // Per client IP, on signup, login and refresh.
@@ -128,6 +132,33 @@ struct jwt_key {
     std::string secret;
 };
 
+// One OAuth2 / OpenID Connect provider, `[auth.oauth2.<name>]` (DESIGN.md §9), as the operator
+// set it. What `kakao`, `naver` and `google` leave unset comes from the presets built into
+// src/auth/oauth_provider. `client_secret` is never logged nor shown in an error.
+struct oauth2_provider_config {
+    // Lower-case letters, digits and '_', at most 32: it appears in URLs and variable names.
+    std::string name;
+    std::string client_id;
+    std::string client_secret;
+    // Set: OpenID Connect, endpoints and keys from `<issuer>/.well-known/openid-configuration`.
+    std::string issuer;
+    std::string authorize_url;
+    std::string token_url;
+    std::string userinfo_url;
+    // Empty: the preset's, or "openid email profile" with an issuer.
+    std::vector<std::string> scopes;
+    // Dotted paths into the profile (`kakao_account.email`); empty: the preset's or the OIDC
+    // claim (sub, email, email_verified, name).
+    std::string subject_field;
+    std::string email_field;
+    std::string email_verified_field;
+    std::string name_field;
+};
+
+// The providers whose endpoints and fields are built in.
+inline constexpr std::array<std::string_view, 3> builtin_oauth2_providers = {"kakao", "naver",
+                                                                             "google"};
+
 struct auth_config {
     std::string issuer = "ticketon";
     std::int64_t access_ttl_seconds = 900;
@@ -140,6 +171,14 @@ struct auth_config {
     // The first key signs, every key verifies, so keys can be rotated without logging users
     // out. Empty when nothing was configured: the caller decides what that means.
     std::vector<jwt_key> jwt_keys;
+    // Every provider with a client id: the file's in the order of their names, then those
+    // named only in the environment.
+    std::vector<oauth2_provider_config> oauth2;
+    // Where a browser goes after a social login, the tokens in the fragment; empty: the public
+    // URL's root.
+    std::string oauth2_redirect;
+    // The deadline of each call to a provider (discovery, keys, token, profile).
+    int oauth2_timeout_ms = 5000;
 };
 
 struct log_config {

@@ -387,6 +387,88 @@ TEST(config, jwt_keys_from_the_environment_replace_the_file) {
     EXPECT_THAT(load_error("", env), HasSubstr("expected kid:secret pairs"));
 }
 
+TEST(config, no_oauth2_provider_unless_one_has_a_client_id) {
+    const config c = load_ok("");
+    EXPECT_TRUE(c.auth.oauth2.empty());
+    EXPECT_EQ(c.auth.oauth2_redirect, "");
+    EXPECT_EQ(c.auth.oauth2_timeout_ms, 5000);
+    EXPECT_EQ(c.server.public_url, "");
+}
+
+TEST(config, oauth2_providers_from_the_file) {
+    const config c = load_ok(R"(
+[server]
+public_url = "https://tickets.example.com/"
+[auth]
+oauth2_redirect = "https://tickets.example.com/app/login"
+[auth.oauth2.kakao]
+client_id = "kakao-id"
+client_secret = "kakao-secret"
+[auth.oauth2.corp_sso]
+client_id = "corp"
+issuer = "https://sso.example.com/"
+scopes = ["openid", "email"]
+email_verified_field = "verified"
+)");
+    EXPECT_EQ(c.server.public_url, "https://tickets.example.com");
+    EXPECT_EQ(c.auth.oauth2_redirect, "https://tickets.example.com/app/login");
+    // The file's providers come in the order of their names.
+    ASSERT_EQ(c.auth.oauth2.size(), 2u);
+    EXPECT_EQ(c.auth.oauth2[0].name, "corp_sso");
+    EXPECT_EQ(c.auth.oauth2[0].issuer, "https://sso.example.com");
+    EXPECT_EQ(c.auth.oauth2[0].scopes, (std::vector<std::string>{"openid", "email"}));
+    EXPECT_EQ(c.auth.oauth2[0].email_verified_field, "verified");
+    EXPECT_EQ(c.auth.oauth2[1].name, "kakao");
+    EXPECT_EQ(c.auth.oauth2[1].client_id, "kakao-id");
+    EXPECT_EQ(c.auth.oauth2[1].client_secret, "kakao-secret");
+}
+
+TEST(config, oauth2_providers_from_the_environment) {
+    fake_env env;
+    env.vars["TICKETON_AUTH_OAUTH2_GOOGLE_CLIENT_ID"] = "g-id";
+    env.vars["TICKETON_AUTH_OAUTH2_GOOGLE_CLIENT_SECRET"] = "g-secret";
+    env.vars["TICKETON_AUTH_OAUTH2_PROVIDERS"] = "my_idp";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_CLIENT_ID"] = "mine";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_AUTHORIZE_URL"] = "http://127.0.0.1:9/authorize";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_TOKEN_URL"] = "http://127.0.0.1:9/token";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_USERINFO_URL"] = "http://127.0.0.1:9/me";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_SCOPES"] = "read:user, user:email";
+    env.vars["TICKETON_AUTH_OAUTH2_MY_IDP_SUBJECT_FIELD"] = "data.id";
+    // The environment beats the file, key by key.
+    const config c = load_ok("[auth.oauth2.google]\nclient_id = \"file-id\"\n", env);
+    ASSERT_EQ(c.auth.oauth2.size(), 2u);
+    EXPECT_EQ(c.auth.oauth2[0].name, "google");
+    EXPECT_EQ(c.auth.oauth2[0].client_id, "g-id");
+    EXPECT_EQ(c.auth.oauth2[0].client_secret, "g-secret");
+    EXPECT_EQ(c.auth.oauth2[1].name, "my_idp");
+    EXPECT_EQ(c.auth.oauth2[1].token_url, "http://127.0.0.1:9/token");
+    EXPECT_EQ(c.auth.oauth2[1].scopes, (std::vector<std::string>{"read:user", "user:email"}));
+    EXPECT_EQ(c.auth.oauth2[1].subject_field, "data.id");
+}
+
+TEST(config, bad_oauth2_providers_are_refused_without_showing_secrets) {
+    EXPECT_THAT(load_error("[auth.oauth2.kakao]\nclient_secret = \"s3cr3t\"\n"),
+                HasSubstr("auth.oauth2.kakao: client_id is required"));
+    EXPECT_THAT(load_error("[auth.oauth2.corp]\nclient_id = \"x\"\n"),
+                HasSubstr("set issuer (OpenID Connect discovery)"));
+    EXPECT_THAT(load_error("[auth.oauth2.corp]\nclient_id = \"x\"\nissuer = "
+                           "\"http://sso.example.com\"\n"),
+                HasSubstr("https:// for a host that is not loopback"));
+    EXPECT_THAT(load_error("[auth.oauth2.Bad-Name]\nclient_id = \"x\"\n"),
+                HasSubstr("a provider name is"));
+    EXPECT_THAT(load_error("[auth.oauth2.kakao]\nclient_id = \"x\"\ncolour = \"red\"\n"),
+                HasSubstr("unknown key auth.oauth2.kakao.colour"));
+    fake_env env;
+    env.vars["TICKETON_AUTH_OAUTH2_NAVER_CLIENT_ID"] = "n";
+    env.vars["TICKETON_AUTH_OAUTH2_NAVER_CLIENT_SECRET"] = "";
+    const auto err = load_error("", env);
+    EXPECT_THAT(err, HasSubstr("TICKETON_AUTH_OAUTH2_NAVER_CLIENT_SECRET"));
+    EXPECT_THAT(load_error("[auth.oauth2.kakao]\nclient_id = \"x\"\nclient_secret = 12345\n"),
+                Not(HasSubstr("12345")));
+    EXPECT_THAT(load_error("[auth]\noauth2_redirect = \"https://x.example/#frag\"\n"),
+                HasSubstr("without a fragment"));
+}
+
 TEST(config, reading_a_missing_file) {
     const auto missing = std::filesystem::temp_directory_path() / "ticketon-h-cfg-missing.toml";
     std::filesystem::remove(missing);

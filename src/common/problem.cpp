@@ -17,7 +17,7 @@ struct problem_info {
 };
 
 // The one table: code → status, name, title. Order matches the enum.
-constexpr std::array<problem_info, 23> infos{{
+constexpr std::array<problem_info, 29> infos{{
     {problem_code::validation_failed, 400, "VALIDATION_FAILED", "Validation failed"},
     {problem_code::amount_mismatch, 400, "AMOUNT_MISMATCH", "Amount does not match the order"},
     {problem_code::unauthorized, 401, "UNAUTHORIZED", "Unauthorized"},
@@ -41,6 +41,12 @@ constexpr std::array<problem_info, 23> infos{{
     {problem_code::rate_limited, 429, "RATE_LIMITED", "Too many requests"},
     {problem_code::internal, 500, "INTERNAL", "Internal server error"},
     {problem_code::unavailable, 503, "UNAVAILABLE", "Service unavailable"},
+    {problem_code::oauth_state_invalid, 400, "OAUTH_STATE_INVALID", "Sign-in state invalid"},
+    {problem_code::oauth_denied, 401, "OAUTH_DENIED", "Sign-in denied"},
+    {problem_code::oauth_code_invalid, 401, "OAUTH_CODE_INVALID", "Authorization code invalid"},
+    {problem_code::oauth_id_token_invalid, 401, "OAUTH_ID_TOKEN_INVALID", "ID token invalid"},
+    {problem_code::oauth_profile_incomplete, 422, "OAUTH_PROFILE_INCOMPLETE", "Profile incomplete"},
+    {problem_code::oauth_provider_error, 502, "OAUTH_PROVIDER_ERROR", "Sign-in provider error"},
 }};
 
 const problem_info& info(problem_code code) {

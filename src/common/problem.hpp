@@ -34,6 +34,13 @@ enum class problem_code {
     rate_limited,
     internal,
     unavailable,
+    // Social login (issue 15): each a way the trip to an OAuth2 provider can end.
+    oauth_state_invalid,       // 400: state missing, forged, expired, replayed, other browser
+    oauth_denied,              // 401: the person or the provider said no
+    oauth_code_invalid,        // 401: the provider refused the authorization code
+    oauth_id_token_invalid,    // 401: bad signature, issuer, audience, expiry or nonce
+    oauth_profile_incomplete,  // 422: no subject or no usable email in the profile
+    oauth_provider_error,      // 502: the provider answered something we cannot use
 };
 
 // The HTTP status that always goes with the code.

@@ -460,10 +460,13 @@ class server:
     args:     extra command-line flags for `serve`
     toml:     text of a configuration file, passed with --config
     data_dir: reuse an existing data directory (it is then not removed)
+    port:     listen on this port instead of a free one chosen at start (for a URL that must be
+              known in advance, like an OAuth2 redirect URI registered at a provider)
     """
 
     def __init__(self, env=None, args=(), toml=None, data_dir=None,
-                 start_deadline_s=START_DEADLINE_S):
+                 start_deadline_s=START_DEADLINE_S, port=None):
+        self.fixed_port = port
         self.env = dict(env or {})
         self.args = list(args)
         self.toml = toml
@@ -522,7 +525,7 @@ class server:
         """Starts the server and waits until GET /healthz answers 200. A port taken between
         choosing and binding it (another test process) is retried on a new port."""
         for attempt in range(3):
-            self.port = self.free_port()
+            self.port = self.fixed_port or self.free_port()
             self._runs += 1
             self.stderr_path = self.root / f"stderr.{self._runs}.log"
             self.stdout_path = self.root / f"stdout.{self._runs}.log"

@@ -1,0 +1,23 @@
+#pragma once
+// The HTTP face of social login (issue 15, DESIGN.md §7):
+//   GET /api/v1/auth/oauth2/{provider}           302 to the provider, with the binding cookie
+//   GET /api/v1/auth/oauth2/{provider}/callback  302 to the web UI with the tokens in the
+//                                                fragment, or 200 JSON when the client sends
+//                                                `Accept: application/json`
+// Both are rate limited as `auth`. Every failure is a problem+json answer.
+#include <string>
+
+#include "auth/oauth_service.hpp"
+#include "http/router.hpp"
+
+namespace tkt::auth::oauth {
+
+struct route_options {
+    // Where a browser goes after signing in (the tokens are added as its fragment).
+    std::string web_redirect;
+};
+
+// `svc` must outlive the router.
+void register_routes(http::router& router, service& svc, route_options options);
+
+}  // namespace tkt::auth::oauth
