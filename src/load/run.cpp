@@ -254,7 +254,9 @@ std::vector<std::string> available_seats(const json::value& map) {
     return out;
 }
 
-awaitable<void> buy(context& c, connection& conn, const std::string& token,
+// True when the user bought or left a hold behind; false when they gave up (sold out, or no
+// seat after three tries), and then they leave the line, freeing their entry's slot.
+awaitable<bool> buy(context& c, connection& conn, const std::string& token,
                     const std::string& entry, std::mt19937_64& rng) {
     std::uniform_real_distribution<double> chance(0, 1);
     header_list queue_token;
@@ -265,13 +267,13 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
                         call_timeout);
     auto page = co_await std::move(op);
     c.record("seatmap", page, page.status == 200);
-    if (page.status != 200) co_return;
+    if (page.status != 200) co_return false;
     for (int attempt = 0; attempt < 3 && !c.over(); ++attempt) {
-        if (!c.map.ready) co_return;
+        if (!c.map.ready) co_return false;
         const auto left = c.map.available.size();
         if (left == 0) {
             c.count("usersSoldOut");
-            co_return;
+            co_return false;
         }
         // Among the front of what is available (the first 16, or the first eighth of a big
         // map): people go for the same good seats, and collide.
@@ -293,7 +295,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             hold = parse(held.body);
             break;
         }
-        if (held.status != 409) co_return;
+        if (held.status != 409) co_return false;
         // The answer names the seats taken: the page marks them before the next try.
         const auto refused = parse(held.body);
         if (const auto* taken =
@@ -306,7 +308,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             }
         }
     }
-    if (!hold.is_object()) co_return;
+    if (!hold.is_object()) co_return false;
     const auto order_id = str(hold, "orderId");
     const auto amount = num(hold, "amount");
 
@@ -318,7 +320,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             auto r = co_await std::move(op);
             c.record("release", r, r.status == 204);
         }
-        co_return;
+        co_return true;
     }
     const bool decline = chance(rng) < c.o.decline_rate;
     json::object pay{{"orderId", order_id}, {"amount", amount}};
@@ -327,7 +329,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
         conn.call("POST", "/sandbox/toss/payments", json::serialize(pay), {}, {}, call_timeout);
     auto paid = co_await std::move(pop);
     c.record("pay", paid, paid.status == 201);
-    if (paid.status != 201) co_return;
+    if (paid.status != 201) co_return true;
     const json::object confirm{{"paymentKey", str(parse(paid.body), "paymentKey")},
                                {"orderId", order_id},
                                {"amount", amount}};
@@ -337,9 +339,9 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
     const bool expected = decline ? confirmed.status == 402 : confirmed.status == 200;
     c.record("confirm", confirmed, expected);
     if (confirmed.status == 402) c.count("paymentsDeclined");
-    if (confirmed.status != 200) co_return;
+    if (confirmed.status != 200) co_return true;
     auto order = parse(confirmed.body);
-    if (str(order, "status") != "PAID") co_return;
+    if (str(order, "status") != "PAID") co_return true;
     c.count("ordersPaid");
     std::vector<std::string> seats;
     for (const auto& s : order.at("seats").as_array()) seats.emplace_back(s.as_string());
@@ -350,7 +352,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
         c.record("cancel", cancelled, cancelled.status == 200 || cancelled.status == 202);
         if (cancelled.status == 200 || cancelled.status == 202) {
             c.count("ordersCancelled");
-            co_return;
+            co_return true;
         }
     }
     for (const auto& s : seats) {
@@ -359,6 +361,7 @@ awaitable<void> buy(context& c, connection& conn, const std::string& token,
             c.violations.push_back(
                 fmt::format("seat {} is in two paid orders: {} and {}", s, it->second, order_id));
     }
+    co_return true;
 }
 
 // Signs user `i` up on `conn`; its access token, or "" (recorded either way).
@@ -431,7 +434,12 @@ awaitable<void> user(context& c, std::int64_t i) {
     {
         connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
         auto bop = buy(c, conn, token, entry, rng);
-        co_await std::move(bop);
+        if (!co_await std::move(bop) && !c.over()) {
+            auto lop = conn.call("DELETE", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
+                                 token, {}, call_timeout);
+            auto left = co_await std::move(lop);
+            c.record("leave", left, left.status == 204);
+        }
     }
     c.connections.release();
     ++c.users_done;
