@@ -221,7 +221,7 @@ int serve(const config& cfg) {
     notifications::register_routes(routes, notices, auth_service, notification_feed);
     metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
     register_ops_routes(routes, db, metrics);
-    register_web_routes(routes);
+    register_web_routes(routes, cfg.server.web_dir);
     add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
 

@@ -2,8 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
+#include "common/encoding.hpp"
 #include "common/problem.hpp"
 
 namespace tkt::app {
@@ -100,9 +107,54 @@ http::response web_response(std::span<const web_asset> assets, std::string_view 
     return file_response(*index, if_none_match);
 }
 
-void register_web_routes(http::router& routes) {
-    routes.set_fallback([](http::request& req) -> boost::asio::awaitable<http::response> {
-        co_return web_response(embedded_web_assets(), req.path, req.header("If-None-Match"));
+namespace {
+
+struct disk_file {
+    std::string path;
+    std::string body;
+    std::string etag;
+};
+
+std::optional<disk_file> read_web_file(const std::filesystem::path& root, std::string_view path) {
+    if (path.find("..") != std::string_view::npos || path.find('\\') != std::string_view::npos)
+        return std::nullopt;
+    const auto file = root / std::filesystem::path(path.substr(1));
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    disk_file f{std::string(path), std::string(std::istreambuf_iterator<char>(in), {}), ""};
+    f.etag = "\"" + sha256_hex(f.body).substr(0, 32) + "\"";
+    return f;
+}
+
+}  // namespace
+
+http::response web_response_from_dir(const std::filesystem::path& root, std::string_view path,
+                                     std::string_view if_none_match) {
+    std::vector<disk_file> files;
+    const std::string_view asked = path == "/" ? std::string_view("/index.html") : path;
+    if (!asked.ends_with('/')) {
+        if (auto f = read_web_file(root, asked)) files.push_back(std::move(*f));
+    }
+    if (asked != "/index.html") {
+        if (auto f = read_web_file(root, "/index.html")) files.push_back(std::move(*f));
+    }
+    std::vector<web_asset> assets;
+    for (const auto& f : files) assets.push_back({f.path, f.body, f.etag});
+    return web_response(assets, path, if_none_match);
+}
+
+void register_web_routes(http::router& routes, std::string web_dir) {
+    if (web_dir.empty()) {
+        routes.set_fallback([](http::request& req) -> boost::asio::awaitable<http::response> {
+            co_return web_response(embedded_web_assets(), req.path, req.header("If-None-Match"));
+        });
+        return;
+    }
+    routes.set_fallback([root = std::filesystem::path(std::move(web_dir))](
+                            http::request& req) -> boost::asio::awaitable<http::response> {
+        co_return web_response_from_dir(root, req.path, req.header("If-None-Match"));
     });
 }
 

@@ -9,7 +9,9 @@
 // `Cache-Control: no-cache`: the browser keeps it and asks again with If-None-Match, getting a
 // bodiless 304 while it is unchanged. The file names carry no version, so a long max-age would
 // serve a stale UI after an upgrade. Sans-io apart from register_web_routes; any thread.
+#include <filesystem>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "http/message.hpp"
@@ -35,7 +37,14 @@ std::string_view web_content_type(std::string_view path);
 http::response web_response(std::span<const web_asset> assets, std::string_view path,
                             std::string_view if_none_match);
 
-// Makes the embedded UI the router's fallback for GET.
-void register_web_routes(http::router& routes);
+// The same, reading the asked file (and index.html) from the folder `root` on each call, with
+// an ETag from its content: `server.web_dir`, for working on the UI without rebuilding. A path
+// with a ".." segment is never read.
+http::response web_response_from_dir(const std::filesystem::path& root, std::string_view path,
+                                     std::string_view if_none_match);
+
+// Makes the UI the router's fallback for GET: the embedded files, or those under `web_dir`
+// when it is not empty.
+void register_web_routes(http::router& routes, std::string web_dir);
 
 }  // namespace tkt::app

@@ -1,6 +1,8 @@
 #include "app/web_ui.hpp"
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -79,6 +81,51 @@ TEST(web_ui, the_embedded_ui_has_its_entry_points) {
     EXPECT_EQ(index.status, 200);
     EXPECT_NE(index.body.find("<html"), std::string::npos);
     EXPECT_EQ(web_response(embedded, "/js/app.js", "").status, 200);
+}
+
+class web_dir_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root_ =
+            std::filesystem::temp_directory_path() /
+            ("ticketon-web-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(root_ / "js");
+        write("index.html", "<html>dev</html>");
+        write("js/app.js", "export {};");
+        write("../secret.txt", "not to be served");
+    }
+    void TearDown() override {
+        std::filesystem::remove_all(root_);
+        std::filesystem::remove(root_.parent_path() / "secret.txt");
+    }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(root_ / name, std::ios::binary) << text;
+    }
+    std::filesystem::path root_;
+};
+
+TEST_F(web_dir_test, serves_the_folder_as_it_is_now) {
+    auto res = web_response_from_dir(root_, "/js/app.js", "");
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, "export {};");
+    EXPECT_EQ(res.content_type, "text/javascript; charset=utf-8");
+    const auto etag = header(res, "ETag");
+    EXPECT_EQ(web_response_from_dir(root_, "/js/app.js", etag).status, 304);
+    write("js/app.js", "export const changed = 1;");
+    auto changed = web_response_from_dir(root_, "/js/app.js", etag);
+    EXPECT_EQ(changed.status, 200);
+    EXPECT_EQ(changed.body, "export const changed = 1;");
+    EXPECT_NE(header(changed, "ETag"), etag);
+}
+
+TEST_F(web_dir_test, routes_get_index_html_and_nothing_leaves_the_folder) {
+    EXPECT_EQ(web_response_from_dir(root_, "/", "").body, "<html>dev</html>");
+    EXPECT_EQ(web_response_from_dir(root_, "/events/7", "").body, "<html>dev</html>");
+    EXPECT_EQ(web_response_from_dir(root_, "/js", "").body, "<html>dev</html>");
+    EXPECT_EQ(web_response_from_dir(root_, "/../secret.txt", "").status, 404);
+    EXPECT_EQ(web_response_from_dir(root_, "/js/../../secret.txt", "").status, 404);
+    EXPECT_EQ(web_response_from_dir(root_, "/api/v1/x", "").status, 404);
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ struct server_config {
     // Proxies whose X-Forwarded-For names the client (http/forwarded.hpp); empty: none, the
     // TCP peer is the client.
     std::vector<cidr> trusted_proxies;
+    // Empty: the web UI is served from the files built into the binary. A folder (web/ of a
+    // checkout): read from there on each request instead, so a change shows on reload. For
+    // development only: the files are read on the I/O threads.
+    std::string web_dir;
 };
 
 // Per client IP, on signup, login and refresh.

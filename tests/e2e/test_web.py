@@ -2,6 +2,7 @@
 client-side routes answered with index.html, and the API, the sandbox and the operational
 endpoints never shadowed by it."""
 
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -65,6 +66,21 @@ class web_files(e2e_case):
         # Only GET falls back to the UI; a known path with another method is still 405.
         self.assertProblem(self.srv.call("POST", "/events/7", {}), 404, "NOT_FOUND")
         self.assertProblem(self.srv.call("DELETE", f"{API}/events"), 405, "METHOD_NOT_ALLOWED")
+
+
+class web_dir_setting(e2e_case):
+    def test_server_web_dir_serves_a_folder_as_it_is_on_each_request(self):
+        with tempfile.TemporaryDirectory(prefix="ticketon-web-") as folder:
+            root = Path(folder)
+            (root / "index.html").write_text("<html>working copy</html>")
+            with harness.server(env={"TICKETON_SERVER_WEB_DIR": folder}) as srv:
+                status, headers, body = srv.call("GET", "/events/1")
+                self.assertEqual((status, body), (200, "<html>working copy</html>"))
+                self.assertEqual(headers["Content-Type"], "text/html; charset=utf-8")
+                (root / "index.html").write_text("<html>edited</html>")
+                self.assertEqual(srv.call("GET", "/")[2], "<html>edited</html>")
+                self.assertProblem(srv.call("GET", "/js/app.js"), 404, "NOT_FOUND")
+                self.assertProblem(srv.call("GET", f"{API}/nope"), 404, "NOT_FOUND")
 
 
 if __name__ == "__main__":
