@@ -19,6 +19,7 @@
 #include "app/commands.hpp"
 #include "app/detail/setup.hpp"
 #include "app/ops_routes.hpp"
+#include "app/web_ui.hpp"
 #include "auth/handlers.hpp"
 #include "auth/jwt.hpp"
 #include "auth/oauth_handlers.hpp"
@@ -240,6 +241,7 @@ int serve(const config& cfg) {
     notifications::register_routes(routes, notices, auth_service, notification_feed);
     metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
     register_ops_routes(routes, db, metrics);
+    register_web_routes(routes, cfg.server.web_dir);
     add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
 

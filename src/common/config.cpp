@@ -413,6 +413,9 @@ void add_server_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.server.shutdown_grace_ms; }));
     out.push_back(string_setting(
         "server.public_url", [](config& c) { return &c.server.public_url; }, check_public_url));
+    out.push_back(string_setting(
+        "server.web_dir", [](config& c) { return &c.server.web_dir; },
+        [](const std::string&, const raw_value&) -> check_result { return {}; }));
     out.push_back({"server.trusted_proxies", [](config& c, const raw_value& v) -> check_result {
                        auto blocks = parse_cidr_list(v);
                        if (!blocks) return std::unexpected(blocks.error());

@@ -68,6 +68,10 @@ struct server_config {
     // The URL users reach (scheme://host[:port], no trailing '/'), for redirects and links;
     // empty: http:// and the address the server listens on.
     std::string public_url;
+    // Empty: the web UI is served from the files built into the binary. A folder (web/ of a
+    // checkout): read from there on each request instead, so a change shows on reload. For
+    // development only: the files are read on the I/O threads.
+    std::string web_dir;
 };
 
 // Per client IP, on signup, login and refresh.

@@ -42,12 +42,17 @@ public:
     void add(verb method, std::string pattern, handler fn, route_options options = {});
     match_result match(verb method, std::string_view path) const;
     const std::vector<route>& routes() const { return routes_; }
+    // The handler for a GET that no route matches (the web UI's files and its client-side
+    // routes). Without one such a GET is 404. It decides for itself what it does not serve.
+    void set_fallback(handler fn) { fallback_ = std::move(fn); }
+    const handler* fallback() const { return fallback_ ? &fallback_ : nullptr; }
 
     // No route has more segments; a longer path matches nothing.
     static constexpr std::size_t max_segments = 16;
 
 private:
     std::vector<route> routes_;
+    handler fallback_;
     // Route indices by segment count, in registration order: a path is compared only with the
     // routes as long as it is (a handful), not with every route.
     std::vector<std::vector<std::size_t>> by_length_;

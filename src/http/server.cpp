@@ -686,6 +686,9 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
 
     auto found = routes_.match(req.method, req.path);
     if (found.outcome == match_result::kind::not_found) {
+        if (const handler* fallback = routes_.fallback(); fallback && req.method == verb::get) {
+            co_return co_await (*fallback)(req);
+        }
         co_return problem_response(make_problem(problem_code::not_found, "no such resource"));
     }
     if (found.outcome == match_result::kind::method_not_allowed) {

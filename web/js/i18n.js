@@ -1,0 +1,122 @@
+// Korean and English. The language is the one chosen last (localStorage), else the browser's.
+const strings = {
+    en: {
+        appName: 'Ticketon', events: 'Events', myOrders: 'My orders', notifications: 'Notifications',
+        login: 'Log in', signup: 'Sign up', logout: 'Log out', language: '한국어',
+        languageLabel: 'Switch language', search: 'Search', searchPlaceholder: 'Title, venue…',
+        allCategories: 'All categories', noEvents: 'No events found.', loading: 'Loading…',
+        email: 'Email', password: 'Password', name: 'Name', noAccount: 'No account yet?',
+        haveAccount: 'Already have an account?', fromPrice: 'from {price}', won: '₩',
+        CONCERT: 'Concert', MUSICAL: 'Musical', EXHIBITION: 'Exhibition', SPORTS: 'Sports',
+        FAN_MEETING: 'Fan meeting', ETC: 'Other',
+        DRAFT: 'Draft', SCHEDULED: 'Coming soon', ON_SALE: 'On sale', SOLD_OUT: 'Sold out',
+        CLOSED: 'Closed', CANCELLED: 'Cancelled',
+        AVAILABLE: 'Available', HELD: 'Held', SOLD: 'Sold', selected: 'Selected',
+        seatMap: 'Seat map', zones: 'Zones', left: 'left', quantity: 'Quantity',
+        book: 'Book tickets', joinQueue: 'Join the waiting room', holdSeats: 'Hold {n} seat(s)',
+        selectSeats: 'Select up to {n} seats.', loginToBook: 'Log in to book.',
+        waitingRoom: 'Waiting room', yourPosition: 'Your place in line',
+        eta: 'About {s} s to go', preQueue: 'Sales open at {t}. You are in the pre-queue.',
+        admitted: 'It is your turn!', leaveQueue: 'Leave the line', peopleAhead: '{n} ahead of you',
+        checkout: 'Checkout', timeLeft: 'Time left to pay', expired: 'The hold has expired.',
+        payWithSandbox: 'Pay {amount} (Toss sandbox)', release: 'Cancel hold', total: 'Total',
+        paid: 'Payment complete', tickets: 'Tickets', order: 'Order', seats: 'Seats',
+        PENDING_PAYMENT: 'Awaiting payment', CONFIRMING: 'Confirming', PAID: 'Paid',
+        FAILED: 'Payment failed', EXPIRED: 'Expired', REFUNDING: 'Refunding', REFUNDED: 'Refunded',
+        REFUND_FAILED: 'Refund failed', VALID: 'Valid', USED: 'Used', VOID: 'Void',
+        noOrders: 'No orders yet.', noNotifications: 'No notifications.', markAllRead: 'Mark all read',
+        unread: '{n} unread', ticketQr: 'QR code of ticket {seat}', back: 'Back', live: 'Live',
+        notFound: 'Page not found.', venue: 'Venue', date: 'Date', price: 'Price',
+        errors: {
+            NETWORK: 'The server cannot be reached. Check your connection and try again.',
+            VALIDATION_FAILED: 'Please check the form: {detail}', UNAUTHORIZED: 'Please log in again.',
+            FORBIDDEN: 'You are not allowed to do that.', NOT_FOUND: 'Not found.',
+            CONFLICT: '{detail}', SEAT_UNAVAILABLE: 'Someone else took a seat you picked. Pick another.',
+            SOLD_OUT: 'Sold out.', SALES_NOT_OPEN: 'Sales are not open.',
+            HOLD_EXPIRED: 'Your hold expired before payment.', HOLD_LIMIT_EXCEEDED: 'Too many seats for one person.',
+            PAYMENT_DECLINED: 'The payment was declined.', AMOUNT_MISMATCH: 'The amount does not match the order.',
+            QUEUE_TOKEN_REQUIRED: 'Join the waiting room first.', QUEUE_TOKEN_INVALID: 'Your turn has ended. Join the waiting room again.',
+            ACCOUNT_LOCKED: 'Too many failed logins. Try again in {retry} s.',
+            RATE_LIMITED: 'Too many attempts. Try again in a moment.', UNAVAILABLE: 'The service is busy. Try again shortly.',
+            INTERNAL: 'Something went wrong on our side (request {requestId}).',
+        },
+    },
+    ko: {
+        appName: '티켓온', events: '공연', myOrders: '예매 내역', notifications: '알림',
+        login: '로그인', signup: '회원가입', logout: '로그아웃', language: 'English',
+        languageLabel: '언어 바꾸기', search: '검색', searchPlaceholder: '공연명, 공연장…',
+        allCategories: '전체 장르', noEvents: '공연이 없습니다.', loading: '불러오는 중…',
+        email: '이메일', password: '비밀번호', name: '이름', noAccount: '계정이 없으신가요?',
+        haveAccount: '이미 계정이 있으신가요?', fromPrice: '{price}부터', won: '₩',
+        CONCERT: '콘서트', MUSICAL: '뮤지컬', EXHIBITION: '전시', SPORTS: '스포츠',
+        FAN_MEETING: '팬미팅', ETC: '기타',
+        DRAFT: '초안', SCHEDULED: '오픈 예정', ON_SALE: '예매 중', SOLD_OUT: '매진',
+        CLOSED: '판매 종료', CANCELLED: '취소됨',
+        AVAILABLE: '선택 가능', HELD: '선점됨', SOLD: '판매됨', selected: '선택함',
+        seatMap: '좌석 배치도', zones: '구역', left: '남음', quantity: '수량',
+        book: '예매하기', joinQueue: '대기열 입장', holdSeats: '{n}석 선점하기',
+        selectSeats: '최대 {n}석까지 고를 수 있습니다.', loginToBook: '예매하려면 로그인하세요.',
+        waitingRoom: '대기실', yourPosition: '나의 대기 순서',
+        eta: '약 {s}초 남음', preQueue: '{t}에 판매가 열립니다. 사전 대기열에 있습니다.',
+        admitted: '입장 차례입니다!', leaveQueue: '대기열 나가기', peopleAhead: '앞에 {n}명',
+        checkout: '결제', timeLeft: '결제 남은 시간', expired: '선점 시간이 지났습니다.',
+        payWithSandbox: '{amount} 결제 (토스 샌드박스)', release: '선점 취소', total: '합계',
+        paid: '결제 완료', tickets: '티켓', order: '주문', seats: '좌석',
+        PENDING_PAYMENT: '결제 대기', CONFIRMING: '승인 중', PAID: '결제 완료',
+        FAILED: '결제 실패', EXPIRED: '만료', REFUNDING: '환불 중', REFUNDED: '환불됨',
+        REFUND_FAILED: '환불 실패', VALID: '사용 가능', USED: '사용됨', VOID: '무효',
+        noOrders: '예매 내역이 없습니다.', noNotifications: '알림이 없습니다.', markAllRead: '모두 읽음',
+        unread: '읽지 않음 {n}', ticketQr: '{seat} 티켓 QR 코드', back: '뒤로', live: '실시간',
+        notFound: '페이지를 찾을 수 없습니다.', venue: '공연장', date: '일시', price: '가격',
+        errors: {
+            NETWORK: '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.',
+            VALIDATION_FAILED: '입력값을 확인하세요: {detail}', UNAUTHORIZED: '다시 로그인하세요.',
+            FORBIDDEN: '권한이 없습니다.', NOT_FOUND: '찾을 수 없습니다.',
+            CONFLICT: '{detail}', SEAT_UNAVAILABLE: '고른 좌석을 다른 분이 먼저 잡았습니다. 다른 좌석을 고르세요.',
+            SOLD_OUT: '매진되었습니다.', SALES_NOT_OPEN: '판매 기간이 아닙니다.',
+            HOLD_EXPIRED: '결제 전에 선점 시간이 끝났습니다.', HOLD_LIMIT_EXCEEDED: '1인 구매 한도를 넘었습니다.',
+            PAYMENT_DECLINED: '결제가 거절되었습니다.', AMOUNT_MISMATCH: '결제 금액이 주문과 다릅니다.',
+            QUEUE_TOKEN_REQUIRED: '먼저 대기열에 입장하세요.', QUEUE_TOKEN_INVALID: '입장 시간이 끝났습니다. 대기열에 다시 입장하세요.',
+            ACCOUNT_LOCKED: '로그인 실패가 많습니다. {retry}초 뒤에 다시 시도하세요.',
+            RATE_LIMITED: '요청이 너무 많습니다. 잠시 뒤에 다시 시도하세요.', UNAVAILABLE: '서비스가 바쁩니다. 잠시 뒤에 다시 시도하세요.',
+            INTERNAL: '서버 오류가 났습니다 (요청 {requestId}).',
+        },
+    },
+};
+
+const KEY = 'ticketon.lang';
+export let lang = localStorage.getItem(KEY) || ((navigator.language || 'en').toLowerCase().startsWith('ko') ? 'ko' : 'en');
+
+export function setLang(next) {
+    lang = next;
+    localStorage.setItem(KEY, next);
+    document.documentElement.lang = next;
+}
+
+function fill(text, vars) {
+    return text.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
+}
+
+export function t(key, vars = {}) {
+    return fill(strings[lang][key] ?? strings.en[key] ?? key, vars);
+}
+
+// A readable sentence for an API error: the code's own message in the current language, with
+// the server's detail when the message has no better words (never the raw JSON).
+export function errorText(err) {
+    const p = err.problem || {};
+    const table = strings[lang].errors;
+    const template = table[err.code];
+    if (template) {
+        return fill(template, { detail: p.detail || p.title || '', requestId: p.requestId || '', retry: p.retryAfter ?? '' });
+    }
+    return p.detail || p.title || err.message || String(err);
+}
+
+export function money(amount) {
+    return new Intl.NumberFormat(lang === 'ko' ? 'ko-KR' : 'en-US', { style: 'currency', currency: 'KRW' }).format(amount);
+}
+
+export function dateTime(iso) {
+    return new Intl.DateTimeFormat(lang === 'ko' ? 'ko-KR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
