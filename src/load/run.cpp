@@ -701,9 +701,11 @@ awaitable<void> audit(context& c, const std::string& manager_token, run_summary&
                          manager_token, {}, call_timeout);
     auto q = co_await std::move(qop);
     if (q.status == 200) {
-        for (const auto& v : parse(q.body).at("violations").as_array())
+        // Named: a range-for over a part of a temporary would outlive it (ASan found it).
+        const auto room = parse(q.body);
+        for (const auto& v : room.at("violations").as_array())
             summary.violations.push_back("queue: " + std::string(v.as_string()));
-        summary.totals["queue.admittedTotal"] = num(parse(q.body), "admittedTotal");
+        summary.totals["queue.admittedTotal"] = num(room, "admittedTotal");
     }
 }
 
