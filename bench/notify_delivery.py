@@ -29,11 +29,9 @@ import os
 import selectors
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import queue_lib  # noqa: E402
@@ -130,20 +128,8 @@ def main():
         os.makedirs(data)
         ids = queue_lib.prepare(data, args.users)
         tokens = queue_lib.mint_tokens(ids)
-        port = queue_lib.free_port()
-        env = dict(os.environ, **queue_lib.SERVER_ENV,
-                   TICKETON_SERVER_MAX_CONNECTIONS=str(args.users + 1000))
-        log = open(os.path.join(work, "server.log"), "w")
-        server = subprocess.Popen(
-            ["taskset", "-c", "0", queue_lib.BIN, "serve", "--listen", f"127.0.0.1:{port}",
-             "--data-dir", data, "--no-demo"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        server, port = queue_lib.start_server(data, work, args.users + 1000)
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.05)
             os.sched_setaffinity(0, {1})
             s = streams(port, tokens)
             s.pump(lambda: all(e["ready"] for e in s.entries), 60)

@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # TICKETON_BENCH_BIN runs another build (an A/B of two binaries in one session).
@@ -100,6 +101,30 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def start_server(data, work, max_connections, preexec_fn=None):
+    """`ticketon serve` on a free loopback port, pinned to core 0, with SERVER_ENV and
+    server.max_connections; waits until /healthz answers. Returns (process, port); exits with the
+    server's log when it did not come up."""
+    port = free_port()
+    env = dict(os.environ, **SERVER_ENV, TICKETON_SERVER_MAX_CONNECTIONS=str(max_connections))
+    log_path = os.path.join(work, "server.log")
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", BIN, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data,
+         "--no-demo"], preexec_fn=preexec_fn, env=env, stdout=open(log_path, "w"),
+        stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    if server.poll() is not None:
+        sys.exit(open(log_path).read())
+    return server, port
 
 
 def rfc3339(d):

@@ -256,22 +256,9 @@ def main():
         print(f"set-up: {len(ids)} users inserted and their tokens minted in "
               f"{time.time() - t0:.1f} s", flush=True)
 
-        port = queue_lib.free_port()
-        env = dict(os.environ, **queue_lib.SERVER_ENV,
-                   TICKETON_SERVER_MAX_CONNECTIONS=str(args.streams + 10_000))
-        server = subprocess.Popen(
-            ["taskset", "-c", "0", queue_lib.BIN, "serve", "--listen", f"127.0.0.1:{port}",
-             "--data-dir", data, "--no-demo"], preexec_fn=raise_file_limit,
-            env=env, stdout=open(os.path.join(work, "server.log"), "w"), stderr=subprocess.STDOUT)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+        server, port = queue_lib.start_server(data, work, args.streams + 10_000,
+                                              preexec_fn=raise_file_limit)
         pid = server.pid  # taskset execs the server: same process
-        if server.poll() is not None:
-            sys.exit(open(os.path.join(work, "server.log")).read())
         client = queue_lib.api(port)
         manager = queue_lib.manager_token(data, port)
         event = queue_lib.create_queue_event(client, manager, args.admit_per_second,

@@ -9,9 +9,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <boost/url/parse.hpp>
 
 #include "common/encoding.hpp"
+#include "common/ip_address.hpp"
 
 namespace tkt::auth::oidc {
 namespace {
@@ -21,26 +21,6 @@ constexpr std::size_t token_bytes_max = 16384;
 std::string string_of(const boost::json::object& o, std::string_view name) {
     const auto* v = o.if_contains(name);
     return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string{};
-}
-
-bool is_loopback(const boost::urls::url_view& url) {
-    switch (url.host_type()) {
-        case boost::urls::host_type::ipv4:
-            return url.host_ipv4_address().is_loopback();
-        case boost::urls::host_type::ipv6:
-            return url.host_ipv6_address().is_loopback();
-        case boost::urls::host_type::name:
-            return url.host() == "localhost";
-        default:
-            return false;
-    }
-}
-
-// The same rule as the configured URLs: https, or http to a loopback host.
-bool acceptable_url(std::string_view text) {
-    const auto url = boost::urls::parse_absolute_uri(text);
-    if (!url || url->host().empty()) return false;
-    return url->scheme() == "https" || (url->scheme() == "http" && is_loopback(*url));
 }
 
 std::optional<boost::json::object> json_object_of(std::string_view text) {
@@ -143,10 +123,10 @@ std::expected<discovery, std::string> parse_discovery(std::string_view body,
                         "configured one",
                         d.issuer.substr(0, 200)));
     for (const auto* url : {&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri}) {
-        if (!acceptable_url(*url))
+        if (!is_https_or_loopback_url(*url))
             return std::unexpected("the discovery document lacks an https endpoint it needs");
     }
-    if (!d.userinfo_endpoint.empty() && !acceptable_url(d.userinfo_endpoint))
+    if (!d.userinfo_endpoint.empty() && !is_https_or_loopback_url(d.userinfo_endpoint))
         return std::unexpected("the discovery document's userinfo_endpoint is not https");
     return d;
 }

@@ -203,19 +203,6 @@ bool is_ipv6_literal(std::string_view host) {
            });
 }
 
-bool is_loopback_host(const boost::urls::url_view& url) {
-    switch (url.host_type()) {
-        case boost::urls::host_type::ipv4:
-            return url.host_ipv4_address().is_loopback();
-        case boost::urls::host_type::ipv6:
-            return url.host_ipv6_address().is_loopback();
-        case boost::urls::host_type::name:
-            return url.host() == "localhost";
-        default:
-            return false;
-    }
-}
-
 // Plain http would send the Toss secret key in the clear, so it is allowed only to the local
 // sandbox.
 check_result check_base_url(const std::string& s, const raw_value& v) {
@@ -223,7 +210,7 @@ check_result check_base_url(const std::string& s, const raw_value& v) {
     if (!url || url->host().empty() || (url->scheme() != "https" && url->scheme() != "http")) {
         return refuse("an https:// URL (http:// only for a loopback host)", v);
     }
-    if (url->scheme() == "http" && !is_loopback_host(*url)) {
+    if (!is_https_or_loopback_url(s)) {
         return refuse("https:// for a host that is not loopback", v);
     }
     return {};

@@ -8,6 +8,7 @@
 
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
+#include <boost/url/parse.hpp>
 
 namespace tkt {
 
@@ -46,6 +47,13 @@ bool is_loopback(const ip_address& address) {
     static constexpr std::array<std::uint8_t, 16> one = {0, 0, 0, 0, 0, 0, 0, 0,
                                                          0, 0, 0, 0, 0, 0, 0, 1};
     return address.bytes == one;
+}
+
+bool is_https_or_loopback_url(std::string_view text) {
+    const auto url = boost::urls::parse_absolute_uri(text);
+    if (!url || url->host().empty()) return false;
+    if (url->scheme() == "https") return true;
+    return url->scheme() == "http" && is_loopback_host(url->host_address());
 }
 
 bool is_loopback_host(std::string_view host) {

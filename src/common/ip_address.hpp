@@ -40,6 +40,10 @@ bool is_loopback(const ip_address& address);
 // Whether a listen host only ever reaches this machine: "localhost" or a loopback literal.
 // Any other name, and the wildcard addresses 0.0.0.0 and ::, are not.
 bool is_loopback_host(std::string_view host);
+// Whether an absolute URL may carry a secret: https to any host, or plain http to a loopback
+// host (is_loopback_host; an IPv6 literal in brackets). False for anything else, malformed
+// URLs and URLs without a host included.
+bool is_https_or_loopback_url(std::string_view url);
 
 // A block of addresses: those whose first `prefix_bits` bits are `base`'s.
 struct cidr {

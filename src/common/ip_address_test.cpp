@@ -48,6 +48,19 @@ TEST(IpAddress, LoopbackIs127Slash8AndColonColon1) {
         EXPECT_FALSE(is_loopback(*parse_ip_address(text))) << text;
 }
 
+TEST(IpAddress, SecretsGoOverHttpsOrToLoopbackOnly) {
+    for (const char* url : {"https://api.tosspayments.com", "https://10.0.0.5:8443/x",
+                            "http://127.0.0.1:8080/sandbox/toss", "http://localhost/v1",
+                            "http://[::1]:9000/", "http://127.9.9.9"}) {
+        EXPECT_TRUE(is_https_or_loopback_url(url)) << url;
+    }
+    for (const char* url :
+         {"http://example.com", "http://10.0.0.5", "http://[2001:db8::1]/", "http://0.0.0.0:80",
+          "ftp://127.0.0.1", "https://", "127.0.0.1:80", "not a url", ""}) {
+        EXPECT_FALSE(is_https_or_loopback_url(url)) << url;
+    }
+}
+
 TEST(IpAddress, LoopbackHostsAreLocalhostAndLoopbackLiterals) {
     for (const auto* host : {"localhost", "LocalHost", "127.0.0.1", "127.1.2.3", "::1"})
         EXPECT_TRUE(is_loopback_host(host)) << host;

@@ -91,13 +91,36 @@ std::optional<target> parse_target(std::string_view url) {
     return t;
 }
 
-struct connection::impl {
-    impl(asio::any_io_executor ex, target t, std::string s)
+namespace {
+
+// What a connection and an event stream share: one socket to `to`, bound to `source`.
+struct socket_to {
+    socket_to(asio::any_io_executor ex, target t, std::string s)
         : stream(std::move(ex)), to(std::move(t)), source(std::move(s)) {}
     beast::tcp_stream stream;
-    beast::flat_buffer buffer;
     target to;
     std::string source;
+
+    void shut() {
+        boost::system::error_code ec;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream.socket().close(ec);
+    }
+};
+
+// A reply that carries a transport failure and the time it took.
+reply failed_reply(std::string error, std::chrono::steady_clock::time_point t0) {
+    reply out;
+    out.error = std::move(error);
+    out.took = since(t0);
+    return out;
+}
+
+}  // namespace
+
+struct connection::impl : socket_to {
+    using socket_to::socket_to;
+    beast::flat_buffer buffer;
     bool open = false;
 };
 
@@ -109,9 +132,7 @@ connection::~connection() {
 }
 
 void connection::close() {
-    boost::system::error_code ec;
-    impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    impl_->stream.socket().close(ec);
+    impl_->shut();
     impl_->open = false;
     impl_->buffer.clear();
 }
@@ -121,16 +142,13 @@ awaitable<reply> connection::call(std::string method, std::string path, std::str
                                   std::chrono::milliseconds timeout) {
     auto self = impl_;
     const auto t0 = std::chrono::steady_clock::now();
-    reply out;
     self->stream.expires_after(timeout);
     if (!self->open) {
         self->buffer.clear();
         auto failed = co_await connect(self->stream, self->to, self->source);
         if (!failed.empty()) {
             close();
-            out.error = failed;
-            out.took = since(t0);
-            co_return out;
+            co_return failed_reply(std::move(failed), t0);
         }
         self->open = true;
     }
@@ -148,19 +166,17 @@ awaitable<reply> connection::call(std::string method, std::string path, std::str
     auto [wec, written] = co_await bhttp::async_write(self->stream, req, use);
     if (wec) {
         close();
-        out.error = failure(wec);
-        out.took = since(t0);
-        co_return out;
+        co_return failed_reply(failure(wec), t0);
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
     auto [rec, read] = co_await bhttp::async_read(self->stream, self->buffer, parser, use);
-    out.took = since(t0);
     if (rec) {
         close();
-        out.error = failure(rec);
-        co_return out;
+        co_return failed_reply(failure(rec), t0);
     }
+    reply out;
+    out.took = since(t0);
     auto res = parser.release();
     out.status = static_cast<int>(res.result_int());
     out.body = std::move(res.body());
@@ -168,13 +184,9 @@ awaitable<reply> connection::call(std::string method, std::string path, std::str
     co_return out;
 }
 
-struct event_stream::impl {
-    impl(asio::any_io_executor ex, target t, std::string s)
-        : stream(std::move(ex)), to(std::move(t)), source(std::move(s)) {}
-    beast::tcp_stream stream;
+struct event_stream::impl : socket_to {
+    using socket_to::socket_to;
     std::string buffer;
-    target to;
-    std::string source;
     bool ended = false;
 };
 
@@ -186,9 +198,7 @@ event_stream::~event_stream() {
 }
 
 void event_stream::close() {
-    boost::system::error_code ec;
-    impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    impl_->stream.socket().close(ec);
+    impl_->shut();
     impl_->ended = true;
 }
 
@@ -200,14 +210,11 @@ awaitable<reply> event_stream::open(std::string path, std::string token,
                                     std::chrono::milliseconds timeout) {
     auto self = impl_;
     const auto t0 = std::chrono::steady_clock::now();
-    reply out;
     self->stream.expires_after(timeout);
     auto failed = co_await connect(self->stream, self->to, self->source);
     if (!failed.empty()) {
         close();
-        out.error = failed;
-        out.took = since(t0);
-        co_return out;
+        co_return failed_reply(std::move(failed), t0);
     }
     std::string request = "GET " + self->to.prefix + path + " HTTP/1.1\r\nHost: " + self->to.host +
                           "\r\nAccept: text/event-stream\r\n";
@@ -216,18 +223,16 @@ awaitable<reply> event_stream::open(std::string path, std::string token,
     auto [wec, written] = co_await asio::async_write(self->stream, asio::buffer(request), use);
     if (wec) {
         close();
-        out.error = failure(wec);
-        out.took = since(t0);
-        co_return out;
+        co_return failed_reply(failure(wec), t0);
     }
     auto dyn = asio::dynamic_buffer(self->buffer);
     auto [rec, n] = co_await asio::async_read_until(self->stream, dyn, "\r\n\r\n", use);
-    out.took = since(t0);
     if (rec) {
         close();
-        out.error = failure(rec);
-        co_return out;
+        co_return failed_reply(failure(rec), t0);
     }
+    reply out;
+    out.took = since(t0);
     // "HTTP/1.1 200 OK"
     const auto space = self->buffer.find(' ');
     if (space != std::string::npos) {

@@ -89,6 +89,11 @@ private:
     std::deque<std::weak_ptr<asio::steady_timer>> waiting_;
 };
 
+// `streams`: when the driver made each seat HELD and AVAILABLE again.
+struct seat_moves {
+    std::map<std::string, clock_type::time_point> held, released;
+};
+
 // The seat map as the run sees it live: one snapshot, then the seat stream's deltas (what a
 // browser does). Users pick from it instead of each parsing a map of thousands of seats.
 struct live_map {
@@ -162,6 +167,7 @@ struct context {
     std::map<std::string, std::string> paid_seats;  // seat → order, of orders paid and kept
     std::vector<std::string> violations;
     live_map map;
+    seat_moves moves;
 
     context(const options& opts, asio::io_context& ctx, std::FILE* o_)
         : o(opts), io(ctx), out(o_), connections(ctx.get_executor(), connections_max) {}
@@ -445,90 +451,83 @@ awaitable<void> user(context& c, std::int64_t i) {
     ++c.users_done;
 }
 
-// `seatmap`: each user reads the seat map over and over on its keep-alive connection.
-awaitable<void> seatmap_user(context& c, std::int64_t i) {
+// One user's steps on a keep-alive connection of its own, holding a place at the gate the while.
+using user_steps = awaitable<void> (*)(context&, connection&, std::int64_t);
+
+awaitable<void> as_user(context& c, std::int64_t i, user_steps steps) {
     co_await c.connections.acquire();
     {
         connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
-        const auto path = fmt::format("/api/v1/events/{}/seats", c.event_id);
-        while (!c.over()) {
-            auto op = conn.call("GET", path, {}, {}, {}, call_timeout);
-            auto r = co_await std::move(op);
-            c.record("seatmap", r, r.status == 200);
-        }
+        auto op = steps(c, conn, i);
+        co_await std::move(op);
     }
     c.connections.release();
     ++c.users_done;
 }
 
-// `hold`: each user signs up, then holds one available seat and releases it, over and over
-// (users collide on the first seats; a 409 counts as a served answer).
-awaitable<void> hold_user(context& c, std::int64_t i) {
+// `seatmap`: read the seat map over and over.
+awaitable<void> read_maps(context& c, connection& conn, std::int64_t) {
+    const auto path = fmt::format("/api/v1/events/{}/seats", c.event_id);
+    while (!c.over()) {
+        auto op = conn.call("GET", path, {}, {}, {}, call_timeout);
+        auto r = co_await std::move(op);
+        c.record("seatmap", r, r.status == 200);
+    }
+}
+
+// `hold`: sign up, then hold one available seat and release it, over and over (users collide on
+// the first seats; a 409 counts as a served answer).
+awaitable<void> hold_and_release(context& c, connection& conn, std::int64_t i) {
     std::mt19937_64 rng(c.o.seed * 1'000'003 + static_cast<std::uint64_t>(i));
-    co_await c.connections.acquire();
-    {
-        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
-        auto sop = sign_up(c, conn, i);
-        const auto token = co_await std::move(sop);
-        std::vector<std::string> seats;
-        while (!token.empty() && !c.over()) {
-            if (seats.empty()) {
-                auto mop = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {},
-                                     {}, {}, call_timeout);
-                auto map = co_await std::move(mop);
-                c.record("seatmap", map, map.status == 200);
-                seats = available_seats(parse(map.body));
-                if (seats.size() > 64) seats.resize(64);
-                if (seats.empty()) break;
-            }
-            const auto& seat =
-                seats[std::uniform_int_distribution<std::size_t>(0, seats.size() - 1)(rng)];
-            json::array ids{json::value(seat)};
-            auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
-                                 json::serialize(json::object{{"seats", std::move(ids)}}), token,
+    auto sop = sign_up(c, conn, i);
+    const auto token = co_await std::move(sop);
+    std::vector<std::string> seats;
+    while (!token.empty() && !c.over()) {
+        if (seats.empty()) {
+            auto mop = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {},
                                  {}, call_timeout);
-            auto held = co_await std::move(hop);
-            c.record("hold", held, held.status == 201 || held.status == 409);
-            if (held.status == 201) {
-                auto rop = conn.call("DELETE", "/api/v1/holds/" + str(parse(held.body), "holdId"),
-                                     {}, token, {}, call_timeout);
-                auto r = co_await std::move(rop);
-                c.record("release", r, r.status == 204);
-            } else if (held.status != 409) {
-                break;
-            }
+            auto map = co_await std::move(mop);
+            c.record("seatmap", map, map.status == 200);
+            seats = available_seats(parse(map.body));
+            if (seats.size() > 64) seats.resize(64);
+            if (seats.empty()) break;
+        }
+        const auto& seat =
+            seats[std::uniform_int_distribution<std::size_t>(0, seats.size() - 1)(rng)];
+        json::array ids{json::value(seat)};
+        auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
+                             json::serialize(json::object{{"seats", std::move(ids)}}), token, {},
+                             call_timeout);
+        auto held = co_await std::move(hop);
+        c.record("hold", held, held.status == 201 || held.status == 409);
+        if (held.status == 201) {
+            auto rop = conn.call("DELETE", "/api/v1/holds/" + str(parse(held.body), "holdId"), {},
+                                 token, {}, call_timeout);
+            auto r = co_await std::move(rop);
+            c.record("release", r, r.status == 204);
+        } else if (held.status != 409) {
+            break;
         }
     }
-    c.connections.release();
-    ++c.users_done;
 }
 
-// `join`: each user signs up and joins the waiting room once.
-awaitable<void> join_user(context& c, std::int64_t i) {
-    co_await c.connections.acquire();
-    {
-        connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
-        auto sop = sign_up(c, conn, i);
-        const auto token = co_await std::move(sop);
-        if (!token.empty()) {
-            auto op = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
-                                token, {}, call_timeout);
-            auto r = co_await std::move(op);
-            c.record("join", r, r.status == 200);
-        }
-    }
-    c.connections.release();
-    ++c.users_done;
+// `join`: sign up and join the waiting room once.
+awaitable<void> sign_up_and_join(context& c, connection& conn, std::int64_t i) {
+    auto sop = sign_up(c, conn, i);
+    const auto token = co_await std::move(sop);
+    if (token.empty()) co_return;
+    auto op = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {}, token, {},
+                        call_timeout);
+    auto r = co_await std::move(op);
+    c.record("join", r, r.status == 200);
 }
 
 // `streams`: users 1… each hold the event's seat stream open (no account needed) and time every
 // change the driver (user 0) makes: it holds a seat, and releases it half a second later, once a
 // second; the push delay is from the driver's answer to the delta carrying the change.
-struct seat_moves {
-    std::map<std::string, clock_type::time_point> held, released;
-};
 
-awaitable<void> stream_driver(context& c, seat_moves& moves) {
+awaitable<void> stream_driver(context& c) {
+    auto& moves = c.moves;
     connection conn(c.io.get_executor(), c.target_of(0), c.source_of(0));
     auto sop = sign_up(c, conn, 0);
     const auto token = co_await std::move(sop);
@@ -568,7 +567,8 @@ awaitable<void> stream_driver(context& c, seat_moves& moves) {
     ++c.users_done;
 }
 
-awaitable<void> stream_watcher(context& c, std::int64_t i, const seat_moves& moves) {
+awaitable<void> stream_watcher(context& c, std::int64_t i) {
+    const auto& moves = c.moves;
     event_stream s(c.io.get_executor(), c.target_of(i), c.source_of(i));
     auto oop = s.open(fmt::format("/api/v1/events/{}/seats/stream", c.event_id), {}, call_timeout);
     auto opened = co_await std::move(oop);
@@ -599,13 +599,12 @@ awaitable<void> stream_watcher(context& c, std::int64_t i, const seat_moves& mov
 }
 
 awaitable<void> scenario_user(context& c, std::int64_t i) {
-    if (c.o.scenario == "seatmap") return seatmap_user(c, i);
-    if (c.o.scenario == "hold") return hold_user(c, i);
-    if (c.o.scenario == "join") return join_user(c, i);
+    if (c.o.scenario == "seatmap") return as_user(c, i, read_maps);
+    if (c.o.scenario == "hold") return as_user(c, i, hold_and_release);
+    if (c.o.scenario == "join") return as_user(c, i, sign_up_and_join);
     if (c.o.scenario == "streams") {
-        static seat_moves moves;  // one run per process
-        if (i == 0) return stream_driver(c, moves);
-        return stream_watcher(c, i, moves);
+        if (i == 0) return stream_driver(c);
+        return stream_watcher(c, i);
     }
     return user(c, i);
 }

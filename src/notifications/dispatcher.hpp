@@ -15,8 +15,9 @@
 // before 1 commits makes nothing; the next pass makes it. So every notification is made exactly
 // once and published at least once.
 //
-// Only one dispatcher may run passes at a time per database: the caller holds the "dispatcher"
-// lease (always held in the embedded deployment), so that ids are published in order.
+// Only one dispatcher may run passes at a time per database, so that ids are published in order:
+// the embedded process runs the only one (serve.cpp); nothing enforces it across processes yet
+// (the distributed deployment is to take a Lease first).
 // Failpoints for the crash tests: notifications.after_materialize, notifications.after_publish.
 #include <atomic>
 #include <cstddef>

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "http/sse.hpp"
+#include "notifications/detail/problems.hpp"
 #include "notifications/notification.hpp"
 #include "notifications/store.hpp"
 
@@ -153,9 +154,7 @@ awaitable<http::response> feed::open(auth::principal who, std::optional<std::int
         [&user_id, &last_id](db::connection& c) { return read_start(c, user_id, last_id); });
     if (!begun) {
         forget();
-        auto p = make_problem(problem_code::unavailable, "the database is busy");
-        p.retry_after_seconds = 1;
-        co_return http::problem_response(p);
+        co_return http::problem_response(detail::db_problem(begun.error()));
     }
 
     std::string initial;

@@ -337,5 +337,25 @@ class original_defects_test(races_case):
         self.assertAuditClean(event_id)
 
 
+class signup_races_test(races_case):
+    """Sign-ups go through the group-committing writer, each in its own savepoint: many at once
+    for one email, committed in one batch or several, make exactly one account."""
+
+    def test_many_sign_ups_of_one_email_at_once_make_one_account(self):
+        for _ in range(5):
+            email = harness.unique_email("race")
+            answers = race(16, lambda i, conn: conn.call(
+                "POST", f"{API}/auth/signup",
+                {"email": email, "password": harness.DEFAULT_PASSWORD, "name": f"Racer {i}"}))
+            self.assertEqual(Counter(status for status, _, _ in answers), Counter({201: 1, 409: 15}),
+                             answers)
+            for status, _, body in answers:
+                if status == 409:
+                    self.assertEqual(body["code"], "CONFLICT", body)
+            winner = next(body for status, _, body in answers if status == 201)
+            me = self.srv.login(email)
+            self.assertEqual(me.id, winner["user"]["id"])
+
+
 if __name__ == "__main__":
     unittest.main()
