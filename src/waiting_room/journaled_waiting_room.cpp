@@ -1,7 +1,17 @@
 #include "waiting_room/journaled_waiting_room.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <stdexcept>
+#include <utility>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/log.hpp"
 
 namespace tkt::waiting_room {
 namespace {
@@ -19,6 +29,38 @@ void check(const db::expected<T>& r, const char* what) {
     if (!r)
         throw std::runtime_error(std::string("waiting room journal: ") + what + ": " +
                                  r.error().message);
+}
+
+// A join writes its seq unless the row has a newer one already (an admission of the same seq
+// that committed first keeps its admission); a row of an older entry of the same user is
+// replaced.
+constexpr std::string_view join_sql =
+    "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq, admitted_until = NULL "
+    "WHERE excluded.seq > queue_members.seq";
+constexpr std::string_view draw_sql =
+    "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq "
+    "WHERE excluded.seq > queue_members.seq";
+constexpr std::string_view admit_sql =
+    "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq, "
+    "admitted_until = excluded.admitted_until WHERE excluded.seq >= queue_members.seq";
+constexpr std::string_view remove_sql =
+    "DELETE FROM queue_members WHERE event_id = ? AND user_id = ? AND seq = ?";
+
+// A busy database (another writer held the lock past the busy timeout) is worth a few more
+// tries before the write is given up; anything else is not.
+template <class Write>
+auto with_retries(Write write) -> decltype(write()) {
+    std::optional<boost::asio::steady_timer> pause;
+    for (int attempt = 0;; ++attempt) {
+        auto r = co_await write();
+        if (r || r.error().code != db::errc::busy || attempt == 3) co_return r;
+        if (!pause) pause.emplace(co_await boost::asio::this_coro::executor);
+        pause->expires_after(std::chrono::milliseconds(25 << (2 * attempt)));
+        co_await pause->async_wait(boost::asio::use_awaitable);
+    }
 }
 
 constexpr std::string_view upsert_room_sql =
@@ -65,16 +107,24 @@ awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point
     auto op = memory_.join(e, u, now);
     auto t = co_await std::move(op);
     if (!t.created) co_return t;
-    auto written = co_await db_.write(
-        [&](db::connection& c) {
-            return c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (event_id, user_id) DO NOTHING",
-                {e, u, t.seq});
-        },
-        db::write_kind::one_statement);
-    check(written, "join");
-    co_return t;
+    auto written = co_await with_retries([&]() {
+        return db_.write(
+            [&](db::connection& c) {
+                return c.exec(join_sql, {e, u, t.seq});
+            },
+            db::write_kind::one_statement);
+    });
+    if (written) co_return t;
+    // Not durable: undo it, so that nobody holds a seq a restart would forget.
+    log::error(
+        "queue.journal_failed",
+        {{"eventId", e}, {"userId", u}, {"write", "join"}, {"error", written.error().message}});
+    auto undo = memory_.leave(e, u);
+    if (auto gone = co_await std::move(undo)) {
+        auto removal = record(e, std::nullopt, {change{change::kind::remove, u, *gone, 0}});
+        co_await std::move(removal);
+    }
+    throw unavailable("the waiting room could not record the join: " + written.error().message);
 }
 
 awaitable<std::optional<ticket>> journaled_waiting_room::status(event_id e, user_id u,
@@ -82,26 +132,14 @@ awaitable<std::optional<ticket>> journaled_waiting_room::status(event_id e, user
     return memory_.status(e, u, now);
 }
 
-awaitable<bool> journaled_waiting_room::leave(event_id e, user_id u) {
+awaitable<std::optional<seq_t>> journaled_waiting_room::leave(event_id e, user_id u) {
     auto op = memory_.leave(e, u);
-    const bool left = co_await std::move(op);
-    if (left) {
-        auto removal = remove_members(e, {u});
+    auto gone = co_await std::move(op);
+    if (gone) {
+        auto removal = record(e, std::nullopt, {change{change::kind::remove, u, *gone, 0}});
         co_await std::move(removal);
     }
-    co_return left;
-}
-
-awaitable<void> journaled_waiting_room::remove_members(event_id e, std::vector<user_id> users) {
-    if (users.empty()) co_return;
-    auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        for (user_id u : users) {
-            auto r = c.exec("DELETE FROM queue_members WHERE event_id = ? AND user_id = ?", {e, u});
-            if (!r) return std::unexpected(r.error());
-        }
-        return {};
-    });
-    check(written, "remove");
+    co_return gone;
 }
 
 awaitable<void> journaled_waiting_room::attach(event_id e, user_id u, time_point now) {
@@ -117,49 +155,36 @@ awaitable<std::vector<std::pair<user_id, seq_t>>> journaled_waiting_room::open(e
     auto op = memory_.open(e, seed);
     auto drawn = co_await std::move(op);
     auto stats = co_await memory_.stats(e);
-    const seq_t head = stats ? stats->head : 0;
-    const seq_t last = stats ? stats->last_seq : 0;
-    auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        auto room = c.exec(upsert_room_sql, {e, std::int64_t{1}, head, last});
-        if (!room) return std::unexpected(room.error());
-        for (const auto& [u, seq] : drawn) {
-            auto r = c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq",
-                {e, u, seq});
-            if (!r) return std::unexpected(r.error());
-        }
-        return {};
-    });
-    check(written, "open");
+    const room_row row{
+        .opened = 1, .head = stats ? stats->head : 0, .last_seq = stats ? stats->last_seq : 0};
+    std::vector<change> changes;
+    changes.reserve(drawn.size());
+    for (const auto& [u, seq] : drawn) changes.push_back({change::kind::draw, u, seq, 0});
+    auto written = record(e, row, std::move(changes));
+    co_await std::move(written);
     co_return drawn;
 }
 
 awaitable<tick_outcome> journaled_waiting_room::tick(event_id e, time_point now, room_settings s) {
     auto op = memory_.tick(e, now, s);
     auto out = co_await std::move(op);
-    if (out.head == out.head_before && out.admitted.empty() && out.removed.empty()) co_return out;
-    auto stats = co_await memory_.stats(e);
-    const seq_t last = stats ? stats->last_seq : out.head;
-    const std::int64_t opened = stats && stats->open ? 1 : 0;
-    auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        auto room = c.exec(upsert_room_sql, {e, opened, out.head, last});
-        if (!room) return std::unexpected(room.error());
-        for (const auto& a : out.admitted) {
-            auto r = c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
-                "seq = excluded.seq, admitted_until = excluded.admitted_until",
-                {e, a.user, a.seq, unix_ms(a.until)});
-            if (!r) return std::unexpected(r.error());
-        }
-        for (user_id u : out.removed) {
-            auto r = c.exec("DELETE FROM queue_members WHERE event_id = ? AND user_id = ?", {e, u});
-            if (!r) return std::unexpected(r.error());
-        }
-        return {};
-    });
-    check(written, "tick");
+    const bool changed =
+        out.head != out.head_before || !out.admitted.empty() || !out.removed.empty();
+    if (!changed && backlog_of(e) == 0) co_return out;
+    std::optional<room_row> row;
+    if (changed) {
+        auto stats = co_await memory_.stats(e);
+        row = room_row{.opened = stats && stats->open ? 1 : 0,
+                       .head = out.head,
+                       .last_seq = stats ? stats->last_seq : out.head};
+    }
+    std::vector<change> changes;
+    changes.reserve(out.admitted.size() + out.removed.size());
+    for (const auto& a : out.admitted)
+        changes.push_back({change::kind::admit, a.user, a.seq, unix_ms(a.until)});
+    for (const auto& d : out.removed) changes.push_back({change::kind::remove, d.user, d.seq, 0});
+    auto written = record(e, row, std::move(changes));
+    co_await std::move(written);
     co_return out;
 }
 
@@ -178,12 +203,17 @@ awaitable<std::vector<std::pair<user_id, std::string>>> journaled_waiting_room::
     return memory_.holds_in_use(e);
 }
 
-awaitable<std::vector<user_id>> journaled_waiting_room::holds_ended(
+awaitable<std::vector<departure>> journaled_waiting_room::holds_ended(
     event_id e, std::vector<std::pair<user_id, std::string>> ended) {
     auto op = memory_.holds_ended(e, std::move(ended));
     auto freed = co_await std::move(op);
-    auto removal = remove_members(e, freed);
-    co_await std::move(removal);
+    if (!freed.empty()) {
+        std::vector<change> changes;
+        changes.reserve(freed.size());
+        for (const auto& d : freed) changes.push_back({change::kind::remove, d.user, d.seq, 0});
+        auto removal = record(e, std::nullopt, std::move(changes));
+        co_await std::move(removal);
+    }
     co_return freed;
 }
 
@@ -202,14 +232,135 @@ awaitable<std::vector<event_id>> journaled_waiting_room::rooms() {
 
 awaitable<void> journaled_waiting_room::drop(event_id e) {
     co_await memory_.drop(e);
-    auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        auto m = c.exec("DELETE FROM queue_members WHERE event_id = ?", {e});
-        if (!m) return std::unexpected(m.error());
-        auto r = c.exec("DELETE FROM queue_rooms WHERE event_id = ?", {e});
-        if (!r) return std::unexpected(r.error());
-        return {};
+    {
+        // Whatever was queued for the room is moot now; its waiters are done.
+        std::lock_guard lock(mutex_);
+        if (auto it = backlog_.find(e); it != backlog_.end()) {
+            it->second.row.reset();
+            it->second.changes.clear();
+            it->second.written = it->second.queued;
+        }
+    }
+    auto written = co_await with_retries([&]() {
+        return db_.write([&](db::connection& c) -> db::expected<void> {
+            auto m = c.exec("DELETE FROM queue_members WHERE event_id = ?", {e});
+            if (!m) return std::unexpected(m.error());
+            auto r = c.exec("DELETE FROM queue_rooms WHERE event_id = ?", {e});
+            if (!r) return std::unexpected(r.error());
+            return {};
+        });
     });
     check(written, "drop");
+}
+
+journaled_waiting_room::room_row journaled_waiting_room::max_of(const room_row& a,
+                                                                const room_row& b) {
+    return {std::max(a.opened, b.opened), std::max(a.head, b.head),
+            std::max(a.last_seq, b.last_seq)};
+}
+
+db::expected<void> journaled_waiting_room::write_changes(db::connection& c, event_id e,
+                                                         const room_row* row,
+                                                         const std::vector<change>& changes) {
+    if (row) {
+        auto r = c.exec(upsert_room_sql, {e, row->opened, row->head, row->last_seq});
+        if (!r) return std::unexpected(r.error());
+    }
+    for (const auto& ch : changes) {
+        db::expected<db::query_result> r;
+        switch (ch.what) {
+            case change::kind::draw:
+                r = c.exec(draw_sql, {e, ch.user, ch.seq});
+                break;
+            case change::kind::admit:
+                r = c.exec(admit_sql, {e, ch.user, ch.seq, ch.admitted_until_ms});
+                break;
+            case change::kind::remove:
+                r = c.exec(remove_sql, {e, ch.user, ch.seq});
+                break;
+        }
+        if (!r) return std::unexpected(r.error());
+    }
+    return {};
+}
+
+std::size_t journaled_waiting_room::backlog() const {
+    std::lock_guard lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& [e, b] : backlog_) n += b.changes.size() + (b.row ? 1 : 0);
+    return n;
+}
+
+std::size_t journaled_waiting_room::backlog_of(event_id e) const {
+    std::lock_guard lock(mutex_);
+    auto it = backlog_.find(e);
+    return it == backlog_.end() ? 0 : it->second.changes.size() + (it->second.row ? 1 : 0);
+}
+
+awaitable<bool> journaled_waiting_room::record(event_id e, std::optional<room_row> row,
+                                               std::vector<change> changes) {
+    std::uint64_t mine = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto& b = backlog_[e];
+        if (row) b.row = b.row ? max_of(*b.row, *row) : *row;
+        b.changes.insert(b.changes.end(), changes.begin(), changes.end());
+        mine = ++b.queued;
+    }
+    std::optional<boost::asio::steady_timer> pause;
+    for (;;) {
+        std::optional<room_row> taken_row;
+        std::vector<change> taken;
+        std::uint64_t upto = 0;
+        bool done = false;
+        bool writer = false;
+        {
+            std::lock_guard lock(mutex_);
+            auto& b = backlog_[e];
+            if (b.written >= mine) {
+                done = true;
+            } else if (!b.writing) {
+                b.writing = writer = true;
+                taken_row = std::exchange(b.row, std::nullopt);
+                taken = std::exchange(b.changes, {});
+                upto = b.queued;
+            }
+        }
+        if (done) co_return true;
+        if (!writer) {
+            // Another call is committing this room's backlog; ours goes with it or next.
+            if (!pause) pause.emplace(co_await boost::asio::this_coro::executor);
+            pause->expires_after(std::chrono::milliseconds(2));
+            co_await pause->async_wait(boost::asio::use_awaitable);
+            continue;
+        }
+        auto written = co_await with_retries([&]() {
+            return db_.write([&](db::connection& c) -> db::expected<void> {
+                return write_changes(c, e, taken_row ? &*taken_row : nullptr, taken);
+            });
+        });
+        std::size_t left = 0;
+        {
+            std::lock_guard lock(mutex_);
+            auto& b = backlog_[e];
+            b.writing = false;
+            if (written) {
+                b.written = std::max(b.written, upto);
+            } else {
+                // Back in front of what came meanwhile, in order, for the next writer.
+                if (taken_row) b.row = b.row ? max_of(*b.row, *taken_row) : *taken_row;
+                b.changes.insert(b.changes.begin(), taken.begin(), taken.end());
+                left = b.changes.size() + (b.row ? 1 : 0);
+            }
+        }
+        if (!written) {
+            log::error("queue.journal_failed", {{"eventId", e},
+                                                {"write", "backlog"},
+                                                {"queued", static_cast<std::int64_t>(left)},
+                                                {"error", written.error().message}});
+            co_return false;
+        }
+    }
 }
 
 }  // namespace tkt::waiting_room

@@ -46,9 +46,9 @@ boost::asio::awaitable<std::optional<ticket>> memory_waiting_room::status(event_
     co_return s->r.status(u, now);
 }
 
-boost::asio::awaitable<bool> memory_waiting_room::leave(event_id e, user_id u) {
+boost::asio::awaitable<std::optional<seq_t>> memory_waiting_room::leave(event_id e, user_id u) {
     auto s = find(e);
-    if (!s) co_return false;
+    if (!s) co_return std::nullopt;
     std::lock_guard lock(s->mutex);
     co_return s->r.leave(u);
 }
@@ -112,10 +112,10 @@ memory_waiting_room::holds_in_use(event_id e) {
     co_return s->r.holds_in_use();
 }
 
-boost::asio::awaitable<std::vector<user_id>> memory_waiting_room::holds_ended(
+boost::asio::awaitable<std::vector<departure>> memory_waiting_room::holds_ended(
     event_id e, std::vector<std::pair<user_id, std::string>> ended) {
     auto s = find(e);
-    if (!s) co_return std::vector<user_id>{};
+    if (!s) co_return std::vector<departure>{};
     std::lock_guard lock(s->mutex);
     co_return s->r.holds_ended(ended);
 }

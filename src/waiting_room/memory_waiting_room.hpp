@@ -25,7 +25,7 @@ public:
     boost::asio::awaitable<ticket> join(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<std::optional<ticket>> status(event_id e, user_id u,
                                                          time_point now) override;
-    boost::asio::awaitable<bool> leave(event_id e, user_id u) override;
+    boost::asio::awaitable<std::optional<seq_t>> leave(event_id e, user_id u) override;
     boost::asio::awaitable<void> attach(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<void> detach(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<std::vector<std::pair<user_id, seq_t>>> open(
@@ -37,7 +37,7 @@ public:
                                      time_point now) override;
     boost::asio::awaitable<std::vector<std::pair<user_id, std::string>>> holds_in_use(
         event_id e) override;
-    boost::asio::awaitable<std::vector<user_id>> holds_ended(
+    boost::asio::awaitable<std::vector<departure>> holds_ended(
         event_id e, std::vector<std::pair<user_id, std::string>> ended) override;
     boost::asio::awaitable<std::optional<room_stats>> stats(event_id e) override;
     boost::asio::awaitable<std::vector<std::string>> audit(event_id e,

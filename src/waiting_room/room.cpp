@@ -114,10 +114,12 @@ void room::remove(user_id u) {
     members_.erase(it);
 }
 
-bool room::leave(user_id u) {
-    if (!members_.contains(u)) return false;
+std::optional<seq_t> room::leave(user_id u) {
+    auto it = members_.find(u);
+    if (it == members_.end()) return std::nullopt;
+    const seq_t seq = it->second.seq;
     remove(u);
-    return true;
+    return seq;
 }
 
 void room::attach(user_id u, time_point now) {
@@ -174,14 +176,14 @@ tick_outcome room::tick(time_point now, const room_settings& s) {
     // Entries that ran out, then the absent past their grace.
     while (!expiries_.empty() && expiries_.begin()->first <= now) {
         const user_id u = expiries_.begin()->second;
+        out.removed.push_back({u, members_.at(u).seq});
         remove(u);
-        out.removed.push_back(u);
     }
     const time_point seen_cutoff = now - s.grace;
     while (!away_.empty() && away_.begin()->first <= seen_cutoff) {
         const user_id u = away_.begin()->second;
+        out.removed.push_back({u, members_.at(u).seq});
         remove(u);
-        out.removed.push_back(u);
     }
 
     if (open_) {
@@ -233,8 +235,9 @@ std::vector<std::pair<user_id, std::string>> room::holds_in_use() const {
     return out;
 }
 
-std::vector<user_id> room::holds_ended(const std::vector<std::pair<user_id, std::string>>& ended) {
-    std::vector<user_id> freed;
+std::vector<departure> room::holds_ended(
+    const std::vector<std::pair<user_id, std::string>>& ended) {
+    std::vector<departure> freed;
     for (const auto& [u, hold] : ended) {
         auto it = members_.find(u);
         if (it == members_.end() || it->second.where != place::admitted) continue;
@@ -242,8 +245,8 @@ std::vector<user_id> room::holds_ended(const std::vector<std::pair<user_id, std:
         const auto before = holds.size();
         std::erase(holds, hold);
         if (holds.empty() && before > 0) {
+            freed.push_back({u, it->second.seq});
             remove(u);
-            freed.push_back(u);
         }
     }
     return freed;

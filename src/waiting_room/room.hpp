@@ -62,11 +62,19 @@ struct admission {
     time_point until{};
 };
 
+// Someone out of the room, with the seq they had (a journal removes exactly that entry, not a
+// newer one the same user made by joining again meanwhile).
+struct departure {
+    user_id user = 0;
+    seq_t seq = 0;
+    friend bool operator==(const departure&, const departure&) = default;
+};
+
 struct tick_outcome {
     seq_t head_before = 0;
     seq_t head = 0;
     std::vector<admission> admitted;
-    std::vector<user_id> removed;  // entries that expired, users gone past their grace
+    std::vector<departure> removed;  // entries that expired, users gone past their grace
 };
 
 struct room_stats {
@@ -101,8 +109,8 @@ public:
     ticket join(user_id u, time_point now);
     // Where `u` stands (nullopt: not in the room); being asked counts as being seen.
     std::optional<ticket> status(user_id u, time_point now);
-    // Out of the room, slot freed; false when `u` was not in it.
-    bool leave(user_id u);
+    // Out of the room, slot freed: the seq `u` had (nullopt when not in the room).
+    std::optional<seq_t> leave(user_id u);
     // A stream of `u` opened or closed: while one is open, `u` is present (no grace runs).
     void attach(user_id u, time_point now);
     void detach(user_id u, time_point now);
@@ -123,7 +131,7 @@ public:
     std::vector<std::pair<user_id, std::string>> holds_in_use() const;
     // These holds ended; a user none of whose holds is left gives their slot back (they are
     // out of the room). Returns those users.
-    std::vector<user_id> holds_ended(const std::vector<std::pair<user_id, std::string>>& ended);
+    std::vector<departure> holds_ended(const std::vector<std::pair<user_id, std::string>>& ended);
 
     room_stats stats() const;
     saved_room save() const;

@@ -115,7 +115,7 @@ TEST(room, an_entry_expires_and_frees_its_slot) {
     r.status(2, t0 + 580s);
     auto out = r.tick(t0 + 100ms + 600s, s);
     EXPECT_FALSE(r.admitted(1, 1, t0 + 100ms + 600s));
-    EXPECT_EQ(std::count(out.removed.begin(), out.removed.end(), 1), 1);
+    EXPECT_EQ(std::count(out.removed.begin(), out.removed.end(), departure{1, 1}), 1);
     ASSERT_EQ(out.admitted.size(), 1u);
     EXPECT_EQ(out.admitted[0].user, 2);
     EXPECT_FALSE(r.status(1, t0 + 601s));    // out of the room
@@ -136,7 +136,7 @@ TEST(room, holds_made_with_the_entry_free_the_slot_when_all_have_ended) {
     EXPECT_EQ(in_use, (std::vector<std::pair<user_id, std::string>>{{1, "h1"}, {1, "h2"}}));
     EXPECT_TRUE(r.holds_ended({{1, "h1"}}).empty());
     EXPECT_TRUE(r.admitted(1, 1, t0 + 2s));
-    EXPECT_EQ(r.holds_ended({{1, "h2"}}), std::vector<user_id>{1});
+    EXPECT_EQ(r.holds_ended({{1, "h2"}}), (std::vector<departure>{{1, 1}}));
     EXPECT_FALSE(r.admitted(1, 1, t0 + 2s));
     EXPECT_EQ(r.stats().active, 0);
     auto out = r.tick(t0 + 2s, s);
@@ -146,7 +146,7 @@ TEST(room, holds_made_with_the_entry_free_the_slot_when_all_have_ended) {
 
 TEST(room, leavers_are_passed_over_at_no_cost) {
     auto r = open_room(10);
-    for (user_id u : {1, 2, 3, 5}) EXPECT_TRUE(r.leave(u));
+    for (user_id u : {1, 2, 3, 5}) EXPECT_EQ(r.leave(u), std::optional<seq_t>{u});
     EXPECT_FALSE(r.leave(1));
     std::vector<admission> got;
     run(r, t0, 1000ms, settings(3, 100), &got);  // about three admissions
@@ -167,14 +167,14 @@ TEST(room, the_absent_lose_their_place_after_grace_and_the_returning_keep_it) {
     r.tick(t0 + 200s, s);
     EXPECT_EQ(r.join(1, t0 + 200s).seq, a.seq);  // back within grace: same seq
     auto out = r.tick(t0 + 301s, s);
-    EXPECT_EQ(out.removed, std::vector<user_id>{2});
+    EXPECT_EQ(out.removed, (std::vector<departure>{{2, 2}}));
     EXPECT_TRUE(r.status(1, t0 + 301s));
     EXPECT_TRUE(r.status(3, t0 + 301s));
     r.detach(3, t0 + 400s);  // the stream closes: grace runs from here
     auto mid = r.tick(t0 + 699s, s);
-    EXPECT_EQ(std::find(mid.removed.begin(), mid.removed.end(), 3), mid.removed.end());
+    EXPECT_EQ(mid.removed, (std::vector<departure>{{1, a.seq}}));  // 1, last seen at 200 s
     auto later = r.tick(t0 + 701s, s);
-    EXPECT_NE(std::find(later.removed.begin(), later.removed.end(), 3), later.removed.end());
+    EXPECT_EQ(later.removed, (std::vector<departure>{{3, 3}}));
     EXPECT_EQ(r.join(2, t0 + 702s).seq, 4);  // 2 was gone: a new seq at the back
 }
 

@@ -147,7 +147,20 @@ awaitable<result<queue_view>> service::join(auth::principal who, std::int64_t ev
         auto stats = co_await deps_.rooms.stats(event_id);
         if (!stats || !stats->open) co_await deps_.rooms.open(event_id, fresh_seed());
     }
-    auto t = co_await deps_.rooms.join(event_id, who.user_id, now);
+    ticket t;
+    std::string refused;
+    try {
+        t = co_await deps_.rooms.join(event_id, who.user_id, now);
+    } catch (const unavailable& e) {
+        refused = e.what();
+    }
+    if (!refused.empty()) {
+        log::error("queue.join_refused", {{"eventId", event_id}, {"error", refused}});
+        auto p =
+            make_problem(problem_code::unavailable, "the waiting room is busy; try joining again");
+        p.retry_after_seconds = 1;
+        co_return std::unexpected(std::move(p));
+    }
     if (t.created) {
         log::debug("queue.joined", [&] {
             return boost::json::object{

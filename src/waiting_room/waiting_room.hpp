@@ -12,6 +12,7 @@
 // next (see inventory.hpp).
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,13 @@
 
 namespace tkt::waiting_room {
 
+// Thrown by an engine that could not record a change where it keeps its rooms (its store is
+// busy or down): the change was not made, and the caller may try again.
+class unavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class waiting_room {
 public:
     virtual ~waiting_room() = default;
@@ -31,7 +39,8 @@ public:
     virtual boost::asio::awaitable<ticket> join(event_id e, user_id u, time_point now) = 0;
     virtual boost::asio::awaitable<std::optional<ticket>> status(event_id e, user_id u,
                                                                  time_point now) = 0;
-    virtual boost::asio::awaitable<bool> leave(event_id e, user_id u) = 0;
+    // Out of the room: the seq `u` had (nullopt when not in it).
+    virtual boost::asio::awaitable<std::optional<seq_t>> leave(event_id e, user_id u) = 0;
     virtual boost::asio::awaitable<void> attach(event_id e, user_id u, time_point now) = 0;
     virtual boost::asio::awaitable<void> detach(event_id e, user_id u, time_point now) = 0;
 
@@ -48,7 +57,7 @@ public:
                                              time_point now) = 0;
     virtual boost::asio::awaitable<std::vector<std::pair<user_id, std::string>>> holds_in_use(
         event_id e) = 0;
-    virtual boost::asio::awaitable<std::vector<user_id>> holds_ended(
+    virtual boost::asio::awaitable<std::vector<departure>> holds_ended(
         event_id e, std::vector<std::pair<user_id, std::string>> ended) = 0;
 
     // nullopt: no room for the event.

@@ -156,7 +156,7 @@ TEST_P(waiting_room_conformance, an_admitted_user_has_a_slot_until_the_entry_exp
     EXPECT_FALSE(run(wr_->admitted(2, 7, 1, until - 1s)));  // another event
     EXPECT_FALSE(run(wr_->admitted(1, 7, 1, until)));       // expired
     auto after = tick(1, until, settings(10, 10));
-    EXPECT_EQ(after.removed, std::vector<user_id>{7});
+    EXPECT_EQ(after.removed, (std::vector<departure>{{7, 1}}));
     EXPECT_FALSE(status(1, 7, until));
     EXPECT_EQ(stats(1).active, 0);
 }
@@ -172,7 +172,7 @@ TEST_P(waiting_room_conformance, holds_made_with_an_entry_free_it_when_they_end)
     auto in_use = run(wr_->holds_in_use(1));
     EXPECT_EQ(in_use, (std::vector<std::pair<user_id, std::string>>{{7, "h-1"}}));
     auto freed = run(wr_->holds_ended(1, {{7, "h-1"}}));
-    EXPECT_EQ(freed, std::vector<user_id>{7});
+    EXPECT_EQ(freed, (std::vector<departure>{{7, 1}}));
     EXPECT_FALSE(run(wr_->admitted(1, 7, 1, t0 + 1s)));
     auto next = tick(1, t0 + 1s, settings(10, 1));
     ASSERT_EQ(next.admitted.size(), 1u);
@@ -210,17 +210,17 @@ TEST_P(waiting_room_conformance, leave_and_grace) {
     join(1, 1);
     join(1, 2);
     join(1, 3);
-    EXPECT_TRUE(run(wr_->leave(1, 1)));
+    EXPECT_EQ(run(wr_->leave(1, 1)), std::optional<seq_t>{1});
     EXPECT_FALSE(run(wr_->leave(1, 1)));
     EXPECT_FALSE(status(1, 1));
     run(wr_->attach(1, 3, t0));
     EXPECT_EQ(join(1, 2, t0 + 250s).seq, 2);  // back within grace
     auto gone = tick(1, t0 + 551s, settings(0, 10));
-    EXPECT_EQ(gone.removed, std::vector<user_id>{2});  // 3 has a stream open
+    EXPECT_EQ(gone.removed, (std::vector<departure>{{2, 2}}));  // 3 has a stream open
     EXPECT_TRUE(status(1, 3, t0 + 551s));
     run(wr_->detach(1, 3, t0 + 600s));
     EXPECT_TRUE(tick(1, t0 + 850s, settings(0, 10)).removed.empty());
-    EXPECT_EQ(tick(1, t0 + 901s, settings(0, 10)).removed, std::vector<user_id>{3});
+    EXPECT_EQ(tick(1, t0 + 901s, settings(0, 10)).removed, (std::vector<departure>{{3, 3}}));
     EXPECT_EQ(join(1, 2, t0 + 902s).seq, 4);  // gone: the back of the line
     expect_clean(1);
 }

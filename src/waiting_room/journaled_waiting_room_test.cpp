@@ -1,0 +1,157 @@
+// The embedded waiting room's journal: what it writes survives a restart (load() into a fresh
+// memory engine), and a database that stays busy neither loses a change nor lets a join be
+// answered that a restart would forget.
+#include "waiting_room/journaled_waiting_room.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "common/testing/temp_dir.hpp"
+#include "db/database.hpp"
+#include "db/migrations.hpp"
+#include "waiting_room/memory_waiting_room.hpp"
+
+namespace tkt::waiting_room {
+namespace {
+
+using namespace std::chrono_literals;
+
+const time_point t0{std::chrono::seconds{1'800'000'000}};
+
+template <class T>
+T run(boost::asio::awaitable<T> op) {
+    boost::asio::io_context io;
+    auto f = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future);
+    io.run();
+    return f.get();
+}
+
+room_settings settings(std::int32_t per_second, std::int32_t max_active) {
+    return room_settings{
+        .admit_per_second = per_second, .max_active = max_active, .entry_ttl = 600s, .grace = 300s};
+}
+
+class JournaledRoom : public ::testing::Test {
+protected:
+    void SetUp() override {
+        path_ = (dir_.path() / "q.db").string();
+        // A short busy timeout so that a locked database fails its writes quickly.
+        auto opened = db::open_database("sqlite://" + path_, {.size = 1, .busy_timeout_ms = 50});
+        ASSERT_TRUE(opened) << opened.error().message;
+        db_ = std::move(*opened);
+        ASSERT_TRUE(db::migrate(*db_));
+        ASSERT_TRUE(db_->run_sync([](db::connection& c) {
+            return c.exec_script(
+                "PRAGMA foreign_keys = OFF;"
+                "INSERT INTO queue_rooms (event_id) VALUES (1);");
+        }));
+        rooms_ = std::make_unique<journaled_waiting_room>(memory_, *db_);
+    }
+    void TearDown() override {
+        unlock();
+        rooms_.reset();
+        if (db_) db_->shutdown();
+    }
+
+    // Another process takes the database's write lock and keeps it.
+    void lock() {
+        ASSERT_EQ(sqlite3_open(path_.c_str(), &locker_), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(locker_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    void unlock() {
+        if (!locker_) return;
+        sqlite3_exec(locker_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(locker_);
+        locker_ = nullptr;
+    }
+
+    // The rooms as a restarted node sees them.
+    std::unique_ptr<memory_waiting_room> restarted(time_point now) {
+        auto fresh = std::make_unique<memory_waiting_room>();
+        journaled_waiting_room loader(*fresh, *db_);
+        EXPECT_TRUE(loader.load(now));
+        return fresh;
+    }
+
+    testing::temp_dir dir_{"journal"};
+    std::string path_;
+    std::unique_ptr<db::database> db_;
+    memory_waiting_room memory_;
+    std::unique_ptr<journaled_waiting_room> rooms_;
+    sqlite3* locker_ = nullptr;
+};
+
+TEST_F(JournaledRoom, a_restart_keeps_every_seq_the_admissions_and_the_head) {
+    run(rooms_->open(1, 7));
+    for (user_id u = 1; u <= 6; ++u) EXPECT_EQ(run(rooms_->join(1, u, t0)).seq, u);
+    run(rooms_->tick(1, t0, settings(20, 10)));
+    run(rooms_->tick(1, t0 + 100ms, settings(20, 10)));  // admits 1 and 2
+    EXPECT_EQ(run(rooms_->leave(1, 5)), std::optional<seq_t>{5});
+    EXPECT_EQ(run(rooms_->join(1, 5, t0 + 200ms)).seq, 7);  // again: the back of the line
+
+    auto fresh = restarted(t0 + 1s);
+    auto stats = run(fresh->stats(1));
+    ASSERT_TRUE(stats);
+    EXPECT_EQ(stats->head, 2);
+    EXPECT_EQ(stats->last_seq, 7);
+    EXPECT_EQ(stats->active, 2);
+    for (user_id u : {1, 2, 3, 4, 6}) EXPECT_EQ(run(fresh->status(1, u, t0 + 1s))->seq, u);
+    EXPECT_EQ(run(fresh->status(1, 5, t0 + 1s))->seq, 7);
+    EXPECT_TRUE(run(fresh->admitted(1, 1, 1, t0 + 1s)));
+    EXPECT_FALSE(run(fresh->admitted(1, 3, 3, t0 + 1s)));
+    EXPECT_EQ(rooms_->backlog(), 0u);
+}
+
+TEST_F(JournaledRoom, a_join_the_database_cannot_record_is_undone_and_refused) {
+    run(rooms_->open(1, 7));
+    EXPECT_EQ(run(rooms_->join(1, 1, t0)).seq, 1);
+    lock();
+    EXPECT_THROW(run(rooms_->join(1, 2, t0)), unavailable);
+    EXPECT_FALSE(run(memory_.status(1, 2, t0)));    // not in the room it was refused
+    EXPECT_EQ(run(rooms_->join(1, 1, t0)).seq, 1);  // already in: nothing to write, answered
+    unlock();
+    EXPECT_EQ(run(rooms_->join(1, 2, t0)).seq, 3);  // a seq is never reused
+    auto fresh = restarted(t0 + 1s);
+    EXPECT_EQ(run(fresh->status(1, 2, t0 + 1s))->seq, 3);
+    EXPECT_EQ(run(fresh->stats(1))->waiting, 2);
+}
+
+TEST_F(JournaledRoom, changes_a_busy_database_refused_are_written_by_a_later_tick) {
+    run(rooms_->open(1, 7));
+    for (user_id u = 1; u <= 4; ++u) run(rooms_->join(1, u, t0));
+    run(rooms_->tick(1, t0, settings(20, 10)));
+    lock();
+    run(rooms_->tick(1, t0 + 100ms, settings(20, 10)));            // admits 1 and 2: not written
+    EXPECT_EQ(run(rooms_->leave(1, 4)), std::optional<seq_t>{4});  // not written either
+    EXPECT_EQ(rooms_->backlog(), 4u);  // the room's row, two admissions, one removal
+    {
+        // A restart now would forget them (memory is ahead of the journal) ...
+        auto fresh = restarted(t0 + 1s);
+        EXPECT_EQ(run(fresh->stats(1))->head, 0);
+        EXPECT_TRUE(run(fresh->status(1, 4, t0 + 1s)));
+    }
+    unlock();
+    // ... until the room's next tick, which changes nothing itself but writes the backlog.
+    auto out = run(rooms_->tick(1, t0 + 110ms, settings(20, 10)));
+    EXPECT_EQ(out.head, out.head_before);
+    EXPECT_EQ(rooms_->backlog(), 0u);
+    auto fresh = restarted(t0 + 1s);
+    auto stats = run(fresh->stats(1));
+    EXPECT_EQ(stats->head, 2);
+    EXPECT_EQ(stats->active, 2);
+    EXPECT_TRUE(run(fresh->admitted(1, 2, 2, t0 + 1s)));
+    EXPECT_FALSE(run(fresh->status(1, 4, t0 + 1s)));
+    EXPECT_EQ(run(fresh->status(1, 3, t0 + 1s))->seq, 3);
+}
+
+}  // namespace
+}  // namespace tkt::waiting_room
