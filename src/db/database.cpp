@@ -266,7 +266,9 @@ expected<std::unique_ptr<connection>> database::checkout() {
         }
     }
     // Opening blocks (file system, or a network round trip for MySQL): not under the lock.
-    return factory_->open();
+    auto opened = factory_->open();
+    if (opened) (*opened)->join_pool();
+    return opened;
 }
 
 void database::checkin(std::unique_ptr<connection> c, bool wrote) {

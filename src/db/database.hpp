@@ -106,6 +106,10 @@ public:
     // background checkpoint). The writer calls it between its batches, the pool when a
     // connection that wrote comes back.
     virtual void maintain() {}
+    // The connection joins the pool of run()/transact() (the writer's does not): mostly short
+    // reads, each after other connections have committed. SQLite: no memory map (see
+    // sqlite_connection.cpp).
+    virtual void join_pool() {}
 };
 
 class connection_factory {

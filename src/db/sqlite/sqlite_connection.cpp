@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/assert.hpp"
+#include "common/log.hpp"
 
 namespace tkt::db {
 namespace {
@@ -135,6 +136,18 @@ expected<void> sqlite_connection::configure(int busy_timeout_ms) {
     return exec_script(
         "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; "
         "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=4000;");
+}
+
+// In WAL mode SQLite drops a connection's whole memory map (and its page cache) when it begins
+// a read after another connection committed, and maps the file again on the next page it
+// reads. On the pool's connections that is every read after every group commit: an munmap, an
+// mmap and page faults each time, and the munmap makes the kernel flush the TLBs of every CPU
+// running a thread of the process. So they read through their page cache (pread) instead. The
+// writer keeps the map: its own commits do not make it remap, and its inserts read the indexes
+// it has just written.
+void sqlite_connection::join_pool() {
+    if (auto r = exec("PRAGMA mmap_size=0"); !r)
+        log::warn("db.pragma_failed", {{"pragma", "mmap_size=0"}, {"error", r.error().message}});
 }
 
 error sqlite_connection::last_error(int code) const {

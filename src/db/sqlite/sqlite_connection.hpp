@@ -53,6 +53,7 @@ public:
     bool transaction_open() const override;
     std::int64_t total_changes() const override;
     void maintain() override;
+    void join_pool() override;
 
 private:
     struct statement_deleter {
