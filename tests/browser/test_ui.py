@@ -1,7 +1,9 @@
-"""Browser tests of the web UI (issue 16): the built `ticketon` serves web/ at `/`, and
-flow.mjs drives Debian's chromium through playwright-core (package-lock.json pins it) as a
-buyer would. This file starts the server with tests/e2e/harness.py, makes the manager's event,
-and hands the rest to node.
+"""Browser tests of the web UI (issue 16): the built `ticketon` serves this checkout's web/ at
+`/` (server.web_dir, so the files under test are the ones beside this test), and node drives
+Debian's chromium through playwright-core (package-lock.json pins it): flow.mjs as a buyer
+would, manage.mjs as a manager, an administrator and a social sign-in would. This file starts
+the server with tests/e2e/harness.py (Kakao and Naver pointed at the local OAuth2 stand-in),
+makes the accounts, and hands the rest to node.
 
 Screenshots go to $TICKETON_SCREENSHOTS (docs/screenshots to refresh the README's), else to
 the build tree's folder CTest names in TICKETON_SCREENSHOTS_DEFAULT.
@@ -17,8 +19,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "e2e"))
 import harness  # noqa: E402
+from oauth_standin import kakao_profile, standin  # noqa: E402
 
 NODE_TIMEOUT_S = 150
+WEB_DIR = HERE.parent.parent / "web"
 
 
 def chromium():
@@ -44,8 +48,26 @@ class web_ui(harness.e2e_case):
         if chromium() is None or shutil.which("node") is None:
             raise unittest.SkipTest("chromium or node is missing: run scripts/bootstrap")
         ensure_node_modules()
-        cls.srv = harness.class_server(cls)
+        # Social login: Kakao and Naver configured (pointed at the stand-in), Google not.
+        cls.provider = standin()
+        cls.addClassCleanup(cls.provider.close)
+        env = {k: v for k, v in cls.provider.env().items()
+               if k.startswith(("TICKETON_AUTH_OAUTH2_KAKAO_", "TICKETON_AUTH_OAUTH2_NAVER_"))}
+        env["TICKETON_SERVER_WEB_DIR"] = str(WEB_DIR)
+        cls.srv = harness.class_server(cls, env=env)
         cls.manager = cls.srv.create_user("MANAGER")
+
+    def run_node(self, script, **env):
+        """Runs a node script of this folder against the server; fails with its stderr."""
+        shots = os.environ.get("TICKETON_SCREENSHOTS") or os.environ.get(
+            "TICKETON_SCREENSHOTS_DEFAULT") or str(HERE / "screenshots")
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "BASE_URL": self.srv.base_url, "CHROMIUM": chromium(),
+               "SCREENSHOTS": shots, **env}
+        proc = subprocess.run(["node", str(HERE / script)], env=env, cwd=HERE,
+                              capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
+        sys.stderr.write(proc.stdout[-6000:])
+        self.assertEqual(proc.returncode, 0, f"{script} failed:\n{proc.stderr[-6000:]}")
 
     def test_buyer_flow_in_a_browser(self):
         # One section of 2 rows of 8; the waiting room lets one person in per second, so the
@@ -62,21 +84,41 @@ class web_ui(harness.e2e_case):
         harness.create_event(self.srv, self.manager.access_token, layout=harness.ga_layout(capacity=300),
                              title="Summer Musical", category="MUSICAL", location="Busan")
         crowd = [self.srv.signup().access_token for _ in range(4)]
-        shots = os.environ.get("TICKETON_SCREENSHOTS") or os.environ.get(
-            "TICKETON_SCREENSHOTS_DEFAULT") or str(HERE / "screenshots")
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BASE_URL": self.srv.base_url, "EVENT_ID": str(event_id),
-               "CROWD_TOKENS": json.dumps(crowd), "CHROMIUM": chromium(),
-               "SCREENSHOTS": shots}
-        proc = subprocess.run(["node", str(HERE / "flow.mjs")], env=env, cwd=HERE,
-                              capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
-        sys.stderr.write(proc.stdout[-6000:])
-        self.assertEqual(proc.returncode, 0, f"flow.mjs failed:\n{proc.stderr[-6000:]}")
+        self.run_node("flow.mjs", EVENT_ID=str(event_id), CROWD_TOKENS=json.dumps(crowd))
         # What the browser bought is what the server holds: two seats sold, an audit clean.
         statuses = harness.seat_statuses(self.srv, event_id)
         sold = sorted(seat for seat, status in statuses.items() if status == "SOLD")
         self.assertEqual(len(sold), 2, sold)
         self.assertEqual(harness.audit(self.srv, self.manager.access_token, event_id)["violations"], [])
+
+    def test_manager_admin_and_social_login_in_a_browser(self):
+        admin = self.srv.create_user("ADMIN")
+        buyer = self.srv.signup(name="Jun")
+        second = self.srv.signup(name="Second Buyer")
+        victim = self.srv.signup(name="Victim")
+        social_email = harness.unique_email("kakao")
+        # The person who signs in with Kakao in the browser (the stand-in answers as Kakao).
+        self.provider.next = {"profile": kakao_profile("424242", social_email, nickname="카카오 손님")}
+        accounts = {"manager": self.manager, "admin": admin, "buyer": buyer, "victim": victim}
+        env = {f"{k.upper()}_EMAIL": v.email for k, v in accounts.items()}
+        env.update({f"{k.upper()}_PASSWORD": v.password for k, v in accounts.items()})
+        env.update({"SECOND_TOKEN": second.access_token, "SOCIAL_EMAIL": social_email})
+        self.run_node("manage.mjs", **env)
+        # What the browser did is what the server holds.
+        events = self.assertStatus(self.srv.call("GET", "manager/events",
+                                                 token=self.manager.access_token), 200)["items"]
+        made = [e for e in events if e["title"] == "Night Market Live"]
+        self.assertEqual(len(made), 1, events)
+        self.assertEqual(made[0]["status"], "CANCELLED")
+        self.assertEqual(made[0]["waitingRoom"]["enabled"], True)
+        self.assertEqual(made[0]["capacity"], 20)
+        self.assertEqual(harness.audit(self.srv, self.manager.access_token, made[0]["id"])["violations"], [])
+        users = self.assertStatus(self.srv.call("GET", f"admin/users?q={victim.email}",
+                                                token=admin.access_token), 200)["items"]
+        self.assertEqual([u["status"] for u in users], ["DISABLED"])
+        users = self.assertStatus(self.srv.call("GET", f"admin/users?q={social_email}",
+                                                token=admin.access_token), 200)["items"]
+        self.assertEqual([u["name"] for u in users], ["카카오 손님"])
 
 
 if __name__ == "__main__":

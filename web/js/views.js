@@ -3,32 +3,11 @@ import { api, auth, stream, request } from './api.js';
 import { h, put } from './dom.js';
 import { t, money, dateTime, errorText } from './i18n.js';
 import { liveSeatMap } from './seatmap.js';
+import { action, requireLogin } from './ui.js';
+import { socialButtons } from './social.js';
 
 const CATEGORIES = ['CONCERT', 'MUSICAL', 'EXHIBITION', 'SPORTS', 'FAN_MEETING', 'ETC'];
 const link = (href, ...children) => h('a', { href, 'data-link': true }, ...children);
-
-function requireLogin(ctx) {
-    if (auth.user) return true;
-    ctx.go('/login?next=' + encodeURIComponent(location.pathname), { replace: true });
-    return false;
-}
-
-// A button that is disabled while its action runs and shows the action's error.
-function action(label, fn, ctx, attrs = {}) {
-    const button = h('button', { type: 'button', ...attrs }, label);
-    button.addEventListener('click', async () => {
-        button.disabled = true;
-        ctx.clearError();
-        try {
-            await fn();
-        } catch (err) {
-            ctx.showError(err);
-        } finally {
-            button.disabled = false;
-        }
-    });
-    return button;
-}
 
 export function toast(n) {
     const box = h('div', { class: 'toast', role: 'status' }, h('strong', {}, n.title), h('span', {}, n.body));
@@ -306,7 +285,7 @@ function authForm(main, ctx, kind) {
             ctx.showError(err);
         }
     });
-    put(main, h('h1', {}, t(kind)), form,
+    put(main, h('h1', {}, t(kind)), form, socialButtons(),
         h('p', {}, kind === 'signup' ? t('haveAccount') : t('noAccount'), ' ',
             link((kind === 'signup' ? '/login' : '/signup') + location.search, t(kind === 'signup' ? 'login' : 'signup'))));
 }

@@ -1,0 +1,60 @@
+// A small line chart in SVG, drawn by hand: a few series of numbers over time (the dashboard's
+// sold and held), the y axis from 0 to the largest value seen, the newest sample on the right.
+const SVG = 'http://www.w3.org/2000/svg';
+const W = 600;
+const H = 180;
+const PAD = { left: 40, right: 10, top: 10, bottom: 22 };
+
+function el(name, attrs = {}, parent = null) {
+    const node = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (parent) parent.appendChild(node);
+    return node;
+}
+
+// A "nice" ceiling for the axis: 1, 2 or 5 times a power of ten, at least `max`.
+export function niceCeiling(max) {
+    if (max <= 0) return 1;
+    const p = 10 ** Math.floor(Math.log10(max));
+    for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
+    return 10 * p;
+}
+
+// The polyline points of `values` (one per sample, oldest first) in a `slots`-wide window.
+export function points(values, slots, ceiling) {
+    const dx = (W - PAD.left - PAD.right) / Math.max(slots - 1, 1);
+    const h = H - PAD.top - PAD.bottom;
+    const offset = slots - values.length;
+    return values.map((v, i) => `${(PAD.left + (offset + i) * dx).toFixed(1)},${(PAD.top + h - (v / ceiling) * h).toFixed(1)}`).join(' ');
+}
+
+// series: [{key, label, colour}]. Returns {node, push(sample)} where sample maps key → number.
+export function lineChart(series, { label, slots = 90 } = {}) {
+    const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': label });
+    const title = el('title', {}, svg);
+    title.textContent = label;
+    const grid = el('g', { class: 'grid' }, svg);
+    const lines = series.map((s) => el('polyline', { fill: 'none', stroke: s.colour, 'stroke-width': 2.5, 'data-series': s.key }, svg));
+    const samples = [];
+
+    function draw() {
+        const ceiling = niceCeiling(Math.max(0, ...samples.flatMap((s) => series.map((x) => s[x.key] ?? 0))));
+        grid.replaceChildren();
+        for (const f of [0, 0.5, 1]) {
+            const y = PAD.top + (H - PAD.top - PAD.bottom) * (1 - f);
+            el('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, stroke: '#e5e7eb' }, grid);
+            el('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis' }, grid).textContent = String(Math.round(ceiling * f));
+        }
+        series.forEach((s, i) => lines[i].setAttribute('points', points(samples.map((x) => x[s.key] ?? 0), slots, ceiling)));
+    }
+
+    draw();
+    return {
+        node: svg,
+        push(sample) {
+            samples.push(sample);
+            if (samples.length > slots) samples.shift();
+            draw();
+        },
+    };
+}
