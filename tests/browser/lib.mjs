@@ -13,6 +13,8 @@ export function step(name) {
 }
 
 export async function shot(page, name) {
+    // From the top, so that the sticky header is drawn where it belongs.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
 }
 

@@ -66,6 +66,6 @@ function userRow(user, ctx) {
         h('td', {}, h('span', { class: `status s-${user.status}`, 'data-testid': 'user-status' }, t('user_' + user.status)),
             user.locked ? [' ', h('span', { class: 'status s-LOCKED' }, t('locked'))] : null),
         h('td', {}, user.createdAt ? dateTime(user.createdAt) : ''),
-        h('td', { class: 'row' }, buttons));
+        h('td', {}, h('div', { class: 'row' }, buttons)));
     return row;
 }

@@ -20,16 +20,17 @@ export function niceCeiling(max) {
     return 10 * p;
 }
 
-// The polyline points of `values` (one per sample, oldest first) in a `slots`-wide window.
+// The polyline points of `values` (one per sample, oldest first), spread over a window of
+// `slots` samples from the left edge.
 export function points(values, slots, ceiling) {
     const dx = (W - PAD.left - PAD.right) / Math.max(slots - 1, 1);
     const h = H - PAD.top - PAD.bottom;
-    const offset = slots - values.length;
-    return values.map((v, i) => `${(PAD.left + (offset + i) * dx).toFixed(1)},${(PAD.top + h - (v / ceiling) * h).toFixed(1)}`).join(' ');
+    return values.map((v, i) => `${(PAD.left + i * dx).toFixed(1)},${(PAD.top + h - (v / ceiling) * h).toFixed(1)}`).join(' ');
 }
 
 // series: [{key, label, colour}]. Returns {node, push(sample)} where sample maps key → number.
-export function lineChart(series, { label, slots = 90 } = {}) {
+// The first `minSlots` samples fill the width from the left; after `slots` the oldest scrolls off.
+export function lineChart(series, { label, slots = 90, minSlots = 30 } = {}) {
     const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': label });
     const title = el('title', {}, svg);
     title.textContent = label;
@@ -43,9 +44,11 @@ export function lineChart(series, { label, slots = 90 } = {}) {
         for (const f of [0, 0.5, 1]) {
             const y = PAD.top + (H - PAD.top - PAD.bottom) * (1 - f);
             el('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, stroke: '#e5e7eb' }, grid);
-            el('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis' }, grid).textContent = String(Math.round(ceiling * f));
+            el('text', { x: PAD.left - 6, y: y + 4, 'text-anchor': 'end', class: 'axis' }, grid).textContent =
+                (ceiling * f).toLocaleString(undefined, { maximumFractionDigits: 1 });
         }
-        series.forEach((s, i) => lines[i].setAttribute('points', points(samples.map((x) => x[s.key] ?? 0), slots, ceiling)));
+        const span = Math.max(samples.length, minSlots);
+        series.forEach((s, i) => lines[i].setAttribute('points', points(samples.map((x) => x[s.key] ?? 0), span, ceiling)));
     }
 
     draw();
