@@ -237,11 +237,12 @@ await runInChromium(async (browser) => {
     assert.match(again, /^Could not sign you in: /);
     assert.equal(await victim.getByRole('button', { name: 'Log out' }).count(), 0);
 
-    step('the login page offers the configured providers only (Kakao, Naver; not Google)');
+    step('the login page offers the configured providers only (Kakao, Naver, Acme; not Google)');
     const visitor = await context();
     await visitor.goto('/login');
     await visitor.getByRole('link', { name: 'Continue with Kakao' }).waitFor();
     await visitor.getByRole('link', { name: 'Continue with Naver' }).waitFor();
+    await visitor.getByRole('link', { name: 'Continue with Acme' }).waitFor();
     assert.equal(await visitor.getByRole('link', { name: 'Continue with Google' }).count(), 0);
     await shot(visitor, 'login-social');
 

@@ -48,11 +48,11 @@ class web_ui(harness.e2e_case):
         if chromium() is None or shutil.which("node") is None:
             raise unittest.SkipTest("chromium or node is missing: run scripts/bootstrap")
         ensure_node_modules()
-        # Social login: Kakao and Naver configured (pointed at the stand-in), Google not.
+        # Social login: Kakao, Naver and a generic OpenID provider `acme` configured (all
+        # pointed at the local stand-in), Google not.
         cls.provider = standin()
         cls.addClassCleanup(cls.provider.close)
-        env = {k: v for k, v in cls.provider.env().items()
-               if k.startswith(("TICKETON_AUTH_OAUTH2_KAKAO_", "TICKETON_AUTH_OAUTH2_NAVER_"))}
+        env = cls.provider.env()
         env["TICKETON_SERVER_WEB_DIR"] = str(WEB_DIR)
         cls.srv = harness.class_server(cls, env=env)
         cls.manager = cls.srv.create_user("MANAGER")

@@ -1,32 +1,26 @@
 // Social login (docs/api.md "GET /auth/oauth2/{provider}"): a button per configured provider on
 // the login and sign-up pages, and the return trip, where the server's redirect carries the
 // tokens in the URL fragment (#accessToken=…&refreshToken=…), which never reaches a server log.
-import { auth } from './api.js';
+import { api, auth } from './api.js';
 import { h, put } from './dom.js';
 import { t } from './i18n.js';
 
-// The providers the server knows by name (src/auth/oauth_provider.cpp). The API has no route
-// that lists the configured ones, so each is asked whether it starts a sign-in: a configured
-// provider answers the start with a redirect, any other with 404. The redirect is not followed.
-const KNOWN = ['kakao', 'naver', 'google'];
 const NEXT_KEY = 'ticketon.oauth.next';
-const CACHE_KEY = 'ticketon.oauth.providers';
 
-async function configured(name) {
+// The configured providers (GET /auth/oauth2); none when the list cannot be read.
+async function providers() {
     try {
-        const res = await fetch(`/api/v1/auth/oauth2/${name}`, { redirect: 'manual', credentials: 'same-origin' });
-        return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
+        const body = await api.get('/auth/oauth2', { anonymous: true });
+        return body.providers.map((p) => p.name);
     } catch {
-        return false;
+        return [];
     }
 }
 
-async function providers() {
-    const cached = sessionStorage.getItem(CACHE_KEY);
-    if (cached) return JSON.parse(cached);
-    const found = (await Promise.all(KNOWN.map(async (n) => ((await configured(n)) ? n : null)))).filter(Boolean);
-    sessionStorage.setItem(CACHE_KEY, JSON.stringify(found));
-    return found;
+// Kakao, Naver and Google have their own words and colours; any other provider its name.
+function providerLabel(name) {
+    const known = t('provider_' + name);
+    return known === 'provider_' + name ? name.charAt(0).toUpperCase() + name.slice(1) : known;
 }
 
 // The buttons, filled in once the providers are known; nothing at all when there are none.
@@ -38,9 +32,9 @@ export function socialButtons() {
         put(box, h('p', { class: 'muted' }, t('orContinueWith')),
             names.map((n) => h('a', {
                 class: `social-button p-${n}`,
-                href: `/api/v1/auth/oauth2/${n}`,
+                href: `/api/v1/auth/oauth2/${encodeURIComponent(n)}`,
                 onclick: () => sessionStorage.setItem(NEXT_KEY, next && next.startsWith('/') && !next.startsWith('//') ? next : '/'),
-            }, t('continueWith', { provider: t('provider_' + n) }))));
+            }, t('continueWith', { provider: providerLabel(n) }))));
         box.hidden = false;
     });
     return box;
