@@ -85,7 +85,9 @@ await runInChromium(async (browser) => {
     await s2.getByLabel('Grade').selectOption('R');
     await s2.getByLabel('Rows').fill('1');
     await s2.getByLabel('Seats per row').fill('8');
-    await waitForText(m.getByTestId('capacity'), (t) => t.startsWith('20 seats in all'));
+    await waitForText(m.getByTestId('capacity'), (t) => t === '20 seats in all · ₩80,000 – ₩120,000');
+    // The preview draws one square per seat: 2 rows of 6 and a row of 8.
+    assert.equal(await m.getByRole('img', { name: 'Preview of the seat layout' }).locator('rect').count(), 20);
     await m.getByLabel('Use a waiting room').check();
     await m.getByLabel('Admitted per second').fill('2');
     await m.getByLabel('Most buyers inside at once').fill('50');
@@ -130,7 +132,7 @@ await runInChromium(async (browser) => {
     step('the dashboard shows the two seats held, by itself');
     await waitForText(m.getByTestId('stat-held'), (t) => t === '2');
     await waitForText(m.getByTestId('stat-available'), (t) => t === '18 / 20');
-    assert.ok(Number(await m.getByTestId('stat-rate').textContent()) >= 0);
+    await waitForText(m.getByTestId('stat-rate'), (t) => /^\d+\.\d$/.test(t));
     await m.getByRole('row').filter({ hasText: 'Awaiting payment' }).waitFor();
 
     step('the buyer pays; the dashboard shows them sold and the revenue');
@@ -172,6 +174,7 @@ await runInChromium(async (browser) => {
     await m.getByRole('dialog').getByRole('button', { name: 'Refund' }).click();
     const refused = await waitForText(alert, (t) => t.length > 0);
     noJson(refused);
+    assert.match(refused, /already used/);
 
     step('refund the other buyer\'s order: its seat is on sale again');
     const otherRow = m.getByRole('row').filter({ hasText: 'B-1-1' });
@@ -208,6 +211,25 @@ await runInChromium(async (browser) => {
     await waitForText(status, (t) => t === 'Cancelled');
     await waitForText(paidRow, (t) => /Cancelled|Refunding/.test(t));
     assert.equal(await m.getByRole('button', { name: 'Open sales now' }).count(), 0);
+
+    step('a general-admission event through the same form stays a draft in the list');
+    await m.getByRole('link', { name: '← My events (manager)' }).click();
+    await m.getByRole('link', { name: 'New event' }).click();
+    await m.getByLabel('Title', { exact: true }).fill('Summer Lawn Festival');
+    await m.getByLabel('Venue', { exact: true }).fill('Riverside Park');
+    await m.getByLabel('Seating').selectOption('GENERAL');
+    const zone = m.getByRole('group', { name: 'Zone 1' });
+    await zone.getByLabel('Name').fill('Lawn');
+    await zone.getByLabel('Grade').selectOption('R');
+    await zone.getByLabel('Capacity').fill('150');
+    await waitForText(m.getByTestId('capacity'), (t) => t.startsWith('150 seats in all'));
+    await m.getByRole('button', { name: 'Create event' }).click();
+    await m.getByRole('heading', { name: 'Summer Lawn Festival' }).waitFor();
+    await waitForText(m.getByTestId('stat-available'), (t) => t === '150 / 150');
+    await m.getByRole('link', { name: '← My events (manager)' }).click();
+    await waitForText(m.getByRole('row').filter({ hasText: 'Summer Lawn Festival' }), (t) => t.includes('Draft') && t.includes('150'));
+    await waitForText(m.getByRole('row').filter({ hasText: 'Night Market Live' }), (t) => t.includes('Cancelled') && t.includes('20'));
+    await shot(m, 'manager-events');
 
     step('the administrator finds the user, makes them a manager, then disables them');
     const a = await context();

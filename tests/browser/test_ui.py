@@ -113,6 +113,9 @@ class web_ui(harness.e2e_case):
         self.assertEqual(made[0]["waitingRoom"]["enabled"], True)
         self.assertEqual(made[0]["capacity"], 20)
         self.assertEqual(harness.audit(self.srv, self.manager.access_token, made[0]["id"])["violations"], [])
+        lawn = [e for e in events if e["title"] == "Summer Lawn Festival"]
+        self.assertEqual([(e["status"], e["seating"], e["capacity"]) for e in lawn],
+                         [("DRAFT", "GENERAL", 150)])
         users = self.assertStatus(self.srv.call("GET", f"admin/users?q={victim.email}",
                                                 token=admin.access_token), 200)["items"]
         self.assertEqual([u["status"] for u in users], ["DISABLED"])

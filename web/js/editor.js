@@ -3,6 +3,42 @@
 // It builds the `seating`, `grades`, `sections` | `zones` of POST /events (docs/api.md).
 import { h } from './dom.js';
 import { t, money } from './i18n.js';
+import { gradeColour } from './seatmap.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+// A small picture of the sections as they stand: one square per seat in its grade's colour (the
+// seat map's colours), so a manager sees the shape of the hall before creating it.
+function drawPreview(svg, sections, grades) {
+    const size = 8;
+    const gap = 2;
+    let y = 0;
+    let width = 0;
+    svg.replaceChildren();
+    for (const s of sections) {
+        const colour = gradeColour(grades, s.grade);
+        const label = document.createElementNS(SVG, 'text');
+        label.setAttribute('x', 0);
+        label.setAttribute('y', y + 10);
+        label.setAttribute('class', 'preview-label');
+        label.textContent = `${s.name} · ${s.grade}`;
+        svg.append(label);
+        y += 16;
+        // Drawn up to 40 rows of 100 seats: enough to see the shape of a bigger hall.
+        for (const row of s.rows.slice(0, 40)) {
+            for (let i = 0; i < Math.min(row.seats, 100); i++) {
+                const r = document.createElementNS(SVG, 'rect');
+                for (const [k, v] of Object.entries({ x: i * (size + gap), y, width: size, height: size, rx: 2, fill: colour })) r.setAttribute(k, v);
+                svg.append(r);
+            }
+            width = Math.max(width, Math.min(row.seats, 100) * (size + gap));
+            y += size + gap;
+        }
+        y += 8;
+    }
+    svg.setAttribute('viewBox', `0 0 ${Math.max(width, 100)} ${Math.max(y, 10)}`);
+    svg.style.maxWidth = `${Math.max(width, 100) * 2}px`;
+}
 
 // A list of fieldsets, one per item, with an add button and a remove button on each.
 function repeater(legend, makeItem, onChange, first) {
@@ -39,6 +75,10 @@ const input = (label, attrs) => {
 
 export function layoutEditor() {
     const summary = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'capacity' });
+    const preview = document.createElementNS(SVG, 'svg');
+    preview.setAttribute('class', 'layout-preview');
+    preview.setAttribute('role', 'img');
+    preview.setAttribute('aria-label', t('layoutPreview'));
     const gradeOptions = new Set();
     let ready = false;
     const update = () => {
@@ -49,6 +89,9 @@ export function layoutEditor() {
             select.replaceChildren(...names.map((n) => h('option', { value: n, selected: n === keep }, n)));
         }
         summary.textContent = `${t('capacitySummary', { n: capacity() })} · ${priceRange()}`;
+        const layout = value();
+        preview.hidden = layout.seating !== 'RESERVED';
+        if (!preview.hidden) drawPreview(preview, layout.sections, layout.grades);
     };
     const gradeSelect = (init) => {
         const node = h('select', { required: true, 'data-init': init ?? '' });
@@ -103,7 +146,7 @@ export function layoutEditor() {
             body.sections = sections.items.map((s) => ({
                 name: s.name.node.value.trim(),
                 grade: s.grade.node.value,
-                rows: Array.from({ length: Number(s.rows.node.value) }, (_, i) => ({ row: String(i + 1), seats: Number(s.seats.node.value) })),
+                rows: Array.from({ length: Math.min(Number(s.rows.node.value) || 0, 10000) }, (_, i) => ({ row: String(i + 1), seats: Number(s.seats.node.value) })),
             }));
         }
         return body;
@@ -116,7 +159,7 @@ export function layoutEditor() {
     };
     const node = h('div', { class: 'editor' },
         h('label', { for: 'f-seating' }, t('seating'), seating),
-        h('h3', {}, t('grades')), grades.node, sectionBox, zoneBox, summary);
+        h('h3', {}, t('grades')), grades.node, sectionBox, zoneBox, summary, preview);
     node.addEventListener('input', update);
     ready = true;
     update();
