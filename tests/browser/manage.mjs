@@ -271,6 +271,7 @@ await runInChromium(async (browser) => {
     step('sign in with Kakao (the local stand-in): back in the app, signed in, tokens off the URL');
     await visitor.getByRole('link', { name: 'Continue with Kakao' }).click();
     await visitor.getByRole('button', { name: 'Log out' }).waitFor();
+    await waitForText(visitor.getByTestId('who'), (t) => t === '카카오 손님');
     assert.equal(new URL(visitor.url()).hash, '');
     await visitor.getByRole('link', { name: 'My orders' }).click();
     await visitor.getByText('No orders yet.').waitFor();

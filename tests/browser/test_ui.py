@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "e2e"))
 import harness  # noqa: E402
 from oauth_standin import kakao_profile, standin  # noqa: E402
+from test_oauth_oidc_provider import CLIENT_ID, CLIENT_SECRET, oidc_provider  # noqa: E402
 
 NODE_TIMEOUT_S = 150
 WEB_DIR = HERE.parent.parent / "web"
@@ -42,12 +43,33 @@ def ensure_node_modules():
                    env={**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}, timeout=300)
 
 
+def screenshots_dir():
+    shots = os.environ.get("TICKETON_SCREENSHOTS") or os.environ.get(
+        "TICKETON_SCREENSHOTS_DEFAULT") or str(HERE / "screenshots")
+    Path(shots).mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+def run_node(case, script, **env):
+    """Runs a node script of this folder against `case.srv`; fails with its stderr."""
+    env = {**os.environ, "BASE_URL": case.srv.base_url, "CHROMIUM": chromium(),
+           "SCREENSHOTS": screenshots_dir(), **env}
+    proc = subprocess.run(["node", str(HERE / script)], env=env, cwd=HERE,
+                          capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
+    sys.stderr.write(proc.stdout[-6000:])
+    case.assertEqual(proc.returncode, 0, f"{script} failed:\n{proc.stderr[-6000:]}")
+
+
+def require_browser():
+    if chromium() is None or shutil.which("node") is None:
+        raise unittest.SkipTest("chromium or node is missing: run scripts/bootstrap")
+    ensure_node_modules()
+
+
 class web_ui(harness.e2e_case):
     @classmethod
     def setUpClass(cls):
-        if chromium() is None or shutil.which("node") is None:
-            raise unittest.SkipTest("chromium or node is missing: run scripts/bootstrap")
-        ensure_node_modules()
+        require_browser()
         # Social login: Kakao, Naver and a generic OpenID provider `acme` configured (all
         # pointed at the local stand-in), Google not.
         cls.provider = standin()
@@ -58,16 +80,7 @@ class web_ui(harness.e2e_case):
         cls.manager = cls.srv.create_user("MANAGER")
 
     def run_node(self, script, **env):
-        """Runs a node script of this folder against the server; fails with its stderr."""
-        shots = os.environ.get("TICKETON_SCREENSHOTS") or os.environ.get(
-            "TICKETON_SCREENSHOTS_DEFAULT") or str(HERE / "screenshots")
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BASE_URL": self.srv.base_url, "CHROMIUM": chromium(),
-               "SCREENSHOTS": shots, **env}
-        proc = subprocess.run(["node", str(HERE / script)], env=env, cwd=HERE,
-                              capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
-        sys.stderr.write(proc.stdout[-6000:])
-        self.assertEqual(proc.returncode, 0, f"{script} failed:\n{proc.stderr[-6000:]}")
+        run_node(self, script, **env)
 
     def test_buyer_flow_in_a_browser(self):
         # One section of 2 rows of 8; the waiting room lets one person in per second, so the
@@ -122,6 +135,37 @@ class web_ui(harness.e2e_case):
         users = self.assertStatus(self.srv.call("GET", f"admin/users?q={social_email}",
                                                 token=admin.access_token), 200)["items"]
         self.assertEqual([u["name"] for u in users], ["카카오 손님"])
+
+
+class social_login_with_a_real_openid_provider(harness.e2e_case):
+    """The login page's button for a provider configured by issuer alone, through the real
+    oidc-provider (tests/oidc, as tests/e2e/test_oauth_oidc_provider.py starts it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_browser()
+        # The redirect URI is registered at the provider before the server starts: fix the port.
+        cls.port = harness.free_port()
+        redirect_uri = f"http://127.0.0.1:{cls.port}/api/v1/auth/oauth2/idp/callback"
+        cls.provider = oidc_provider(redirect_uri)
+        cls.addClassCleanup(cls.provider.close)
+        env = {"TICKETON_AUTH_OAUTH2_PROVIDERS": "idp",
+               "TICKETON_AUTH_OAUTH2_IDP_CLIENT_ID": CLIENT_ID,
+               "TICKETON_AUTH_OAUTH2_IDP_CLIENT_SECRET": CLIENT_SECRET,
+               "TICKETON_AUTH_OAUTH2_IDP_ISSUER": cls.provider.issuer,
+               "TICKETON_SERVER_PUBLIC_URL": f"http://127.0.0.1:{cls.port}",
+               "TICKETON_SERVER_WEB_DIR": str(WEB_DIR)}
+        cls.srv = harness.class_server(cls, env=env, port=cls.port)
+
+    def test_sign_in_with_the_provider_in_a_browser(self):
+        email = harness.unique_email("oidc-web")
+        self.provider.set_next(sub="web-person-1", email=email, email_verified=True,
+                               name="Oidc Person")
+        run_node(self, "social.mjs", PROVIDER_LABEL="Idp", PERSON_NAME="Oidc Person")
+        admin = self.srv.create_user("ADMIN")
+        users = self.assertStatus(self.srv.call("GET", f"admin/users?q={email}",
+                                                token=admin.access_token), 200)["items"]
+        self.assertEqual([(u["name"], u["role"]) for u in users], [("Oidc Person", "USER")])
 
 
 if __name__ == "__main__":

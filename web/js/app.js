@@ -96,6 +96,7 @@ function renderHeader() {
         auth.atLeast('MANAGER') && link('/manage', t('manage')),
         auth.atLeast('ADMIN') && link('/admin/users', t('users')),
         user && link('/notifications', bellIcon(), { id: 'bell', class: 'bell' }),
+        user && h('span', { class: 'who', 'data-testid': 'who', title: user.email }, user.name),
         user ? h('button', { type: 'button', class: 'link', onclick: async () => { await auth.logout(); ctx.go('/'); } }, t('logout'))
             : link('/login', t('login')),
         !user && link('/signup', t('signup')),
