@@ -100,7 +100,7 @@ export function layoutEditor() {
     };
 
     const grades = repeater(t('gradeItem'), (init) => {
-        const name = input(t('name'), { value: init.name ?? '', maxlength: 20, pattern: '[A-Za-z0-9]{1,20}' });
+        const name = input(t('name'), { value: init.name ?? '', maxlength: 32 });
         const price = input(t('priceWon'), { type: 'number', min: 0, step: 100, value: init.price ?? 50000 });
         return { name, price, fields: h('div', { class: 'fields' }, name.label, price.label) };
     }, () => update(), [{ name: 'VIP', price: 150000 }, { name: 'R', price: 99000 }]);
@@ -114,7 +114,7 @@ export function layoutEditor() {
     }, () => update(), [{ name: 'A', grade: 'VIP', rows: 2, seats: 10 }]);
 
     const zones = repeater(t('zoneItem'), (init) => {
-        const name = input(t('name'), { value: init.name ?? '', maxlength: 20 });
+        const name = input(t('name'), { value: init.name ?? '', maxlength: 32 });
         const grade = gradeSelect(init.grade);
         const cap = input(t('zoneCapacity'), { type: 'number', min: 1, max: 100000, value: init.capacity ?? 500 });
         return { name, grade, capacity: cap, fields: h('div', { class: 'fields' }, name.label, grade.label, cap.label) };

@@ -140,14 +140,17 @@ export async function managedEvent(main, ctx, id) {
     }
     paintStatus();
 
-    const board = dashboard(id, event);
-    const orders = ordersPanel(id, ctx);
+    const board = dashboard();
+    const orders = ordersPanel(ctx);
     put(main, h('p', {}, link('/manage', '← ' + t('manageEvents'))), h('h1', {}, event.title), heading, moves,
         board.node, orders.node, noticeForm(id, ctx), checkinForm(ctx));
     // One poll feeds the dashboard and the order list; a slow answer never stacks a second one.
     let stopped = false;
     let timer = null;
     const tick = async () => {
+        if (stopped) return;
+        // A dashboard in a background tab asks nothing (the audit reads the database).
+        if (document.hidden) { timer = setTimeout(tick, POLL_MS); return; }
         try {
             const [audit, room, sales] = await Promise.all([
                 api.get(`/manager/events/${id}/audit`),
@@ -166,7 +169,7 @@ export async function managedEvent(main, ctx, id) {
     await tick();
 }
 
-function dashboard(id, event) {
+function dashboard() {
     const stat = (key, label) => {
         const value = h('output', { class: 'stat-value', 'data-testid': 'stat-' + key }, '—');
         return { value, node: h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), value) };
@@ -184,7 +187,8 @@ function dashboard(id, event) {
         { key: 'sold', label: t('SOLD'), colour: '#4f46e5' },
         { key: 'held', label: t('HELD'), colour: '#f59e0b' },
     ], { label: t('soldHeldChart') });
-    const note = h('p', { class: 'muted', role: 'status' });
+    // Not a live region: it changes on every poll, and would be read out every 1.5 s.
+    const note = h('p', { class: 'muted' });
     const node = h('section', { 'aria-labelledby': 'dash-h' },
         h('h2', { id: 'dash-h' }, t('dashboard'), ' ', h('span', { class: 'live' }, t('live'))),
         h('div', { class: 'stats' }, Object.values(stats).map((s) => s.node)),
@@ -223,7 +227,7 @@ function dashboard(id, event) {
     };
 }
 
-function ordersPanel(eventId, ctx) {
+function ordersPanel(ctx) {
     const body = h('tbody', {});
     const empty = h('p', { class: 'muted' }, t('noOrders'));
     const table = h('div', { class: 'table-wrap', hidden: true }, h('table', { 'aria-label': t('eventOrders') },
