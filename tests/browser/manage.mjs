@@ -199,6 +199,8 @@ await runInChromium(async (browser) => {
     await phone.goto(`/manage/events/${eventId}`);
     await phone.getByRole('heading', { name: '대시보드' }).waitFor();
     await waitForText(phone.getByTestId('stat-sold'), (t) => t === '2');
+    // The chart keeps drawing: a few samples in, the sold line is there, at its newest value.
+    await phone.waitForFunction(() => document.querySelector('svg.chart polyline[data-series="sold"]').getAttribute('points').split(' ').length >= 3);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
     await shot(phone, 'phone-dashboard-ko');

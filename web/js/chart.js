@@ -36,6 +36,8 @@ export function lineChart(series, { label, slots = 90, minSlots = 30 } = {}) {
     title.textContent = label;
     const grid = el('g', { class: 'grid' }, svg);
     const lines = series.map((s) => el('polyline', { fill: 'none', stroke: s.colour, 'stroke-width': 2.5, 'data-series': s.key }, svg));
+    // The newest value of each series as a dot, so that even one sample shows.
+    const dots = series.map((s) => el('circle', { r: 4, fill: s.colour, visibility: 'hidden' }, svg));
     const samples = [];
 
     function draw() {
@@ -48,7 +50,16 @@ export function lineChart(series, { label, slots = 90, minSlots = 30 } = {}) {
                 (ceiling * f).toLocaleString(undefined, { maximumFractionDigits: 1 });
         }
         const span = Math.max(samples.length, minSlots);
-        series.forEach((s, i) => lines[i].setAttribute('points', points(samples.map((x) => x[s.key] ?? 0), span, ceiling)));
+        series.forEach((s, i) => {
+            const pts = points(samples.map((x) => x[s.key] ?? 0), span, ceiling);
+            lines[i].setAttribute('points', pts);
+            const last = pts.split(' ').pop();
+            if (!last) return;
+            const [cx, cy] = last.split(',');
+            dots[i].setAttribute('cx', cx);
+            dots[i].setAttribute('cy', cy);
+            dots[i].setAttribute('visibility', 'visible');
+        });
     }
 
     draw();
