@@ -118,6 +118,15 @@ await runInChromium(async (browser) => {
     await waitForText(m.getByTestId('stat-sold'), (t) => t === '0');
     await waitForText(m.getByTestId('stat-waiting'), (t) => t === '0');
 
+    step('a crowd joins the line: the dashboard counts it and the rate it is let in at');
+    for (const token of JSON.parse(process.env.CROWD_TOKENS)) {
+        const res = await fetch(`${base}/api/v1/events/${eventId}/queue`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+        assert.equal(res.status, 200);
+    }
+    await waitForText(m.getByTestId('stat-waiting'), (t) => Number(t) > 0);
+    await waitForText(m.getByTestId('stat-rate'), (t) => Number(t) > 0);
+    await waitForText(m.getByTestId('stat-active'), (t) => /^[1-9]\d* \/ 50$/.test(t));
+
     step('a buyer (second browser) joins the line, is let in and holds two seats');
     const buyer = await context();
     await signIn(buyer, account('BUYER'));

@@ -115,7 +115,9 @@ class web_ui(harness.e2e_case):
         accounts = {"manager": self.manager, "admin": admin, "buyer": buyer, "victim": victim}
         env = {f"{k.upper()}_EMAIL": v.email for k, v in accounts.items()}
         env.update({f"{k.upper()}_PASSWORD": v.password for k, v in accounts.items()})
-        env.update({"SECOND_TOKEN": second.access_token, "SOCIAL_EMAIL": social_email})
+        env.update({"SECOND_TOKEN": second.access_token, "SOCIAL_EMAIL": social_email,
+                    "CROWD_TOKENS": json.dumps([self.srv.signup().access_token
+                                                for _ in range(8)])})
         self.run_node("manage.mjs", **env)
         # What the browser did is what the server holds.
         events = self.assertStatus(self.srv.call("GET", "manager/events",
