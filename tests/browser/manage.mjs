@@ -100,6 +100,9 @@ await runInChromium(async (browser) => {
     const refusal = await waitForText(alert, (t) => t.length > 0);
     noJson(refusal);
     assert.match(refusal, /^Please check the form: salesOpenAt/);
+    // The field named is marked, and the cursor is in it.
+    assert.equal(await m.getByLabel('Sales open at').getAttribute('aria-invalid'), 'true');
+    assert.equal(await m.evaluate(() => document.activeElement.id), 'f-salesOpenAt');
     const open = new Date(Date.now() + 3 * 86400e3);
     await m.getByLabel('Sales open at').fill(`${open.getFullYear()}-${String(open.getMonth() + 1).padStart(2, '0')}-${String(open.getDate()).padStart(2, '0')}T10:00`);
 

@@ -44,6 +44,22 @@ function localInput(days) {
 // "2027-01-15T19:00" (local) → "2027-01-15T10:00:00Z".
 const utc = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+// The body of POST /events from the form's fields and the layout editor.
+function eventBody(f, editor) {
+    return {
+        title: f.title.value.trim(), venue: f.venue.value.trim(), location: f.location.value.trim(),
+        category: f.category.value, description: f.description.value,
+        startsAt: utc(f.startsAt.value), salesOpenAt: utc(f.salesOpenAt.value),
+        salesCloseAt: f.salesCloseAt.value ? utc(f.salesCloseAt.value) : null,
+        maxPerUser: Number(f.maxPerUser.value), holdSeconds: Number(f.holdSeconds.value),
+        waitingRoom: {
+            enabled: f.roomOn.checked, admitPerSecond: Number(f.admitPerSecond.value),
+            maxActive: Number(f.maxActive.value), entryTtlSeconds: Number(f.entryTtlSeconds.value),
+        },
+        ...editor.value(),
+    };
+}
+
 export async function newEvent(main, ctx) {
     if (!requireRole(ctx, 'MANAGER')) return;
     const f = {};
@@ -83,18 +99,8 @@ export async function newEvent(main, ctx) {
     form.addEventListener('submit', async (e) => {
         e.preventDefault();
         ctx.clearError();
-        const body = {
-            title: f.title.value.trim(), venue: f.venue.value.trim(), location: f.location.value.trim(),
-            category: f.category.value, description: f.description.value,
-            startsAt: utc(f.startsAt.value), salesOpenAt: utc(f.salesOpenAt.value),
-            salesCloseAt: f.salesCloseAt.value ? utc(f.salesCloseAt.value) : null,
-            maxPerUser: Number(f.maxPerUser.value), holdSeconds: Number(f.holdSeconds.value),
-            waitingRoom: {
-                enabled: f.roomOn.checked, admitPerSecond: Number(f.admitPerSecond.value),
-                maxActive: Number(f.maxActive.value), entryTtlSeconds: Number(f.entryTtlSeconds.value),
-            },
-            ...editor.value(),
-        };
+        for (const bad of form.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+        const body = eventBody(f, editor);
         const submit = form.querySelector('button[type=submit]');
         submit.disabled = true;
         try {
@@ -102,6 +108,9 @@ export async function newEvent(main, ctx) {
             ctx.go(`/manage/events/${created.id}`);
         } catch (err) {
             ctx.showError(err);
+            // The field the server names, when it is one of the form's own: marked and focused.
+            const bad = f[err.problem?.field];
+            if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
         } finally {
             submit.disabled = false;
         }
