@@ -121,6 +121,11 @@ await runInChromium(async (browser) => {
     await waitForText(m.getByTestId('stat-sold'), (t) => t === '0');
     await waitForText(m.getByTestId('stat-waiting'), (t) => t === '0');
 
+    step('the public page of the event leads its manager back to the control room');
+    await m.getByRole('link', { name: 'Public page' }).click();
+    await m.getByRole('link', { name: 'Manage this event' }).click();
+    await m.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
     step('a crowd joins the line: the dashboard counts it and the rate it is let in at');
     for (const token of JSON.parse(process.env.CROWD_TOKENS)) {
         const res = await fetch(`${base}/api/v1/events/${eventId}/queue`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
@@ -134,6 +139,8 @@ await runInChromium(async (browser) => {
     const buyer = await context();
     await signIn(buyer, account('BUYER'));
     await buyer.goto(`/events/${eventId}`);
+    await buyer.getByRole('button', { name: 'Join the waiting room' }).waitFor();
+    assert.equal(await buyer.getByRole('link', { name: 'Manage this event' }).count(), 0);
     await buyer.getByRole('button', { name: 'Join the waiting room' }).click();
     await buyer.waitForURL(new RegExp(`/events/${eventId}$`), { timeout: 30_000 });
     await buyer.locator('[data-seat="A-1-1"]').click();

@@ -69,6 +69,9 @@ export async function eventPage(main, ctx, id) {
             h('dt', {}, t('price')), h('dd', {}, (event.grades || []).map((g) => `${g.name} ${money(g.price)}`).join(' · '))),
         h('p', {}, h('span', { class: `status s-${event.status}` }, t(event.status)), ' ', h('span', { class: 'live' }, t('live'))),
         event.description ? h('p', { class: 'description' }, event.description) : null,
+        // The event's own manager, or an admin, gets the way to its control room.
+        auth.atLeast('ADMIN') || (auth.atLeast('MANAGER') && String(event.managerId) === String(auth.user.id))
+            ? h('p', {}, link(`/manage/events/${id}`, t('manageThisEvent'))) : null,
         panel, mapHost);
 
     let zone = null;
