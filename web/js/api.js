@@ -72,7 +72,8 @@ export function refresh() {
     if (!session?.refreshToken) return Promise.resolve(false);
     refreshing ??= request('POST', '/auth/refresh', { refreshToken: session.refreshToken }, { anonymous: true })
         .then((pair) => { store({ ...session, ...pair, user: pair.user ?? session.user }); return true; })
-        .catch(() => { store(null, 'ended'); return false; })
+        // Only a refusal ends the session: a busy server or a lost connection leaves it for later.
+        .catch((err) => { if (err.status === 401) store(null, 'ended'); return false; })
         .finally(() => { refreshing = null; });
     return refreshing;
 }
@@ -101,11 +102,11 @@ export async function request(method, path, body, options = {}) {
     }
     if (res.status === 401 && headers.Authorization && !options.retried) {
         if (session?.refreshToken && await refresh()) return request(method, path, body, { ...options, retried: true });
-        // The refresh was refused too: the session is over (logged out elsewhere, or the account
-        // disabled), and the person is told so rather than that they typed something wrong.
-        const ended = new ApiError(401, await parseProblem(res));
-        ended.code = 'SESSION_ENDED';
-        throw ended;
+        // When the refresh was refused too, the session is over (logged out elsewhere, or the
+        // account disabled), and the person is told so rather than that they typed something wrong.
+        const refused = new ApiError(401, await parseProblem(res));
+        if (!session) refused.code = 'SESSION_ENDED';
+        throw refused;
     }
     if (!res.ok) throw new ApiError(res.status, await parseProblem(res));
     if (options.raw) return res;
