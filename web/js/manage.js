@@ -2,7 +2,7 @@
 // the live dashboard of the on-sale, orders and refunds, a notice to ticket holders, check-in).
 import { api } from './api.js';
 import { h, put } from './dom.js';
-import { t, money, dateTime } from './i18n.js';
+import { t, money, dateTime, errorText } from './i18n.js';
 import { layoutEditor } from './editor.js';
 import { lineChart } from './chart.js';
 import { action, confirmDialog, requireRole } from './ui.js';
@@ -139,7 +139,7 @@ export async function managedEvent(main, ctx, id) {
     const paintStatus = () => {
         put(heading, status(event.status), ' ', `${event.venue} · ${dateTime(event.startsAt)}`, ' ',
             event.status !== 'DRAFT' ? link(`/events/${id}`, t('publicPage')) : null);
-        put(moves, MOVES[event.status].map((to) => action(t(MOVE_LABEL[to]), () => move(to), ctx,
+        put(moves, (MOVES[event.status] || []).map((to) => action(t(MOVE_LABEL[to]), () => move(to), ctx,
             { class: to === 'CANCELLED' ? 'danger' : 'primary' })));
     };
     async function move(to) {
@@ -156,6 +156,7 @@ export async function managedEvent(main, ctx, id) {
     // One poll feeds the dashboard and the order list; a slow answer never stacks a second one.
     let stopped = false;
     let timer = null;
+    let polls = 0;
     const tick = async () => {
         if (stopped) return;
         // A dashboard in a background tab asks nothing (the audit reads the database).
@@ -168,6 +169,11 @@ export async function managedEvent(main, ctx, id) {
             ]);
             board.show(audit, room, sales.totals);
             orders.show(sales.items);
+            // The server moves the status too (opens at salesOpenAt, sold out): look every 4th poll.
+            if (++polls % 4 === 0) {
+                const now = await api.get(`/events/${id}`);
+                if (now.status !== event.status) { event = now; paintStatus(); }
+            }
         } catch (err) {
             if (err.status === 401 || err.status === 403) { stopped = true; ctx.showError(err); return; }
             board.offline(err);
@@ -232,7 +238,7 @@ function dashboard() {
             note.textContent = broken.length ? t('violations', { list: broken.join('; ') }) : t('updatedAt', { t: new Date(now).toLocaleTimeString() });
             note.classList.toggle('error', broken.length > 0);
         },
-        offline(err) { note.textContent = err.message; note.classList.add('error'); },
+        offline(err) { note.textContent = errorText(err); note.classList.add('error'); },
     };
 }
 
