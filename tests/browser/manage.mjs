@@ -244,6 +244,15 @@ await runInChromium(async (browser) => {
     await zone.getByLabel('Grade').selectOption('R');
     await zone.getByLabel('Capacity').fill('150');
     await waitForText(m.getByTestId('capacity'), (t) => t.startsWith('150 seats in all'));
+    // From the keyboard: a zone added and removed again, the focus back on the add button.
+    await m.getByRole('button', { name: 'Add Zone' }).focus();
+    await m.keyboard.press('Enter');
+    assert.equal(await m.evaluate(() => document.activeElement.closest('fieldset')?.querySelector('legend')?.textContent), 'Zone 2');
+    await m.getByRole('group', { name: 'Zone 2' }).getByRole('button', { name: 'Remove' }).focus();
+    await m.keyboard.press('Enter');
+    assert.equal(await m.getByRole('group', { name: 'Zone 2' }).count(), 0);
+    assert.equal(await m.evaluate(() => document.activeElement.textContent), 'Add Zone');
+    await waitForText(m.getByTestId('capacity'), (t) => t.startsWith('150 seats in all'));
     await m.getByRole('button', { name: 'Create event' }).click();
     await m.getByRole('heading', { name: 'Summer Lawn Festival' }).waitFor();
     await waitForText(m.getByTestId('stat-available'), (t) => t === '150 / 150');

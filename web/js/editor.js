@@ -55,6 +55,7 @@ function repeater(legend, makeItem, onChange, first) {
             item.node.remove();
             relabel();
             onChange();
+            addButton.focus(); // the removed button took the focus with it
         });
         items.push(item);
         list.append(item.node);
