@@ -276,6 +276,18 @@ await runInChromium(async (browser) => {
     await waitForText(row.getByTestId('user-status'), (t) => t === 'Disabled');
     await shot(a, 'admin-users');
 
+    step('the administrator sends one person a notice; their bell rings');
+    await a.getByRole('searchbox', { name: 'Search users' }).fill(account('BUYER').email);
+    await a.getByRole('button', { name: 'Search' }).click();
+    const buyerRow = a.locator(`tr[data-user="${account('BUYER').email}"]`);
+    await buyerRow.getByRole('button', { name: 'Send notice' }).click();
+    const form = a.getByRole('dialog', { name: `Notice to ${account('BUYER').email}` });
+    await form.getByLabel('Title').fill('Your seats moved');
+    await form.getByLabel('Message').fill('Row A is now row AA.');
+    await form.getByRole('button', { name: 'Send notice' }).click();
+    await a.getByText(`Notice sent to ${account('BUYER').email}.`).waitFor();
+    await buyer.getByRole('status').filter({ hasText: 'Your seats moved' }).waitFor();
+
     step('the disabled user\'s next request is refused, readably, and they are signed out');
     await victim.goto('/orders');
     const ended = await waitForText(victim.getByRole('alert'), (t) => t.length > 0);

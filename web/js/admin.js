@@ -3,7 +3,7 @@
 import { api, auth } from './api.js';
 import { h, put } from './dom.js';
 import { t, dateTime } from './i18n.js';
-import { action, confirmDialog, requireRole } from './ui.js';
+import { action, confirmDialog, formDialog, requireRole } from './ui.js';
 
 const ROLES = ['USER', 'MANAGER', 'ADMIN'];
 const SIZE = 20;
@@ -23,7 +23,7 @@ export async function users(main, ctx) {
     const list = await api.get('/admin/users?' + query);
     const body = h('tbody', {}, list.items.map((u) => userRow(u, ctx)));
     const goPage = (n) => { const next = new URLSearchParams(params); next.set('page', String(n)); ctx.go('/admin/users?' + next); };
-    put(main, h('h1', {}, t('users')), form,
+    put(main, h('h1', {}, t('users')), form, h('p', { id: 'admin-status', role: 'status' }),
         list.items.length
             ? h('div', { class: 'table-wrap' }, h('table', { 'aria-label': t('users') },
                 h('thead', {}, h('tr', {}, [t('email'), t('name'), t('role'), t('status'), t('joined'), ''].map((c) => h('th', { scope: 'col' }, c)))),
@@ -33,6 +33,18 @@ export async function users(main, ctx) {
             page > 0 ? h('button', { type: 'button', onclick: () => goPage(page - 1) }, t('previous')) : null,
             h('span', { class: 'muted' }, t('pageOf', { page: page + 1, pages: Math.max(1, Math.ceil(list.total / SIZE)), total: list.total })),
             (page + 1) * SIZE < list.total ? h('button', { type: 'button', onclick: () => goPage(page + 1) }, t('next')) : null));
+}
+
+// A notice to one person (POST /notifications {userId}): their bell rings, wherever they are.
+async function notify(user, ctx) {
+    const notice = await formDialog(t('noticeTo', { email: user.email }), [
+        { name: 'title', label: t('noticeTitle'), maxlength: 200 },
+        { name: 'body', label: t('noticeBody'), maxlength: 1000, multiline: true },
+    ], t('sendNotice'));
+    if (!notice) return;
+    await api.post('/notifications', { userId: user.id, ...notice });
+    const status = document.getElementById('admin-status');
+    if (status) status.textContent = t('noticeSentTo', { email: user.email });
 }
 
 function userRow(user, ctx) {
@@ -58,6 +70,7 @@ function userRow(user, ctx) {
         user.locked
             ? action(t('unlock'), () => patch({ locked: false }), ctx, { class: 'small' })
             : action(t('lock'), () => patch({ locked: true }), ctx, { class: 'small' }),
+        action(t('sendNotice'), () => notify(user, ctx), ctx, { class: 'small' }),
     ];
     put(row,
         h('td', {}, user.email),

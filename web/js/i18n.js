@@ -56,6 +56,7 @@ const strings = {
         roleOf: 'Role of {email}', enable: 'Enable', disable: 'Disable', lock: 'Lock', unlock: 'Unlock', locked: 'Locked',
         disableConfirm: 'Disable {email}? They are signed out at once and cannot log in until enabled.',
         user_ACTIVE: 'Active', user_DISABLED: 'Disabled', user_DELETED: 'Withdrawn',
+        cancel: 'Cancel', noticeTo: 'Notice to {email}', noticeSentTo: 'Notice sent to {email}.',
         errors: {
             NETWORK: 'The server cannot be reached. Check your connection and try again.',
             VALIDATION_FAILED: 'Please check the form: {detail}', UNAUTHORIZED: 'Could not sign you in: {detail}. Please log in again.',
@@ -129,6 +130,7 @@ const strings = {
         roleOf: '{email}의 권한', enable: '사용 재개', disable: '사용 중지', lock: '잠그기', unlock: '잠금 해제', locked: '잠김',
         disableConfirm: '{email} 계정을 사용 중지할까요? 바로 로그아웃되고 다시 허용할 때까지 로그인할 수 없습니다.',
         user_ACTIVE: '사용 중', user_DISABLED: '사용 중지', user_DELETED: '탈퇴',
+        cancel: '취소', noticeTo: '{email}에게 알림', noticeSentTo: '{email}에게 알림을 보냈습니다.',
         errors: {
             NETWORK: '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.',
             VALIDATION_FAILED: '입력값을 확인하세요: {detail}', UNAUTHORIZED: '로그인할 수 없습니다 ({detail}). 다시 로그인하세요.',

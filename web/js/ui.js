@@ -53,3 +53,26 @@ export function confirmDialog(question, yes) {
         dialog.showModal();
     });
 }
+
+// A modal form of text fields ({name, label, multiline?, maxlength}) with a cancel and a `send`
+// button; resolves the fields' values when sent (the browser checks that each is filled), null
+// when cancelled.
+export function formDialog(heading, fields, send) {
+    return new Promise((resolve) => {
+        const inputs = fields.map((f) => h(f.multiline ? 'textarea' : 'input',
+            { id: 'd-' + f.name, name: f.name, required: true, maxlength: f.maxlength, rows: f.multiline ? 3 : undefined }));
+        const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'dialog-h' },
+            h('form', { method: 'dialog', class: 'auth' },
+                h('h2', { id: 'dialog-h' }, heading),
+                fields.map((f, i) => h('label', { for: 'd-' + f.name }, f.label, inputs[i])),
+                h('div', { class: 'row' },
+                    h('button', { value: 'no', formnovalidate: true }, t('cancel')),
+                    h('button', { value: 'yes', class: 'primary' }, send))));
+        dialog.addEventListener('close', () => {
+            dialog.remove();
+            resolve(dialog.returnValue === 'yes' ? Object.fromEntries(inputs.map((i) => [i.name, i.value])) : null);
+        });
+        document.body.append(dialog);
+        dialog.showModal();
+    });
+}
