@@ -4,6 +4,9 @@
 
 #include <fmt/core.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
 #include "auth/handlers.hpp"
 
 namespace tkt::auth::oauth {
@@ -70,10 +73,21 @@ awaitable<response> callback(service& svc, std::shared_ptr<const route_options> 
     co_return redirect(fmt::format("{}#{}", options->web_redirect, fragment_of(*s)));
 }
 
+awaitable<response> list(const service& svc) {
+    co_return http::json_response(200, provider_list_json(svc.options().providers));
+}
+
 }  // namespace
+
+boost::json::value provider_list_json(const std::vector<provider>& providers) {
+    boost::json::array items;
+    for (const auto& p : providers) items.push_back({{"name", p.name}, {"openid", p.oidc()}});
+    return boost::json::object{{"providers", std::move(items)}};
+}
 
 void register_routes(http::router& router, service& svc, route_options options) {
     const http::route_options limited{.rate_limit = http::rate_limit_class::auth};
+    router.add(http::verb::get, "/api/v1/auth/oauth2", [&svc](request&) { return list(svc); });
     router.add(
         http::verb::get, "/api/v1/auth/oauth2/{provider}",
         [&svc](request& req) { return start(svc, req); }, limited);

@@ -1,11 +1,16 @@
 #pragma once
 // The HTTP face of social login (issue 15, DESIGN.md §7):
+//   GET /api/v1/auth/oauth2                      the configured providers, for the login page's
+//                                                buttons: {"providers":[{"name","openid"}]}
 //   GET /api/v1/auth/oauth2/{provider}           302 to the provider, with the binding cookie
 //   GET /api/v1/auth/oauth2/{provider}/callback  302 to the web UI with the tokens in the
 //                                                fragment, or 200 JSON when the client sends
 //                                                `Accept: application/json`
-// Both are rate limited as `auth`. Every failure is a problem+json answer.
+// The last two are rate limited as `auth`. Every failure is a problem+json answer.
 #include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
 
 #include "auth/oauth_service.hpp"
 #include "http/router.hpp"
@@ -16,6 +21,10 @@ struct route_options {
     // Where a browser goes after signing in (the tokens are added as its fragment).
     std::string web_redirect;
 };
+
+// The body of GET /api/v1/auth/oauth2: the providers' names in configuration order, and whether
+// each is OpenID Connect. Nothing secret (no client id, no endpoint) leaves the server.
+boost::json::value provider_list_json(const std::vector<provider>& providers);
 
 // `svc` must outlive the router.
 void register_routes(http::router& router, service& svc, route_options options);

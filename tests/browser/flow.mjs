@@ -1,49 +1,16 @@
 // The buyer's flow in Debian's chromium, driven by playwright-core (test_ui.py starts the
 // server and passes BASE_URL, EVENT_ID, CROWD_TOKENS, CHROMIUM, SCREENSHOTS). Each step
 // asserts what a person would see; any failure exits non-zero with the step's name.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import path from 'node:path';
+import { runInChromium, shot, step } from './lib.mjs';
 
 const base = process.env.BASE_URL;
 const eventId = process.env.EVENT_ID;
 const crowd = JSON.parse(process.env.CROWD_TOKENS || '[]');
-const shots = process.env.SCREENSHOTS;
-const started = Date.now();
-let stepName = 'start';
 
-function step(name) {
-    stepName = name;
-    console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${name}`);
-}
+await runInChromium(run);
 
-async function shot(page, name) {
-    await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
-}
-
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-});
-try {
-    await run();
-    console.log(`all steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-} catch (err) {
-    console.error(`step "${stepName}" failed: ${err.stack || err}`);
-    process.exitCode = 1;
-    // What each page showed when the step failed, beside the screenshots.
-    let i = 0;
-    for (const context of browser.contexts()) {
-        for (const p of context.pages()) {
-            await p.screenshot({ path: path.join(shots, `failure-${i++}.png`), fullPage: true }).catch(() => {});
-        }
-    }
-} finally {
-    await browser.close();
-}
-
-async function run() {
+async function run(browser) {
     const buyer = await browser.newContext({ baseURL: base, locale: 'en-US', viewport: { width: 1100, height: 800 } });
     const page = await buyer.newPage();
     const consoleErrors = [];

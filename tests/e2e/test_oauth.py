@@ -9,7 +9,7 @@ import urllib.parse
 import uuid
 
 import harness
-from oauth_standin import kakao_profile, naver_profile, standin
+from oauth_standin import CLIENT_ID, CLIENT_SECRET, kakao_profile, naver_profile, standin
 
 WEB = "http://127.0.0.1:1/app/signed-in"
 
@@ -77,6 +77,15 @@ class oauth_case(harness.e2e_case):
 
 
 class sign_in_with_kakao_and_naver(oauth_case):
+    def test_the_provider_list_names_the_configured_providers_and_no_secret(self):
+        status, headers, body = self.srv.call("GET", "auth/oauth2")
+        self.assertEqual(status, 200, body)
+        self.assertEqual({p["name"]: p["openid"] for p in body["providers"]},
+                         {"kakao": False, "naver": False, "acme": True})
+        self.assertEqual([sorted(p) for p in body["providers"]], [["name", "openid"]] * 3)
+        self.assertNotIn(CLIENT_SECRET, str(body))
+        self.assertNotIn(CLIENT_ID, str(body))
+
     def test_the_start_sends_the_browser_to_the_provider_with_state_and_pkce(self):
         status, headers, _ = start(self.srv, "kakao")
         self.assertEqual(status, 302)

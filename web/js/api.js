@@ -23,11 +23,12 @@ function load() {
     }
 }
 
-function store(next) {
+// `reason` is 'ended' when the server refused the session (not when the person logged out).
+function store(next, reason = null) {
     session = next;
     if (next) localStorage.setItem(KEY, JSON.stringify(next));
     else localStorage.removeItem(KEY);
-    for (const fn of listeners) fn(session);
+    for (const fn of listeners) fn(session, reason);
 }
 
 export const auth = {
@@ -39,6 +40,22 @@ export const auth = {
     },
     async login(email, password) {
         store(await request('POST', '/auth/login', { email, password }, { anonymous: true }));
+    },
+    // Tokens handed over by the social login's return trip (the URL fragment): stored, then the
+    // account read with them.
+    async adopt(tokens) {
+        store({ ...tokens, user: null });
+        try {
+            store({ ...session, user: await request('GET', '/me') });
+        } catch (err) {
+            store(null);
+            throw err;
+        }
+    },
+    // Roles rank USER < MANAGER < ADMIN; a screen open to a role is open to those above it.
+    atLeast(role) {
+        const rank = { USER: 0, MANAGER: 1, ADMIN: 2 };
+        return (rank[session?.user?.role] ?? -1) >= rank[role];
     },
     async logout() {
         const refreshToken = session?.refreshToken;
@@ -55,7 +72,8 @@ export function refresh() {
     if (!session?.refreshToken) return Promise.resolve(false);
     refreshing ??= request('POST', '/auth/refresh', { refreshToken: session.refreshToken }, { anonymous: true })
         .then((pair) => { store({ ...session, ...pair, user: pair.user ?? session.user }); return true; })
-        .catch(() => { store(null); return false; })
+        // Only a refusal ends the session: a busy server or a lost connection leaves it for later.
+        .catch((err) => { if (err.status === 401) store(null, 'ended'); return false; })
         .finally(() => { refreshing = null; });
     return refreshing;
 }
@@ -82,8 +100,13 @@ export async function request(method, path, body, options = {}) {
     } catch {
         throw new ApiError(0, { code: 'NETWORK', title: 'Network error' });
     }
-    if (res.status === 401 && !options.anonymous && !options.retried && session?.refreshToken) {
-        if (await refresh()) return request(method, path, body, { ...options, retried: true });
+    if (res.status === 401 && headers.Authorization && !options.retried) {
+        if (session?.refreshToken && await refresh()) return request(method, path, body, { ...options, retried: true });
+        // When the refresh was refused too, the session is over (logged out elsewhere, or the
+        // account disabled), and the person is told so rather than that they typed something wrong.
+        const refused = new ApiError(401, await parseProblem(res));
+        if (!session) refused.code = 'SESSION_ENDED';
+        throw refused;
     }
     if (!res.ok) throw new ApiError(res.status, await parseProblem(res));
     if (options.raw) return res;
@@ -95,6 +118,7 @@ export async function request(method, path, body, options = {}) {
 export const api = {
     get: (path, options) => request('GET', path, undefined, options),
     post: (path, body, options) => request('POST', path, body ?? {}, options),
+    patch: (path, body, options) => request('PATCH', path, body ?? {}, options),
     del: (path, options) => request('DELETE', path, undefined, options),
 };
 

@@ -4,6 +4,9 @@ import { auth, stream } from './api.js';
 import { h, put } from './dom.js';
 import { t, lang, setLang, errorText } from './i18n.js';
 import * as views from './views.js';
+import * as manage from './manage.js';
+import * as admin from './admin.js';
+import { signedIn, takeFragment } from './social.js';
 
 const routes = [
     [/^\/$/, views.eventList],
@@ -15,6 +18,11 @@ const routes = [
     [/^\/orders$/, views.orders],
     [/^\/orders\/([\w-]+)$/, views.orderPage],
     [/^\/notifications$/, views.notifications],
+    [/^\/signed-in$/, signedIn],
+    [/^\/manage$/, manage.managerEvents],
+    [/^\/manage\/new$/, manage.newEvent],
+    [/^\/manage\/events\/(\d+)$/, manage.managedEvent],
+    [/^\/admin\/users$/, admin.users],
 ];
 
 let cleanup = [];
@@ -85,7 +93,10 @@ function renderHeader() {
     put(nav, 
         link('/', t('events')),
         user && link('/orders', t('myOrders')),
+        auth.atLeast('MANAGER') && link('/manage', t('manage')),
+        auth.atLeast('ADMIN') && link('/admin/users', t('users')),
         user && link('/notifications', bellIcon(), { id: 'bell', class: 'bell' }),
+        user && h('span', { class: 'who', 'data-testid': 'who', title: user.email }, user.name),
         user ? h('button', { type: 'button', class: 'link', onclick: async () => { await auth.logout(); ctx.go('/'); } }, t('logout'))
             : link('/login', t('login')),
         !user && link('/signup', t('signup')),
@@ -116,7 +127,12 @@ function watchNotifications() {
     }, { authed: true });
 }
 
-auth.onChange(() => { watchNotifications(); renderHeader(); });
+auth.onChange((session, reason) => {
+    watchNotifications();
+    renderHeader();
+    // Refused by the server (disabled, logged out elsewhere): say so on whatever screen is open.
+    if (reason === 'ended') ctx.showError({ code: 'SESSION_ENDED', problem: {} });
+});
 
 document.addEventListener('click', (e) => {
     const a = e.target.closest('a[data-link]');
@@ -126,5 +142,15 @@ document.addEventListener('click', (e) => {
 });
 window.addEventListener('popstate', render);
 setLang(lang);
-watchNotifications();
-render();
+// The social login's return trip lands here with the tokens in the fragment.
+let startError = null;
+takeFragment().then((next) => {
+    if (next) history.replaceState(null, '', next);
+}).catch((err) => {
+    startError = err;
+    history.replaceState(null, '', '/login');
+}).finally(async () => {
+    watchNotifications();
+    await render();
+    if (startError) ctx.showError(startError);
+});

@@ -3,32 +3,11 @@ import { api, auth, stream, request } from './api.js';
 import { h, put } from './dom.js';
 import { t, money, dateTime, errorText } from './i18n.js';
 import { liveSeatMap } from './seatmap.js';
+import { action, requireLogin } from './ui.js';
+import { socialButtons } from './social.js';
 
 const CATEGORIES = ['CONCERT', 'MUSICAL', 'EXHIBITION', 'SPORTS', 'FAN_MEETING', 'ETC'];
 const link = (href, ...children) => h('a', { href, 'data-link': true }, ...children);
-
-function requireLogin(ctx) {
-    if (auth.user) return true;
-    ctx.go('/login?next=' + encodeURIComponent(location.pathname), { replace: true });
-    return false;
-}
-
-// A button that is disabled while its action runs and shows the action's error.
-function action(label, fn, ctx, attrs = {}) {
-    const button = h('button', { type: 'button', ...attrs }, label);
-    button.addEventListener('click', async () => {
-        button.disabled = true;
-        ctx.clearError();
-        try {
-            await fn();
-        } catch (err) {
-            ctx.showError(err);
-        } finally {
-            button.disabled = false;
-        }
-    });
-    return button;
-}
 
 export function toast(n) {
     const box = h('div', { class: 'toast', role: 'status' }, h('strong', {}, n.title), h('span', {}, n.body));
@@ -90,6 +69,9 @@ export async function eventPage(main, ctx, id) {
             h('dt', {}, t('price')), h('dd', {}, (event.grades || []).map((g) => `${g.name} ${money(g.price)}`).join(' · '))),
         h('p', {}, h('span', { class: `status s-${event.status}` }, t(event.status)), ' ', h('span', { class: 'live' }, t('live'))),
         event.description ? h('p', { class: 'description' }, event.description) : null,
+        // The event's own manager, or an admin, gets the way to its control room.
+        auth.atLeast('ADMIN') || (auth.atLeast('MANAGER') && String(event.managerId) === String(auth.user.id))
+            ? h('p', {}, link(`/manage/events/${id}`, t('manageThisEvent'))) : null,
         panel, mapHost);
 
     let zone = null;
@@ -306,7 +288,7 @@ function authForm(main, ctx, kind) {
             ctx.showError(err);
         }
     });
-    put(main, h('h1', {}, t(kind)), form,
+    put(main, h('h1', {}, t(kind)), form, socialButtons(),
         h('p', {}, kind === 'signup' ? t('haveAccount') : t('noAccount'), ' ',
             link((kind === 'signup' ? '/login' : '/signup') + location.search, t(kind === 'signup' ? 'login' : 'signup'))));
 }
