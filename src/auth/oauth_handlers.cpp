@@ -64,7 +64,13 @@ awaitable<response> callback(service& svc, std::shared_ptr<const route_options> 
                            .binding = binding_of(req.header("Cookie"))};
     auto op = svc.finish(std::move(params));
     auto s = co_await std::move(op);
-    if (!s) co_return http::problem_response(s.error());
+    if (!s && wants_json(req)) co_return http::problem_response(s.error());
+    if (!s) {
+        // A browser goes back to the web UI all the same, which says what went wrong.
+        const auto& p = s.error();
+        co_return redirect(fmt::format("{}#error={}&status={}&detail={}", options->web_redirect,
+                                       name_of(p.code), p.status(), form_encode(p.detail)));
+    }
     if (wants_json(req)) {
         auto r = http::json_response(200, session_json(*s));
         r.with_header("Cache-Control", "no-store");

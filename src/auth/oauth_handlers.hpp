@@ -6,7 +6,10 @@
 //   GET /api/v1/auth/oauth2/{provider}/callback  302 to the web UI with the tokens in the
 //                                                fragment, or 200 JSON when the client sends
 //                                                `Accept: application/json`
-// The last two are rate limited as `auth`. Every failure is a problem+json answer.
+// The last two are rate limited as `auth`. Every failure is a problem+json answer, except a
+// failed callback without `Accept: application/json` (a browser coming back from the provider):
+// it goes to the web UI too, with `#error=<CODE>&status=<status>&detail=<detail>` instead of
+// the tokens, so that the person reads what happened on a page rather than a JSON document.
 #include <string>
 #include <vector>
 

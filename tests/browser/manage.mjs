@@ -310,6 +310,15 @@ await runInChromium(async (browser) => {
     assert.equal(await visitor.getByRole('link', { name: 'Continue with Google' }).count(), 0);
     await shot(visitor, 'login-social');
 
+    step('a sign-in that fails at the server comes back to the login page, told in words');
+    await visitor.goto('/api/v1/auth/oauth2/kakao/callback?code=x&state=forged');
+    const failed = await waitForText(visitor.getByRole('alert'), (t) => t.length > 0);
+    noJson(failed);
+    assert.match(failed, /sign-in expired or was started elsewhere/);
+    assert.equal(new URL(visitor.url()).pathname, '/login');
+    assert.equal(new URL(visitor.url()).hash, '');
+    assert.equal(await visitor.getByRole('button', { name: 'Log out' }).count(), 0);
+
     step('sign in with Kakao (the local stand-in): back in the app, signed in, tokens off the URL');
     await visitor.getByRole('link', { name: 'Continue with Kakao' }).click();
     await visitor.getByRole('button', { name: 'Log out' }).waitFor();

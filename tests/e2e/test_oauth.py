@@ -204,8 +204,32 @@ class linking_existing_accounts(oauth_case):
 class failures(oauth_case):
     def test_unknown_provider(self):
         self.assertProblem(start(self.srv, "myspace"), 404, "NOT_FOUND")
-        self.assertProblem(self.srv.call("GET", "auth/oauth2/myspace/callback?code=x&state=y"),
+        self.assertProblem(self.srv.call("GET", "auth/oauth2/myspace/callback?code=x&state=y",
+                                         headers={"Accept": "application/json"}),
                            404, "NOT_FOUND")
+        # A browser is sent back to the web UI, which reads the problem from the fragment.
+        self.assertEqual(self.browser_failure(
+            self.srv.call("GET", "auth/oauth2/myspace/callback?code=x&state=y")),
+            {"error": "NOT_FOUND", "status": "404", "detail": "no sign-in provider named myspace"})
+
+    def browser_failure(self, answer):
+        """The fragment of the web UI address a failed callback sent the browser to."""
+        status, headers, _ = answer
+        self.assertEqual(status, 302)
+        location = headers["Location"]
+        self.assertTrue(location.startswith(WEB + "#error="), location)
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        fragment = dict(urllib.parse.parse_qsl(location.split("#", 1)[1]))
+        self.assertNotIn("accessToken", fragment)
+        return fragment
+
+    def test_a_browser_whose_sign_in_fails_reads_why_in_the_web_ui(self):
+        email = harness.unique_email("denied")
+        fragment = self.browser_failure(
+            self.sign_in("kakao", kakao_profile("7010", email), accept_json=False, deny=True))
+        self.assertEqual((fragment["error"], fragment["status"]), ("OAUTH_DENIED", "401"))
+        self.assertIn("access_denied", fragment["detail"])
+        self.assertEqual(self.users_with(email), [])
 
     def test_denied_consent(self):
         body = self.assertProblem(self.sign_in("kakao", None, deny=True), 401, "OAUTH_DENIED")

@@ -42,10 +42,20 @@ export function socialButtons() {
 
 // Called once at start-up: when the page was opened by the sign-in's redirect, takes the tokens
 // out of the address (so they are neither bookmarked nor shared), stores the session and
-// returns where to go next; otherwise null.
+// returns where to go next; throws the server's problem when the sign-in failed (#error=…);
+// otherwise null.
 export async function takeFragment() {
-    if (!location.hash.includes('accessToken=')) return null;
     const f = new URLSearchParams(location.hash.slice(1));
+    if (f.has('error')) {
+        // The sign-in failed at the server: its problem, told as any API error is.
+        history.replaceState(null, '', location.pathname + location.search);
+        sessionStorage.removeItem(NEXT_KEY);
+        const err = new Error(f.get('detail') || f.get('error'));
+        err.code = f.get('error');
+        err.problem = { code: err.code, status: Number(f.get('status')) || 0, detail: f.get('detail') || '' };
+        throw err;
+    }
+    if (!f.has('accessToken')) return null;
     history.replaceState(null, '', location.pathname + location.search);
     await auth.adopt({
         accessToken: f.get('accessToken'),
