@@ -6,7 +6,7 @@ commit of the change to its arrival on the user's stream (issue 12; docs/benchma
     bench/notify_delivery.py [--users 5000] [--bursts 3] [--rate 1000] [--seconds 10]
 
 One `ticketon serve` (release build, one I/O thread, pinned to core 0, the defaults of the
-dispatcher: a look at the outbox every 50 ms, the SSE hub's 250 ms tick). Users are inserted into
+dispatcher: a look at the outbox every 50 ms, the notification hub's 20 ms tick). Users are inserted into
 the database and their tokens minted (bench/queue_lib.py); each opens
 GET /api/v1/notifications/stream from its own loopback address (127.0.2.x …); one Python thread
 on core 1 reads every stream (selectors) and stamps each event when it arrives.

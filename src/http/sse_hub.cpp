@@ -504,19 +504,30 @@ std::size_t sse_hub::clients() const {
 }
 
 void sse_hub::collect_metrics(std::string& out) const {
-    std::lock_guard lock(core_->mutex);
+    collect_metrics(out, {this});
+}
+
+void sse_hub::collect_metrics(std::string& out, std::initializer_list<const sse_hub*> hubs) {
     out += "# HELP ticketon_sse_clients Server-Sent Events streams open, by kind.\n";
     out += "# TYPE ticketon_sse_clients gauge\n";
-    for (const auto& k : core_->kinds)
-        out += fmt::format("ticketon_sse_clients{{kind=\"{}\"}} {}\n", k->name, k->open);
+    for (const auto* hub : hubs) {
+        std::lock_guard lock(hub->core_->mutex);
+        for (const auto& k : hub->core_->kinds)
+            out += fmt::format("ticketon_sse_clients{{kind=\"{}\"}} {}\n", k->name, k->open);
+    }
     out += "# HELP ticketon_sse_dropped_total SSE clients dropped for falling behind, by kind.\n";
     out += "# TYPE ticketon_sse_dropped_total counter\n";
-    for (const auto& k : core_->kinds)
-        out += fmt::format("ticketon_sse_dropped_total{{kind=\"{}\"}} {}\n", k->name, k->dropped);
+    for (const auto* hub : hubs) {
+        std::lock_guard lock(hub->core_->mutex);
+        for (const auto& k : hub->core_->kinds)
+            out +=
+                fmt::format("ticketon_sse_dropped_total{{kind=\"{}\"}} {}\n", k->name, k->dropped);
+    }
     out += "# HELP ticketon_sse_frames_total Frames (events, comments) written to SSE clients.\n";
     out += "# TYPE ticketon_sse_frames_total counter\n";
-    out += fmt::format("ticketon_sse_frames_total {}\n",
-                       core_->frames.load(std::memory_order_relaxed));
+    std::uint64_t frames = 0;
+    for (const auto* hub : hubs) frames += hub->core_->frames.load(std::memory_order_relaxed);
+    out += fmt::format("ticketon_sse_frames_total {}\n", frames);
 }
 
 }  // namespace tkt::http

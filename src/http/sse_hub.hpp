@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ namespace tkt::http {
 
 struct sse_hub_options {
     // Pending frames are written at most once per tick per client (coalesced into one write).
+    // A process may run hubs of different ticks: coalescing for streams whose events come in
+    // floods (queue positions, seat changes), promptness for the rare ones (notifications).
     std::chrono::milliseconds tick{250};
     // A `: hb` comment when nothing else was written for this long (give or take a quarter).
     std::chrono::milliseconds heartbeat{15'000};
@@ -101,6 +104,9 @@ public:
     // Prometheus lines: ticketon_sse_clients{kind} (gauge), ticketon_sse_dropped_total{kind}
     // and ticketon_sse_frames_total (counters).
     void collect_metrics(std::string& out) const;
+    // The same lines for several hubs of one process (each metric named once; the hubs' kinds
+    // must differ).
+    static void collect_metrics(std::string& out, std::initializer_list<const sse_hub*> hubs);
 
     struct core;
 
