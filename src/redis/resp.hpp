@@ -63,9 +63,22 @@ public:
     command() = default;
     command(std::initializer_list<std::string_view> args);
 
+    // The same from separate arguments, each a string or an integer. Use it inside coroutines:
+    // g++ 12 cannot keep a braced list's array in a coroutine frame ("array used as
+    // initializer"), so `command{"GET", key}` does not compile there.
+    template <class... Args>
+    static command of(const Args&... args) {
+        command c;
+        c.parts_.reserve(sizeof...(args));
+        (c.arg(args), ...);
+        return c;
+    }
+
     command& arg(std::string_view a);
     template <std::integral I>
-    command& arg(I n) {
+    command& arg(I n)
+        requires(!std::same_as<I, char>)
+    {
         return arg(std::string_view(std::to_string(n)));
     }
     template <class Range>
