@@ -122,6 +122,16 @@ std::size_t slot_map::covered_slots() const {
         std::ranges::count_if(owner_, [](std::uint16_t o) { return o != unassigned; }));
 }
 
+void slot_map::assign(std::uint16_t slot, const node_address& node) {
+    if (slot >= slot_count) return;
+    auto it = std::ranges::find(masters_, node);
+    if (it == masters_.end()) {
+        masters_.push_back(node);
+        it = std::prev(masters_.end());
+    }
+    owner_[slot] = static_cast<std::uint16_t>(it - masters_.begin());
+}
+
 std::optional<redirect> parse_redirect(std::string_view text) {
     redirect out;
     if (text.starts_with("MOVED ")) {

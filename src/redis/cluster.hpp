@@ -52,6 +52,8 @@ public:
     const std::vector<node_address>& masters() const { return masters_; }
     // Slots that some node serves (16384 in a healthy cluster).
     std::size_t covered_slots() const;
+    // Points one slot at `node` (what a MOVED says), adding the node if it is new.
+    void assign(std::uint16_t slot, const node_address& node);
 
 private:
     static constexpr std::uint16_t unassigned = 0xffff;

@@ -71,6 +71,19 @@ TEST(redis_cluster, a_partial_map_leaves_slots_unserved) {
     EXPECT_EQ(map->master_of(200), nullptr);
 }
 
+TEST(redis_cluster, a_moved_slot_points_at_its_new_master) {
+    reply r =
+        reply::array({reply::array({reply::number(0), reply::number(16383), master("h", 1, "a")})});
+    auto map = slot_map::from_cluster_slots(r, "x");
+    ASSERT_TRUE(map.has_value());
+    map->assign(12739, node_address{"h", 2});
+    EXPECT_EQ(*map->master_of(12739), (node_address{"h", 2}));
+    EXPECT_EQ(*map->master_of(12738), (node_address{"h", 1}));
+    EXPECT_EQ(map->masters().size(), 2u);
+    map->assign(12738, node_address{"h", 2});
+    EXPECT_EQ(map->masters().size(), 2u);
+}
+
 TEST(redis_cluster, refuses_a_malformed_cluster_slots_reply) {
     auto bad = [](reply r) { return !slot_map::from_cluster_slots(r, "h").has_value(); };
     EXPECT_TRUE(bad(reply::simple("OK")));

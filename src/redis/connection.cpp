@@ -99,8 +99,9 @@ struct connection::impl : std::enable_shared_from_this<connection::impl> {
           parse(options.limits) {}
 
     void start() { asio::co_spawn(strand, run(shared_from_this()), asio::detached); }
-    asio::awaitable<result> submit([[maybe_unused]] std::shared_ptr<impl> self, std::string bytes,
-                                   steady::time_point deadline);
+    asio::awaitable<std::vector<result>> submit(std::shared_ptr<impl> self,
+                                                std::vector<std::string> commands,
+                                                steady::time_point deadline);
     asio::awaitable<void> run([[maybe_unused]] std::shared_ptr<impl> self);
     asio::awaitable<void> session();
     asio::awaitable<void> reader();
@@ -139,25 +140,54 @@ void connection::impl::fail_queued(const error& e) {
     queued.clear();
 }
 
-// `self` keeps the connection's state alive for as long as its caller waits.
-asio::awaitable<result> connection::impl::submit([[maybe_unused]] std::shared_ptr<impl> self,
-                                                 std::string bytes, steady::time_point deadline) {
-    if (closed) co_return std::unexpected(error{errc::io, "the connection is closed"});
-    if (!is_connected && options.disconnected == when_disconnected::fail_fast) {
-        co_return std::unexpected(
-            error{errc::io, fmt::format("not connected to {}:{}", options.host, options.port)});
+// `self` keeps the connection's state alive for as long as its caller waits. The commands are
+// queued together, so they are written back to back with nothing of another caller between
+// them (ASKING must come right before the command it is for).
+asio::awaitable<std::vector<result>> connection::impl::submit(
+    [[maybe_unused]] std::shared_ptr<impl> self, std::vector<std::string> commands,
+    steady::time_point deadline) {
+    std::vector<result> out;
+    out.reserve(commands.size());
+    std::optional<error> refused;
+    if (closed) {
+        refused = error{errc::io, "the connection is closed"};
+    } else if (!is_connected && options.disconnected == when_disconnected::fail_fast) {
+        refused =
+            error{errc::io, fmt::format("not connected to {}:{}", options.host, options.port)};
     }
-    auto r = std::make_shared<request>(strand, deadline);
-    r->bytes = std::move(bytes);
-    queued.push_back(r);
+    if (refused) {
+        for (std::size_t i = 0; i < commands.size(); ++i)
+            out.emplace_back(std::unexpected(*refused));
+        co_return out;
+    }
+    std::vector<std::shared_ptr<request>> pending;
+    for (auto& bytes : commands) {
+        auto r = std::make_shared<request>(strand, deadline);
+        r->bytes = std::move(bytes);
+        queued.push_back(r);
+        pending.push_back(std::move(r));
+    }
     wake_writer.cancel();
-    co_await r->done.async_wait(tuple_awaitable);
-    if (r->answer) co_return std::move(*r->answer);
-    // The deadline passed. A request still queued is never written; one in flight has its
-    // reply dropped by the reader when it comes.
-    r->abandoned = true;
-    ++timeouts;
-    co_return std::unexpected(error{errc::timeout, "no reply before the deadline"});
+    for (auto& r : pending) {
+        // Answered while this coroutine waited for an earlier one: its timer was cancelled
+        // before anyone waited on it, so it must not be waited on now.
+        if (!r->answer) co_await r->done.async_wait(tuple_awaitable);
+        if (r->answer) {
+            out.push_back(std::move(*r->answer));
+            continue;
+        }
+        // The deadline passed. A request still queued is never written; one in flight has its
+        // reply dropped by the reader when it comes.
+        r->abandoned = true;
+        ++timeouts;
+        out.emplace_back(std::unexpected(error{errc::timeout, "no reply before the deadline"}));
+    }
+    co_return out;
+}
+
+static asio::awaitable<result> first_of(asio::awaitable<std::vector<result>> all) {
+    auto results = co_await std::move(all);
+    co_return std::move(results.front());
 }
 
 asio::awaitable<void> connection::impl::writer() {
@@ -292,7 +322,18 @@ asio::awaitable<result> connection::exec(const command& c) {
 }
 
 asio::awaitable<result> connection::exec(const command& c, std::chrono::milliseconds timeout) {
-    auto op = impl_->submit(impl_, c.encode(), steady::now() + timeout);
+    std::vector<std::string> one;
+    one.push_back(c.encode());
+    auto op = impl_->submit(impl_, std::move(one), steady::now() + timeout);
+    return first_of(asio::co_spawn(impl_->strand, std::move(op), asio::use_awaitable));
+}
+
+asio::awaitable<std::vector<result>> connection::exec_all(const std::vector<command>& commands,
+                                                          std::chrono::milliseconds timeout) {
+    std::vector<std::string> encoded;
+    encoded.reserve(commands.size());
+    for (const auto& c : commands) encoded.push_back(c.encode());
+    auto op = impl_->submit(impl_, std::move(encoded), steady::now() + timeout);
     return asio::co_spawn(impl_->strand, std::move(op), asio::use_awaitable);
 }
 

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -92,6 +93,11 @@ public:
     // `co_await conn.exec(command{"GET", key})` is safe in one statement.
     boost::asio::awaitable<result> exec(const command& c);
     boost::asio::awaitable<result> exec(const command& c, std::chrono::milliseconds timeout);
+
+    // Sends `commands` back to back (no other caller's command between them) and waits for all
+    // of their replies, one result each, in order. For ASKING before a command, or MULTI/EXEC.
+    boost::asio::awaitable<std::vector<result>> exec_all(const std::vector<command>& commands,
+                                                         std::chrono::milliseconds timeout);
 
     // Stops for good: fails every pending request with errc::io, closes the socket, stops
     // reconnecting. Idempotent.

@@ -61,6 +61,28 @@ TEST_F(redis_fixture, answers_commands_and_reports_server_errors_with_their_text
     c.close();
 }
 
+TEST_F(redis_fixture, exec_all_sends_commands_back_to_back_and_answers_each) {
+    connection c(threads.executor(), options_for(server));
+    std::vector<command> transaction;
+    transaction.push_back(command{"MULTI"});
+    transaction.push_back(command{"INCR", "t"});
+    transaction.push_back(command{"LPUSH", "t", "x"});  // fails inside EXEC: WRONGTYPE
+    transaction.push_back(command{"EXEC"});
+    auto body = [&]() -> asio::awaitable<std::vector<result>> {
+        co_return co_await c.exec_all(transaction, 2s);
+    };
+    auto results = threads.run(body());
+    ASSERT_EQ(results.size(), 4u);
+    EXPECT_EQ(results[0], reply::simple("OK"));
+    EXPECT_EQ(results[1], reply::simple("QUEUED"));
+    EXPECT_EQ(results[2], reply::simple("QUEUED"));
+    ASSERT_TRUE(results[3].has_value());
+    ASSERT_EQ(results[3]->elements.size(), 2u);
+    EXPECT_EQ(results[3]->elements[0], reply::number(1));
+    EXPECT_TRUE(results[3]->elements[1].is_error());
+    c.close();
+}
+
 TEST_F(redis_fixture, ten_thousand_concurrent_incrs_are_answered_in_order_and_pipelined) {
     connection c(threads.executor(), options_for(server));
     constexpr int workers = 100;
