@@ -112,6 +112,7 @@ TEST_F(redis_fixture, ten_thousand_concurrent_incrs_are_answered_in_order_and_pi
     EXPECT_EQ(*all.rbegin(), workers * per_worker);
     EXPECT_EQ(exec(c, {"GET", "counter"}), reply::bulk(std::to_string(workers * per_worker)));
     const auto stats = c.stats();
+    RecordProperty("writes", static_cast<int>(stats.writes));
     EXPECT_EQ(stats.requests, std::uint64_t{workers * per_worker + 1});
     // Pipelined: many commands per write.
     EXPECT_LT(stats.writes * 5, stats.requests) << stats.writes << " writes";
