@@ -90,7 +90,7 @@ std::expected<connection_options, std::string> parse_redis_url(std::string_view 
 }
 
 struct connection::impl : std::enable_shared_from_this<connection::impl> {
-    impl(asio::any_io_executor ex, connection_options o)
+    impl(const asio::any_io_executor& ex, connection_options o)
         : strand(asio::make_strand(ex)),
           options(std::move(o)),
           socket(strand),
@@ -172,8 +172,8 @@ asio::awaitable<std::vector<result>> connection::impl::submit(
         // Answered while this coroutine waited for an earlier one: its timer was cancelled
         // before anyone waited on it, so it must not be waited on now.
         if (!r->answer) co_await r->done.async_wait(tuple_awaitable);
-        if (r->answer) {
-            out.push_back(std::move(*r->answer));
+        if (std::optional<result>& answered = r->answer) {
+            out.push_back(std::move(*answered));
             continue;
         }
         // The deadline passed. A request still queued is never written; one in flight has its
@@ -223,7 +223,7 @@ asio::awaitable<void> connection::impl::writer() {
 }
 
 asio::awaitable<void> connection::impl::reader() {
-    std::vector<char> buffer(16 * 1024);
+    std::vector<char> buffer(std::size_t{16} * 1024);
     for (;;) {
         auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), tuple_awaitable);
         if (ec) {
@@ -241,14 +241,15 @@ asio::awaitable<void> connection::impl::reader() {
                 log::error("redis.protocol_error", {{"error", r.error().message}});
                 co_return;
             }
-            if (!*r) break;
+            std::optional<reply>& complete = *r;
+            if (!complete) break;
             if (in_flight.empty()) {
                 log::error("redis.protocol_error", {{"error", "a reply nobody asked for"}});
                 co_return;
             }
             auto req = std::move(in_flight.front());
             in_flight.pop_front();
-            answer(*req, to_result(std::move(**r)));
+            answer(*req, to_result(std::move(*complete)));
         }
     }
 }

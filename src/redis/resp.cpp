@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/assert.hpp"
+
 namespace tkt::redis {
 namespace {
 
@@ -93,6 +95,7 @@ std::expected<std::optional<reply>, error> parser::next() {
                 compact();
                 return std::optional<reply>{};
             case step::failed:
+                TKT_ASSERT(failure_.has_value());
                 return std::unexpected(*failure_);
             case step::pushed:
                 continue;
@@ -115,7 +118,7 @@ std::expected<std::optional<reply>, error> parser::next() {
 }
 
 parser::step parser::read_element(reply& out) {
-    if (pending_bulk_bytes_) return read_bulk(out);
+    if (pending_bulk_bytes_) return read_bulk(*pending_bulk_bytes_, out);
     std::string_view rest(buffer_.data() + pos_, buffer_.size() - pos_);
     const std::size_t from = std::max(scan_from_, pos_) - pos_;
     const std::size_t lf = rest.find('\n', from);
@@ -164,7 +167,7 @@ parser::step parser::header(char type, std::string_view body, reply& out) {
                                         limits_.bulk_bytes_max));
             }
             pending_bulk_bytes_ = static_cast<std::size_t>(*n);
-            return read_bulk(out);
+            return read_bulk(static_cast<std::size_t>(*n), out);
         }
         case '*': {
             auto n = parse_integer(body);
@@ -197,8 +200,7 @@ parser::step parser::header(char type, std::string_view body, reply& out) {
     }
 }
 
-parser::step parser::read_bulk(reply& out) {
-    const std::size_t n = *pending_bulk_bytes_;
+parser::step parser::read_bulk(std::size_t n, reply& out) {
     if (buffer_.size() - pos_ < n + 2) return step::need_more;
     if (buffer_[pos_ + n] != '\r' || buffer_[pos_ + n + 1] != '\n') {
         return fail("a bulk string not ended by CRLF");

@@ -127,7 +127,7 @@ private:
     enum class step { need_more, value, pushed, failed };
 
     step read_element(reply& out);
-    step read_bulk(reply& out);
+    step read_bulk(std::size_t n, reply& out);  // the payload of a bulk of n bytes
     step header(char type, std::string_view body, reply& out);
     step fail(std::string message);
     void compact();

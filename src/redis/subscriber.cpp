@@ -40,8 +40,8 @@ void append_command(std::string& out, std::string_view verb, const std::set<std:
 }  // namespace
 
 struct subscriber::impl : std::enable_shared_from_this<subscriber::impl> {
-    impl(asio::any_io_executor io, connection_options o, asio::any_io_executor handler_ex,
-         pubsub_handler h)
+    impl(const asio::any_io_executor& io, connection_options o,
+         const asio::any_io_executor& handler_ex, pubsub_handler h)
         : strand(asio::make_strand(io)),
           handler_strand(asio::make_strand(handler_ex)),
           options(std::move(o)),
@@ -56,7 +56,7 @@ struct subscriber::impl : std::enable_shared_from_this<subscriber::impl> {
     asio::awaitable<void> writer();
     void dispatch(reply r);
     enum class membership { join, leave };
-    void change(std::string_view verb, std::set<std::string>& names, std::string name,
+    void change(std::string_view verb, std::set<std::string>& names, const std::string& name,
                 membership m);
     void shutdown();
 
@@ -77,8 +77,8 @@ struct subscriber::impl : std::enable_shared_from_this<subscriber::impl> {
     std::atomic<std::uint64_t> messages{0}, connects{0}, disconnects{0};
 };
 
-void subscriber::impl::change(std::string_view verb, std::set<std::string>& names, std::string name,
-                              membership m) {
+void subscriber::impl::change(std::string_view verb, std::set<std::string>& names,
+                              const std::string& name, membership m) {
     if (closed) return;
     const bool changed = m == membership::join ? names.insert(name).second : names.erase(name) > 0;
     // While disconnected there is nothing to send: the next connection subscribes to the sets.
@@ -111,7 +111,7 @@ void subscriber::impl::dispatch(reply r) {
 }
 
 asio::awaitable<void> subscriber::impl::reader() {
-    std::vector<char> buffer(16 * 1024);
+    std::vector<char> buffer(std::size_t{16} * 1024);
     for (;;) {
         auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), tuple_awaitable);
         if (ec) co_return;
@@ -122,8 +122,9 @@ asio::awaitable<void> subscriber::impl::reader() {
                 log::error("redis.protocol_error", {{"error", r.error().message}});
                 co_return;
             }
-            if (!*r) break;
-            dispatch(std::move(**r));
+            std::optional<reply>& complete = *r;
+            if (!complete) break;
+            dispatch(std::move(*complete));
         }
     }
 }
@@ -198,26 +199,26 @@ subscriber::~subscriber() {
 }
 
 void subscriber::subscribe(std::string channel) {
-    asio::post(impl_->strand, [self = impl_, c = std::move(channel)]() mutable {
-        self->change("SUBSCRIBE", self->channels, std::move(c), impl::membership::join);
+    asio::post(impl_->strand, [self = impl_, c = std::move(channel)] {
+        self->change("SUBSCRIBE", self->channels, c, impl::membership::join);
     });
 }
 
 void subscriber::unsubscribe(std::string channel) {
-    asio::post(impl_->strand, [self = impl_, c = std::move(channel)]() mutable {
-        self->change("UNSUBSCRIBE", self->channels, std::move(c), impl::membership::leave);
+    asio::post(impl_->strand, [self = impl_, c = std::move(channel)] {
+        self->change("UNSUBSCRIBE", self->channels, c, impl::membership::leave);
     });
 }
 
 void subscriber::psubscribe(std::string pattern) {
-    asio::post(impl_->strand, [self = impl_, p = std::move(pattern)]() mutable {
-        self->change("PSUBSCRIBE", self->patterns, std::move(p), impl::membership::join);
+    asio::post(impl_->strand, [self = impl_, p = std::move(pattern)] {
+        self->change("PSUBSCRIBE", self->patterns, p, impl::membership::join);
     });
 }
 
 void subscriber::punsubscribe(std::string pattern) {
-    asio::post(impl_->strand, [self = impl_, p = std::move(pattern)]() mutable {
-        self->change("PUNSUBSCRIBE", self->patterns, std::move(p), impl::membership::leave);
+    asio::post(impl_->strand, [self = impl_, p = std::move(pattern)] {
+        self->change("PUNSUBSCRIBE", self->patterns, p, impl::membership::leave);
     });
 }
 

@@ -62,8 +62,10 @@ asio::awaitable<std::expected<void, error>> send_handshake(tcp::socket& socket,
         for (;;) {
             auto r = p.next();
             if (!r) co_return std::unexpected(r.error());
-            if (!*r) break;
-            if ((*r)->is_error()) co_return std::unexpected(error{errc::server, (*r)->text});
+            std::optional<reply>& complete = *r;
+            if (!complete) break;
+            if (complete->is_error())
+                co_return std::unexpected(error{errc::server, complete->text});
             ++got;
         }
     }
