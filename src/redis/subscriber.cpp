@@ -54,6 +54,7 @@ struct subscriber::impl : std::enable_shared_from_this<subscriber::impl> {
     asio::awaitable<void> run(std::shared_ptr<impl> self);
     asio::awaitable<void> reader();
     asio::awaitable<void> writer();
+    asio::awaitable<void> watchdog();
     void dispatch(reply r);
     enum class membership { join, leave };
     void change(std::string_view verb, std::set<std::string>& names, const std::string& name,
@@ -71,6 +72,7 @@ struct subscriber::impl : std::enable_shared_from_this<subscriber::impl> {
     std::set<std::string> channels;
     std::set<std::string> patterns;
     std::string out;  // commands waiting for the writer
+    steady::time_point last_read{};
     bool connected_now = false;
     bool closed = false;
     std::atomic<bool> is_connected{false};
@@ -115,6 +117,7 @@ asio::awaitable<void> subscriber::impl::reader() {
     for (;;) {
         auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), tuple_awaitable);
         if (ec) co_return;
+        last_read = steady::now();
         parse.feed(std::string_view(buffer.data(), n));
         for (;;) {
             auto r = parse.next();
@@ -144,6 +147,33 @@ asio::awaitable<void> subscriber::impl::writer() {
     }
 }
 
+// PINGs an idle connection; returns (ending the session) when the server stays silent.
+asio::awaitable<void> subscriber::impl::watchdog() {
+    const auto interval = options.idle_ping_interval;
+    asio::steady_timer timer(strand, steady::time_point::max());
+    if (interval.count() <= 0) {
+        co_await timer.async_wait(tuple_awaitable);  // until the session ends
+        co_return;
+    }
+    for (;;) {
+        timer.expires_after(interval);
+        auto [ec] = co_await timer.async_wait(tuple_awaitable);
+        if (ec || closed) co_return;
+        const auto silent = steady::now() - last_read;
+        if (silent >= 2 * interval) {
+            log::warn("redis.subscriber_silent",
+                      {{"address", fmt::format("{}:{}", options.host, options.port)},
+                       {"silent_ms",
+                        std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
+            co_return;
+        }
+        if (silent >= interval) {
+            command::of("PING").encode_to(out);
+            wake_writer.cancel();
+        }
+    }
+}
+
 asio::awaitable<void> subscriber::impl::run([[maybe_unused]] std::shared_ptr<impl> self) {
     using namespace asio::experimental::awaitable_operators;
     std::chrono::milliseconds delay{0};
@@ -159,7 +189,8 @@ asio::awaitable<void> subscriber::impl::run([[maybe_unused]] std::shared_ptr<imp
             out.clear();
             append_command(out, "SUBSCRIBE", channels);
             append_command(out, "PSUBSCRIBE", patterns);
-            co_await (reader() || writer());
+            last_read = steady::now();
+            co_await (reader() || writer() || watchdog());
             connected_now = false;
             is_connected = false;
             ++disconnects;

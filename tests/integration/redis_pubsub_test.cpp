@@ -52,6 +52,7 @@ struct redis_pubsub_fixture : ::testing::Test {
         o.port = server.port();
         o.reconnect_delay_min = 10ms;
         o.reconnect_delay_max = 100ms;
+        o.idle_ping_interval = 100ms;
         return o;
     }
     std::int64_t subscribers_of(const std::string& channel) {
@@ -109,6 +110,24 @@ TEST_F(redis_pubsub_fixture, subscribes_again_after_the_connection_is_killed) {
     publish("news", "after");
     ASSERT_TRUE(received(1));
     EXPECT_EQ(box.snapshot(), (std::vector<std::string>{"|news|after"}));
+}
+
+TEST_F(redis_pubsub_fixture, a_server_that_hangs_is_noticed_and_left) {
+    sub.subscribe("news");
+    ASSERT_TRUE(eventually([&] { return subscribers_of("news") == 1; }));
+    // Idle but healthy: PINGs are answered, the connection stays.
+    std::this_thread::sleep_for(400ms);
+    EXPECT_EQ(sub.stats().disconnects, 0u);
+    server.freeze();
+    const bool noticed = eventually([&] { return sub.stats().disconnects >= 1; }, 2s);
+    server.thaw();
+    ASSERT_TRUE(noticed) << "a silent server went unnoticed";
+    // Subscribed again once the server answers: a message gets through.
+    ASSERT_TRUE(eventually([&] {
+        publish("news", "back");
+        return !box.snapshot().empty();
+    }));
+    EXPECT_EQ(box.snapshot().front(), "|news|back");
 }
 
 TEST_F(redis_pubsub_fixture, subscribes_again_after_the_server_restarts) {

@@ -176,9 +176,18 @@ bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
     return false;
 }
 
+void redis_server::freeze() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void redis_server::thaw() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void redis_server::stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
+    ::kill(pid_, SIGCONT);  // a frozen server must run to act on the SIGTERM
     const auto until = steady::now() + 10s;
     int status = 0;
     while (::waitpid(pid_, &status, WNOHANG) == 0) {

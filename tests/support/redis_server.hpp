@@ -43,6 +43,10 @@ public:
     // Starts again on the same port, with no data.
     void start();
     void restart();
+    // SIGSTOP / SIGCONT: a server that hangs. The kernel still accepts connections and
+    // buffers what clients send; nothing is answered until `thaw()`. `call` would time out.
+    void freeze();
+    void thaw();
 
     redis::reply call(std::initializer_list<std::string_view> args) const;
     redis::reply call(const redis::command& c) const;
