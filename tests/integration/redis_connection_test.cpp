@@ -1,6 +1,7 @@
 // redis::connection against a real redis-server: pipelining, deadlines, reconnection, AUTH and
 // SELECT, closing.
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <set>
 
@@ -116,6 +117,28 @@ TEST_F(redis_fixture, ten_thousand_concurrent_incrs_are_answered_in_order_and_pi
     EXPECT_EQ(stats.requests, std::uint64_t{workers * per_worker + 1});
     // Pipelined: many commands per write.
     EXPECT_LT(stats.writes * 5, stats.requests) << stats.writes << " writes";
+    c.close();
+}
+
+TEST_F(redis_fixture, callers_on_another_io_context_resume_on_their_own) {
+    connection c(threads.executor(), options_for(server));
+    io_threads callers;
+    std::atomic<int> resumed_elsewhere{0};
+    auto caller = [&](int i) -> asio::awaitable<void> {
+        const command incr = command::of("INCR", "cross");
+        for (int k = 0; k < 50; ++k) {
+            auto r = co_await c.exec(incr);
+            EXPECT_TRUE(r.has_value()) << i;
+            if (!callers.io().get_executor().running_in_this_thread()) ++resumed_elsewhere;
+        }
+    };
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < 20; ++i) {
+        done.push_back(asio::co_spawn(callers.io(), caller(i), asio::use_future));
+    }
+    for (auto& f : done) f.get();
+    EXPECT_EQ(resumed_elsewhere, 0);
+    EXPECT_EQ(exec(c, {"GET", "cross"}), reply::bulk("1000"));
     c.close();
 }
 
