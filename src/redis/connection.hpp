@@ -62,9 +62,10 @@ struct connection_options {
     std::chrono::milliseconds reconnect_delay_max{2000};
     when_disconnected disconnected = when_disconnected::wait;
     // For a `subscriber`, whose connection may sit idle for long: it sends PING after this long
-    // without a byte from the server, and drops and reopens the connection after twice this
-    // long, so that a server that hangs or a connection that is silently gone (half-open TCP)
-    // is noticed. 0 turns it off. A `connection` needs none: its requests have deadlines.
+    // without a byte from the server, and drops and reopens the connection when the PING is
+    // not answered within this long again, so that a server that hangs or a connection that
+    // is silently gone (half-open TCP) is noticed. 0 turns it off. A `connection` needs none:
+    // its requests have deadlines.
     std::chrono::milliseconds idle_ping_interval{5000};
     // At most this many bytes of queued commands go into one write.
     std::size_t write_batch_bytes_max = 1u << 20;

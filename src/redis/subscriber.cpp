@@ -1,6 +1,7 @@
 #include "redis/subscriber.hpp"
 
 #include <atomic>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -147,7 +148,9 @@ asio::awaitable<void> subscriber::impl::writer() {
     }
 }
 
-// PINGs an idle connection; returns (ending the session) when the server stays silent.
+// PINGs an idle connection; returns (ending the session) when a PING goes unanswered for an
+// interval. Only an unanswered PING counts: a timer that fires late (a loaded machine) must not
+// pass for a silent server.
 asio::awaitable<void> subscriber::impl::watchdog() {
     const auto interval = options.idle_ping_interval;
     asio::steady_timer timer(strand, steady::time_point::max());
@@ -155,21 +158,25 @@ asio::awaitable<void> subscriber::impl::watchdog() {
         co_await timer.async_wait(tuple_awaitable);  // until the session ends
         co_return;
     }
+    std::optional<steady::time_point> ping_sent;
     for (;;) {
         timer.expires_after(interval);
         auto [ec] = co_await timer.async_wait(tuple_awaitable);
         if (ec || closed) co_return;
-        const auto silent = steady::now() - last_read;
-        if (silent >= 2 * interval) {
-            log::warn("redis.subscriber_silent",
-                      {{"address", fmt::format("{}:{}", options.host, options.port)},
-                       {"silent_ms",
-                        std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
+        const auto now = steady::now();
+        if (ping_sent && last_read >= *ping_sent) ping_sent.reset();  // something came back
+        if (ping_sent && now - *ping_sent >= interval) {
+            log::warn(
+                "redis.subscriber_silent",
+                {{"address", fmt::format("{}:{}", options.host, options.port)},
+                 {"silent_ms",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read).count()}});
             co_return;
         }
-        if (silent >= interval) {
+        if (!ping_sent && now - last_read >= interval) {
             command::of("PING").encode_to(out);
             wake_writer.cancel();
+            ping_sent = now;
         }
     }
 }

@@ -52,7 +52,7 @@ struct redis_pubsub_fixture : ::testing::Test {
         o.port = server.port();
         o.reconnect_delay_min = 10ms;
         o.reconnect_delay_max = 100ms;
-        o.idle_ping_interval = 100ms;
+        o.idle_ping_interval = 150ms;
         return o;
     }
     std::int64_t subscribers_of(const std::string& channel) {
@@ -116,7 +116,7 @@ TEST_F(redis_pubsub_fixture, a_server_that_hangs_is_noticed_and_left) {
     sub.subscribe("news");
     ASSERT_TRUE(eventually([&] { return subscribers_of("news") == 1; }));
     // Idle but healthy: PINGs are answered, the connection stays.
-    std::this_thread::sleep_for(400ms);
+    std::this_thread::sleep_for(600ms);
     EXPECT_EQ(sub.stats().disconnects, 0u);
     server.freeze();
     const bool noticed = eventually([&] { return sub.stats().disconnects >= 1; }, 2s);
