@@ -211,7 +211,7 @@ TEST_F(redis_fixture, while_the_server_is_down_requests_wait_or_fail_fast) {
     auto failed = exec(fast, {"PING"});
     ASSERT_FALSE(failed.has_value());
     EXPECT_EQ(failed.error().code, errc::io);
-    EXPECT_LT(steady::now() - start, 100ms);
+    EXPECT_LT(steady::now() - start, 500ms);  // far below the 2 s a wait would take
 
     auto timed_out = exec(waiting, {"PING"}, 150ms);
     ASSERT_FALSE(timed_out.has_value());
