@@ -21,10 +21,53 @@ void check(const db::expected<T>& r, const char* what) {
                                  r.error().message);
 }
 
-constexpr std::string_view upsert_room_sql =
-    "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (event_id) DO UPDATE SET opened = MAX(opened, excluded.opened), "
-    "head = MAX(head, excluded.head), last_seq = MAX(last_seq, excluded.last_seq)";
+// The journal's upserts in each dialect: SQLite's ON CONFLICT … DO UPDATE / DO NOTHING, MySQL's
+// ON DUPLICATE KEY UPDATE (a no-op assignment for DO NOTHING: INSERT IGNORE would also turn a
+// bad value into a warning).
+struct upserts {
+    std::string_view room;
+    std::string_view join;
+    std::string_view draw;
+    std::string_view admit;
+};
+
+constexpr upserts sqlite_upserts{
+    .room =
+        "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (event_id) DO UPDATE SET opened = MAX(opened, excluded.opened), "
+        "head = MAX(head, excluded.head), last_seq = MAX(last_seq, excluded.last_seq)",
+    .join =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (event_id, user_id) DO NOTHING",
+    .draw =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq",
+    .admit =
+        "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
+        "seq = excluded.seq, admitted_until = excluded.admitted_until",
+};
+
+constexpr upserts mysql_upserts{
+    .room =
+        "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE opened = GREATEST(opened, VALUES(opened)), "
+        "head = GREATEST(head, VALUES(head)), last_seq = GREATEST(last_seq, VALUES(last_seq))",
+    .join =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE seq = seq",
+    .draw =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE seq = VALUES(seq)",
+    .admit =
+        "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
+        "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+        "seq = VALUES(seq), admitted_until = VALUES(admitted_until)",
+};
+
+const upserts& sql_of(const db::connection& c) {
+    return c.kind() == db::dialect::mysql ? mysql_upserts : sqlite_upserts;
+}
 
 }  // namespace
 
@@ -67,10 +110,7 @@ awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point
     if (!t.created) co_return t;
     auto written = co_await db_.write(
         [&](db::connection& c) {
-            return c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (event_id, user_id) DO NOTHING",
-                {e, u, t.seq});
+            return c.exec(sql_of(c).join, {e, u, t.seq});
         },
         db::write_kind::one_statement);
     check(written, "join");
@@ -120,13 +160,10 @@ awaitable<std::vector<std::pair<user_id, seq_t>>> journaled_waiting_room::open(e
     const seq_t head = stats ? stats->head : 0;
     const seq_t last = stats ? stats->last_seq : 0;
     auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        auto room = c.exec(upsert_room_sql, {e, std::int64_t{1}, head, last});
+        auto room = c.exec(sql_of(c).room, {e, std::int64_t{1}, head, last});
         if (!room) return std::unexpected(room.error());
         for (const auto& [u, seq] : drawn) {
-            auto r = c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-                "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq",
-                {e, u, seq});
+            auto r = c.exec(sql_of(c).draw, {e, u, seq});
             if (!r) return std::unexpected(r.error());
         }
         return {};
@@ -143,14 +180,10 @@ awaitable<tick_outcome> journaled_waiting_room::tick(event_id e, time_point now,
     const seq_t last = stats ? stats->last_seq : out.head;
     const std::int64_t opened = stats && stats->open ? 1 : 0;
     auto written = co_await db_.write([&](db::connection& c) -> db::expected<void> {
-        auto room = c.exec(upsert_room_sql, {e, opened, out.head, last});
+        auto room = c.exec(sql_of(c).room, {e, opened, out.head, last});
         if (!room) return std::unexpected(room.error());
         for (const auto& a : out.admitted) {
-            auto r = c.exec(
-                "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
-                "seq = excluded.seq, admitted_until = excluded.admitted_until",
-                {e, a.user, a.seq, unix_ms(a.until)});
+            auto r = c.exec(sql_of(c).admit, {e, a.user, a.seq, unix_ms(a.until)});
             if (!r) return std::unexpected(r.error());
         }
         for (user_id u : out.removed) {

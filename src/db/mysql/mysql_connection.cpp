@@ -274,7 +274,7 @@ expected<void> mysql_connection::connect() {
     const std::string setup[] = {
         "SET NAMES utf8mb4 COLLATE utf8mb4_nopad_bin",
         "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,"
-        "NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT'",
+        "NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT,NO_BACKSLASH_ESCAPES'",
         "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE",
         fmt::format("SET SESSION innodb_lock_wait_timeout = {}", lock_wait_s),
     };

@@ -15,7 +15,8 @@
 //   overlapping writers. InnoDB rolls a deadlock's victim back entirely; the connection then
 //   refuses every statement with `busy` until rollback(), and counts it (deadlocks()) so that
 //   database::transact() and write() re-run the whole transaction;
-// - `||` concatenates (sql_mode PIPES_AS_CONCAT), strict mode refuses bad values, text is
+// - `||` concatenates (sql_mode PIPES_AS_CONCAT), a backslash in a literal is a backslash
+//   (NO_BACKSLASH_ESCAPES, as in `ESCAPE '\'`), strict mode refuses bad values, text is
 //   utf8mb4 and compares byte for byte (tables use utf8mb4_nopad_bin, migrations/mysql);
 // - every call to the server has a deadline (connect, read and write timeouts; lock waits end
 //   after the pool's busy timeout). A lost connection fails its statement with `io` and is

@@ -7,18 +7,13 @@ namespace {
 
 constexpr std::string_view blanks = " \t\r\n\f\v";
 
-// The index just past the quoted text that starts at `i` (a backslash escapes the next byte;
-// a doubled quote stands for itself and simply reopens the quote on the next round).
+// The index just past the quoted text that starts at `i`. A doubled quote stands for itself
+// and simply reopens the quote on the next round; a backslash is an ordinary character, as the
+// engine's sessions run with NO_BACKSLASH_ESCAPES (standard SQL, as SQLite reads it).
 std::size_t skip_quoted(std::string_view sql, std::size_t i) {
     const char quote = sql[i];
-    for (++i; i < sql.size(); ++i) {
-        if (sql[i] == '\\' && quote != '`') {
-            ++i;
-        } else if (sql[i] == quote) {
-            return i + 1;
-        }
-    }
-    return sql.size();
+    const auto end = sql.find(quote, i + 1);
+    return end == std::string_view::npos ? sql.size() : end + 1;
 }
 
 std::size_t skip_line(std::string_view sql, std::size_t i) {

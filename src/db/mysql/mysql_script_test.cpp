@@ -19,8 +19,10 @@ TEST(split_sql_statements, splits_on_semicolons_and_trims) {
 TEST(split_sql_statements, quotes_and_comments_do_not_split) {
     EXPECT_EQ(split_sql_statements("INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`)"),
               (list{"INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`)"}));
-    EXPECT_EQ(split_sql_statements("SELECT 'it''s; fine', 'back\\'slash;'"),
-              (list{"SELECT 'it''s; fine', 'back\\'slash;'"}));
+    EXPECT_EQ(split_sql_statements("SELECT 'it''s; fine'"), (list{"SELECT 'it''s; fine'"}));
+    // NO_BACKSLASH_ESCAPES: a backslash does not escape the quote after it.
+    EXPECT_EQ(split_sql_statements("SELECT 'a\\'; SELECT 'b'"),
+              (list{"SELECT 'a\\'", "SELECT 'b'"}));
     EXPECT_EQ(split_sql_statements("SELECT 1 /* a; b */ + 2; # c; d\nSELECT 3 -- e; f\n"),
               (list{"SELECT 1 /* a; b */ + 2", "# c; d\nSELECT 3 -- e; f"}));
 }
