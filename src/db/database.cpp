@@ -391,6 +391,23 @@ expected<std::unique_ptr<database>> open_database(std::string_view url, pool_opt
                           scheme.size() < 32 ? scheme : scheme.substr(0, 32))});
 }
 
+std::string printable_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return std::string(url);
+    const auto authority_begin = scheme_end + 3;
+    const auto authority_end = url.find_first_of("/?#", authority_begin);
+    const auto authority = url.substr(authority_begin, authority_end == std::string_view::npos
+                                                           ? std::string_view::npos
+                                                           : authority_end - authority_begin);
+    // The last `@` ends the user information (a password may hold an unencoded one).
+    const auto at = authority.rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    const auto colon = authority.substr(0, at).find(':');
+    if (colon == std::string_view::npos) return std::string(url);
+    const auto password_begin = authority_begin + colon + 1;
+    return fmt::format("{}***{}", url.substr(0, password_begin), url.substr(authority_begin + at));
+}
+
 // --- migrate --------------------------------------------------------------------------------
 
 namespace {

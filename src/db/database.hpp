@@ -280,6 +280,10 @@ private:
 // schemes and malformed URLs are an error with a one-line reason.
 expected<std::unique_ptr<database>> open_database(std::string_view url, pool_options options);
 
+// The URL as logs and messages may show it: a password in it (`mysql://user:pass@…`) becomes
+// `***`. Anything else is returned unchanged.
+std::string printable_url(std::string_view url);
+
 // Applies every migration of the database's dialect that is not yet in `schema_migrations`,
 // in order, each in its own transaction. Returns the number applied.
 expected<int> migrate(database& db);

@@ -28,6 +28,8 @@
 #include "common/problem.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "db/migrations.hpp"
+#include "db/mysql/mysql_connection.hpp"
+#include "db/mysql/mysql_url.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
 #include "mariadb_server.hpp"
 
@@ -975,6 +977,167 @@ TEST(database_pool, a_failed_checkout_is_an_error_or_an_exception_by_result_type
     auto fut = asio::co_spawn(ioc, db.ping(), asio::use_future);
     ioc.run();
     EXPECT_FALSE(fut.get());
+}
+
+}  // namespace
+}  // namespace tkt::db
+
+namespace tkt::db {
+namespace {
+
+// MariaDB's own behaviour under the port: a deadlock's victim is rolled back whole by InnoDB,
+// and transact() / write() run it again instead of failing the request.
+class mariadb_database_test : public ::testing::Test, protected database_fixture {
+protected:
+    void SetUp() override {
+        open_engine(engine::mariadb);
+        ASSERT_TRUE(sync_exec("CREATE TABLE d (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
+        ASSERT_TRUE(sync_exec("INSERT INTO d (id, n) VALUES (1, 0), (2, 0)"));
+        ASSERT_TRUE(sync_exec("CREATE TABLE heavy (x INTEGER PRIMARY KEY)"));
+    }
+
+    // Runs `submit(body)` while another connection deadlocks with the body's first run: the
+    // other one locks row 2 (after enough other rows that InnoDB picks the body as the lighter
+    // victim), the body locks row 1 and waits for row 2, the other asks for row 1. Returns how
+    // many times the body ran.
+    template <class Submit>
+    int deadlock_first_run(Submit submit) {
+        auto url = parse_mysql_url(scratch_->url());
+        EXPECT_TRUE(url);
+        mysql_connection_factory factory(mysql_options{.url = *url});
+        auto other = factory.open();
+        EXPECT_TRUE(other) << other.error().message;
+        EXPECT_TRUE((*other)->begin());
+        for (int i = 0; i < 50; ++i) {
+            EXPECT_TRUE((*other)->exec("INSERT INTO heavy (x) VALUES (?)", {std::int64_t{i}}));
+        }
+        EXPECT_TRUE((*other)->exec("UPDATE d SET n = n + 1 WHERE id = 2"));
+        std::atomic<int> runs = 0;
+        std::promise<void> row_one_locked;
+        std::thread closer([&, locked = row_one_locked.get_future()]() mutable {
+            locked.wait();
+            // Long enough for the body to be waiting on row 2.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            auto r = (*other)->exec("UPDATE d SET n = n + 10 WHERE id = 1");
+            EXPECT_TRUE(r) << "the heavier transaction survives: " << r.error().message;
+            EXPECT_TRUE((*other)->commit());
+        });
+        auto body = [&](connection& c) -> expected<void> {
+            const int run = ++runs;
+            if (auto w = c.exec("UPDATE d SET n = n + 100 WHERE id = 1"); !w)
+                return std::unexpected(w.error());
+            if (run == 1) row_one_locked.set_value();
+            if (auto w = c.exec("UPDATE d SET n = n + 1000 WHERE id = 2"); !w)
+                return std::unexpected(w.error());
+            return {};
+        };
+        auto outcome = submit(body);
+        closer.join();
+        EXPECT_TRUE(outcome) << outcome.error().message;
+        auto rows = sync_exec("SELECT n FROM d ORDER BY id");
+        EXPECT_TRUE(rows);
+        if (rows && rows->rows.size() == 2) {
+            EXPECT_EQ(rows->rows[0].int64(0), 110) << "both transactions' row 1, once each";
+            EXPECT_EQ(rows->rows[1].int64(0), 1001) << "both transactions' row 2, once each";
+        }
+        EXPECT_EQ(count_rows("heavy"), 50);
+        return runs.load();
+    }
+};
+
+TEST_F(mariadb_database_test, transact_runs_a_deadlock_victim_again) {
+    const int runs = deadlock_first_run([&](auto& body) {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db_->transact([&body](connection& c) { return body(c); });
+        });
+    });
+    EXPECT_EQ(runs, 2) << "rolled back by InnoDB once, then committed";
+}
+
+TEST_F(mariadb_database_test, write_runs_a_batch_rolled_back_by_a_deadlock_again) {
+    const auto batches_before = db_->writes().batches;
+    const int runs = deadlock_first_run([&](auto& body) {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db_->write([&body](connection& c) { return body(c); });
+        });
+    });
+    EXPECT_EQ(runs, 2);
+    EXPECT_EQ(db_->writes().batches, batches_before + 1) << "one batch, run twice";
+}
+
+TEST_F(mariadb_database_test, a_deadlock_victim_refuses_statements_until_rolled_back) {
+    auto url = parse_mysql_url(scratch_->url());
+    ASSERT_TRUE(url);
+    mysql_connection_factory factory(mysql_options{.url = *url});
+    auto a = factory.open();
+    auto b = factory.open();
+    ASSERT_TRUE(a && b);
+    ASSERT_TRUE((*a)->begin());
+    ASSERT_TRUE((*b)->begin());
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE((*b)->exec("INSERT INTO heavy (x) VALUES (?)", {std::int64_t{i}}));
+    }
+    ASSERT_TRUE((*a)->exec("UPDATE d SET n = 1 WHERE id = 1"));
+    ASSERT_TRUE((*b)->exec("UPDATE d SET n = 2 WHERE id = 2"));
+    std::thread heavier([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        EXPECT_TRUE((*b)->exec("UPDATE d SET n = 2 WHERE id = 1"));
+        EXPECT_TRUE((*b)->commit());
+    });
+    auto victim = (*a)->exec("UPDATE d SET n = 1 WHERE id = 2");
+    heavier.join();
+    ASSERT_FALSE(victim);
+    EXPECT_EQ(victim.error().code, errc::busy);
+    EXPECT_EQ((*a)->deadlocks(), 1U);
+    EXPECT_TRUE((*a)->transaction_open()) << "the caller must still roll back";
+    auto after = (*a)->exec("INSERT INTO heavy (x) VALUES (999)");
+    ASSERT_FALSE(after) << "nothing may run in autocommit mode after the server's rollback";
+    EXPECT_EQ(after.error().code, errc::busy);
+    EXPECT_TRUE((*a)->rollback());
+    EXPECT_FALSE((*a)->transaction_open());
+    EXPECT_EQ(count_rows("heavy WHERE x = 999"), 0);
+    EXPECT_TRUE((*a)->exec("SELECT 1")) << "usable again after the rollback";
+}
+
+// The server ends a connection (a restart, a timeout, KILL): its statement fails with `io`, and
+// the connection opens again by itself on next use — outside a transaction only; inside one the
+// transaction is gone, which the caller learns before anything else runs.
+TEST_F(mariadb_database_test,
+       a_lost_connection_fails_its_statement_and_reconnects_outside_a_transaction) {
+    auto url = parse_mysql_url(scratch_->url());
+    ASSERT_TRUE(url);
+    mysql_connection_factory factory(mysql_options{.url = *url});
+    auto opened = factory.open();
+    ASSERT_TRUE(opened);
+    auto& c = **opened;
+    auto kill = [&] {
+        auto id = c.exec("SELECT CONNECTION_ID()");
+        ASSERT_TRUE(id);
+        testing::admin_exec(testing::shared_mariadb(),
+                            fmt::format("KILL CONNECTION {}", id->rows.at(0).int64(0)));
+    };
+    kill();
+    auto lost = c.exec("SELECT 1");
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().code, errc::io) << lost.error().message;
+    auto back = c.exec("SELECT COUNT(*) FROM d");
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->rows.at(0).int64(0), 2);
+
+    ASSERT_TRUE(c.begin());
+    ASSERT_TRUE(c.exec("UPDATE d SET n = 5 WHERE id = 1"));
+    kill();
+    auto in_transaction = c.exec("UPDATE d SET n = 6 WHERE id = 2");
+    ASSERT_FALSE(in_transaction);
+    EXPECT_EQ(in_transaction.error().code, errc::io);
+    EXPECT_TRUE(c.transaction_open());
+    EXPECT_FALSE(c.exec("SELECT 1")) << "refused until the caller rolls back";
+    EXPECT_FALSE(c.commit()) << "a lost transaction cannot commit";
+    EXPECT_TRUE(c.rollback());
+    auto rows = c.exec("SELECT n FROM d ORDER BY id");
+    ASSERT_TRUE(rows) << rows.error().message;
+    EXPECT_EQ(rows->rows.at(0).int64(0), 0) << "the lost transaction's update is gone";
+    EXPECT_EQ(rows->rows.at(1).int64(0), 0);
 }
 
 }  // namespace

@@ -59,5 +59,14 @@ TEST(mysql_url, bad_urls_are_refused_with_a_reason) {
     expect_refused("not a url", "not a URL");
 }
 
+TEST(printable_url, hides_the_password_and_nothing_else) {
+    EXPECT_EQ(printable_url("mysql://tkt:p%40ss@db:3306/ticketon"),
+              "mysql://tkt:***@db:3306/ticketon");
+    EXPECT_EQ(printable_url("mysql://tkt:p@ss@db/t"), "mysql://tkt:***@db/t");
+    EXPECT_EQ(printable_url("mysql://tkt@db/t"), "mysql://tkt@db/t");
+    EXPECT_EQ(printable_url("sqlite:///var/lib/ticketon/t.db"), "sqlite:///var/lib/ticketon/t.db");
+    EXPECT_EQ(printable_url("sqlite://data/a:b@c.db"), "sqlite://data/a:b@c.db");
+}
+
 }  // namespace
 }  // namespace tkt::db
