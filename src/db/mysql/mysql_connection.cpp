@@ -240,6 +240,13 @@ void mysql_connection::disconnect() {
 }
 
 expected<std::unique_ptr<connection>> mysql_connection::open(const mysql_options& options) {
+    // The client library's global state, once, before any connection: mysql_init() would do it
+    // on first use, but unguarded, and the pool's threads open connections concurrently. A
+    // function-local static is initialised by one thread while the others wait.
+    static const int library = mysql_library_init(0, nullptr, nullptr);
+    if (library != 0) {
+        return std::unexpected(error{errc::io, "the MariaDB client library failed to start"});
+    }
     std::unique_ptr<mysql_connection> c(new mysql_connection(options));
     if (auto connected = c->connect(); !connected) {
         return std::unexpected(std::move(connected.error()));
