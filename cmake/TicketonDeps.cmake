@@ -8,6 +8,8 @@ find_package(SQLite3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+# MariaDB Connector/C: the MySQL engine of the Database port (src/db/mysql).
+pkg_check_modules(MARIADB REQUIRED IMPORTED_TARGET libmariadb)
 find_package(tomlplusplus REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 if(TICKETON_BUILD_TESTS)

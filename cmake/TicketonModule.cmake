@@ -1,11 +1,11 @@
-# ticketon_add_module(<name> DEPS <targets...> [TEST_DEPS <targets...>])
+# ticketon_add_module(<name> DEPS <targets...> [TEST_DEPS <targets...>] [MARIADB])
 #
 # One folder under src/ is one static library `ticketon_<name>`. Its sources are every *.cpp in
 # the folder (recursively) except unit tests (*_test.cpp) and micro-benchmarks (*_bench.cpp).
 # The unit tests become one executable `ticketon_<name>_test`, each case registered with CTest;
 # the benchmarks become `ticketon_<name>_bench` when TICKETON_BUILD_BENCH is on.
 function(ticketon_add_module name)
-    cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+    cmake_parse_arguments(M "MARIADB" "" "DEPS;TEST_DEPS" ${ARGN})
     file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
     set(sources ${all_sources})
     list(FILTER sources EXCLUDE REGEX "_(test|bench)\\.cpp$")
@@ -22,8 +22,16 @@ function(ticketon_add_module name)
         add_executable(ticketon_${name}_test ${tests})
         target_link_libraries(ticketon_${name}_test PRIVATE ticketon_${name} ${M_TEST_DEPS}
             GTest::gmock GTest::gtest_main)
+        set(properties LABELS unit TIMEOUT 120)
+        if(M_MARIADB)
+            # Some cases run against a real MariaDB: the run's one server, started by the
+            # `mariadb` fixture (tests/support/CMakeLists.txt), found through this variable.
+            target_link_libraries(ticketon_${name}_test PRIVATE ticketon_test_mariadb)
+            list(APPEND properties FIXTURES_REQUIRED mariadb
+                ENVIRONMENT TICKETON_TEST_MARIADB_DIR=${CMAKE_BINARY_DIR}/mariadb-fixture)
+        endif()
         gtest_discover_tests(ticketon_${name}_test DISCOVERY_MODE PRE_TEST
-            PROPERTIES LABELS unit TIMEOUT 120)
+            PROPERTIES ${properties})
     endif()
     if(TICKETON_BUILD_BENCH AND benches)
         add_executable(ticketon_${name}_bench ${benches})

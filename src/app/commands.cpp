@@ -156,7 +156,7 @@ void shut_down_on_signal(asio::io_context& io, asio::signal_set& signals, http::
 int migrate(const config& cfg) {
     auto store = open_store(cfg);
     if (!store) return store.error();
-    std::printf("schema is up to date (%s)\n", cfg.effective_db_url().c_str());
+    std::printf("schema is up to date (%s)\n", db::printable_url(cfg.effective_db_url()).c_str());
     return exit_ok;
 }
 

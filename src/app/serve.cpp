@@ -322,7 +322,7 @@ int serve(const config& cfg) {
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
     log::info("server.listening", {{"url", url},
                                    {"threads", threads},
-                                   {"db", cfg.effective_db_url()},
+                                   {"db", db::printable_url(cfg.effective_db_url())},
                                    {"payment", to_string(cfg.payment.provider)}});
     std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
     std::fflush(stdout);

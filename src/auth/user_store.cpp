@@ -75,9 +75,12 @@ db::expected<std::vector<user_store::account_row>> user_store::find_accounts(
         list += std::to_string(ids[i]);
     }
     list += ']';
-    auto r =
-        c_.exec("SELECT id, role, status FROM users WHERE id IN (SELECT value FROM json_each(?))",
-                {std::move(list)});
+    auto r = c_.exec(c_.kind() == db::dialect::mysql
+                         ? "SELECT id, role, status FROM users WHERE id IN (SELECT j.value FROM "
+                           "JSON_TABLE(?, '$[*]' COLUMNS (value BIGINT PATH '$')) AS j)"
+                         : "SELECT id, role, status FROM users WHERE id IN "
+                           "(SELECT value FROM json_each(?))",
+                     {std::move(list)});
     if (!r) return std::unexpected(std::move(r.error()));
     out.reserve(r->rows.size());
     for (const auto& row : r->rows) {

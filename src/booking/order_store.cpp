@@ -218,11 +218,15 @@ db::expected<std::vector<order>> refunding_due(db::connection& c, std::int64_t n
 }
 
 db::expected<bool> claim_check(db::connection& c, const order& o, std::int64_t next_check_at) {
-    auto res = c.exec(
-        "UPDATE orders SET next_check_at = ?, check_attempts = check_attempts + 1 "
-        "WHERE id = ? AND status = ? AND next_check_at IS ?",
-        {next_check_at, o.id, std::string(to_string(o.status)),
-         o.next_check_at == 0 ? db::value(nullptr) : db::value(o.next_check_at)});
+    // `IS` compares NULLs as equal in SQLite; MySQL spells it `<=>`.
+    auto res =
+        c.exec(c.kind() == db::dialect::mysql
+                   ? "UPDATE orders SET next_check_at = ?, check_attempts = check_attempts + 1 "
+                     "WHERE id = ? AND status = ? AND next_check_at <=> ?"
+                   : "UPDATE orders SET next_check_at = ?, check_attempts = check_attempts + 1 "
+                     "WHERE id = ? AND status = ? AND next_check_at IS ?",
+               {next_check_at, o.id, std::string(to_string(o.status)),
+                o.next_check_at == 0 ? db::value(nullptr) : db::value(o.next_check_at)});
     if (!res) return std::unexpected(res.error());
     return res->affected_rows == 1;
 }
@@ -404,11 +408,15 @@ db::expected<std::vector<ticket_row>> live_tickets_of_event(db::connection& c,
 db::expected<void> upsert_payment(db::connection& c, const payment_row& p,
                                   const std::string& now_text) {
     auto res = c.exec(
-        "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, "
-        "created_at) "
-        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status, "
-        "cancelled_at = CASE WHEN excluded.status = 'CANCELED' THEN excluded.created_at ELSE "
-        "cancelled_at END",
+        c.kind() == db::dialect::mysql
+            ? "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, "
+              "created_at) VALUES (?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
+              "cancelled_at = CASE WHEN VALUES(status) = 'CANCELED' THEN VALUES(created_at) ELSE "
+              "cancelled_at END, status = VALUES(status)"
+            : "INSERT INTO payments (payment_key, order_id, amount, status, method, approved_at, "
+              "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (payment_key) DO UPDATE SET "
+              "status = excluded.status, cancelled_at = CASE WHEN excluded.status = 'CANCELED' "
+              "THEN excluded.created_at ELSE cancelled_at END",
         {p.payment_key, p.order_id, p.amount, p.status, nullable(p.method), nullable(p.approved_at),
          now_text});
     if (!res) return std::unexpected(res.error());
@@ -465,9 +473,39 @@ db::expected<std::optional<idempotent_answer>> find_idempotency(db::connection& 
         idempotent_answer{r.text(0), static_cast<int>(r.int64(1)), r.text(2)}};
 }
 
+namespace {
+
+// MySQL has no conditional upsert (ON DUPLICATE KEY UPDATE takes no WHERE, and with
+// CLIENT_FOUND_ROWS an update to the same values counts as the insert's 1): the stale key is
+// taken over first, then a new one inserted; a key another request inserted meanwhile is a
+// duplicate, which means "not ours", as SQLite's upsert that changed nothing.
+db::expected<bool> claim_idempotency_mysql(db::connection& c, std::int64_t user_id,
+                                           const std::string& key, const std::string& request_hash,
+                                           const idempotency_claim& at) {
+    auto taken = c.exec(
+        "UPDATE idempotency_keys SET request_hash = ?, status_code = 0, response = NULL, "
+        "created_at = ? WHERE user_id = ? AND idem_key = ? AND "
+        "((status_code = 0 AND created_at < ?) OR created_at < ?)",
+        {request_hash, at.now, user_id, key, at.stale_before, at.expired_before});
+    if (!taken) return std::unexpected(taken.error());
+    if (taken->affected_rows == 1) return true;
+    auto inserted = c.exec(
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) "
+        "VALUES (?,?,?,0,?)",
+        {user_id, key, request_hash, at.now});
+    if (inserted) return true;
+    if (inserted.error().code == db::errc::constraint_unique) return false;
+    return std::unexpected(inserted.error());
+}
+
+}  // namespace
+
 db::expected<bool> claim_idempotency(db::connection& c, std::int64_t user_id,
                                      const std::string& key, const std::string& request_hash,
                                      const idempotency_claim& at) {
+    if (c.kind() == db::dialect::mysql) {
+        return claim_idempotency_mysql(c, user_id, key, request_hash, at);
+    }
     auto res = c.exec(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status_code, created_at) "
         "VALUES (?,?,?,0,?) ON CONFLICT (user_id, idem_key) DO UPDATE SET request_hash = "

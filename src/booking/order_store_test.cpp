@@ -1,6 +1,8 @@
-// The order store against a real SQLite database: holds found by their derived order id,
-// migrations 006 (orders rebuilt WITHOUT ROWID) and 007 (CHECKs without IN lists) on a database
-// that already sells, and the query plans of the writes every hold, release and ticket makes.
+// The order store against real databases: holds found by their derived order id, the money
+// moves, the one live ticket per seat, the payment and idempotency upserts — on SQLite and on
+// MariaDB alike (cases ending in /sqlite and /mariadb) — and, on SQLite, migrations 006 (orders
+// rebuilt WITHOUT ROWID) and 007 (CHECKs without IN lists) on a database that already sells and
+// the query plans of the writes every hold, release and ticket makes.
 #include "booking/order_store.hpp"
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "store_engines.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -47,15 +50,19 @@ private:
     db::connection& inner_;
 };
 
+using tkt::testing::db_engine;
+
 class OrderStore : public ::testing::Test {
 protected:
     // A database migrated up to `version` (every migration when 0).
     void open(int version = 0) {
-        auto opened =
-            db::open_database("sqlite://" + (dir_.path() / "orders.db").string(), {.size = 1});
+        if (database_ == nullptr) {
+            database_ = std::make_unique<tkt::testing::engine_database>(engine());
+        }
+        auto opened = database_->open({.size = 1});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
-        auto all = db::migrations(db::dialect::sqlite);
+        auto all = db::migrations(db_->kind());
         auto migrated = version == 0
                             ? db::migrate(*db_)
                             : db::migrate(*db_, all.first(static_cast<std::size_t>(version)));
@@ -110,9 +117,20 @@ protected:
         return r ? *r : std::nullopt;
     }
 
-    tkt::testing::temp_dir dir_{"order-store"};
+    // SQLite, unless a parameterized fixture below chooses.
+    virtual db_engine engine() const { return db_engine::sqlite; }
+
+    std::unique_ptr<tkt::testing::engine_database> database_;  // before db_: outlives it
     std::unique_ptr<db::database> db_;
 };
+
+// The cases every engine must pass alike.
+class OrderStoreOn : public OrderStore, public ::testing::WithParamInterface<db_engine> {
+protected:
+    db_engine engine() const override { return GetParam(); }
+};
+INSTANTIATE_TEST_SUITE_P(on, OrderStoreOn, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
 
 TEST_F(OrderStore, AHoldIdNamesItsOrderWithTheOtherPrefix) {
     EXPECT_EQ(store::order_id_of_hold("hld_0VgmOuhMr0fs6AkGQqDuIy"), "ord_0VgmOuhMr0fs6AkGQqDuIy");
@@ -120,7 +138,7 @@ TEST_F(OrderStore, AHoldIdNamesItsOrderWithTheOtherPrefix) {
     EXPECT_EQ(store::order_id_of_hold(""), "");
 }
 
-TEST_F(OrderStore, AHoldIsFoundThroughItsOrdersIdAndOnlyWithItsOwnId) {
+TEST_P(OrderStoreOn, AHoldIsFoundThroughItsOrdersIdAndOnlyWithItsOwnId) {
     open();
     insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));
     auto found = hold("hld_0VgmOuhMr0fs6AkGQqDuIy");
@@ -136,7 +154,7 @@ TEST_F(OrderStore, AHoldIsFoundThroughItsOrdersIdAndOnlyWithItsOwnId) {
     EXPECT_FALSE(hold(""));
 }
 
-TEST_F(OrderStore, TwoOrdersCannotShareAnOlderHoldId) {
+TEST_P(OrderStoreOn, TwoOrdersCannotShareAnOlderHoldId) {
     open();
     insert(order_with("ord-1", "hold-1"));
     auto again = db_->run_sync([&](db::connection& c) {
@@ -335,7 +353,7 @@ TEST_F(OrderStore, TheOrderReadsUseTheirIndexesNotAScanOfEveryOrder) {
 }
 
 // The rewritten CHECKs still refuse what the old ones refused.
-TEST_F(OrderStore, AnOrderOrATicketInAnUnknownStatusIsRefused) {
+TEST_P(OrderStoreOn, AnOrderOrATicketInAnUnknownStatusIsRefused) {
     open();
     insert(order_with("ord_0VgmOuhMr0fs6AkGQqDuIy", "hld_0VgmOuhMr0fs6AkGQqDuIy"));
     auto order_status_refused =
@@ -419,8 +437,10 @@ TEST_F(OrderStore, MigrationSevenKeepsOrdersTicketsAndTheOneLiveTicketPerSeat) {
 namespace tkt::booking {
 namespace {
 
-class MoneyStore : public OrderStore {
+class MoneyStore : public OrderStore, public ::testing::WithParamInterface<db_engine> {
 protected:
+    db_engine engine() const override { return GetParam(); }
+
     db::expected<bool> move(const std::string& id, money_move m,
                             paid_before was_paid = paid_before::no) {
         return db_->run_sync([&](db::connection& c) {
@@ -449,7 +469,7 @@ protected:
 };
 
 // Every move is a compare-and-set: the second of two identical moves finds the order moved.
-TEST_F(MoneyStore, EachMoveWinsOnceAndOnlyFromItsStates) {
+TEST_P(MoneyStore, EachMoveWinsOnceAndOnlyFromItsStates) {
     open();
     insert(order_with("ord_a", "hld_a"));
     EXPECT_EQ(move("ord_a", money_move::sell), false) << "a hold cannot be sold";
@@ -471,7 +491,7 @@ TEST_F(MoneyStore, EachMoveWinsOnceAndOnlyFromItsStates) {
 
 // A released hold (CANCELLED, never paid) may be refunded a capture learned of later; a cancelled
 // sale (CANCELLED after PAID) never again.
-TEST_F(MoneyStore, ACaptureIsRefundedFromAReleasedHoldButNeverFromACancelledSale) {
+TEST_P(MoneyStore, ACaptureIsRefundedFromAReleasedHoldButNeverFromACancelledSale) {
     open();
     insert(order_with("ord_r", "hld_r"));
     ASSERT_EQ(move("ord_r", money_move::release), true);
@@ -489,7 +509,7 @@ TEST_F(MoneyStore, ACaptureIsRefundedFromAReleasedHoldButNeverFromACancelledSale
 
 // Of two reconcilers (nodes) that read the same due row, exactly one claims the look; the claim
 // moves the next look and counts the attempt.
-TEST_F(MoneyStore, OneReconcilerClaimsEachLook) {
+TEST_P(MoneyStore, OneReconcilerClaimsEachLook) {
     open();
     paid_with_ticket("ord_c", "A-1-3");
     ASSERT_EQ(move("ord_c", money_move::cancel), true);
@@ -515,7 +535,7 @@ TEST_F(MoneyStore, OneReconcilerClaimsEachLook) {
 
 // Check-in and a cancellation exclude each other: a ticket is used only while its order is PAID
 // and its event not cancelled.
-TEST_F(MoneyStore, ATicketIsUsedOnlyWhileItsOrderIsPaidAndItsEventNotCancelled) {
+TEST_P(MoneyStore, ATicketIsUsedOnlyWhileItsOrderIsPaidAndItsEventNotCancelled) {
     open();
     paid_with_ticket("ord_u", "A-1-1");
     paid_with_ticket("ord_v", "A-1-2");
@@ -532,7 +552,7 @@ TEST_F(MoneyStore, ATicketIsUsedOnlyWhileItsOrderIsPaidAndItsEventNotCancelled) 
     EXPECT_EQ(*used, 1);
 }
 
-TEST_F(MoneyStore, AnEventCancellationVoidsUsedTicketsAUserCancellationOnlyValidOnes) {
+TEST_P(MoneyStore, AnEventCancellationVoidsUsedTicketsAUserCancellationOnlyValidOnes) {
     open();
     paid_with_ticket("ord_x", "A-1-1");
     ASSERT_EQ(use("tkt_ord_x"), true);
@@ -549,7 +569,7 @@ TEST_F(MoneyStore, AnEventCancellationVoidsUsedTicketsAUserCancellationOnlyValid
     EXPECT_EQ(exec("SELECT status FROM tickets WHERE id = 'tkt_ord_x'").rows.at(0).text(0), "VOID");
 }
 
-TEST_F(MoneyStore, APaymentKeyNamesItsOrderThroughTheOrderOrItsPaymentRow) {
+TEST_P(MoneyStore, APaymentKeyNamesItsOrderThroughTheOrderOrItsPaymentRow) {
     open();
     paid_with_ticket("ord_k", "A-1-1");
     insert(order_with("ord_l", "hld_l"));
@@ -566,6 +586,100 @@ TEST_F(MoneyStore, APaymentKeyNamesItsOrderThroughTheOrderOrItsPaymentRow) {
     EXPECT_EQ(of("pay_ord_k"), "ord_k");
     EXPECT_EQ(of("pay_captured_elsewhere"), "ord_l");
     EXPECT_EQ(of("pay_unknown"), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(on, MoneyStore, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
+
+// The last guard against selling a seat twice (DESIGN.md §4): a second live ticket for a seat
+// cannot commit, whatever status it comes in; once the first is void, the seat sells again; a
+// general admission ticket (no seat) never collides.
+TEST_P(MoneyStore, ASeatHasAtMostOneLiveTicket) {
+    open();
+    paid_with_ticket("ord_p", "A-1-1");
+    insert(order_with("ord_q", "hld_q"));
+    auto ticket = [&](const std::string& id, const char* seat, const char* status) {
+        return try_exec(
+            "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, "
+            "status, created_at) VALUES (?, 'ord_q', 1, 1, ?, 'VIP', 1, ?, ?, ?)",
+            {id, seat == nullptr ? db::value(nullptr) : db::value(std::string(seat)), "code-" + id,
+             std::string(status), now_text});
+    };
+    for (const char* status : {"VALID", "USED"}) {
+        auto twice = ticket(std::string("tkt_twice_") + status, "A-1-1", status);
+        ASSERT_FALSE(twice) << status;
+        EXPECT_EQ(twice.error().code, db::errc::constraint_unique) << status;
+    }
+    EXPECT_TRUE(ticket("tkt_void_too", "A-1-1", "VOID")) << "a void ticket holds no seat";
+    EXPECT_TRUE(ticket("tkt_ga_1", nullptr, "VALID"));
+    EXPECT_TRUE(ticket("tkt_ga_2", nullptr, "VALID")) << "general admission has no seat";
+    auto voided = db_->run_sync([&](db::connection& c) {
+        return store::void_tickets(c, "ord_p", store::void_scope::all_live);
+    });
+    ASSERT_TRUE(voided);
+    EXPECT_EQ(*voided, 1);
+    EXPECT_TRUE(ticket("tkt_resold", "A-1-1", "VALID")) << "the voided seat sells again";
+    auto unvoid = try_exec("UPDATE tickets SET status = 'VALID' WHERE id = 'tkt_ord_p'");
+    ASSERT_FALSE(unvoid) << "the old ticket cannot come back to life over the new one";
+    EXPECT_EQ(unvoid.error().code, db::errc::constraint_unique);
+}
+
+// The payment row is written once per key and then follows the provider's status; a
+// cancellation stamps cancelled_at, and only a cancellation does.
+TEST_P(MoneyStore, APaymentRowIsInsertedOnceAndUpdatedByItsKey) {
+    open();
+    insert(order_with("ord_m", "hld_m"));
+    auto upsert = [&](const std::string& status, const std::string& at) {
+        store::payment_row p{
+            .payment_key = "pay_m", .order_id = "ord_m", .amount = 150'000, .status = status};
+        auto r = db_->run_sync([&](db::connection& c) { return store::upsert_payment(c, p, at); });
+        EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    };
+    upsert("DONE", "2026-11-30T09:00:00Z");
+    upsert("DONE", "2026-11-30T09:01:00Z");
+    auto row = exec("SELECT status, created_at, cancelled_at FROM payments");
+    ASSERT_EQ(row.rows.size(), 1U);
+    EXPECT_EQ(row.rows[0].text(0), "DONE");
+    EXPECT_EQ(row.rows[0].text(1), "2026-11-30T09:00:00Z") << "the first write's time stays";
+    EXPECT_TRUE(row.rows[0].is_null(2));
+    upsert("CANCELED", "2026-11-30T10:00:00Z");
+    row = exec("SELECT status, cancelled_at FROM payments");
+    ASSERT_EQ(row.rows.size(), 1U);
+    EXPECT_EQ(row.rows[0].text(0), "CANCELED");
+    EXPECT_EQ(row.rows[0].text(1), "2026-11-30T10:00:00Z");
+}
+
+// An Idempotency-Key is claimed by its first request; a second one is refused while the first
+// is in flight and fresh, and may take it over once it is stale (in flight too long) or expired.
+TEST_P(MoneyStore, AnIdempotencyKeyIsClaimedOnceUntilItGoesStale) {
+    open();
+    auto claim = [&](const std::string& hash, std::int64_t now) {
+        store::idempotency_claim at{
+            .now = now, .stale_before = now - 60, .expired_before = now - 86'400};
+        // In a transaction, as the service claims it (two statements on MySQL).
+        auto claimed = db_->run_sync([&](db::connection& c) {
+            auto body = [&](db::connection& tx) {
+                return store::claim_idempotency(tx, 1, "key-1", hash, at);
+            };
+            return db::database::in_transaction(c, body);
+        });
+        EXPECT_TRUE(claimed) << (claimed ? "" : claimed.error().message);
+        return claimed && *claimed;
+    };
+    EXPECT_TRUE(claim("hash-a", 1'000));
+    EXPECT_FALSE(claim("hash-b", 1'030)) << "the first request is in flight and fresh";
+    EXPECT_EQ(exec("SELECT request_hash FROM idempotency_keys").rows.at(0).text(0), "hash-a");
+    EXPECT_TRUE(claim("hash-c", 1'100)) << "in flight for 100 s: stale, taken over";
+    EXPECT_EQ(exec("SELECT request_hash, created_at FROM idempotency_keys").rows.at(0).text(0),
+              "hash-c");
+    exec("UPDATE idempotency_keys SET status_code = 200, response = '{}'");
+    EXPECT_FALSE(claim("hash-d", 1'200)) << "an answered key is replayed, not taken over";
+    EXPECT_TRUE(claim("hash-e", 1'100 + 86'401)) << "a day later the key is forgotten";
+    auto row = exec("SELECT request_hash, status_code, response FROM idempotency_keys");
+    ASSERT_EQ(row.rows.size(), 1U);
+    EXPECT_EQ(row.rows[0].text(0), "hash-e");
+    EXPECT_EQ(row.rows[0].int64(1), 0);
+    EXPECT_TRUE(row.rows[0].is_null(2));
 }
 
 }  // namespace

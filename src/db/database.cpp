@@ -5,8 +5,10 @@
 #include <chrono>
 #include <filesystem>
 #include <iterator>
+#include <random>
 #include <set>
 #include <system_error>
+#include <thread>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -19,6 +21,8 @@
 
 #include "common/assert.hpp"
 #include "db/migrations.hpp"
+#include "db/mysql/mysql_connection.hpp"
+#include "db/mysql/mysql_url.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
 
 namespace tkt::db {
@@ -221,6 +225,35 @@ void database::answer(std::vector<std::unique_ptr<detail::write_job>>& batch) {
     }
 }
 
+namespace {
+
+// One attempt at a batch: BEGIN, every write (each in its savepoint), COMMIT. The error that
+// sank the batch as a whole, if one did.
+std::optional<error> run_batch_once(std::vector<std::unique_ptr<detail::write_job>>& batch,
+                                    connection& conn) {
+    if (auto begun = conn.begin(); !begun) return std::move(begun.error());
+    for (auto& job : batch) {
+        // A savepoint that cannot be taken, released or rolled back leaves the transaction in
+        // doubt: undo it all.
+        if (auto broken = job->run(conn)) return broken;
+    }
+    if (auto committed = conn.commit(); !committed) return std::move(committed.error());
+    return std::nullopt;
+}
+
+}  // namespace
+
+void deadlock_backoff(int attempt) {
+    // Doubling from 1 ms up to 64 ms, each pause drawn at random below its bound so that the
+    // transactions that collided do not meet again in step. The victim waits on a DB thread,
+    // never an I/O thread.
+    thread_local std::minstd_rand random(
+        static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+    const int bound_us = 1000 << std::min(attempt - 1, 6);
+    std::uniform_int_distribution<int> pause_us(bound_us / 2, bound_us);
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_us(random)));
+}
+
 void database::run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
                          std::unique_ptr<connection>& conn) {
     // Every write of the batch fails with `e`; a connection that cannot leave the transaction
@@ -237,13 +270,18 @@ void database::run_batch(std::vector<std::unique_ptr<detail::write_job>>& batch,
         if (!opened) return fail_batch(opened.error());
         conn = std::move(*opened);
     }
-    if (auto begun = conn->begin(); !begun) return fail_batch(begun.error());
-    for (auto& job : batch) {
-        // A savepoint that cannot be taken, released or rolled back leaves the transaction in
-        // doubt: undo it all.
-        if (auto broken = job->run(*conn)) return fail_batch(*broken);
+    for (int attempt = 1;; ++attempt) {
+        const auto deadlocks_before = conn->deadlocks();
+        auto failed = run_batch_once(batch, *conn);
+        if (!failed) return;
+        // The engine rolled the batch back to break a deadlock (MySQL): run every write again.
+        if (conn->deadlocks() != deadlocks_before && attempt < transaction_attempts_max) {
+            detail::rollback_after_failure(*conn);
+            deadlock_backoff(attempt);
+            continue;
+        }
+        return fail_batch(*failed);
     }
-    if (auto committed = conn->commit(); !committed) return fail_batch(committed.error());
 }
 
 expected<void> database::open() {
@@ -324,6 +362,18 @@ expected<std::unique_ptr<database>> open_sqlite(std::string_view path_text, pool
     return db;
 }
 
+expected<std::unique_ptr<database>> open_mysql(std::string_view url, pool_options options) {
+    auto parsed = parse_mysql_url(url);
+    if (!parsed) return std::unexpected(std::move(parsed.error()));
+    auto factory = std::make_unique<mysql_connection_factory>(
+        mysql_options{.url = std::move(*parsed), .lock_wait_timeout_ms = options.busy_timeout_ms});
+    auto db = std::make_unique<database>(std::move(factory), options);
+    if (auto opened = db->open(); !opened) {
+        return std::unexpected(std::move(opened.error()));
+    }
+    return db;
+}
+
 }  // namespace
 
 expected<std::unique_ptr<database>> open_database(std::string_view url, pool_options options) {
@@ -333,11 +383,31 @@ expected<std::unique_ptr<database>> open_database(std::string_view url, pool_opt
     if (url.starts_with(sqlite_scheme)) {
         return open_sqlite(url.substr(sqlite_scheme.size()), options);
     }
+    if (url.starts_with("mysql://")) return open_mysql(url, options);
+    // The URL is not echoed: it may hold a password.
+    const auto scheme = url.substr(0, url.find("://"));
     return std::unexpected(
         error{errc::misuse,
-              fmt::format("unsupported database URL '{}': expected sqlite:///abs/path.db or "
-                          "sqlite://relative/path.db",
-                          url)});
+              fmt::format("unsupported database URL scheme '{}': expected sqlite:///abs/path.db, "
+                          "sqlite://relative/path.db or mysql://user:pass@host:port/database",
+                          scheme.size() < 32 ? scheme : scheme.substr(0, 32))});
+}
+
+std::string printable_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return std::string(url);
+    const auto authority_begin = scheme_end + 3;
+    const auto authority_end = url.find_first_of("/?#", authority_begin);
+    const auto authority = url.substr(authority_begin, authority_end == std::string_view::npos
+                                                           ? std::string_view::npos
+                                                           : authority_end - authority_begin);
+    // The last `@` ends the user information (a password may hold an unencoded one).
+    const auto at = authority.rfind('@');
+    if (at == std::string_view::npos) return std::string(url);
+    const auto colon = authority.substr(0, at).find(':');
+    if (colon == std::string_view::npos) return std::string(url);
+    const auto password_begin = authority_begin + colon + 1;
+    return fmt::format("{}***{}", url.substr(0, password_begin), url.substr(authority_begin + at));
 }
 
 // --- migrate --------------------------------------------------------------------------------
@@ -409,10 +479,26 @@ expected<int> migrate_on(connection& c, std::span<const migration> list) {
     return count;
 }
 
+// MySQL commits every CREATE/ALTER at once, so a migration's transaction does not keep a second
+// process out of it: two `ticketon migrate` (or two nodes starting) would both run it. A named
+// server lock makes them take turns; the second then finds the versions recorded.
+expected<int> migrate_locked(connection& c, std::span<const migration> list) {
+    if (c.kind() != dialect::mysql) return migrate_on(c, list);
+    auto locked = c.exec("SELECT GET_LOCK('ticketon.migrate', 120)");
+    if (!locked) return std::unexpected(std::move(locked.error()));
+    if (locked->rows.empty() || locked->rows[0].int64(0) != 1) {
+        return std::unexpected(
+            error{errc::busy, "another process is migrating this database (waited 120 s)"});
+    }
+    auto applied = migrate_on(c, list);
+    static_cast<void>(c.exec("SELECT RELEASE_LOCK('ticketon.migrate')"));
+    return applied;
+}
+
 }  // namespace
 
 expected<int> migrate(database& db, std::span<const migration> list) {
-    return db.run_sync([list](connection& c) { return migrate_on(c, list); });
+    return db.run_sync([list](connection& c) { return migrate_locked(c, list); });
 }
 
 expected<int> migrate(database& db) {

@@ -102,6 +102,10 @@ public:
     virtual bool transaction_open() const = 0;
     // Rows inserted, updated or deleted through this connection since it opened.
     virtual std::int64_t total_changes() const = 0;
+    // Transactions the engine rolled back by itself to break a deadlock (MySQL; SQLite makes
+    // writers wait their turn instead, busy_timeout_ms). When it moves during a transaction, the
+    // transaction is gone and transact() / write() run it again from the start.
+    virtual std::uint64_t deadlocks() const { return 0; }
     // Housekeeping the engine wants done outside any transaction (SQLite: the last frames of a
     // background checkpoint). The writer calls it between its batches, the pool when a
     // connection that wrote comes back.
@@ -120,9 +124,14 @@ public:
     virtual std::uint64_t checkpoints() const { return 0; }
 };
 
+// How many times transact() and write() run a transaction that the engine keeps rolling back to
+// break deadlocks before they give up with `busy`.
+inline constexpr int transaction_attempts_max = 10;
+
 struct pool_options {
     std::size_t size = 4;  // connections and DB threads
-    // SQLite: how long a statement waits for another connection's lock before failing `busy`.
+    // How long a statement waits for another connection's lock before failing `busy` (SQLite's
+    // busy timeout, MySQL's innodb_lock_wait_timeout rounded up to whole seconds).
     int busy_timeout_ms = 5000;
     // The most writes one group commit of write() carries.
     std::size_t write_batch_max = 512;
@@ -185,9 +194,12 @@ public:
     }
 
     // Like run(), inside BEGIN … COMMIT. `f` returns std::expected<T, E>: on a value the
-    // transaction commits, on an error (or an exception) it rolls back. A failed COMMIT becomes
-    // the error `E{db::error}` when E is constructible from db::error, a 503 UNAVAILABLE problem
-    // (Retry-After 1) when E is `problem`, else it throws.
+    // transaction commits, on an error (or an exception) it rolls back. When the engine rolled
+    // the transaction back to break a deadlock (MySQL), `f` runs again in a new one, up to
+    // `transaction_attempts_max` times in all: `f` must therefore keep no effect outside the
+    // database from a run that did not commit (assign its outputs, do not append). A failed COMMIT
+    // becomes the error `E{db::error}` when E is constructible from db::error, a 503 UNAVAILABLE
+    // problem (Retry-After 1) when E is `problem`, else it throws.
     template <class F>
     auto transact(F f) -> boost::asio::awaitable<std::invoke_result_t<F&, connection&>> {
         return run([f = std::move(f)](connection& c) mutable { return in_transaction(c, f); });
@@ -197,8 +209,9 @@ public:
     // of this file). `f` runs on the writer thread inside a savepoint (or, with
     // write_kind::one_statement, without one: see there): an error (or exception) rolls back
     // `f`'s statements only; a failed COMMIT fails every write of the batch. The
-    // caller resumes after the COMMIT, so an answered write is durable. `f` must only touch
-    // the database: the batch waits for it. Its connection refuses begin/commit/rollback
+    // caller resumes after the COMMIT, so an answered write is durable. A batch the engine
+    // rolled back to break a deadlock runs again whole, every `f` with it (as transact()). `f` must
+    // only touch the database: the batch waits for it. Its connection refuses begin/commit/rollback
     // (`misuse`), and `f` must not use the savepoint name `tkt_write`. After shutdown() a
     // write fails with `misuse` at once.
     template <class F>
@@ -267,8 +280,13 @@ private:
 };
 
 // Opens a database from a URL: `sqlite:///abs/path.db`, `sqlite://relative.db`,
-// (later) `mysql://user:pass@host:port/db`. Unknown schemes are an error with a one-line reason.
+// `mysql://user:pass@host:port/db` (MySQL or MariaDB; mysql/mysql_connection.hpp). Unknown
+// schemes and malformed URLs are an error with a one-line reason.
 expected<std::unique_ptr<database>> open_database(std::string_view url, pool_options options);
+
+// The URL as logs and messages may show it: a password in it (`mysql://user:pass@…`) becomes
+// `***`. Anything else is returned unchanged.
+std::string printable_url(std::string_view url);
 
 // Applies every migration of the database's dialect that is not yet in `schema_migrations`,
 // in order, each in its own transaction. Returns the number applied.

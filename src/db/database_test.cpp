@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/types.h>
@@ -27,7 +28,10 @@
 #include "common/problem.hpp"
 #include "common/testing/temp_dir.hpp"
 #include "db/migrations.hpp"
+#include "db/mysql/mysql_connection.hpp"
+#include "db/mysql/mysql_url.hpp"
 #include "db/sqlite/sqlite_connection.hpp"
+#include "mariadb_server.hpp"
 
 namespace tkt::db {
 namespace {
@@ -36,12 +40,38 @@ namespace asio = boost::asio;
 
 using tkt::testing::temp_dir;
 
-class database_test : public ::testing::Test {
+// The engines every shared case runs on; a case's name ends in its engine (`…/mariadb`).
+enum class engine { sqlite, mariadb };
+
+std::string engine_name(const ::testing::TestParamInfo<engine>& info) {
+    return info.param == engine::sqlite ? "sqlite" : "mariadb";
+}
+
+// A fresh database of one engine per test: a file in a temp dir, or a database of its own on
+// the run's MariaDB server (tests/support/mariadb_server.hpp).
+class database_fixture {
 protected:
-    void SetUp() override {
-        auto opened = open_database("sqlite://" + (dir_.path() / "test.db").string(), {.size = 4});
+    void open_engine(engine e) {
+        engine_ = e;
+        auto opened = open_another({.size = 4});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
+    }
+
+    // Another pool on the same database (MariaDB) or a new file beside it (SQLite).
+    expected<std::unique_ptr<database>> open_another(pool_options options) {
+        if (engine_ == engine::mariadb) {
+            if (scratch_ == nullptr) scratch_ = std::make_unique<testing::scratch_database>();
+            return open_database(scratch_->url(), options);
+        }
+        return open_database(
+            "sqlite://" + (dir_.path() / fmt::format("test{}.db", ++files_)).string(), options);
+    }
+
+    // An integer key that numbers new rows by itself, in this engine's words.
+    std::string auto_id() const {
+        return engine_ == engine::sqlite ? "INTEGER PRIMARY KEY"
+                                         : "BIGINT AUTO_INCREMENT PRIMARY KEY";
     }
 
     // Runs a coroutine to completion on a fresh io_context and returns its result.
@@ -64,11 +94,29 @@ protected:
     }
 
     temp_dir dir_;
+    std::unique_ptr<testing::scratch_database> scratch_;  // before db_: dropped after it closes
     std::unique_ptr<database> db_;
+    engine engine_ = engine::sqlite;
+    int files_ = 0;
 };
 
-TEST_F(database_test, exec_binds_parameters_and_reads_every_type_including_null) {
-    ASSERT_TRUE(sync_exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, r REAL, s TEXT)"));
+// The cases every engine must pass alike (the storage conformance of the Database port).
+class database_test : public ::testing::TestWithParam<engine>, protected database_fixture {
+protected:
+    void SetUp() override { open_engine(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(on, database_test, ::testing::Values(engine::sqlite, engine::mariadb),
+                         engine_name);
+
+// The cases about what only SQLite does (WAL checkpoints, file locks, OR ROLLBACK).
+class sqlite_database_test : public ::testing::Test, protected database_fixture {
+protected:
+    void SetUp() override { open_engine(engine::sqlite); }
+};
+
+TEST_P(database_test, exec_binds_parameters_and_reads_every_type_including_null) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (id " + auto_id() + ", n INTEGER, r REAL, s TEXT)"));
     auto inserted = sync_exec("INSERT INTO t (n, r, s) VALUES (?, ?, ?)",
                               {std::int64_t{42}, 2.5, std::string("seat A-3-12")});
     ASSERT_TRUE(inserted) << inserted.error().message;
@@ -101,7 +149,7 @@ TEST_F(database_test, exec_binds_parameters_and_reads_every_type_including_null)
     EXPECT_EQ(filtered->rows[0].int64(0), 1) << "a cached statement is re-bound, not reused stale";
 }
 
-TEST_F(database_test, exec_refuses_wrong_parameter_count_and_several_statements) {
+TEST_P(database_test, exec_refuses_wrong_parameter_count_and_several_statements) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto too_few = sync_exec("INSERT INTO t (x) VALUES (?)");
     ASSERT_FALSE(too_few);
@@ -115,14 +163,17 @@ TEST_F(database_test, exec_refuses_wrong_parameter_count_and_several_statements)
     EXPECT_EQ(count_rows("t"), 1);
 }
 
-TEST_F(database_test, unique_and_primary_key_violations_map_to_constraint_unique) {
-    ASSERT_TRUE(sync_exec("CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE)"));
+TEST_P(database_test, unique_and_primary_key_violations_map_to_constraint_unique) {
+    ASSERT_TRUE(
+        sync_exec("CREATE TABLE u (id INTEGER PRIMARY KEY, email VARCHAR(254) NOT NULL UNIQUE)"));
     ASSERT_TRUE(sync_exec("INSERT INTO u (id, email) VALUES (1, 'a@x')"));
 
     auto same_email = sync_exec("INSERT INTO u (id, email) VALUES (2, 'a@x')");
     ASSERT_FALSE(same_email);
     EXPECT_EQ(same_email.error().code, errc::constraint_unique);
-    EXPECT_NE(same_email.error().message.find("UNIQUE"), std::string::npos)
+    // The engine's own message travels with the code.
+    EXPECT_NE(same_email.error().message.find(engine_ == engine::sqlite ? "UNIQUE" : "Duplicate"),
+              std::string::npos)
         << same_email.error().message;
 
     auto same_id = sync_exec("INSERT INTO u (id, email) VALUES (1, 'b@x')");
@@ -135,8 +186,8 @@ TEST_F(database_test, unique_and_primary_key_violations_map_to_constraint_unique
     EXPECT_EQ(count_rows("u"), 1);
 }
 
-TEST_F(database_test, transact_commits_when_the_function_returns_a_value) {
-    ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
+TEST_P(database_test, transact_commits_when_the_function_returns_a_value) {
+    ASSERT_TRUE(sync_exec("CREATE TABLE t (id " + auto_id() + ", x INTEGER)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<std::int64_t>> {
         co_return co_await db_->transact([](connection& c) -> expected<std::int64_t> {
             auto w = c.exec("INSERT INTO t (x) VALUES (?)", {std::int64_t{7}});
@@ -151,7 +202,7 @@ TEST_F(database_test, transact_commits_when_the_function_returns_a_value) {
     EXPECT_EQ(count_rows("t"), 1);
 }
 
-TEST_F(database_test, transact_rolls_back_when_the_function_returns_an_error) {
+TEST_P(database_test, transact_rolls_back_when_the_function_returns_an_error) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->transact([](connection& c) -> expected<void> {
@@ -166,7 +217,7 @@ TEST_F(database_test, transact_rolls_back_when_the_function_returns_an_error) {
     EXPECT_EQ(count_rows("t"), 0);
 }
 
-TEST_F(database_test, transact_rolls_back_and_rethrows_when_the_function_throws) {
+TEST_P(database_test, transact_rolls_back_and_rethrows_when_the_function_throws) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto attempt = [&] {
         return run_coro([&]() -> asio::awaitable<expected<void>> {
@@ -186,8 +237,8 @@ TEST_F(database_test, transact_rolls_back_and_rethrows_when_the_function_throws)
     EXPECT_TRUE(again) << again.error().message;
 }
 
-TEST_F(database_test, a_connection_left_inside_a_transaction_is_not_lent_again) {
-    auto opened = open_database("sqlite://" + (dir_.path() / "one.db").string(), {.size = 1});
+TEST_P(database_test, a_connection_left_inside_a_transaction_is_not_lent_again) {
+    auto opened = open_another({.size = 1});
     ASSERT_TRUE(opened);
     auto& db = **opened;
     auto begun = db.run_sync([](connection& c) { return c.begin(); });  // and never committed
@@ -198,7 +249,7 @@ TEST_F(database_test, a_connection_left_inside_a_transaction_is_not_lent_again) 
     EXPECT_FALSE(committed) << "the lease ended, so its open transaction was rolled back";
 }
 
-TEST_F(database_test, run_resumes_the_caller_on_its_own_strand) {
+TEST_P(database_test, run_resumes_the_caller_on_its_own_strand) {
     asio::io_context ioc;
     auto strand = asio::make_strand(ioc);
     bool body_on_strand = true;
@@ -227,7 +278,7 @@ TEST_F(database_test, run_resumes_the_caller_on_its_own_strand) {
     EXPECT_TRUE(resumed_on_strand);
 }
 
-TEST_F(database_test, concurrent_transactions_lose_no_increment) {
+TEST_P(database_test, concurrent_transactions_lose_no_increment) {
     ASSERT_TRUE(sync_exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
     ASSERT_TRUE(sync_exec("INSERT INTO counter (id, n) VALUES (1, 0)"));
     constexpr int coroutines = 8;
@@ -273,7 +324,7 @@ TEST_F(database_test, concurrent_transactions_lose_no_increment) {
 
 // --- write(): group commit ----------------------------------------------------------------
 
-TEST_F(database_test, write_commits_and_returns_the_value_to_the_caller) {
+TEST_P(database_test, write_commits_and_returns_the_value_to_the_caller) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<std::int64_t>> {
         co_return co_await db_->write([](connection& c) -> expected<std::int64_t> {
@@ -391,7 +442,7 @@ expected<void> insert_ten_pages(connection& c) {
     return {};
 }
 
-TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls_back_alone) {
+TEST_P(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls_back_alone) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 40;
@@ -423,7 +474,7 @@ TEST_F(database_test, concurrent_writes_share_one_commit_and_a_failing_one_rolls
     EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "a failed write's own statements are undone";
 }
 
-TEST_F(database_test,
+TEST_P(database_test,
        one_statement_writes_share_a_commit_and_a_failed_statement_undoes_only_itself) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
@@ -454,7 +505,8 @@ TEST_F(database_test,
     EXPECT_EQ(gone->rows.at(0).int64(0), 0) << "the failed statement's first row is undone with it";
 }
 
-TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_its_whole_batch) {
+TEST_F(sqlite_database_test,
+       a_one_statement_write_that_makes_sqlite_roll_back_fails_its_whole_batch) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER PRIMARY KEY)"));
     ASSERT_TRUE(sync_exec("INSERT INTO t (x) VALUES (1000)"));
     constexpr std::size_t writes = 4;
@@ -480,7 +532,7 @@ TEST_F(database_test, a_one_statement_write_that_makes_sqlite_roll_back_fails_it
     EXPECT_EQ(count_rows("t"), 2);
 }
 
-TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
+TEST_P(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_whole_batch) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t writes = 4;
     const auto answers =
@@ -506,9 +558,8 @@ TEST_F(database_test, a_one_statement_write_that_fails_after_a_change_fails_its_
     EXPECT_EQ(count_rows("t"), 1);
 }
 
-TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
-    auto opened = open_database("sqlite://" + (dir_.path() / "small.db").string(),
-                                {.size = 1, .write_batch_max = 3});
+TEST_P(database_test, a_batch_carries_at_most_write_batch_max_writes) {
+    auto opened = open_another({.size = 1, .write_batch_max = 3});
     ASSERT_TRUE(opened);
     auto& db = **opened;
     ASSERT_TRUE(db.run_sync([](connection& c) { return c.exec("CREATE TABLE t (x INTEGER)"); }));
@@ -535,7 +586,7 @@ TEST_F(database_test, a_batch_carries_at_most_write_batch_max_writes) {
 // busy: the first context's callers must still get their answers (a batch posted whole to its
 // first caller's executor would wait for the busy thread), each on its own strand; the second
 // context's callers get theirs once its thread is free.
-TEST_F(database_test,
+TEST_P(database_test,
        a_batch_from_two_io_contexts_answers_each_context_without_waiting_for_the_other) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     constexpr std::size_t per_context = 6;
@@ -620,7 +671,7 @@ TEST_F(database_test,
 }
 
 // top -H, ps -L and perf show the writer and the checkpointer by name (docs/operations.md).
-TEST_F(database_test, the_writer_thread_is_named_for_operators) {
+TEST_F(sqlite_database_test, the_writer_thread_is_named_for_operators) {
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->write([](connection&) -> expected<void> { return {}; });
     });
@@ -638,7 +689,7 @@ TEST_F(database_test, the_writer_thread_is_named_for_operators) {
     EXPECT_EQ(threads["tkt-checkpoint"].size(), 1U);
 }
 
-TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
+TEST_F(sqlite_database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     // Another process holds the write lock past the busy timeout: the writer's BEGIN gives up.
     auto opened = open_database("sqlite://" + (dir_.path() / "locked.db").string(),
                                 {.size = 1, .busy_timeout_ms = 50});
@@ -673,7 +724,7 @@ TEST_F(database_test, a_write_that_cannot_begin_fails_with_the_database_error) {
     EXPECT_TRUE(again) << again.error().message;
 }
 
-TEST_F(database_test, a_write_function_cannot_end_the_batchs_transaction) {
+TEST_P(database_test, a_write_function_cannot_end_the_batchs_transaction) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     auto r = run_coro([&]() -> asio::awaitable<expected<void>> {
         co_return co_await db_->write([](connection& c) -> expected<void> {
@@ -690,7 +741,7 @@ TEST_F(database_test, a_write_function_cannot_end_the_batchs_transaction) {
     EXPECT_EQ(count_rows("t"), 0) << "the refused commit was this write's error: rolled back";
 }
 
-TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
+TEST_P(database_test, a_write_after_shutdown_fails_at_once) {
     ASSERT_TRUE(sync_exec("CREATE TABLE t (x INTEGER)"));
     db_->shutdown();
     db_->shutdown();  // idempotent
@@ -705,7 +756,7 @@ TEST_F(database_test, a_write_after_shutdown_fails_at_once) {
     EXPECT_EQ(r.error().code, errc::misuse);
 }
 
-TEST_F(database_test, a_store_failure_in_a_problem_result_is_503_unavailable_not_a_throw) {
+TEST_P(database_test, a_store_failure_in_a_problem_result_is_503_unavailable_not_a_throw) {
     // Domain code's result<T> cannot carry a db::error: a BEGIN or COMMIT the database refuses
     // (busy, shut down) is a 503 with Retry-After for the client, not an exception (a 500).
     db_->shutdown();
@@ -719,7 +770,8 @@ TEST_F(database_test, a_store_failure_in_a_problem_result_is_503_unavailable_not
 
 // --- background WAL checkpoints ----------------------------------------------------------
 
-TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_connections_stay_open) {
+TEST_F(sqlite_database_test,
+       the_log_is_checkpointed_into_the_database_file_while_connections_stay_open) {
     const auto path = dir_.path() / "ckpt.db";
     auto opened = open_database("sqlite://" + path.string(), {.size = 2, .checkpoint_pages = 8});
     ASSERT_TRUE(opened);
@@ -755,7 +807,7 @@ TEST_F(database_test, the_log_is_checkpointed_into_the_database_file_while_conne
     EXPECT_EQ(n->rows.at(0).int64(0), rounds * 10);
 }
 
-TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
+TEST_F(sqlite_database_test, the_log_starts_over_when_only_pool_transactions_write) {
     // No write(), so no writer finishes the background copy between its batches: a pool lease
     // that wrote does it when its connection comes back (connection::maintain), and the next
     // transaction starts the log over.
@@ -786,7 +838,7 @@ TEST_F(database_test, the_log_starts_over_when_only_pool_transactions_write) {
         << "300 pages were written; the log stays near a threshold and a round";
 }
 
-TEST_F(database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
+TEST_F(sqlite_database_test, a_reader_in_the_way_of_a_checkpoint_does_not_fail_writes) {
     // A reader on old frames keeps a checkpoint from copying them. Nothing may make the writer
     // wait for that reader: with a 100 ms busy timeout a writer held back behind it would fail
     // (the first version, a RESTART checkpoint, did so within a few rounds every time).
@@ -830,7 +882,7 @@ const migration two_migrations[] = {
      "accounts (email);"},
 };
 
-TEST_F(database_test, migrate_applies_in_order_records_versions_and_is_idempotent) {
+TEST_F(sqlite_database_test, migrate_applies_in_order_records_versions_and_is_idempotent) {
     auto first = migrate(*db_, two_migrations);
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(*first, 2);
@@ -851,7 +903,7 @@ TEST_F(database_test, migrate_applies_in_order_records_versions_and_is_idempoten
     EXPECT_EQ(count_rows("accounts"), 1) << "the seed must not run twice";
 }
 
-TEST_F(database_test, a_failing_migration_rolls_back_and_is_not_recorded) {
+TEST_F(sqlite_database_test, a_failing_migration_rolls_back_and_is_not_recorded) {
     const migration list[] = {
         two_migrations[0],
         {2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO missing_table VALUES (1);"},
@@ -865,8 +917,10 @@ TEST_F(database_test, a_failing_migration_rolls_back_and_is_not_recorded) {
     EXPECT_TRUE(half->rows.empty()) << "the failed migration's first statement was kept";
 }
 
-TEST_F(database_test, the_built_in_migrations_apply_once) {
-    auto expected_count = static_cast<int>(migrations(dialect::sqlite).size());
+TEST_P(database_test, the_built_in_migrations_apply_once) {
+    EXPECT_EQ(db_->kind(), engine_ == engine::sqlite ? dialect::sqlite : dialect::mysql);
+    auto expected_count = static_cast<int>(migrations(db_->kind()).size());
+    ASSERT_GT(expected_count, 0);
     auto first = migrate(*db_);
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(*first, expected_count);
@@ -876,7 +930,7 @@ TEST_F(database_test, the_built_in_migrations_apply_once) {
     EXPECT_EQ(*second, 0);
 }
 
-TEST_F(database_test, ping_answers_true_on_a_working_database) {
+TEST_P(database_test, ping_answers_true_on_a_working_database) {
     EXPECT_TRUE(run_coro([&]() { return db_->ping(); }));
 }
 
@@ -923,6 +977,167 @@ TEST(database_pool, a_failed_checkout_is_an_error_or_an_exception_by_result_type
     auto fut = asio::co_spawn(ioc, db.ping(), asio::use_future);
     ioc.run();
     EXPECT_FALSE(fut.get());
+}
+
+}  // namespace
+}  // namespace tkt::db
+
+namespace tkt::db {
+namespace {
+
+// MariaDB's own behaviour under the port: a deadlock's victim is rolled back whole by InnoDB,
+// and transact() / write() run it again instead of failing the request.
+class mariadb_database_test : public ::testing::Test, protected database_fixture {
+protected:
+    void SetUp() override {
+        open_engine(engine::mariadb);
+        ASSERT_TRUE(sync_exec("CREATE TABLE d (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"));
+        ASSERT_TRUE(sync_exec("INSERT INTO d (id, n) VALUES (1, 0), (2, 0)"));
+        ASSERT_TRUE(sync_exec("CREATE TABLE heavy (x INTEGER PRIMARY KEY)"));
+    }
+
+    // Runs `submit(body)` while another connection deadlocks with the body's first run: the
+    // other one locks row 2 (after enough other rows that InnoDB picks the body as the lighter
+    // victim), the body locks row 1 and waits for row 2, the other asks for row 1. Returns how
+    // many times the body ran.
+    template <class Submit>
+    int deadlock_first_run(Submit submit) {
+        auto url = parse_mysql_url(scratch_->url());
+        EXPECT_TRUE(url);
+        mysql_connection_factory factory(mysql_options{.url = *url});
+        auto other = factory.open();
+        EXPECT_TRUE(other) << other.error().message;
+        EXPECT_TRUE((*other)->begin());
+        for (int i = 0; i < 50; ++i) {
+            EXPECT_TRUE((*other)->exec("INSERT INTO heavy (x) VALUES (?)", {std::int64_t{i}}));
+        }
+        EXPECT_TRUE((*other)->exec("UPDATE d SET n = n + 1 WHERE id = 2"));
+        std::atomic<int> runs = 0;
+        std::promise<void> row_one_locked;
+        std::thread closer([&, locked = row_one_locked.get_future()]() mutable {
+            locked.wait();
+            // Long enough for the body to be waiting on row 2.
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            auto r = (*other)->exec("UPDATE d SET n = n + 10 WHERE id = 1");
+            EXPECT_TRUE(r) << "the heavier transaction survives: " << r.error().message;
+            EXPECT_TRUE((*other)->commit());
+        });
+        auto body = [&](connection& c) -> expected<void> {
+            const int run = ++runs;
+            if (auto w = c.exec("UPDATE d SET n = n + 100 WHERE id = 1"); !w)
+                return std::unexpected(w.error());
+            if (run == 1) row_one_locked.set_value();
+            if (auto w = c.exec("UPDATE d SET n = n + 1000 WHERE id = 2"); !w)
+                return std::unexpected(w.error());
+            return {};
+        };
+        auto outcome = submit(body);
+        closer.join();
+        EXPECT_TRUE(outcome) << outcome.error().message;
+        auto rows = sync_exec("SELECT n FROM d ORDER BY id");
+        EXPECT_TRUE(rows);
+        if (rows && rows->rows.size() == 2) {
+            EXPECT_EQ(rows->rows[0].int64(0), 110) << "both transactions' row 1, once each";
+            EXPECT_EQ(rows->rows[1].int64(0), 1001) << "both transactions' row 2, once each";
+        }
+        EXPECT_EQ(count_rows("heavy"), 50);
+        return runs.load();
+    }
+};
+
+TEST_F(mariadb_database_test, transact_runs_a_deadlock_victim_again) {
+    const int runs = deadlock_first_run([&](auto& body) {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db_->transact([&body](connection& c) { return body(c); });
+        });
+    });
+    EXPECT_EQ(runs, 2) << "rolled back by InnoDB once, then committed";
+}
+
+TEST_F(mariadb_database_test, write_runs_a_batch_rolled_back_by_a_deadlock_again) {
+    const auto batches_before = db_->writes().batches;
+    const int runs = deadlock_first_run([&](auto& body) {
+        return run_coro([&]() -> asio::awaitable<expected<void>> {
+            co_return co_await db_->write([&body](connection& c) { return body(c); });
+        });
+    });
+    EXPECT_EQ(runs, 2);
+    EXPECT_EQ(db_->writes().batches, batches_before + 1) << "one batch, run twice";
+}
+
+TEST_F(mariadb_database_test, a_deadlock_victim_refuses_statements_until_rolled_back) {
+    auto url = parse_mysql_url(scratch_->url());
+    ASSERT_TRUE(url);
+    mysql_connection_factory factory(mysql_options{.url = *url});
+    auto a = factory.open();
+    auto b = factory.open();
+    ASSERT_TRUE(a && b);
+    ASSERT_TRUE((*a)->begin());
+    ASSERT_TRUE((*b)->begin());
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE((*b)->exec("INSERT INTO heavy (x) VALUES (?)", {std::int64_t{i}}));
+    }
+    ASSERT_TRUE((*a)->exec("UPDATE d SET n = 1 WHERE id = 1"));
+    ASSERT_TRUE((*b)->exec("UPDATE d SET n = 2 WHERE id = 2"));
+    std::thread heavier([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        EXPECT_TRUE((*b)->exec("UPDATE d SET n = 2 WHERE id = 1"));
+        EXPECT_TRUE((*b)->commit());
+    });
+    auto victim = (*a)->exec("UPDATE d SET n = 1 WHERE id = 2");
+    heavier.join();
+    ASSERT_FALSE(victim);
+    EXPECT_EQ(victim.error().code, errc::busy);
+    EXPECT_EQ((*a)->deadlocks(), 1U);
+    EXPECT_TRUE((*a)->transaction_open()) << "the caller must still roll back";
+    auto after = (*a)->exec("INSERT INTO heavy (x) VALUES (999)");
+    ASSERT_FALSE(after) << "nothing may run in autocommit mode after the server's rollback";
+    EXPECT_EQ(after.error().code, errc::busy);
+    EXPECT_TRUE((*a)->rollback());
+    EXPECT_FALSE((*a)->transaction_open());
+    EXPECT_EQ(count_rows("heavy WHERE x = 999"), 0);
+    EXPECT_TRUE((*a)->exec("SELECT 1")) << "usable again after the rollback";
+}
+
+// The server ends a connection (a restart, a timeout, KILL): its statement fails with `io`, and
+// the connection opens again by itself on next use — outside a transaction only; inside one the
+// transaction is gone, which the caller learns before anything else runs.
+TEST_F(mariadb_database_test,
+       a_lost_connection_fails_its_statement_and_reconnects_outside_a_transaction) {
+    auto url = parse_mysql_url(scratch_->url());
+    ASSERT_TRUE(url);
+    mysql_connection_factory factory(mysql_options{.url = *url});
+    auto opened = factory.open();
+    ASSERT_TRUE(opened);
+    auto& c = **opened;
+    auto kill = [&] {
+        auto id = c.exec("SELECT CONNECTION_ID()");
+        ASSERT_TRUE(id);
+        testing::admin_exec(testing::shared_mariadb(),
+                            fmt::format("KILL CONNECTION {}", id->rows.at(0).int64(0)));
+    };
+    kill();
+    auto lost = c.exec("SELECT 1");
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().code, errc::io) << lost.error().message;
+    auto back = c.exec("SELECT COUNT(*) FROM d");
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->rows.at(0).int64(0), 2);
+
+    ASSERT_TRUE(c.begin());
+    ASSERT_TRUE(c.exec("UPDATE d SET n = 5 WHERE id = 1"));
+    kill();
+    auto in_transaction = c.exec("UPDATE d SET n = 6 WHERE id = 2");
+    ASSERT_FALSE(in_transaction);
+    EXPECT_EQ(in_transaction.error().code, errc::io);
+    EXPECT_TRUE(c.transaction_open());
+    EXPECT_FALSE(c.exec("SELECT 1")) << "refused until the caller rolls back";
+    EXPECT_FALSE(c.commit()) << "a lost transaction cannot commit";
+    EXPECT_TRUE(c.rollback());
+    auto rows = c.exec("SELECT n FROM d ORDER BY id");
+    ASSERT_TRUE(rows) << rows.error().message;
+    EXPECT_EQ(rows->rows.at(0).int64(0), 0) << "the lost transaction's update is gone";
+    EXPECT_EQ(rows->rows.at(1).int64(0), 0);
 }
 
 }  // namespace

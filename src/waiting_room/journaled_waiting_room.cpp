@@ -31,21 +31,63 @@ void check(const db::expected<T>& r, const char* what) {
                                  r.error().message);
 }
 
-// A join writes its seq unless the row has a newer one already (an admission of the same seq
-// that committed first keeps its admission); a row of an older entry of the same user is
-// replaced.
-constexpr std::string_view join_sql =
-    "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq, admitted_until = NULL "
-    "WHERE excluded.seq > queue_members.seq";
-constexpr std::string_view draw_sql =
-    "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
-    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq "
-    "WHERE excluded.seq > queue_members.seq";
-constexpr std::string_view admit_sql =
-    "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq, "
-    "admitted_until = excluded.admitted_until WHERE excluded.seq >= queue_members.seq";
+// The journal's statements in each dialect. A join writes its seq unless the row has a newer
+// one already (an admission of the same seq that committed first keeps its admission); a row of
+// an older entry of the same user is replaced. A draw or an admission never takes a row back to
+// an older seq; a removal deletes only the row of the seq that left; the room's row only grows.
+// MySQL's ON DUPLICATE KEY UPDATE assigns left to right, each seeing the ones before: the
+// columns that test `seq` come before `seq` itself.
+struct statements {
+    std::string_view room;
+    std::string_view join;
+    std::string_view draw;
+    std::string_view admit;
+};
+
+constexpr statements sqlite_sql{
+    .room =
+        "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (event_id) DO UPDATE SET opened = MAX(opened, excluded.opened), "
+        "head = MAX(head, excluded.head), last_seq = MAX(last_seq, excluded.last_seq)",
+    .join =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq, "
+        "admitted_until = NULL WHERE excluded.seq > queue_members.seq",
+    .draw =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (event_id, user_id) DO UPDATE SET seq = excluded.seq "
+        "WHERE excluded.seq > queue_members.seq",
+    .admit =
+        "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (event_id, user_id) DO UPDATE SET "
+        "seq = excluded.seq, admitted_until = excluded.admitted_until "
+        "WHERE excluded.seq >= queue_members.seq",
+};
+
+constexpr statements mysql_sql{
+    .room =
+        "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE opened = GREATEST(opened, VALUES(opened)), "
+        "head = GREATEST(head, VALUES(head)), last_seq = GREATEST(last_seq, VALUES(last_seq))",
+    .join =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE "
+        "admitted_until = IF(VALUES(seq) > seq, NULL, admitted_until), "
+        "seq = GREATEST(seq, VALUES(seq))",
+    .draw =
+        "INSERT INTO queue_members (event_id, user_id, seq) VALUES (?, ?, ?) "
+        "ON DUPLICATE KEY UPDATE seq = GREATEST(seq, VALUES(seq))",
+    .admit =
+        "INSERT INTO queue_members (event_id, user_id, seq, admitted_until) "
+        "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+        "admitted_until = IF(VALUES(seq) >= seq, VALUES(admitted_until), admitted_until), "
+        "seq = GREATEST(seq, VALUES(seq))",
+};
+
+const statements& sql_of(const db::connection& c) {
+    return c.kind() == db::dialect::mysql ? mysql_sql : sqlite_sql;
+}
+
 constexpr std::string_view remove_sql =
     "DELETE FROM queue_members WHERE event_id = ? AND user_id = ? AND seq = ?";
 
@@ -62,11 +104,6 @@ auto with_retries(Write write) -> decltype(write()) {
         co_await pause->async_wait(boost::asio::use_awaitable);
     }
 }
-
-constexpr std::string_view upsert_room_sql =
-    "INSERT INTO queue_rooms (event_id, opened, head, last_seq) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (event_id) DO UPDATE SET opened = MAX(opened, excluded.opened), "
-    "head = MAX(head, excluded.head), last_seq = MAX(last_seq, excluded.last_seq)";
 
 }  // namespace
 
@@ -110,7 +147,7 @@ awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point
     auto written = co_await with_retries([&]() {
         return db_.write(
             [&](db::connection& c) {
-                return c.exec(join_sql, {e, u, t.seq});
+                return c.exec(sql_of(c).join, {e, u, t.seq});
             },
             db::write_kind::one_statement);
     });
@@ -263,17 +300,17 @@ db::expected<void> journaled_waiting_room::write_changes(db::connection& c, even
                                                          const room_row* row,
                                                          const std::vector<change>& changes) {
     if (row) {
-        auto r = c.exec(upsert_room_sql, {e, row->opened, row->head, row->last_seq});
+        auto r = c.exec(sql_of(c).room, {e, row->opened, row->head, row->last_seq});
         if (!r) return std::unexpected(r.error());
     }
     for (const auto& ch : changes) {
         db::expected<db::query_result> r;
         switch (ch.what) {
             case change::kind::draw:
-                r = c.exec(draw_sql, {e, ch.user, ch.seq});
+                r = c.exec(sql_of(c).draw, {e, ch.user, ch.seq});
                 break;
             case change::kind::admit:
-                r = c.exec(admit_sql, {e, ch.user, ch.seq, ch.admitted_until_ms});
+                r = c.exec(sql_of(c).admit, {e, ch.user, ch.seq, ch.admitted_until_ms});
                 break;
             case change::kind::remove:
                 r = c.exec(remove_sql, {e, ch.user, ch.seq});

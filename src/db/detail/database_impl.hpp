@@ -79,6 +79,7 @@ public:
     dialect kind() const override { return inner_.kind(); }
     bool transaction_open() const override { return true; }
     std::int64_t total_changes() const override { return inner_.total_changes(); }
+    std::uint64_t deadlocks() const override { return inner_.deadlocks(); }
 
 private:
     static expected<void> refuse() {
@@ -109,7 +110,8 @@ public:
             if (auto undone = c.exec("ROLLBACK TO tkt_write"); !undone)
                 return std::move(undone.error());
         }
-        if (auto released = c.exec("RELEASE tkt_write"); !released)
+        // `RELEASE SAVEPOINT name`: MySQL needs the keyword SQLite allows.
+        if (auto released = c.exec("RELEASE SAVEPOINT tkt_write"); !released)
             return std::move(released.error());
         return std::nullopt;
     }
@@ -148,7 +150,9 @@ public:
     const boost::asio::any_io_executor& executor() const override { return executor_; }
 
 private:
+    // Runs again when the batch is retried after a deadlock: the last run's outcome goes.
     void call(connection& c) {
+        exception_ = nullptr;
         try {
             batch_connection guarded(c);
             result_.emplace(f_(guarded));
@@ -211,32 +215,52 @@ R database::with_connection(F& f) {
     return f(*held.conn);
 }
 
+// Pauses a DB thread before a transaction runs again after a deadlock, longer at each attempt,
+// so that the transactions that collided do not collide again at once.
+void deadlock_backoff(int attempt);
+
 template <class F>
 auto database::in_transaction(connection& c, F& f) -> std::invoke_result_t<F&, connection&> {
     using R = std::invoke_result_t<F&, connection&>;
     static_assert(detail::is_expected_v<R>,
                   "transact() needs a function returning std::expected: its error rolls back");
-    if (auto begun = c.begin(); !begun) {
-        return detail::fail_with<R>(std::move(begun.error()));
-    }
-    auto result = [&]() -> R {
+    for (int attempt = 1;; ++attempt) {
+        if (auto begun = c.begin(); !begun) {
+            return detail::fail_with<R>(std::move(begun.error()));
+        }
+        const auto deadlocks_before = c.deadlocks();
+        // The engine broke a deadlock by rolling this transaction back: run it again, while
+        // attempts remain (the last one's outcome, error or exception, goes to the caller).
+        auto again = [&] {
+            if (c.deadlocks() == deadlocks_before || attempt >= transaction_attempts_max) {
+                return false;
+            }
+            detail::rollback_after_failure(c);
+            deadlock_backoff(attempt);
+            return true;
+        };
+        std::optional<R> result;
         try {
-            return f(c);
+            result.emplace(f(c));
         } catch (...) {
+            if (again()) continue;
             detail::rollback_after_failure(c);
             throw;
         }
-    }();
-    if (!result) {
-        detail::rollback_after_failure(c);
-        return result;
+        if (!*result) {
+            if (again()) continue;
+            detail::rollback_after_failure(c);
+            return std::move(*result);
+        }
+        if (auto committed = c.commit(); !committed) {
+            if (again()) continue;
+            // SQLite keeps the transaction open after a failed COMMIT (e.g. SQLITE_BUSY); end it
+            // here.
+            detail::rollback_after_failure(c);
+            return detail::fail_with<R>(std::move(committed.error()));
+        }
+        return std::move(*result);
     }
-    if (auto committed = c.commit(); !committed) {
-        // SQLite keeps the transaction open after a failed COMMIT (e.g. SQLITE_BUSY); end it here.
-        detail::rollback_after_failure(c);
-        return detail::fail_with<R>(std::move(committed.error()));
-    }
-    return result;
 }
 
 }  // namespace tkt::db
