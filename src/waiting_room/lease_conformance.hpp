@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "waiting_room/conformance_support.hpp"
 #include "waiting_room/lease.hpp"
-#include "waiting_room/waiting_room_conformance.hpp"
 
 namespace tkt::waiting_room::conformance {
 

@@ -20,17 +20,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "waiting_room/conformance_support.hpp"
 #include "waiting_room/waiting_room.hpp"
 
 namespace tkt::waiting_room::conformance {
-
-template <class T>
-T run(boost::asio::awaitable<T> op) {
-    boost::asio::io_context io;
-    auto result = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future);
-    io.run();
-    return result.get();
-}
 
 struct engine {
     std::string name;
@@ -38,14 +31,6 @@ struct engine {
 
     friend void PrintTo(const engine& e, std::ostream* os) { *os << e.name; }
 };
-
-inline const time_point t0{std::chrono::seconds{1'800'000'000}};
-
-inline room_settings settings(std::int32_t rate, std::int32_t max_active) {
-    using namespace std::chrono_literals;
-    return room_settings{
-        .admit_per_second = rate, .max_active = max_active, .entry_ttl = 600s, .grace = 300s};
-}
 
 class waiting_room_conformance : public ::testing::TestWithParam<engine> {
 protected:
