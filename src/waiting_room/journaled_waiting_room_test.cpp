@@ -11,13 +11,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
-
 #include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "waiting_room/conformance_support.hpp"
 #include "waiting_room/memory_waiting_room.hpp"
 
 namespace tkt::waiting_room {
@@ -25,20 +22,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const time_point t0{std::chrono::seconds{1'800'000'000}};
-
-template <class T>
-T run(boost::asio::awaitable<T> op) {
-    boost::asio::io_context io;
-    auto f = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future);
-    io.run();
-    return f.get();
-}
-
-room_settings settings(std::int32_t per_second, std::int32_t max_active) {
-    return room_settings{
-        .admit_per_second = per_second, .max_active = max_active, .entry_ttl = 600s, .grace = 300s};
-}
+using conformance::run;
+using conformance::settings;
+using conformance::t0;
 
 class JournaledRoom : public ::testing::Test {
 protected:
