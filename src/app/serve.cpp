@@ -118,7 +118,7 @@ int serve(const config& cfg) {
     db::database& db = **store;
     auto keyring = auth::load_or_create_keyring(configured_keys(cfg), cfg.data_dir);
     if (!keyring) return fail(exit_usage, keyring.error());
-    auto signer = booking::load_or_create_ticket_signer(cfg.data_dir);
+    auto signer = booking::load_ticket_signer(cfg.booking.ticket_keys, cfg.data_dir);
     if (!signer) return fail(exit_usage, signer.error());
 
     const int threads = io_threads(cfg);
