@@ -148,14 +148,17 @@ public:
 struct restoration {
     layout l;
     std::vector<std::pair<user_id, hold_items>> sold;  // from paid orders' tickets
-    std::vector<hold_info> holds;                       // pending / pinned orders' holds (state kept)
-    std::uint64_t version_floor = 0;                    // the event's version afterwards is > this
+    std::vector<hold_info> holds;     // pending / pinned orders' holds (state kept)
+    std::uint64_t version_floor = 0;  // the event's version afterwards is > this
 };
 
 struct restore_outcome {
-    bool restored = false;                   // false: only_if_absent and the event was loaded already
-    std::vector<std::string> holds_refused;  // hold ids that conflicted (their orders must expire)
-    std::int32_t sold_refused = 0;           // sold seats (or zone units) that conflicted
+    // false: only_if_absent and the event was loaded already.
+    bool restored = false;
+    // Hold ids that conflicted (their orders must expire).
+    std::vector<std::string> holds_refused;
+    // Sold seats (or zone units) that conflicted (logged by the caller).
+    std::int32_t sold_refused = 0;
 };
 
 enum class restore_mode {

@@ -65,7 +65,9 @@ restore_outcome memory_inventory::restore_now(restoration r, restore_mode mode) 
     restore_outcome out;
     const event_id e = r.l.event;
     auto fresh = std::make_unique<event_slot>(std::move(r.l));
-    for (const auto& [user, items] : r.sold) out.sold_refused += restore_sold(fresh->ledger, user, items);
+    for (const auto& [user, items] : r.sold) {
+        out.sold_refused += restore_sold(fresh->ledger, user, items);
+    }
     for (auto& h : r.holds) {
         const hold_request request{e, h.user, h.hold, h.items, h.expires_at};
         if (!fresh->ledger.hold(request)) {
@@ -166,7 +168,7 @@ boost::asio::awaitable<void> memory_inventory::load(layout l) {
 }
 
 boost::asio::awaitable<restore_outcome> memory_inventory::restore(restoration r,
-                                                                 restore_mode mode) {
+                                                                  restore_mode mode) {
     co_return restore_now(std::move(r), mode);
 }
 
