@@ -16,13 +16,18 @@
 //   (and zone) in a snapshot carries the version that last changed it.
 // All calls may come from any thread concurrently. Time is passed in, never read.
 //
+// Failure: an engine that keeps its state elsewhere (Redis) throws `unavailable` when it cannot
+// reach it; business outcomes are values, never exceptions.
+//
 // g++ 12: a coroutine's by-value argument is destroyed twice when the call sits inside the
 // co_await expression itself. Start the call in one statement and await it in the next:
 //   auto op = inv.hold(std::move(request)); auto held = co_await std::move(op);
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -130,12 +135,50 @@ struct counts {
     std::int64_t sold = 0;
 };
 
+// The engine could not reach where it keeps its state (Redis down, an error reply, a deadline
+// passed). Nothing was changed — or, for a timeout, it may have been: the command may still
+// have run. The caller answers 503. The embedded engine never throws it.
+class unavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// What restore() rebuilds an event from (after a restart, or after Redis lost its data): the
+// layout, the seats of paid orders' tickets, and the holds of pending (or pinned) orders.
+struct restoration {
+    layout l;
+    std::vector<std::pair<user_id, hold_items>> sold;  // from paid orders' tickets
+    std::vector<hold_info> holds;     // pending / pinned orders' holds (state kept)
+    std::uint64_t version_floor = 0;  // the event's version afterwards is > this
+};
+
+struct restore_outcome {
+    // false: only_if_absent and the event was loaded already.
+    bool restored = false;
+    // Hold ids that conflicted (their orders must expire).
+    std::vector<std::string> holds_refused;
+    // Sold seats (or zone units) that conflicted (logged by the caller).
+    std::int32_t sold_refused = 0;
+};
+
+enum class restore_mode {
+    replace,         // as load(): whatever the event had is gone
+    only_if_absent,  // change nothing when the event has a layout (two nodes: exactly one wins)
+};
+
 class inventory {
 public:
     virtual ~inventory() = default;
 
     // Loads (or replaces) an event's layout, with every seat AVAILABLE and no hold.
     virtual boost::asio::awaitable<void> load(layout l) = 0;
+    // load() + mark_sold() of every sold entry + hold() (+ pin()) of every hold, as one change:
+    // no other call sees the event in between. Sold entries are facts: each seat (or zone
+    // unit) that does not conflict is recorded, past the limits, and the rest are counted in
+    // `sold_refused`. A hold that hold() would refuse is listed in `holds_refused`. The event's
+    // version afterwards is greater than `version_floor`, the engine's base and the version it
+    // had, and every seat and zone carries it.
+    virtual boost::asio::awaitable<restore_outcome> restore(restoration r, restore_mode mode) = 0;
     // Whether a layout is loaded for the event.
     virtual boost::asio::awaitable<bool> has_event(event_id e) = 0;
 

@@ -120,6 +120,10 @@ protected:
         return after_write(inv_->unsell(e, u, std::move(items)));
     }
     std::vector<hold_info> expire(time_point now) { return after_write(inv_->expire(now)); }
+    restore_outcome restore(restoration r, restore_mode mode = restore_mode::replace) {
+        loaded_.insert(r.l.event);
+        return after_write(inv_->restore(std::move(r), mode));
+    }
 
     std::optional<hold_info> find(event_id e, std::string id) {
         return run(inv_->find(e, std::move(id)));
@@ -738,6 +742,156 @@ TEST_P(inventory_conformance, each_seat_and_zone_carries_the_version_that_last_c
     const auto g = snap(2);
     EXPECT_EQ(g->zones[1].version, g->version);
     EXPECT_LT(g->zones[0].version, g->version);
+}
+
+// --- restore ------------------------------------------------------------------------------
+
+inline hold_info held_for(user_id u, std::string id, hold_items items, time_point expires_at,
+                          hold_state state = hold_state::held) {
+    return hold_info{0, u, std::move(id), std::move(items), expires_at, state};
+}
+
+TEST_P(inventory_conformance, restore_makes_the_state_of_load_mark_sold_and_hold) {
+    using std::chrono::seconds;
+    restoration r;
+    r.l = reserved(1, 10);
+    r.sold.emplace_back(7, seats({"S-1", "S-2"}));
+    r.holds.push_back(held_for(8, "h1", seats({"S-3", "S-4"}), t0 + seconds{10}));
+    r.holds.push_back(held_for(9, "h2", seats({"S-5"}), t0 + seconds{10}, hold_state::pinned));
+    auto done = restore(std::move(r));
+    EXPECT_TRUE(done.restored);
+    EXPECT_THAT(done.holds_refused, ::testing::IsEmpty());
+    EXPECT_EQ(done.sold_refused, 0);
+    EXPECT_TRUE(run(inv_->has_event(1)));
+    EXPECT_EQ(status(1, "S-1"), seat_status::sold);
+    EXPECT_EQ(status(1, "S-2"), seat_status::sold);
+    EXPECT_EQ(status(1, "S-3"), seat_status::held);
+    EXPECT_EQ(status(1, "S-5"), seat_status::held);
+    EXPECT_EQ(status(1, "S-6"), seat_status::available);
+    auto h1 = find(1, "h1");
+    ASSERT_TRUE(h1.has_value());
+    EXPECT_EQ(h1->event, 1);
+    EXPECT_EQ(h1->user, 8);
+    EXPECT_EQ(h1->items.seats, (std::vector<std::string>{"S-3", "S-4"}));
+    EXPECT_EQ(h1->expires_at, t0 + seconds{10});
+    EXPECT_EQ(h1->state, hold_state::held);
+    EXPECT_EQ(find(1, "h2")->state, hold_state::pinned);
+    // The sold seats count towards their buyer's cap; the pinned hold does not expire.
+    EXPECT_EQ(refused(1, 7, "x1", seats({"S-6", "S-7", "S-8"})), hold_error::per_user_limit);
+    auto due = expire(t0 + std::chrono::hours{1});
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].hold, "h1");
+    EXPECT_TRUE(commit(1, "h2"));
+    EXPECT_TRUE(unsell(1, 7, seats({"S-1"})));
+    auto c = count(1);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->sold, 2);
+    EXPECT_EQ(c->held, 0);
+    EXPECT_EQ(c->available, 8);
+}
+
+TEST_P(inventory_conformance, restore_general_admission) {
+    restoration r;
+    r.l = general(2, {{"floor", 10}, {"balcony", 5}});
+    r.sold.emplace_back(7, zone("floor", 3));
+    r.sold.emplace_back(8, zone("balcony", 1));
+    r.holds.push_back(held_for(7, "g1", zone("floor", 1), t0 + ttl));
+    r.holds.push_back(held_for(9, "g2", zone("balcony", 4), t0 + ttl, hold_state::pinned));
+    auto done = restore(std::move(r));
+    EXPECT_TRUE(done.restored);
+    EXPECT_THAT(done.holds_refused, ::testing::IsEmpty());
+    EXPECT_EQ(zone_of(2, 0).sold, 3);
+    EXPECT_EQ(zone_of(2, 0).held, 1);
+    EXPECT_EQ(zone_of(2, 1).available, 0);
+    EXPECT_EQ(refused(2, 7, "x", zone("floor", 1)), hold_error::per_user_limit);
+    EXPECT_TRUE(unsell(2, 7, zone("floor", 3)));
+    EXPECT_EQ(find(2, "g2")->state, hold_state::pinned);
+}
+
+TEST_P(inventory_conformance, restore_only_if_absent_leaves_a_loaded_event_alone) {
+    load(reserved(1, 5));
+    ASSERT_TRUE(hold(1, 7, "h1", seats({"S-1"})).has_value());
+    const auto v = version(1);
+    restoration r;
+    r.l = reserved(1, 8);
+    r.sold.emplace_back(8, seats({"S-2"}));
+    r.holds.push_back(held_for(9, "h9", seats({"S-3"}), t0 + ttl));
+    auto kept = restore(r, restore_mode::only_if_absent);
+    EXPECT_FALSE(kept.restored);
+    EXPECT_THAT(kept.holds_refused, ::testing::IsEmpty());
+    EXPECT_EQ(kept.sold_refused, 0);
+    EXPECT_EQ(version(1), v);
+    EXPECT_TRUE(find(1, "h1").has_value());
+    EXPECT_FALSE(find(1, "h9").has_value());
+    EXPECT_EQ(snap(1)->seats.size(), 5u);
+    EXPECT_EQ(status(1, "S-2"), seat_status::available);
+
+    // An absent event is restored; `replace` drops whatever was there.
+    restoration absent;
+    absent.l = reserved(2, 3);
+    EXPECT_TRUE(restore(std::move(absent), restore_mode::only_if_absent).restored);
+    EXPECT_TRUE(run(inv_->has_event(2)));
+    auto replaced = restore(std::move(r), restore_mode::replace);
+    EXPECT_TRUE(replaced.restored);
+    EXPECT_GT(version(1), v);
+    EXPECT_FALSE(find(1, "h1").has_value());
+    EXPECT_TRUE(find(1, "h9").has_value());
+    EXPECT_EQ(status(1, "S-1"), seat_status::available);
+    EXPECT_EQ(status(1, "S-2"), seat_status::sold);
+    EXPECT_EQ(snap(1)->seats.size(), 8u);
+}
+
+TEST_P(inventory_conformance, restore_reports_conflicts_and_keeps_the_rest) {
+    restoration r;
+    r.l = reserved(1, 6, 10);
+    r.sold.emplace_back(7, seats({"S-1", "S-2"}));
+    r.sold.emplace_back(8, seats({"S-2", "S-99", "S-3"}));  // S-2 taken, S-99 unknown
+    r.holds.push_back(held_for(9, "hA", seats({"S-1", "S-4"}), t0 + ttl));  // S-1 is sold
+    r.holds.push_back(held_for(9, "hB", seats({"S-4"}), t0 + ttl));
+    r.holds.push_back(held_for(10, "hC", seats({"S-4", "S-5"}), t0 + ttl));  // S-4 is held
+    r.holds.push_back(held_for(11, "hB", seats({"S-6"}), t0 + ttl));         // a duplicate id
+    auto done = restore(std::move(r));
+    EXPECT_TRUE(done.restored);
+    EXPECT_EQ(done.sold_refused, 2);
+    EXPECT_EQ(done.holds_refused, (std::vector<std::string>{"hA", "hC", "hB"}));
+    EXPECT_EQ(status(1, "S-3"), seat_status::sold);
+    EXPECT_EQ(status(1, "S-4"), seat_status::held);
+    EXPECT_EQ(status(1, "S-5"), seat_status::available);
+    EXPECT_EQ(status(1, "S-6"), seat_status::available);
+    EXPECT_EQ(find(1, "hB")->user, 9);
+    EXPECT_TRUE(unsell(1, 8, seats({"S-3"})));
+    EXPECT_FALSE(unsell(1, 8, seats({"S-2"})));
+
+    restoration g;
+    g.l = general(2, {{"floor", 5}});
+    g.sold.emplace_back(1, zone("floor", 4));
+    g.sold.emplace_back(2, zone("floor", 3));  // one fits
+    g.sold.emplace_back(3, zone("pit", 2));    // no such zone
+    g.holds.push_back(held_for(4, "g1", zone("floor", 1), t0 + ttl));
+    auto ga = restore(std::move(g));
+    EXPECT_EQ(ga.sold_refused, 4);
+    EXPECT_EQ(ga.holds_refused, std::vector<std::string>{"g1"});
+    EXPECT_EQ(zone_of(2).sold, 5);
+    EXPECT_TRUE(unsell(2, 2, zone("floor", 1)));
+}
+
+TEST_P(inventory_conformance, restore_versions_pass_the_floor_and_the_version_before) {
+    restoration r;
+    r.l = reserved(1, 4);
+    r.sold.emplace_back(7, seats({"S-1"}));
+    r.version_floor = 5'000'000'000;
+    ASSERT_TRUE(restore(r).restored);
+    auto s = snap(1);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_GT(s->version, 5'000'000'000u);
+    EXPECT_EQ(version(1), s->version);
+    for (const auto& seat : s->seats) EXPECT_EQ(seat.version, s->version) << seat.id;
+    ASSERT_TRUE(hold(1, 8, "h1", seats({"S-2"})).has_value());
+    const auto before = version(1);
+    r.version_floor = 0;
+    ASSERT_TRUE(restore(r).restored);
+    EXPECT_GT(version(1), before);
+    for (const auto& seat : snap(1)->seats) EXPECT_GT(seat.version, before) << seat.id;
 }
 
 }  // namespace tkt::inventory::conformance

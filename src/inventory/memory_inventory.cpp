@@ -1,6 +1,9 @@
 #include "inventory/memory_inventory.hpp"
 
+#include <algorithm>
 #include <utility>
+
+#include "common/assert.hpp"
 
 namespace tkt::inventory {
 
@@ -23,6 +26,67 @@ void memory_inventory::load_now(layout l) {
         if (after > 0) fresh->ledger.continue_after(after);
         old = std::exchange(current, std::move(fresh));
     }
+}
+
+namespace {
+
+// Records one sold entry of a restoration seat by seat (a zone: as much as is left), so that one
+// conflicting seat does not hide the others; returns how many seats or zone units it refused.
+std::int32_t restore_sold(event_ledger& ledger, user_id user, const hold_items& items) {
+    if (items.seats.empty()) {
+        if (ledger.mark_sold(user, items)) return 0;
+        const auto s = ledger.snapshot_of();
+        const auto z = std::find_if(s.zones.begin(), s.zones.end(),
+                                    [&](const zone_state& x) { return x.name == items.zone; });
+        const std::int32_t fits = z == s.zones.end() ? 0 : std::min(z->available, items.quantity);
+        if (fits > 0) {
+            hold_items part = items;
+            part.quantity = fits;
+            const bool sold = ledger.mark_sold(user, part).has_value();
+            TKT_ASSERT(sold);  // it fits: the zone has that many available
+        }
+        return std::max(items.quantity - fits, 0);
+    }
+    std::int32_t refused = 0;
+    hold_items one;
+    one.seats.resize(1);
+    for (const auto& seat : items.seats) {
+        one.seats[0] = seat;
+        if (!ledger.mark_sold(user, one)) ++refused;
+    }
+    return refused;
+}
+
+}  // namespace
+
+restore_outcome memory_inventory::restore_now(restoration r, restore_mode mode) {
+    // The event is rebuilt in a ledger nobody else can see yet and swapped in under the map's
+    // exclusive lock, so no call sees it half restored.
+    restore_outcome out;
+    const event_id e = r.l.event;
+    auto fresh = std::make_unique<event_slot>(std::move(r.l));
+    for (const auto& [user, items] : r.sold) {
+        out.sold_refused += restore_sold(fresh->ledger, user, items);
+    }
+    for (auto& h : r.holds) {
+        const hold_request request{e, h.user, h.hold, h.items, h.expires_at};
+        if (!fresh->ledger.hold(request)) {
+            out.holds_refused.push_back(std::move(h.hold));
+            continue;
+        }
+        if (h.state == hold_state::pinned) fresh->ledger.pin(h.hold);
+    }
+    std::unique_ptr<event_slot> old;
+    {
+        std::unique_lock map_lock(events_mutex_);
+        auto& current = events_[e];
+        if (current && mode == restore_mode::only_if_absent) return restore_outcome{};
+        const std::uint64_t previous = current ? current->ledger.version() : 0;
+        fresh->ledger.continue_after(std::max({previous, version_base_, r.version_floor}));
+        old = std::exchange(current, std::move(fresh));
+    }
+    out.restored = true;
+    return out;
 }
 
 bool memory_inventory::has_event_now(event_id e) const {
@@ -101,6 +165,11 @@ std::vector<std::string> memory_inventory::audit_now(event_id e) const {
 boost::asio::awaitable<void> memory_inventory::load(layout l) {
     load_now(std::move(l));
     co_return;
+}
+
+boost::asio::awaitable<restore_outcome> memory_inventory::restore(restoration r,
+                                                                  restore_mode mode) {
+    co_return restore_now(std::move(r), mode);
 }
 
 boost::asio::awaitable<bool> memory_inventory::has_event(event_id e) {

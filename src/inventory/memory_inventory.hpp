@@ -33,6 +33,7 @@ public:
 
     // --- synchronous core ---
     void load_now(layout l);
+    restore_outcome restore_now(restoration r, restore_mode mode);
     bool has_event_now(event_id e) const;
     // On success the hold is exactly the request, in state `held` (the port's hold() returns
     // it as a hold_info); nothing is copied on this path.
@@ -55,6 +56,7 @@ public:
 
     // --- the port ---
     boost::asio::awaitable<void> load(layout l) override;
+    boost::asio::awaitable<restore_outcome> restore(restoration r, restore_mode mode) override;
     boost::asio::awaitable<bool> has_event(event_id e) override;
     boost::asio::awaitable<std::expected<hold_info, hold_failure>> hold(hold_request r) override;
     boost::asio::awaitable<bool> release(event_id e, std::string hold) override;
