@@ -20,6 +20,7 @@
 #include "redis_test_support.hpp"
 #include "support/redis_server.hpp"
 #include "waiting_room/journaled_waiting_room.hpp"
+#include "waiting_room/memory_waiting_room.hpp"
 #include "waiting_room/waiting_room_conformance.hpp"
 
 namespace tkt::waiting_room {
@@ -183,12 +184,13 @@ TEST_F(redis_waiting_room_fixture, two_nodes_racing_keep_the_room_clean) {
     constexpr event_id e = 7;
     constexpr int threads = 4;
     constexpr int users_per_thread = 25;
-    constexpr int rounds = 150;
+    constexpr int rounds = 400;
     const auto s =
         room_settings{.admit_per_second = 100, .max_active = 20, .entry_ttl = 3s, .grace = 2s};
     std::atomic<std::int64_t> clock_ms{0};
     auto now = [&] { return t0 + std::chrono::milliseconds(clock_ms.load()); };
     std::atomic<int> working{threads};
+    std::atomic<int> done_ops{0};
 
     std::mutex given_mutex;
     std::map<seq_t, user_id> given;  // every seq handed out, to whom
@@ -249,6 +251,7 @@ TEST_F(redis_waiting_room_fixture, two_nodes_racing_keep_the_room_clean) {
                         break;
                     }
                 }
+                ++done_ops;
             }
             --working;
         });
@@ -258,9 +261,11 @@ TEST_F(redis_waiting_room_fixture, two_nodes_racing_keep_the_room_clean) {
     for (int n = 0; n < 2; ++n) {
         tickers.emplace_back([&, n] {
             auto& engine = (n == 0 ? a : b).engine();
+            bool opened = false;
             for (int i = 0; working.load() > 0; ++i) {
-                if (n == 0 && i == 20) {
+                if (n == 0 && !opened && done_ops.load() >= threads * rounds / 3) {
                     for (const auto& [u, seq] : run(engine.open(e, 99))) note(u, seq);
+                    opened = true;
                 }
                 clock_ms += 50;
                 run(engine.tick(e, now(), s));
@@ -296,6 +301,126 @@ TEST_F(redis_waiting_room_fixture, two_nodes_racing_keep_the_room_clean) {
     ASSERT_TRUE(st);
     EXPECT_TRUE(st->open);
     EXPECT_GT(st->admitted_total, 0);
+}
+
+TEST_F(redis_waiting_room_fixture, the_audit_sees_a_broken_room) {
+    node a(server().port());
+    run(a.engine().open(1, 1));
+    for (user_id u = 1; u <= 3; ++u) run(a.engine().join(1, u, t0));
+    EXPECT_TRUE(run(a.engine().audit(1, 10)).empty());
+    server().call({"ZREM", "{q:1}:waiting", "2"});
+    server().call({"HSET", "{q:1}:seq", "3", "1"});
+    const auto broken = run(a.engine().audit(1, 10));
+    EXPECT_GE(broken.size(), 2u);
+}
+
+// The same operations, one at a time, on the memory engine and on this one: the same answers
+// (the pre-queue is left out: the two engines shuffle it differently, both correctly).
+TEST_F(redis_waiting_room_fixture, decides_as_the_memory_engine_does) {
+    node a(server().port());
+    memory_waiting_room memory;
+    auto& redis = a.engine();
+    std::mt19937 rng(13);
+    auto now = t0;
+    constexpr event_id e = 5;
+    run(memory.open(e, 1));
+    run(redis.open(e, 1));
+    auto same_ticket = [](const std::optional<ticket>& m, const std::optional<ticket>& r) {
+        ASSERT_EQ(m.has_value(), r.has_value());
+        if (!m) return;
+        EXPECT_EQ(m->where, r->where);
+        EXPECT_EQ(m->seq, r->seq);
+        EXPECT_EQ(m->head, r->head);
+        EXPECT_EQ(m->created, r->created);
+        if (m->where == place::admitted) {
+            EXPECT_EQ(m->admitted_until, r->admitted_until);
+        }
+    };
+    auto sorted = [](auto v) {
+        std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) {
+            return std::tie(x.user, x.seq) < std::tie(y.user, y.seq);
+        });
+        return v;
+    };
+    for (int step = 0; step < 3000; ++step) {
+        const user_id u = 1 + static_cast<user_id>(rng() % 60);
+        now += std::chrono::milliseconds(rng() % 400);
+        switch (rng() % 9) {
+            case 0:
+            case 1:
+                same_ticket(run(memory.join(e, u, now)), run(redis.join(e, u, now)));
+                break;
+            case 2:
+                same_ticket(run(memory.status(e, u, now)), run(redis.status(e, u, now)));
+                break;
+            case 3:
+                EXPECT_EQ(run(memory.leave(e, u)), run(redis.leave(e, u)));
+                break;
+            case 4:
+                run(memory.attach(e, u, now));
+                run(redis.attach(e, u, now));
+                break;
+            case 5:
+                run(memory.detach(e, u, now));
+                run(redis.detach(e, u, now));
+                break;
+            case 6: {
+                const auto st = run(memory.status(e, u, now));
+                const seq_t seq = st ? st->seq : 1;
+                run(redis.status(e, u, now));
+                const auto hold = "h" + std::to_string(rng() % 3);
+                EXPECT_EQ(run(memory.use(e, u, seq, hold, now)),
+                          run(redis.use(e, u, seq, hold, now)));
+                EXPECT_EQ(run(memory.admitted(e, u, seq, now)),
+                          run(redis.admitted(e, u, seq, now)));
+                break;
+            }
+            case 7: {
+                auto in_use = run(memory.holds_in_use(e));
+                auto in_use_r = run(redis.holds_in_use(e));
+                std::sort(in_use.begin(), in_use.end());
+                std::sort(in_use_r.begin(), in_use_r.end());
+                ASSERT_EQ(in_use, in_use_r);
+                std::vector<std::pair<user_id, std::string>> ended;
+                for (const auto& h : in_use) {
+                    if (rng() % 2 == 0) ended.push_back(h);
+                }
+                auto copy = ended;
+                EXPECT_EQ(sorted(run(memory.holds_ended(e, std::move(ended)))),
+                          sorted(run(redis.holds_ended(e, std::move(copy)))));
+                break;
+            }
+            case 8: {
+                const auto s =
+                    room_settings{.admit_per_second = static_cast<std::int32_t>(rng() % 12),
+                                  .max_active = static_cast<std::int32_t>(1 + rng() % 15),
+                                  .entry_ttl = std::chrono::seconds(1 + rng() % 20),
+                                  .grace = std::chrono::seconds(1 + rng() % 10)};
+                auto m = run(memory.tick(e, now, s));
+                auto r = run(redis.tick(e, now, s));
+                EXPECT_EQ(m.head_before, r.head_before);
+                EXPECT_EQ(m.head, r.head);
+                ASSERT_EQ(m.admitted.size(), r.admitted.size());
+                for (std::size_t i = 0; i < m.admitted.size(); ++i) {
+                    EXPECT_EQ(m.admitted[i].user, r.admitted[i].user);
+                    EXPECT_EQ(m.admitted[i].seq, r.admitted[i].seq);
+                    EXPECT_EQ(m.admitted[i].until, r.admitted[i].until);
+                }
+                EXPECT_EQ(sorted(m.removed), sorted(r.removed));
+                break;
+            }
+        }
+        if (::testing::Test::HasFailure()) FAIL() << "at step " << step;
+    }
+    const auto ms = run(memory.stats(e));
+    const auto rs = run(redis.stats(e));
+    EXPECT_EQ(ms->head, rs->head);
+    EXPECT_EQ(ms->last_seq, rs->last_seq);
+    EXPECT_EQ(ms->waiting, rs->waiting);
+    EXPECT_EQ(ms->active, rs->active);
+    EXPECT_EQ(ms->admitted_total, rs->admitted_total);
+    EXPECT_GT(rs->admitted_total, 20);
+    EXPECT_TRUE(run(redis.audit(e, 15)).empty());
 }
 
 TEST_F(redis_waiting_room_fixture, without_redis_every_operation_is_unavailable) {
