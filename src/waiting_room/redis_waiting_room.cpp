@@ -29,12 +29,17 @@ local function create()
   end
 end
 -- {where (0 pre-queue, 1 waiting, 2 admitted), seq, head, admitted_until, created, unlisted}
-local function ticket(u, seq, created)
-  local head = num(redis.call('HGET', meta, 'head'))
-  if seq == 0 then return {0, 0, head, 0, created, unlisted()} end
+-- of a member already in the room; `m` is HMGET meta head listed.
+local function ticket_of(u, seq, m)
+  local head, unl = num(m[1]), 1
+  if m[2] then unl = 0 end
+  if seq == 0 then return {0, 0, head, 0, 0, unl} end
   local untl = redis.call('ZSCORE', admitted, u)
-  if untl then return {2, seq, head, tonumber(untl), created, unlisted()} end
-  return {1, seq, head, 0, created, unlisted()}
+  if untl then return {2, seq, head, tonumber(untl), 0, unl} end
+  return {1, seq, head, 0, 0, unl}
+end
+local function ticket(u, seq)
+  return ticket_of(u, seq, redis.call('HMGET', meta, 'head', 'listed'))
 end
 -- Seen now: only the absent are timed (the admitted and those with a stream open are not).
 local function touch(u, now) redis.call('ZADD', away, 'XX', now, u) end
@@ -55,25 +60,29 @@ local function is_admitted(u, seq, now)
 end
 )lua";
 
-// ARGV: user, now.
+// ARGV: user, now. The hot path: a new member costs six calls.
 constexpr const char* join_source = R"lua(
 local u, now = ARGV[1], ARGV[2]
+local m = redis.call('HMGET', meta, 'head', 'listed', 'open')
 local seq = redis.call('HGET', seqs, u)
 if seq then
   touch(u, now)
-  return ticket(u, tonumber(seq), 0)
+  return ticket_of(u, tonumber(seq), m)
 end
-create()
-local s = 0
-if redis.call('HGET', meta, 'open') == '1' then
+local s, where = 0, 0
+if m[3] == '1' then
   s = redis.call('HINCRBY', meta, 'last_seq', 1)
+  where = 1
   redis.call('ZADD', waiting, s, u)
 else
+  if not m[3] then redis.call('HSET', meta, 'open', 0, 'head', 0, 'last_seq', 0) end
   redis.call('ZADD', pre, redis.call('HINCRBY', meta, 'pre_n', 1), u)
 end
 redis.call('HSET', seqs, u, s)
 redis.call('ZADD', away, now, u)
-return ticket(u, s, 1)
+local unl = 1
+if m[2] then unl = 0 end
+return {where, s, num(m[1]), 0, 1, unl}
 )lua";
 
 // ARGV: user, now. nil when not in the room.
@@ -81,7 +90,7 @@ constexpr const char* status_source = R"lua(
 local seq = redis.call('HGET', seqs, ARGV[1])
 if not seq then return false end
 touch(ARGV[1], ARGV[2])
-return ticket(ARGV[1], tonumber(seq), 0)
+return ticket(ARGV[1], tonumber(seq))
 )lua";
 
 // ARGV: user. The seq the user had, -1 when not in the room.

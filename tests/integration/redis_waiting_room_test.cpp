@@ -5,6 +5,8 @@
 #include "waiting_room/redis_waiting_room.hpp"
 
 #include <atomic>
+#include <cstdio>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,6 +15,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include <boost/asio/detached.hpp>
 
 #include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
@@ -552,6 +556,41 @@ TEST_F(redis_waiting_room_fixture, the_journal_puts_a_room_back_after_redis_lost
     EXPECT_EQ(run(rooms.rooms()), std::vector<event_id>{1});
     EXPECT_EQ(run(rooms.join(1, 5, t0 + 1s)).seq, 7);
     db.shutdown();
+}
+
+// Joins per second through the engine: many coroutines on one pipelined client, distinct users,
+// one room. Not run by default (--gtest_also_run_disabled_tests); prints the rate.
+TEST_F(redis_waiting_room_fixture, DISABLED_join_throughput) {
+    node a(server().port());
+    testing::io_threads load(2);
+    run(a.engine().open(1, 1));
+    constexpr int workers = 512;
+    constexpr int per_worker = 400;
+    std::atomic<int> left{workers};
+    std::promise<void> all_done;
+    const auto start = std::chrono::steady_clock::now();
+    for (int w = 0; w < workers; ++w) {
+        boost::asio::co_spawn(
+            load.io(),
+            [&, w]() -> boost::asio::awaitable<void> {
+                for (int i = 0; i < per_worker; ++i) {
+                    const user_id u = 1 + static_cast<user_id>(w) * per_worker + i;
+                    co_await a.engine().join(1, u, t0);
+                }
+                if (--left == 0) all_done.set_value();
+            },
+            boost::asio::detached);
+    }
+    all_done.get_future().wait();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    const double joins = static_cast<double>(workers) * per_worker;
+    std::printf("%.0f joins in %.2f s: %.0f joins/s\n", joins, took.count(), joins / took.count());
+    EXPECT_EQ(run(a.engine().stats(1))->waiting, workers * per_worker);
+    // The server's own time per script call (`usec_per_call`).
+    const auto info = server().call({"INFO", "commandstats"}).text;
+    const auto at = info.find("cmdstat_evalsha:");
+    if (at != std::string::npos)
+        std::printf("%s\n", info.substr(at, info.find('\r', at) - at).c_str());
 }
 
 }  // namespace
