@@ -12,10 +12,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "app/commands.hpp"
 #include "app/detail/setup.hpp"
@@ -42,6 +44,7 @@
 #include "http/router.hpp"
 #include "http/sse_hub.hpp"
 #include "inventory/memory_inventory.hpp"
+#include "inventory/redis_inventory.hpp"
 #include "notifications/dispatcher.hpp"
 #include "notifications/feed.hpp"
 #include "notifications/handlers.hpp"
@@ -55,6 +58,7 @@
 #include "waiting_room/memory_waiting_room.hpp"
 #include "waiting_room/queue_feed.hpp"
 #include "waiting_room/redis_lease.hpp"
+#include "waiting_room/redis_waiting_room.hpp"
 #include "waiting_room/service.hpp"
 
 namespace tkt::app {
@@ -195,9 +199,16 @@ int serve(const config& cfg) {
     if (!port) return fail(exit_failure, port.error());
 
     // Versions start at the start time in microseconds: they grow across restarts (seat_feed).
-    inventory::memory_inventory inventory(static_cast<std::uint64_t>(
+    const auto version_base = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(clock.now().time_since_epoch())
-            .count()));
+            .count());
+    std::unique_ptr<inventory::inventory> inventory_engine;
+    if (engines.redis)
+        inventory_engine =
+            std::make_unique<inventory::redis_inventory>(*engines.redis, version_base);
+    else
+        inventory_engine = std::make_unique<inventory::memory_inventory>(version_base);
+    inventory::inventory& inventory = *inventory_engine;
     catalog::service catalog(db, inventory, clock);
     catalog::seat_map seat_map(inventory);
     auth::service auth_service(db, clock, *keyring, auth_options(cfg));
@@ -265,8 +276,13 @@ int serve(const config& cfg) {
          .burst = static_cast<double>(cfg.rate_limit.webhook_burst)});
     // The waiting room: the memory engine, journaled to the database so a restart keeps every
     // seq.
-    waiting_room::memory_waiting_room memory_rooms;
-    waiting_room::journaled_waiting_room rooms(memory_rooms, db);
+    std::unique_ptr<waiting_room::restorable_waiting_room> room_engine;
+    if (engines.redis)
+        room_engine = std::make_unique<waiting_room::redis_waiting_room>(*engines.redis);
+    else
+        room_engine = std::make_unique<waiting_room::memory_waiting_room>();
+    waiting_room::journaled_waiting_room rooms(*room_engine, db);
+    if (engines.redis) rooms.check_rooms_per([&engines] { return engines.redis->epoch(); });
     waiting_room::service queue(
         waiting_room::dependencies{rooms, leases, bus, clock,
                                    [&catalog](std::int64_t id) { return catalog.find(id); },
@@ -317,20 +333,47 @@ int serve(const config& cfg) {
     add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
 
+    // The I/O threads start now (the listener does not accept yet): start-up talks to Redis,
+    // whose connections live on `io`.
+    auto work = asio::make_work_guard(io);
+    std::vector<std::jthread> pool;
+    for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    auto stop_pool = [&] {
+        io.stop();
+        pool.clear();
+    };
+    // Every event that can still sell, for the inventory's restore.
+    auto sellable = [&catalog] {
+        std::vector<std::int64_t> ids;
+        for (const auto& e : catalog.all())
+            if (e->status != catalog::event_status::cancelled) ids.push_back(e->id);
+        return ids;
+    };
     try {
-        run_to_completion([&]() -> asio::awaitable<void> {
-            auto loaded = co_await catalog.load_all();
-            if (!loaded) throw std::runtime_error(loaded.error().detail);
-            co_await booking.rebuild();
-            auto restored = rooms.load(clock.now());
-            if (!restored) throw std::runtime_error(restored.error().message);
-            if (cfg.demo) {
-                auto seeded = co_await catalog::seed_demo(
-                    catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
-                if (!seeded) throw std::runtime_error(seeded.error().detail);
-            }
-        });
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                auto loaded = co_await catalog.load_all();
+                if (!loaded) throw std::runtime_error(loaded.error().detail);
+                // Each event's seats, sales and holds from the database — unless a shared
+                // inventory has the event live already (other nodes are selling it).
+                auto op = booking.rebuild(sellable(), inventory::restore_mode::only_if_absent);
+                co_await std::move(op);
+                auto restored = co_await rooms.restore_all(
+                    clock.now(), engines.redis ? waiting_room::restore_mode::only_if_absent
+                                               : waiting_room::restore_mode::replace);
+                if (!restored) throw std::runtime_error(restored.error().message);
+                if (cfg.demo) {
+                    auto seeded = co_await catalog::seed_demo(
+                        catalog, db, clock, auth_password_cost(cfg.auth.password_cost));
+                    if (!seeded) throw std::runtime_error(seeded.error().detail);
+                }
+            },
+            asio::use_future)
+            .get();
     } catch (const std::exception& e) {
+        stop_pool();
+        db.shutdown();
         return fail(exit_failure, fmt::format("start-up failed: {}", e.what()));
     }
 
@@ -372,6 +415,28 @@ int serve(const config& cfg) {
             if (!n) log::warn("catalog.refresh_failed", {{"error", n.error().detail}});
         });
     }
+    if (distributed && (roles.api || roles.queue)) {
+        // After Redis lost its data (a restart without persistence, a failover): every event's
+        // seats, sales and holds, and every room, are put back from the database before holds
+        // are taken again (a hold on a lost event is refused 503 meanwhile). Each event costs one
+        // EXISTS a second; the rooms are read back when the connection epoch changed.
+        auto seen_epoch = std::make_shared<std::uint64_t>(engines.redis->epoch());
+        loop(std::chrono::milliseconds(1000), "restore",
+             [&, seen_epoch]() -> asio::awaitable<void> {
+                 auto op = booking.rebuild(sellable(), inventory::restore_mode::only_if_absent);
+                 if (auto n = co_await std::move(op); n > 0)
+                     log::warn("inventory.restored", {{"events", n}});
+                 const auto epoch = engines.redis->epoch();
+                 if (epoch != *seen_epoch) {
+                     auto back = co_await rooms.restore_all(
+                         clock.now(), waiting_room::restore_mode::only_if_absent);
+                     if (back) {
+                         *seen_epoch = epoch;
+                         if (*back > 0) log::warn("queue.rooms_restored", {{"rooms", *back}});
+                     }
+                 }
+             });
+    }
     if (roles.dispatcher) {
         loop(std::chrono::milliseconds(cfg.notifications.poll_ms), "dispatcher",
              only_one("dispatcher", [&]() -> asio::awaitable<void> {
@@ -408,10 +473,8 @@ int serve(const config& cfg) {
     std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
     std::fflush(stdout);
 
-    std::vector<std::jthread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-    io.run();
-    pool.clear();
+    work.reset();
+    pool.clear();  // the I/O threads return once the shutdown stops `io`
     // While `io` still exists: writes in flight post their answers to it.
     db.shutdown();
     if (engines.redis) engines.redis->close();

@@ -11,6 +11,7 @@
 #include "common/encoding.hpp"
 #include "common/log.hpp"
 #include "common/paging.hpp"
+#include "db/problem.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -22,13 +23,7 @@ constexpr std::string_view bad_credentials_detail = "email or password is incorr
 constexpr std::string_view bad_refresh_detail = "refresh token is invalid, expired or revoked";
 
 problem db_problem(const db::error& e) {
-    log::error("auth.db_error", {{"message", e.message}});
-    if (e.code == db::errc::busy) {
-        auto p = make_problem(problem_code::unavailable, "the database is busy");
-        p.retry_after_seconds = 1;
-        return p;
-    }
-    return make_problem(problem_code::internal, "database error");
+    return db::as_problem(e, "auth");
 }
 
 problem unauthorized(std::string_view detail) {

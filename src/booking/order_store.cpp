@@ -193,6 +193,12 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
     return attempts_and_live_holds(c, "event_id", event_id, "");
 }
 
+db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64_t event_id) {
+    return select_orders(
+        c, "WHERE event_id = ? AND status IN ('PAID', 'PENDING_PAYMENT', 'CONFIRMING')",
+        {event_id});
+}
+
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
     if (status == order_status::pending_payment || status == order_status::confirming) {
         return select_orders(c, fmt::format("WHERE {} AND status = ?", live_orders),

@@ -41,6 +41,9 @@ db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::st
 // expired before any payment attempt is not listed (find_order still reads it).
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
+// One event's PAID, PENDING_PAYMENT and CONFIRMING orders, read in one statement (one snapshot:
+// an order moving from one to another meanwhile is read once), for the inventory's restore.
+db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64_t event_id);
 // Orders in `status` (all events), for the rebuild and the reconciler.
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status);
 // CONFIRMING orders the reconciler should ask about now.

@@ -48,8 +48,14 @@ problem hold_problem(const inventory::hold_failure& f) {
             p.extra["seats"] = std::move(seats);
             return p;
         }
-        case hold_error::unknown_event:
-            return not_found("event");
+        case hold_error::unknown_event: {
+            // The catalog knows the event (it was found before the hold), so the inventory lost
+            // it (Redis restarted empty) and is being rebuilt from the database.
+            auto p = make_problem(problem_code::unavailable,
+                                  "this event's seats are being restored; try again in a moment");
+            p.retry_after_seconds = 1;
+            return p;
+        }
         case hold_error::duplicate_hold:
         case hold_error::invalid:
             break;

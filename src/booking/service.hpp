@@ -156,8 +156,17 @@ public:
     // Asks the provider about CONFIRMING and REFUNDING orders that are due, and finishes
     // cancellations of events cut short; returns how many orders were settled.
     boost::asio::awaitable<int> reconcile();
-    // Rebuilds the inventory's holds and sales from the database (after catalog load).
-    boost::asio::awaitable<void> rebuild();
+    // Puts events' inventories back from the database (at start, and after Redis lost its
+    // data): restore_event for each; returns how many were restored.
+    boost::asio::awaitable<int> rebuild(std::vector<std::int64_t> events,
+                                        inventory::restore_mode mode);
+    // One event (not CANCELLED), in one inventory::restore: its layout, the seats of its PAID
+    // orders, the holds of its PENDING_PAYMENT orders still in time and, pinned, of its
+    // CONFIRMING ones. Orders whose hold ran out meanwhile, or could not be taken back, expire
+    // (the user is told, as by the sweeper). With only_if_absent an event the inventory has
+    // already (another node restored it, or it never went away) is left alone: false.
+    boost::asio::awaitable<result<bool>> restore_event(std::int64_t event_id,
+                                                       inventory::restore_mode mode);
     // The invariants of DESIGN.md §5 for one event, checked now.
     boost::asio::awaitable<result<audit_report>> audit(std::int64_t event_id);
     // The event's orders and sales totals, for its manager.

@@ -1,5 +1,7 @@
 // The background half of booking::service: the webhook, the sweeper, the reconciler and the
 // rebuild after a start.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <boost/json/serialize.hpp>
@@ -265,48 +267,85 @@ awaitable<int> service::reconcile_refunding(std::int64_t now) {
     co_return settled;
 }
 
-awaitable<void> service::rebuild() {
-    auto paid = co_await deps_.db.run(
-        [](db::connection& c) { return store::orders_in(c, order_status::paid); });
-    auto pending = co_await deps_.db.run(
-        [](db::connection& c) { return store::orders_in(c, order_status::pending_payment); });
-    auto confirming = co_await deps_.db.run(
-        [](db::connection& c) { return store::orders_in(c, order_status::confirming); });
-    if (!paid || !pending || !confirming)
-        throw std::runtime_error("cannot read orders to rebuild the inventory");
-    int sold = 0, held = 0;
-    for (const auto& o : *paid) {
-        auto op = deps_.inventory.mark_sold(o.event_id, o.user_id, o.items);
-        if (co_await std::move(op))
-            ++sold;
-        else
-            log::error("booking.rebuild_conflict", {{"orderId", o.id}});
+awaitable<int> service::rebuild(std::vector<std::int64_t> events, inventory::restore_mode mode) {
+    int restored = 0;
+    for (const auto id : events) {
+        auto op = restore_event(id, mode);
+        auto done = co_await std::move(op);
+        if (!done)
+            log::error("booking.restore_failed", {{"eventId", id}, {"error", done.error().detail}});
+        else if (*done)
+            ++restored;
     }
+    co_return restored;
+}
+
+awaitable<result<bool>> service::restore_event(std::int64_t event_id,
+                                               inventory::restore_mode mode) {
+    const auto e = deps_.find_event(event_id);
+    if (!e || e->status == catalog::event_status::cancelled) co_return false;
+    // The common case of the watcher: nothing lost, and no database read.
+    if (mode == inventory::restore_mode::only_if_absent &&
+        co_await deps_.inventory.has_event(event_id))
+        co_return false;
+    auto rows = co_await deps_.db.run(
+        [event_id](db::connection& c) { return store::orders_to_restore(c, event_id); });
+    if (!rows) co_return std::unexpected(db_problem(rows.error()));
+
     const auto now = deps_.clk.now();
-    auto restore = [&](const order& o, time_point expires) -> awaitable<bool> {
-        inventory::hold_request r{o.event_id, o.user_id, o.hold_id, o.items, expires};
-        auto op = deps_.inventory.hold(std::move(r));
-        auto ok = co_await std::move(op);
-        co_return ok.has_value();
-    };
-    for (const auto& o : *pending) {
-        auto expires = time_point{std::chrono::seconds{o.expires_at}};
-        if (expires > now && co_await restore(o, expires)) ++held;
-        // Past its time (or no longer holdable): the sweeper's next pass would find nothing, so
-        // expire it here, and tell the user as the sweeper would.
-        else
-            co_await expire_order(o);
-    }
-    for (const auto& o : *confirming) {
-        // Its payment may have been captured: keep the seats pinned until the reconciler knows.
-        if (co_await restore(o, now + std::chrono::hours(24))) {
-            auto pin = deps_.inventory.pin(o.event_id, o.hold_id);
-            co_await std::move(pin);
-            ++held;
+    inventory::restoration r;
+    r.l = catalog::to_layout(*e);
+    // Versions grow across a loss: a client holding a seat map from before is caught up or
+    // told to re-read it, never left behind.
+    r.version_floor = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
+    std::vector<const order*> lapsed;
+    int pinned = 0;
+    for (const auto& o : *rows) {
+        if (o.status == order_status::paid) {
+            r.sold.emplace_back(o.user_id, o.items);
+        } else if (o.status == order_status::pending_payment) {
+            const auto expires = time_point{std::chrono::seconds{o.expires_at}};
+            if (expires > now)
+                r.holds.push_back(inventory::hold_info{o.event_id, o.user_id, o.hold_id, o.items,
+                                                       expires, inventory::hold_state::held});
+            else
+                lapsed.push_back(&o);
+        } else {
+            // Its payment may have been captured: the seats stay pinned until the reconciler
+            // knows.
+            r.holds.push_back(inventory::hold_info{o.event_id, o.user_id, o.hold_id, o.items,
+                                                   now + std::chrono::hours(24),
+                                                   inventory::hold_state::pinned});
+            ++pinned;
         }
     }
-    log::info("booking.rebuilt",
-              {{"sold", sold}, {"held", held}, {"confirming", confirming->size()}});
+    const auto sold = r.sold.size();
+    const auto held = r.holds.size();
+    auto op = deps_.inventory.restore(std::move(r), mode);
+    const auto out = co_await std::move(op);
+    if (!out.restored) co_return false;
+    for (const auto* o : lapsed) co_await expire_order(*o);
+    for (const auto& hold_id : out.holds_refused) {
+        const auto it = std::ranges::find(*rows, hold_id, &order::hold_id);
+        if (it == rows->end()) continue;
+        if (it->status == order_status::pending_payment) {
+            co_await expire_order(*it);
+        } else {
+            // A CONFIRMING order whose seats a PAID one holds: if its payment was captured the
+            // reconciler refunds it when the sale's unique key refuses it.
+            log::error("booking.restore_conflict", {{"orderId", it->id}, {"eventId", event_id}});
+        }
+    }
+    if (out.sold_refused > 0)
+        log::error("booking.restore_sold_conflict",
+                   {{"eventId", event_id}, {"refused", out.sold_refused}});
+    log::info("booking.restored", {{"eventId", event_id},
+                                   {"sold", static_cast<std::int64_t>(sold)},
+                                   {"held", static_cast<std::int64_t>(held)},
+                                   {"pinned", pinned},
+                                   {"expired", static_cast<std::int64_t>(lapsed.size())}});
+    co_return true;
 }
 
 }  // namespace tkt::booking

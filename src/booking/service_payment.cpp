@@ -120,6 +120,15 @@ awaitable<result<order>> service::take_for_confirm(order o, const catalog::event
                                       deps_.clk.now() + std::chrono::seconds(e.hold_seconds)};
         auto hold_op = deps_.inventory.hold(std::move(again));
         auto held = co_await std::move(hold_op);
+        if (!held && held.error().code == inventory::hold_error::unknown_event) {
+            // The inventory lost the event (Redis restarted empty) and its restore, which brings
+            // this order's hold back, has not run yet: nothing is decided, try again.
+            auto p = make_problem(problem_code::unavailable,
+                                  "this event's seats are being restored; no payment was taken, "
+                                  "try again in a moment");
+            p.retry_after_seconds = 1;
+            co_return std::unexpected(std::move(p));
+        }
         if (!held) {
             auto t = store::transition_for(o.id, money_move::expire, now_text());
             co_await deps_.db.run([&](db::connection& c) { return store::change_status(c, t); });

@@ -980,7 +980,7 @@ TEST_F(BookingService, AHoldMadeBeforeARestartIsReleasedByItsOwner) {
     inventory::memory_inventory fresh;
     fresh.load_now(catalog::to_layout(*events_.at(event_)));
     auto restarted = make_service(fresh, gateway_);
-    await(restarted->rebuild());
+    await(restarted->rebuild({event_}, inventory::restore_mode::replace));
     ASSERT_EQ(fresh.counts_now(event_)->held, 2);
 
     auto by_bob = await(restarted->release(bob_, o.hold_id));
@@ -1009,7 +1009,7 @@ TEST_F(BookingService, RebuildRestoresSalesAndHoldsAndExpiresWhatRanOut) {
     inventory::memory_inventory fresh;
     fresh.load_now(catalog::to_layout(*events_.at(event_)));
     auto restarted = make_service(fresh, gateway_);
-    await(restarted->rebuild());
+    await(restarted->rebuild({event_}, inventory::restore_mode::replace));
 
     const auto n = fresh.counts_now(event_);
     ASSERT_TRUE(n);
@@ -1049,7 +1049,7 @@ TEST_F(BookingService, RebuildTellsTheUserWhenItExpiresAHold) {
     inventory::memory_inventory fresh;
     fresh.load_now(catalog::to_layout(*events_.at(event_)));
     auto restarted = make_service(fresh, gateway_);
-    await(restarted->rebuild());
+    await(restarted->rebuild({event_}, inventory::restore_mode::replace));
     ASSERT_EQ(stored(lapsed).status, order_status::expired);
     EXPECT_EQ(outbox_count(lapsed, "HOLD_EXPIRED"), 1);
 }

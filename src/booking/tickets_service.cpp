@@ -5,6 +5,7 @@
 #include "booking/order_store.hpp"
 #include "booking/qr_svg.hpp"
 #include "common/log.hpp"
+#include "db/problem.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -78,13 +79,7 @@ db::expected<scan_outcome> scan_ticket(db::connection& c, const parsed_code& cod
 }
 
 problem db_problem(const db::error& e) {
-    log::error("tickets.db_error", {{"message", e.message}});
-    if (e.code == db::errc::busy) {
-        auto p = make_problem(problem_code::unavailable, "the database is busy");
-        p.retry_after_seconds = 1;
-        return p;
-    }
-    return make_problem(problem_code::internal, "database error");
+    return db::as_problem(e, "tickets");
 }
 
 problem ticket_not_found() {

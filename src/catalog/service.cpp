@@ -11,6 +11,7 @@
 
 #include "common/log.hpp"
 #include "common/paging.hpp"
+#include "db/problem.hpp"
 
 namespace tkt::catalog {
 namespace {
@@ -21,13 +22,7 @@ using boost::asio::awaitable;
 constexpr int status_move_attempts = 3;
 
 problem db_problem(const db::error& e) {
-    log::error("catalog.db_error", {{"message", e.message}});
-    if (e.code == db::errc::busy) {
-        auto p = make_problem(problem_code::unavailable, "the database is busy");
-        p.retry_after_seconds = 1;
-        return p;
-    }
-    return make_problem(problem_code::internal, "database error");
+    return db::as_problem(e, "catalog");
 }
 
 problem not_found() {
@@ -148,21 +143,10 @@ awaitable<result<std::size_t>> service::refresh_all() {
 awaitable<result<std::size_t>> service::load_all() {
     auto rows = co_await db_.run([](db::connection& c) { return event_store(c).all(); });
     if (!rows) co_return std::unexpected(db_problem(rows.error()));
-    for (auto& e : *rows) {
-        // A shared inventory (Redis) may have the event live from other nodes: never reset it.
-        bool loaded = false;
-        if (e.status != event_status::cancelled) {
-            auto has = inventory_.has_event(e.id);
-            loaded = co_await std::move(has);
-        }
-        if (e.status != event_status::cancelled && !loaded) {
-            auto op = inventory_.load(to_layout(e));
-            co_await std::move(op);
-        }
-        publish(std::make_shared<const event>(std::move(e)));
-    }
-    log::info("catalog.loaded", {{"events", rows->size()}});
-    co_return rows->size();
+    const auto n = rows->size();
+    for (auto& e : *rows) publish(std::make_shared<const event>(std::move(e)));
+    log::info("catalog.loaded", {{"events", n}});
+    co_return n;
 }
 
 awaitable<result<event_ptr>> service::create(boost::json::object body, auth::principal who) {

@@ -8,9 +8,10 @@
 // (one shared lock, one atomic increment) because booking calls it on every hold; readers keep
 // the copy they got even when a change swaps in a new one. Writes go to the database first, with
 // optimistic locking on the row's revision, and only then replace the pointer, so memory never
-// shows what the database does not hold. No lock is held across a co_await. Every layout that
-// can still sell (all but CANCELLED) is loaded into the inventory before its event becomes
-// visible to `find`. All methods may be called from any thread.
+// shows what the database does not hold. No lock is held across a co_await. A new event's
+// layout is loaded into the inventory before the event becomes visible to `find`; after a
+// start, booking restores the layouts with their sales and holds. All methods may be called
+// from any thread.
 //
 // Several nodes (issue 13): each keeps its own copy. A node that stores a change announces the
 // event's id on the bus topic `catalog` (`share()`), and every node re-reads that event from the
@@ -63,9 +64,9 @@ class service {
 public:
     service(db::database& db, inventory::inventory& inv, const clock& clk);
 
-    // Replaces the in-memory catalog with the database's and loads every layout that can still
-    // sell into the inventory. Run it before serving and before booking rebuilds holds and
-    // sales on top (a load resets an event's seats to AVAILABLE). Returns the number loaded.
+    // Replaces the in-memory catalog with the database's; returns the number loaded. The
+    // inventory is not touched: booking restores each event's seats, sales and holds together
+    // (booking::service::rebuild), and a shared inventory may be live on other nodes.
     boost::asio::awaitable<result<std::size_t>> load_all();
 
     // Announces this node's changes on `bus` and re-reads every event another node announces,

@@ -42,7 +42,9 @@
 namespace tkt::db {
 
 // Operating errors of the store. `constraint_unique` is a business signal the caller maps.
-enum class errc { constraint_unique, constraint_other, busy, io, misuse, not_found };
+// `unavailable`: the database server cannot be reached (refused, lost, shutting down) — nothing
+// was done, or for a statement in flight the outcome is unknown; it comes back by itself.
+enum class errc { constraint_unique, constraint_other, busy, io, misuse, not_found, unavailable };
 
 struct error {
     errc code = errc::io;

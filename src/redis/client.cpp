@@ -52,6 +52,10 @@ boost::asio::awaitable<result> client::eval(const script& s, const std::vector<s
     return cluster_->eval(s, keys, args);
 }
 
+std::uint64_t client::epoch() const {
+    return single_ ? single_->stats().connects : cluster_->stats().connects;
+}
+
 void client::close() {
     if (single_) single_->close();
     if (cluster_) cluster_->close();

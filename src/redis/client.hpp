@@ -39,6 +39,10 @@ public:
         std::chrono::milliseconds timeout);
 
     bool is_cluster() const { return cluster_ != nullptr; }
+    // Grows whenever a connection to a server is (re)established. A Redis restart or failover
+    // drops the connections, so state kept in Redis may have been lost since the epoch a caller
+    // last saw: the engines' owners check it before trusting that state (DESIGN.md §4).
+    std::uint64_t epoch() const;
 
     // As connection::exec (a Cluster routes it by the command's first key). Not a coroutine
     // itself: the command is encoded before it returns.

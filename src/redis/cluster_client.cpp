@@ -235,7 +235,10 @@ void cluster_client::close() {
 }
 
 cluster_stats cluster_client::stats() const {
-    return {impl_->moved, impl_->ask, impl_->refreshes};
+    cluster_stats out{impl_->moved, impl_->ask, impl_->refreshes, 0};
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& [name, c] : impl_->connections) out.connects += c->stats().connects;
+    return out;
 }
 
 }  // namespace tkt::redis

@@ -38,6 +38,7 @@ struct cluster_stats {
     std::uint64_t moved = 0;      // MOVED redirections followed
     std::uint64_t ask = 0;        // ASK redirections followed
     std::uint64_t refreshes = 0;  // slot maps loaded
+    std::uint64_t connects = 0;   // connections to nodes established, over every node
 };
 
 class cluster_client {

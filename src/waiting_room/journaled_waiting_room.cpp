@@ -185,6 +185,25 @@ awaitable<db::expected<bool>> journaled_waiting_room::restore_room(event_id e, t
 }
 
 awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point now) {
+    if (epoch_) {
+        const auto epoch = epoch_();
+        bool checked = false;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = checked_.find(e);
+            checked = it != checked_.end() && it->second == epoch;
+        }
+        if (!checked) {
+            auto restore = restore_room(e, now);
+            auto put_back = co_await std::move(restore);
+            if (!put_back)
+                throw unavailable("the waiting room could not be checked against its journal: " +
+                                  put_back.error().message);
+            if (*put_back) log::warn("queue.room_restored", {{"eventId", e}, {"on", "join"}});
+            std::lock_guard lock(mutex_);
+            checked_[e] = epoch;
+        }
+    }
     auto op = engine_.join(e, u, now);
     auto t = co_await std::move(op);
     if (!t.created) co_return t;

@@ -26,6 +26,7 @@
 // is ahead of the journal, by at most what a restart then would forget: admissions and
 // removals since the failure (the head never moves back: it is written as a maximum).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -51,6 +52,13 @@ public:
     // Puts event e's journaled room back into the engine unless the engine has a room for e:
     // whether this call did (false: the engine had it, or the journal has no room for e).
     boost::asio::awaitable<db::expected<bool>> restore_room(event_id e, time_point now);
+
+    // Several nodes: the engine (Redis) can lose its rooms. `epoch()` names the engine's current
+    // life (redis::client::epoch: a restart or failover drops the connections). A join into an
+    // event whose room has not been checked in this epoch first puts the room back from the
+    // journal (restore_room), so a join never starts a fresh room — seqs from 1 — where one
+    // was lost. Set once, before serving.
+    void check_rooms_per(std::function<std::uint64_t()> epoch) { epoch_ = std::move(epoch); }
 
     boost::asio::awaitable<ticket> join(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<std::optional<ticket>> status(event_id e, user_id u,
@@ -114,6 +122,9 @@ private:
 
     restorable_waiting_room& engine_;
     db::database& db_;
+    std::function<std::uint64_t()> epoch_;
+    // The epoch in which each event's room was last checked (check_rooms_per).
+    std::unordered_map<event_id, std::uint64_t> checked_;
     mutable std::mutex mutex_;
     std::unordered_map<event_id, backlog_of_room> backlog_;
 };

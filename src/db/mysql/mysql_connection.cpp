@@ -270,8 +270,9 @@ expected<void> mysql_connection::connect() {
     const auto& u = o.url;
     if (mysql_real_connect(db_, u.host.c_str(), u.user.c_str(), u.password.c_str(),
                            u.database.c_str(), u.port, nullptr, CLIENT_FOUND_ROWS) == nullptr) {
-        error e{errc::io, fmt::format("cannot connect to MySQL at {}:{}/{} as {}: {}", u.host,
-                                      u.port, u.database, u.user, mysql_error(db_))};
+        error e{errc::unavailable,
+                fmt::format("cannot connect to MySQL at {}:{}/{} as {}: {}", u.host, u.port,
+                            u.database, u.user, mysql_error(db_))};
         disconnect();
         broken_ = true;
         return std::unexpected(std::move(e));
@@ -300,7 +301,7 @@ error mysql_connection::failure(unsigned code, const char* message) {
     last_errno_ = code;
     error e{map_mysql_error(code), fmt::format("{} (MySQL error {})", message, code)};
     if (connection_lost(code)) {
-        e.code = errc::io;
+        e.code = errc::unavailable;
         broken_ = true;
         if (transaction_ == transaction_state::open) transaction_ = transaction_state::aborted;
     } else if (code == ER_LOCK_DEADLOCK && transaction_ == transaction_state::open) {
@@ -308,6 +309,18 @@ error mysql_connection::failure(unsigned code, const char* message) {
         transaction_ = transaction_state::aborted;
         ++deadlocks_;
     }
+    return e;
+}
+
+// A failure while a result set was being read (a deadlock or lock wait reported mid-result by a
+// locking read): the statement handle may still count rows as pending, and its next execute
+// would first wait for them — for ever, the server being idle. The connection is dropped and
+// reopened before its next statement instead; the transaction, rolled back by the server or
+// lost with the connection, is the caller's to run again.
+error mysql_connection::failure_in_result(st_mysql_stmt* stmt) {
+    auto e = failure(mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+    broken_ = true;
+    if (transaction_ == transaction_state::open) transaction_ = transaction_state::aborted;
     return e;
 }
 
@@ -320,10 +333,24 @@ expected<void> mysql_connection::usable() {
     }
     if (broken_ || db_ == nullptr) {
         if (transaction_ != transaction_state::none) {
-            return std::unexpected(error{errc::io, "the connection was lost in a transaction"});
+            return std::unexpected(
+                error{errc::unavailable, "the connection was lost in a transaction"});
         }
-        return connect();
+        auto opened = connect();
+        if (opened) last_used_ = std::chrono::steady_clock::now();
+        return opened;
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (transaction_ == transaction_state::none && now - last_used_ > std::chrono::seconds(1)) {
+        if (mysql_ping(db_) != 0) {
+            // Gone while idle (a restart, a timeout on the server): open a new one now.
+            disconnect();
+            broken_ = true;
+            auto opened = connect();
+            if (!opened) return opened;
+        }
+    }
+    last_used_ = now;
     return {};
 }
 
@@ -385,15 +412,15 @@ expected<query_result> mysql_connection::exec_prepared(statement& s,
         return result;
     }
     if (mysql_stmt_store_result(stmt) != 0) {
-        return std::unexpected(failure(mysql_stmt_errno(stmt), mysql_stmt_error(stmt)));
+        return std::unexpected(failure_in_result(stmt));
     }
     meta_release meta{mysql_stmt_result_metadata(stmt)};
     if (meta.meta == nullptr) {
-        return std::unexpected(failure(mysql_stmt_errno(stmt), mysql_stmt_error(stmt)));
+        return std::unexpected(failure_in_result(stmt));
     }
     result_buffers buffers(meta.meta);
     if (mysql_stmt_bind_result(stmt, buffers.binds.data()) != 0) {
-        return std::unexpected(failure(mysql_stmt_errno(stmt), mysql_stmt_error(stmt)));
+        return std::unexpected(failure_in_result(stmt));
     }
     MYSQL_FIELD* fields = mysql_fetch_fields(meta.meta);
     result.rows.reserve(static_cast<std::size_t>(mysql_stmt_num_rows(stmt)));
@@ -402,8 +429,7 @@ expected<query_result> mysql_connection::exec_prepared(statement& s,
         if (rc == MYSQL_NO_DATA) break;
         // Buffers are as long as the longest value, so a truncation is a broken invariant.
         TKT_ASSERT(rc != MYSQL_DATA_TRUNCATED);
-        if (rc != 0)
-            return std::unexpected(failure(mysql_stmt_errno(stmt), mysql_stmt_error(stmt)));
+        if (rc != 0) return std::unexpected(failure_in_result(stmt));
         result.rows.push_back(buffers.take(fields));
     }
     return result;

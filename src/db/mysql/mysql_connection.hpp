@@ -22,6 +22,7 @@
 //   after the pool's busy timeout). A lost connection fails its statement with `io` and is
 //   opened again on next use outside a transaction; inside one, the transaction is lost and
 //   the connection stays refused until rollback().
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -92,10 +93,15 @@ private:
     expected<query_result> exec_text(std::string_view sql);
     expected<void> control(std::string_view sql);
     error failure(unsigned code, const char* message);
+    error failure_in_result(st_mysql_stmt* stmt);
 
     mysql_options options_;
     st_mysql* db_ = nullptr;
     bool broken_ = false;  // the connection was lost: reopen before the next statement
+    // When the connection was last found usable: one idle longer than a second is pinged
+    // before its next statement outside a transaction, so that a server restarted meanwhile
+    // costs a reconnect, not a failed statement.
+    std::chrono::steady_clock::time_point last_used_{};
     transaction_state transaction_ = transaction_state::none;
     std::int64_t total_changes_ = 0;
     std::uint64_t deadlocks_ = 0;
