@@ -6,25 +6,37 @@
 
 namespace tkt::app {
 
-void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m) {
+void register_ops_routes(http::router& routes, db::database& db, const http::metrics& m,
+                         std::vector<readiness_check> more) {
     routes.add(http::verb::get, "/healthz",
                [](http::request&) -> boost::asio::awaitable<http::response> {
                    co_return http::json_response(200, boost::json::object{{"status", "ok"}});
                });
-    routes.add(http::verb::get, "/readyz",
-               [&db](http::request&) -> boost::asio::awaitable<http::response> {
-                   bool database_ok = co_await db.ping();
-                   boost::json::object checks{{"database", database_ok ? "ok" : "down"}};
-                   if (!database_ok) {
-                       auto p =
-                           make_problem(problem_code::unavailable, "the database does not answer");
-                       p.retry_after_seconds = 5;
-                       p.extra["checks"] = checks;
-                       co_return http::problem_response(p);
-                   }
-                   co_return http::json_response(
-                       200, boost::json::object{{"status", "ready"}, {"checks", checks}});
-               });
+    routes.add(
+        http::verb::get, "/readyz",
+        [&db, more = std::move(more)](http::request&) -> boost::asio::awaitable<http::response> {
+            bool database_ok = co_await db.ping();
+            boost::json::object checks{{"database", database_ok ? "ok" : "down"}};
+            std::string down = database_ok ? "" : "the database";
+            for (const auto& check : more) {
+                bool ok = false;
+                try {
+                    ok = co_await check.ok();
+                } catch (const std::exception&) {
+                    ok = false;
+                }
+                checks[check.name] = ok ? "ok" : "down";
+                if (!ok) down += (down.empty() ? "" : " and ") + check.name;
+            }
+            if (!down.empty()) {
+                auto p = make_problem(problem_code::unavailable, down + " does not answer");
+                p.retry_after_seconds = 5;
+                p.extra["checks"] = checks;
+                co_return http::problem_response(p);
+            }
+            co_return http::json_response(
+                200, boost::json::object{{"status", "ready"}, {"checks", checks}});
+        });
     routes.add(http::verb::get, "/metrics",
                [&m](http::request&) -> boost::asio::awaitable<http::response> {
                    http::response res;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,6 +31,7 @@
 #include "booking/tickets_handlers.hpp"
 #include "booking/tickets_service.hpp"
 #include "bus/memory_bus.hpp"
+#include "bus/redis_bus.hpp"
 #include "catalog/handlers.hpp"
 #include "catalog/seat_map.hpp"
 #include "catalog/seed.hpp"
@@ -46,11 +48,13 @@
 #include "notifications/service.hpp"
 #include "payment/sandbox.hpp"
 #include "payment/toss_client.hpp"
+#include "redis/client.hpp"
 #include "waiting_room/handlers.hpp"
 #include "waiting_room/journaled_waiting_room.hpp"
 #include "waiting_room/memory_lease.hpp"
 #include "waiting_room/memory_waiting_room.hpp"
 #include "waiting_room/queue_feed.hpp"
+#include "waiting_room/redis_lease.hpp"
 #include "waiting_room/service.hpp"
 
 namespace tkt::app {
@@ -82,6 +86,42 @@ void run_to_completion(F task) {
     asio::co_spawn(boot, task(), [&](std::exception_ptr e) { failure = e; });
     boot.run();
     if (failure) std::rethrow_exception(failure);
+}
+
+// The engines behind the Bus and Lease ports: in-process for one node, over Redis (`--redis`)
+// for several.
+struct shared_engines {
+    std::unique_ptr<redis::client> redis;
+    std::unique_ptr<redis::connection> bus_connection;
+    std::unique_ptr<bus::bus> bus;
+    std::unique_ptr<waiting_room::lease> leases;
+};
+
+std::expected<shared_engines, std::string> make_engines(const config& cfg,
+                                                        asio::any_io_executor executor) {
+    shared_engines out;
+    if (cfg.redis.url.empty()) {
+        out.bus = std::make_unique<bus::memory_bus>();
+        out.leases = std::make_unique<waiting_room::memory_lease>();
+        return out;
+    }
+    auto client =
+        redis::client::from_urls(executor, cfg.redis.url, std::chrono::milliseconds(2000));
+    if (!client) return std::unexpected(client.error());
+    out.redis = std::move(*client);
+    // Pub/Sub messages reach every node of a Cluster whichever node they are published on, so
+    // the bus talks to the first server named.
+    out.bus_connection = std::make_unique<redis::connection>(executor, out.redis->first());
+    out.bus = std::make_unique<bus::redis_bus>(executor, *out.bus_connection, out.redis->first());
+    out.leases = std::make_unique<waiting_room::redis_lease>(*out.redis);
+    return out;
+}
+
+// This process's name in leases: host and pid, unique on a machine and across machines.
+std::string node_name() {
+    std::array<char, 256> host{};
+    if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+    return fmt::format("{}:{}", host.data(), getpid());
 }
 
 std::string loopback_host(const std::string& host) {
@@ -118,12 +158,26 @@ int serve(const config& cfg) {
     db::database& db = **store;
     auto keyring = auth::load_or_create_keyring(configured_keys(cfg), cfg.data_dir);
     if (!keyring) return fail(exit_usage, keyring.error());
-    auto signer = booking::load_or_create_ticket_signer(cfg.data_dir);
+    auto signer = booking::load_ticket_signer(cfg.booking.ticket_keys, cfg.data_dir);
     if (!signer) return fail(exit_usage, signer.error());
 
     const int threads = io_threads(cfg);
     asio::io_context io(threads);
     system_clock clock;
+    const role_set roles = cfg.roles;
+    const bool distributed = !cfg.redis.url.empty();
+    // One Toss sandbox per node would know only the payments made through that node.
+    if (distributed && cfg.payment.provider == payment_provider::sandbox)
+        return fail(exit_usage,
+                    "with --redis (several nodes) run the Toss sandbox once as its own process "
+                    "(ticketon toss-sandbox) and set payment.provider = \"toss\" and "
+                    "payment.toss.base_url to it");
+    auto made = make_engines(cfg, io.get_executor());
+    if (!made) return fail(exit_usage, made.error());
+    shared_engines engines = std::move(*made);
+    bus::bus& bus = *engines.bus;
+    waiting_room::lease& leases = *engines.leases;
+    const std::string node = node_name();
     http::router routes;
     http::metrics metrics;
     http::server srv(io, routes, metrics, server_options(cfg));
@@ -157,7 +211,7 @@ int serve(const config& cfg) {
     http::client http_client(io.get_executor());
     payment::toss_options toss = {.base_url = cfg.payment.toss.base_url,
                                   .secret_key = cfg.payment.toss.secret_key};
-    if (cfg.payment.provider == payment_provider::sandbox) {
+    if (cfg.payment.provider == payment_provider::sandbox && roles.api) {
         toss.base_url =
             fmt::format("http://{}:{}/sandbox/toss", loopback_host(cfg.server.listen.host), *port);
         payment::register_sandbox_routes(routes, sandbox, "/sandbox/toss",
@@ -185,7 +239,7 @@ int serve(const config& cfg) {
             log::error("booking.event_cancel_failed",
                        {{"eventId", id}, {"error", moved.error().detail}});
     });
-    auth::register_routes(routes, auth_service);
+    if (roles.api) auth::register_routes(routes, auth_service);
     // Social login (issue 15): the providers that have a client id.
     const std::string public_url =
         cfg.server.public_url.empty()
@@ -200,26 +254,26 @@ int serve(const config& cfg) {
                                                              .public_url = public_url,
                                                              .timeout = std::chrono::milliseconds(
                                                                  cfg.auth.oauth2_timeout_ms)});
-    auth::oauth::register_routes(
-        routes, social,
-        {.web_redirect =
-             cfg.auth.oauth2_redirect.empty() ? public_url + "/" : cfg.auth.oauth2_redirect});
+    if (roles.api)
+        auth::oauth::register_routes(
+            routes, social,
+            {.web_redirect =
+                 cfg.auth.oauth2_redirect.empty() ? public_url + "/" : cfg.auth.oauth2_redirect});
 
     http::rate_limiter webhook_limit(
         {.per_minute = static_cast<double>(cfg.rate_limit.webhook_per_minute),
          .burst = static_cast<double>(cfg.rate_limit.webhook_burst)});
     // The waiting room: the memory engine, journaled to the database so a restart keeps every
-    // seq; its lease is always this node's.
-    bus::memory_bus bus;
+    // seq.
     waiting_room::memory_waiting_room memory_rooms;
     waiting_room::journaled_waiting_room rooms(memory_rooms, db);
-    waiting_room::memory_lease leases;
     waiting_room::service queue(
         waiting_room::dependencies{rooms, leases, bus, clock,
                                    [&catalog](std::int64_t id) { return catalog.find(id); },
                                    *keyring, inventory},
         waiting_room::service_options{.tick = std::chrono::milliseconds(cfg.queue.tick_ms),
                                       .grace = std::chrono::seconds(cfg.queue.grace_seconds),
+                                      .node = node,
                                       .issuer = cfg.auth.issuer});
     const booking::hold_gate gate{
         .check = [&queue](
@@ -231,22 +285,35 @@ int serve(const config& cfg) {
             }};
     waiting_room::queue_feed queue_feed(io, queue, bus, sse,
                                         [&catalog](std::int64_t id) { return catalog.find(id); });
-    waiting_room::register_routes(routes, queue, auth_service, queue_feed);
-    catalog::seat_feed seat_feed(inventory, bus, sse);
-    catalog::register_routes(routes, catalog, seat_map, auth_service, &seat_feed);
+    // Each node works out the seat changes of its own watchers from the (shared) inventory, so
+    // the seat feed's news stays in the process.
+    bus::memory_bus local_bus;
+    catalog::seat_feed seat_feed(inventory, local_bus, sse);
+    if (distributed) catalog.share(bus, io.get_executor());
+    if (roles.api) {
+        waiting_room::register_routes(routes, queue, auth_service, queue_feed);
+        catalog::register_routes(routes, catalog, seat_map, auth_service, &seat_feed);
+        booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
+        booking::register_ticket_routes(routes, tickets, auth_service);
+    }
     metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
-    booking::register_routes(routes, booking, auth_service, webhook_limit, &gate);
-    booking::register_ticket_routes(routes, tickets, auth_service);
     // Notifications (issue 12): the outbox's rows become notifications in the dispatcher and
     // reach the user's streams through the bus.
     notifications::service notices(notifications::service_dependencies{
         db, clock, [&catalog](std::int64_t id) { return catalog.find(id); }});
     notifications::feed notification_feed(db, bus, notify_sse);
     notifications::dispatcher dispatcher(db, bus, clock);
-    notifications::register_routes(routes, notices, auth_service, notification_feed);
+    if (roles.api) notifications::register_routes(routes, notices, auth_service, notification_feed);
     metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
-    register_ops_routes(routes, db, metrics);
-    register_web_routes(routes, cfg.server.web_dir);
+    std::vector<readiness_check> checks;
+    if (engines.redis) {
+        checks.push_back({"redis", [&engines]() -> asio::awaitable<bool> {
+                              auto pong = co_await engines.redis->exec(redis::command::of("PING"));
+                              co_return pong.has_value();
+                          }});
+    }
+    register_ops_routes(routes, db, metrics, std::move(checks));
+    if (roles.api) register_web_routes(routes, cfg.server.web_dir);
     add_database_metrics(metrics, db);
     metrics.bind_routes(routes);
 
@@ -268,47 +335,58 @@ int serve(const config& cfg) {
     }
 
     std::atomic<bool> stopping{false};
-    asio::co_spawn(io,
-                   every(std::chrono::milliseconds(250), stopping, "sweeper",
-                         [&]() -> asio::awaitable<void> { co_await booking.sweep(); }),
-                   asio::detached);
-    asio::co_spawn(
-        io,
-        every(std::chrono::milliseconds(cfg.booking.reconcile_interval_ms), stopping, "reconciler",
-              [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }),
-        asio::detached);
-    asio::co_spawn(io,
-                   every(std::chrono::milliseconds(250), stopping, "seats",
-                         [&]() -> asio::awaitable<void> { co_await seat_feed.tick(); }),
-                   asio::detached);
-    asio::co_spawn(io,
-                   every(std::chrono::milliseconds(cfg.queue.tick_ms), stopping, "queue",
-                         [&]() -> asio::awaitable<void> { co_await queue.tick(); }),
-                   asio::detached);
-    asio::co_spawn(
-        io,
-        every(std::chrono::milliseconds(cfg.notifications.poll_ms), stopping, "dispatcher",
-              [&]() -> asio::awaitable<void> {
-                  auto pass = co_await dispatcher.drain();
-                  if (!pass)
-                      log::warn("notifications.dispatch_failed", {{"error", pass.error().detail}});
-              }),
-        asio::detached);
-    asio::co_spawn(
-        io,
-        every(std::chrono::milliseconds(cfg.notifications.sweep_interval_ms), stopping,
-              "notification_sweeper",
-              [&]() -> asio::awaitable<void> {
-                  auto gone = co_await notices.sweep(
-                      std::chrono::seconds(cfg.notifications.retention_seconds));
-                  if (!gone)
-                      log::warn("notifications.sweep_failed", {{"error", gone.error().detail}});
-              }),
-        asio::detached);
-    asio::co_spawn(io,
-                   every(std::chrono::milliseconds(1000), stopping, "catalog",
-                         [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }),
-                   asio::detached);
+    // Work that one node of the deployment does at a time: whoever holds the lease `name` (with
+    // the in-process lease, always this node). The lease outlives three missed renewals.
+    auto only_one = [&](std::string name, std::function<asio::awaitable<void>()> fn) {
+        return [&leases, &clock, &node, name = std::move(name),
+                fn = std::move(fn)]() -> asio::awaitable<void> {
+            auto held = leases.acquire(name, node, std::chrono::milliseconds(3000), clock.now());
+            if (co_await std::move(held)) co_await fn();
+        };
+    };
+    auto loop = [&](std::chrono::milliseconds interval, std::string_view name,
+                    std::function<asio::awaitable<void>()> fn) {
+        asio::co_spawn(io, every(interval, stopping, name, std::move(fn)), asio::detached);
+    };
+    if (roles.queue) {
+        loop(std::chrono::milliseconds(250), "sweeper",
+             only_one("sweeper", [&]() -> asio::awaitable<void> { co_await booking.sweep(); }));
+        loop(std::chrono::milliseconds(cfg.booking.reconcile_interval_ms), "reconciler",
+             only_one("reconciler",
+                      [&]() -> asio::awaitable<void> { co_await booking.reconcile(); }));
+        // Each room's ticker holds the room's own lease (waiting_room::service).
+        loop(std::chrono::milliseconds(cfg.queue.tick_ms), "queue",
+             [&]() -> asio::awaitable<void> { co_await queue.tick(); });
+        loop(std::chrono::milliseconds(1000), "catalog",
+             only_one("catalog",
+                      [&]() -> asio::awaitable<void> { co_await catalog.tick(clock.now()); }));
+    }
+    if (roles.api) {
+        loop(std::chrono::milliseconds(250), "seats",
+             [&]() -> asio::awaitable<void> { co_await seat_feed.tick(); });
+    }
+    if (distributed) {
+        // News of the catalog that this node missed (a bus outage) is read back every 5 s.
+        loop(std::chrono::milliseconds(5000), "catalog_refresh", [&]() -> asio::awaitable<void> {
+            auto n = co_await catalog.refresh_all();
+            if (!n) log::warn("catalog.refresh_failed", {{"error", n.error().detail}});
+        });
+    }
+    if (roles.dispatcher) {
+        loop(std::chrono::milliseconds(cfg.notifications.poll_ms), "dispatcher",
+             only_one("dispatcher", [&]() -> asio::awaitable<void> {
+                 auto pass = co_await dispatcher.drain();
+                 if (!pass)
+                     log::warn("notifications.dispatch_failed", {{"error", pass.error().detail}});
+             }));
+        loop(std::chrono::milliseconds(cfg.notifications.sweep_interval_ms), "notification_sweeper",
+             only_one("notification_sweeper", [&]() -> asio::awaitable<void> {
+                 auto gone = co_await notices.sweep(
+                     std::chrono::seconds(cfg.notifications.retention_seconds));
+                 if (!gone)
+                     log::warn("notifications.sweep_failed", {{"error", gone.error().detail}});
+             }));
+    }
     srv.start();
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -322,6 +400,9 @@ int serve(const config& cfg) {
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);
     log::info("server.listening", {{"url", url},
                                    {"threads", threads},
+                                   {"roles", roles.to_string()},
+                                   {"node", node},
+                                   {"redis", distributed ? "yes" : "no"},
                                    {"db", db::printable_url(cfg.effective_db_url())},
                                    {"payment", to_string(cfg.payment.provider)}});
     std::printf("Ticketon is listening on %s  (Ctrl-C stops it)\n", url.c_str());
@@ -333,6 +414,8 @@ int serve(const config& cfg) {
     pool.clear();
     // While `io` still exists: writes in flight post their answers to it.
     db.shutdown();
+    if (engines.redis) engines.redis->close();
+    if (engines.bus_connection) engines.bus_connection->close();
     log::info("server.stopped", {});
     return exit_ok;
 }

@@ -1,5 +1,6 @@
 #include "booking/ticket_signer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -84,6 +85,19 @@ std::expected<ticket_signer, std::string> ticket_signer::from_seed(
     return signer;
 }
 
+std::expected<ticket_signer, std::string> ticket_signer::from_seeds(
+    const std::vector<std::vector<std::uint8_t>>& seeds) {
+    if (seeds.empty()) return std::unexpected(std::string{"no ticket signing key"});
+    auto signer = from_seed(seeds.front());
+    if (!signer) return signer;
+    for (std::size_t i = 1; i < seeds.size(); ++i) {
+        auto older = from_seed(seeds[i]);
+        if (!older) return older;
+        signer->older_public_keys_.push_back(older->public_key_);
+    }
+    return signer;
+}
+
 std::string ticket_signer::sign(std::string_view ticket_id, std::int64_t event_id) const {
     TKT_ASSERT(valid_ticket_id(ticket_id));
     TKT_ASSERT(event_id > 0);
@@ -109,8 +123,11 @@ std::optional<parsed_code> ticket_signer::verify(std::string_view code) const {
     if (!signature || signature->size() != crypto_sign_BYTES) return std::nullopt;
     const auto message = as_bytes(parts->signed_part);
     // libsodium also refuses non-canonical signatures, so one ticket has exactly one valid code.
-    if (crypto_sign_verify_detached(signature->data(), message.data(), message.size(),
-                                    public_key_.data()) != 0) {
+    const auto signed_by = [&](const std::array<std::uint8_t, 32>& key) {
+        return crypto_sign_verify_detached(signature->data(), message.data(), message.size(),
+                                           key.data()) == 0;
+    };
+    if (!signed_by(public_key_) && std::ranges::none_of(older_public_keys_, signed_by)) {
         return std::nullopt;
     }
     return parsed_code{.ticket_id = std::string{parts->ticket_id}, .event_id = *event_id};
@@ -139,6 +156,22 @@ std::expected<ticket_signer, std::string> load_or_create_ticket_signer(
             fmt::format("{}: expected a base64url {}-byte seed", path.string(), ticket_seed_bytes));
     }
     return ticket_signer::from_seed(*seed);
+}
+
+std::expected<ticket_signer, std::string> load_ticket_signer(
+    const std::vector<std::string>& configured, const std::filesystem::path& data_dir) {
+    if (configured.empty()) return load_or_create_ticket_signer(data_dir);
+    std::vector<std::vector<std::uint8_t>> seeds;
+    for (std::size_t i = 0; i < configured.size(); ++i) {
+        auto seed = base64url_decode(trim(configured[i]));
+        if (!seed || seed->size() != ticket_seed_bytes) {
+            return std::unexpected(
+                fmt::format("booking.ticket_keys: key {} is not a base64url {}-byte seed", i + 1,
+                            ticket_seed_bytes));
+        }
+        seeds.push_back(std::move(*seed));
+    }
+    return ticket_signer::from_seeds(seeds);
 }
 
 }  // namespace tkt::booking

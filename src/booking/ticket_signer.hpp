@@ -7,9 +7,13 @@
 // padding. A gate can therefore tell a forged or mistyped code from a real one before it asks the
 // database, and the event id inside the code tells whose event the ticket is for.
 //
-// The key pair lives in `data_dir/ticket-signing.key` (a 32-byte seed, mode 0600), generated once
-// on the first start, so codes printed before a restart still scan after it. A `ticket_signer`
-// is immutable after construction: sign() and verify() are safe from any thread at once.
+// The key pair comes from `booking.ticket_keys` when configured (base64url 32-byte seeds; every
+// node of a deployment is given the same, so a code signed on one scans on all) or else from
+// `data_dir/ticket-signing.key` (one seed, mode 0600), generated once on the first start, so
+// codes printed before a restart still scan after it. Rotation: the first configured key signs
+// and every key verifies, so a new key is put first and an old one removed only once no ticket
+// it signed can still be used. A `ticket_signer` is immutable after construction: sign() and
+// verify() are safe from any thread at once.
 #include <array>
 #include <cstdint>
 #include <expected>
@@ -18,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tkt::booking {
 
@@ -44,6 +49,9 @@ class ticket_signer {
 public:
     // Derives the key pair from a 32-byte seed (the key file's content, or a configured secret).
     static std::expected<ticket_signer, std::string> from_seed(std::span<const std::uint8_t> seed);
+    // The first seed signs; every seed's key verifies (key rotation). At least one seed.
+    static std::expected<ticket_signer, std::string> from_seeds(
+        const std::vector<std::vector<std::uint8_t>>& seeds);
 
     // The code for a ticket. `ticket_id` must satisfy valid_ticket_id and `event_id` be positive
     // (programmer errors otherwise: ids come from our own order flow).
@@ -61,6 +69,8 @@ private:
 
     std::array<std::uint8_t, 32> public_key_{};
     std::array<std::uint8_t, 64> secret_key_{};
+    // The keys that only verify (older ones still accepted).
+    std::vector<std::array<std::uint8_t, 32>> older_public_keys_;
 };
 
 // The signer whose seed is kept in `data_dir/ticket-signing.key`, creating the directory and the
@@ -69,5 +79,9 @@ private:
 // start-up.
 std::expected<ticket_signer, std::string> load_or_create_ticket_signer(
     const std::filesystem::path& data_dir);
+// The configured keys (base64url seeds, `booking.ticket_keys`) when there are any, else the key
+// file's as above.
+std::expected<ticket_signer, std::string> load_ticket_signer(
+    const std::vector<std::string>& configured, const std::filesystem::path& data_dir);
 
 }  // namespace tkt::booking

@@ -112,6 +112,39 @@ TEST_F(TicketSigner, BadSeedsAndCorruptKeyFilesAreStartUpErrors) {
         << corrupt.error();
 }
 
+TEST_F(TicketSigner, ConfiguredKeysSignWithTheFirstAndVerifyWithEveryOne) {
+    const auto old_seed = base64url_encode(random_bytes(32));
+    const auto new_seed = base64url_encode(random_bytes(32));
+    // Before the rotation: every node has the old key alone.
+    auto before = load_ticket_signer({old_seed}, dir_ / "a");
+    ASSERT_TRUE(before) << before.error();
+    const auto old_code = before->sign("old", 3);
+    // After: the new key first, the old one kept for codes already printed.
+    auto after = load_ticket_signer({new_seed, old_seed}, dir_ / "b");
+    ASSERT_TRUE(after) << after.error();
+    const auto new_code = after->sign("new", 3);
+    EXPECT_TRUE(after->verify(old_code));
+    EXPECT_TRUE(after->verify(new_code));
+    EXPECT_FALSE(before->verify(new_code));
+    // Another node given the same keys signs the same codes; no key file is written.
+    auto other = load_ticket_signer({new_seed, old_seed}, dir_ / "c");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->sign("new", 3), new_code);
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "c" / ticket_key_file_name));
+    // Once the old key is removed, its codes no longer scan.
+    auto dropped = load_ticket_signer({new_seed}, dir_ / "d");
+    ASSERT_TRUE(dropped);
+    EXPECT_FALSE(dropped->verify(old_code));
+    EXPECT_TRUE(dropped->verify(new_code));
+}
+
+TEST_F(TicketSigner, AConfiguredKeyThatIsNotASeedIsAStartUpErrorThatDoesNotShowIt) {
+    const auto bad = load_ticket_signer({base64url_encode(random_bytes(32)), "c2hvcnQ"}, dir_);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().find("key 2"), std::string::npos) << bad.error();
+    EXPECT_EQ(bad.error().find("c2hvcnQ"), std::string::npos) << bad.error();
+}
+
 TEST(TicketIds, OnlyShortUrlSafeIdsWithoutDots) {
     EXPECT_TRUE(valid_ticket_id("a"));
     EXPECT_TRUE(valid_ticket_id(std::string(64, 'x')));

@@ -1,9 +1,13 @@
 #include "catalog/service.hpp"
 
+#include <charconv>
 #include <mutex>
 #include <utility>
 
 #include <fmt/core.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "common/log.hpp"
 #include "common/paging.hpp"
@@ -120,11 +124,38 @@ void service::publish(event_ptr e) {
     if (!slot || slot->revision <= e->revision) slot = std::move(e);
 }
 
+void service::share(bus::bus& bus, boost::asio::any_io_executor executor) {
+    bus_ = &bus;
+    news_ = bus.subscribe("catalog", [this, executor](std::string_view, std::string_view message) {
+        std::int64_t id = 0;
+        const auto [end, ec] = std::from_chars(message.data(), message.data() + message.size(), id);
+        if (ec != std::errc{} || end != message.data() + message.size() || id <= 0) return;
+        boost::asio::co_spawn(executor, refresh(id), boost::asio::detached);
+    });
+}
+
+void service::announce(std::int64_t id) {
+    if (bus_ != nullptr) bus_->publish("catalog", std::to_string(id));
+}
+
+awaitable<result<std::size_t>> service::refresh_all() {
+    auto rows = co_await db_.run([](db::connection& c) { return event_store(c).all(); });
+    if (!rows) co_return std::unexpected(db_problem(rows.error()));
+    for (auto& e : *rows) publish(std::make_shared<const event>(std::move(e)));
+    co_return rows->size();
+}
+
 awaitable<result<std::size_t>> service::load_all() {
     auto rows = co_await db_.run([](db::connection& c) { return event_store(c).all(); });
     if (!rows) co_return std::unexpected(db_problem(rows.error()));
     for (auto& e : *rows) {
+        // A shared inventory (Redis) may have the event live from other nodes: never reset it.
+        bool loaded = false;
         if (e.status != event_status::cancelled) {
+            auto has = inventory_.has_event(e.id);
+            loaded = co_await std::move(has);
+        }
+        if (e.status != event_status::cancelled && !loaded) {
             auto op = inventory_.load(to_layout(e));
             co_await std::move(op);
         }
@@ -150,6 +181,7 @@ awaitable<result<event_ptr>> service::create(boost::json::object body, auth::pri
     co_await std::move(load);
     auto ptr = std::make_shared<const event>(std::move(e));
     publish(ptr);
+    announce(ptr->id);
     log::info("catalog.event_created", {{"eventId", ptr->id}, {"managerId", who.user_id}});
     co_return ptr;
 }
@@ -200,7 +232,9 @@ awaitable<service::store_outcome> service::store(event next, layout_change layou
         auto load = inventory_.load(to_layout(next));
         co_await std::move(load);
     }
+    const auto id = next.id;
     publish(std::make_shared<const event>(std::move(next)));
+    announce(id);
     co_return store_outcome::stored;
 }
 

@@ -12,6 +12,11 @@
 // can still sell (all but CANCELLED) is loaded into the inventory before its event becomes
 // visible to `find`. All methods may be called from any thread.
 //
+// Several nodes (issue 13): each keeps its own copy. A node that stores a change announces the
+// event's id on the bus topic `catalog` (`share()`), and every node re-reads that event from the
+// database; an announcement lost (a bus outage) is made good by `refresh_all`, which the caller
+// runs every few seconds. An event newly created elsewhere appears at the first announcement.
+//
 // g++ 12: start calls that take owning arguments in one statement and co_await them in the next.
 #include <cstdint>
 #include <functional>
@@ -21,10 +26,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include "auth/user.hpp"
+#include "bus/bus.hpp"
 #include "catalog/event.hpp"
 #include "catalog/event_store.hpp"
 #include "common/clock.hpp"
@@ -60,6 +67,13 @@ public:
     // sell into the inventory. Run it before serving and before booking rebuilds holds and
     // sales on top (a load resets an event's seats to AVAILABLE). Returns the number loaded.
     boost::asio::awaitable<result<std::size_t>> load_all();
+
+    // Announces this node's changes on `bus` and re-reads every event another node announces,
+    // on `executor`. Once, before serving; `bus` must outlive the service.
+    void share(bus::bus& bus, boost::asio::any_io_executor executor);
+    // Re-reads every event from the database (the copies of a node that missed news). No
+    // inventory change.
+    boost::asio::awaitable<result<std::size_t>> refresh_all();
 
     // The event, whatever its status; nullptr when unknown.
     event_ptr find(std::int64_t id) const;
@@ -106,6 +120,8 @@ private:
     boost::asio::awaitable<bool> move_status(std::int64_t id, event_status from, event_status to);
     boost::asio::awaitable<result<event_page>> page_of(event_filter filter);
     void publish(event_ptr e);
+    // Tells the other nodes that `id` changed (when shared).
+    void announce(std::int64_t id);
 
     db::database& db_;
     inventory::inventory& inventory_;
@@ -113,6 +129,8 @@ private:
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::int64_t, event_ptr> events_;
     cancellation_hook on_cancelled_;
+    bus::bus* bus_ = nullptr;
+    bus::subscription news_;
 };
 
 }  // namespace tkt::catalog

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "bus/memory_bus.hpp"
 #include "catalog/seed.hpp"
 #include "catalog/test_support.hpp"
 
@@ -338,6 +339,44 @@ TEST_F(CatalogService, DemoSeedCreatesThreeOnSaleEventsOnce) {
     const auto again = run(io_, seed_demo(*svc_, *db_, clock_, auth::password_cost::min));
     ASSERT_TRUE(again);
     EXPECT_EQ(*again, 0);
+}
+
+// Two nodes on one database and one bus: what one stores, the other re-reads, and the shared
+// inventory's live holds survive a second node's start.
+TEST_F(CatalogService, AnotherNodeSeesEveryChangeAnnouncedOnTheBusAndKeepsLiveHolds) {
+    bus::memory_bus bus;
+    svc_->share(bus, io_.get_executor());
+    service other(*db_, inventory_, clock_);
+    other.share(bus, io_.get_executor());
+
+    const auto e = create(reserved_body(), manager_);
+    ASSERT_TRUE(e);
+    io_.restart();
+    io_.run();  // the other node's re-read
+    ASSERT_NE(other.find(e->id), nullptr);
+    EXPECT_EQ(other.find(e->id)->status, event_status::draft);
+
+    ASSERT_TRUE(patch(e->id, status("SCHEDULED"), manager_));
+    io_.restart();
+    io_.run();
+    EXPECT_EQ(other.find(e->id)->status, event_status::scheduled);
+    EXPECT_EQ(other.find(e->id)->revision, svc_->find(e->id)->revision);
+
+    // A third node starting now loads the catalog without resetting the seats held meanwhile.
+    inventory::hold_request r{e->id, 7, "h1", {}, clock_.now() + 5min};
+    r.items.seats = {"A-1-1"};
+    ASSERT_TRUE(run(io_, inventory_.hold(std::move(r))));
+    service third(*db_, inventory_, clock_);
+    ASSERT_TRUE(run(io_, third.load_all()));
+    EXPECT_EQ(third.find(e->id)->status, event_status::scheduled);
+    EXPECT_EQ(inventory_.counts_now(e->id)->held, 1);
+
+    // A node that missed the news catches up with refresh_all.
+    service late(*db_, inventory_, clock_);
+    auto n = run(io_, late.refresh_all());
+    ASSERT_TRUE(n);
+    EXPECT_GE(*n, 1u);
+    EXPECT_EQ(late.find(e->id)->status, event_status::scheduled);
 }
 
 }  // namespace

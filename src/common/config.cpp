@@ -19,6 +19,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/encoding.hpp"
 #include "common/ip_address.hpp"
 
 static_assert(TOML_EXCEPTIONS, "load_config reports toml::parse_error, which needs exceptions");
@@ -313,18 +314,19 @@ std::expected<std::vector<jwt_key>, reason> parse_jwt_keys_toml(const raw_value&
 }
 
 // The file form is an array of strings; the environment's (and a string in the file) is one
-// string, comma-separated. An empty list trusts nobody.
-std::expected<std::vector<cidr>, reason> parse_cidr_list(const raw_value& v) {
+// string, comma-separated (items trimmed of spaces). `what` names the expected items.
+std::expected<std::vector<std::string>, reason> read_string_list(const raw_value& v,
+                                                                 std::string_view what) {
     std::vector<std::string> items;
     if (const auto* array = v.node != nullptr ? v.node->as_array() : nullptr) {
         for (const toml::node& entry : *array) {
             const auto text = entry.value<std::string>();
-            if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+            if (!text) return std::unexpected(refuse(what, v).error());
             items.push_back(*text);
         }
     } else {
         const auto text = read_string(v);
-        if (!text) return std::unexpected(refuse("an array of CIDR strings", v).error());
+        if (!text) return std::unexpected(refuse(what, v).error());
         for (std::size_t start = 0; !text->empty() && start <= text->size();) {
             const std::size_t comma = std::min(text->find(',', start), text->size());
             std::string_view item = std::string_view{*text}.substr(start, comma - start);
@@ -334,13 +336,39 @@ std::expected<std::vector<cidr>, reason> parse_cidr_list(const raw_value& v) {
             start = comma + 1;
         }
     }
+    return items;
+}
+
+// An empty list trusts nobody.
+std::expected<std::vector<cidr>, reason> parse_cidr_list(const raw_value& v) {
+    auto items = read_string_list(v, "an array of CIDR strings");
+    if (!items) return std::unexpected(items.error());
     std::vector<cidr> blocks;
-    for (const auto& item : items) {
+    for (const auto& item : *items) {
         auto block = parse_cidr(item);
         if (!block) return std::unexpected(fmt::format("{}: {}", quote(item), block.error()));
         blocks.push_back(*block);
     }
     return blocks;
+}
+
+// Ticket signing keys: base64url 32-byte seeds, the first signs. Errors never echo a key.
+setting ticket_keys_setting() {
+    return {"booking.ticket_keys", [](config& c, const raw_value& v) -> check_result {
+                auto keys = read_string_list(v, "an array of base64url key strings");
+                if (!keys) return std::unexpected(keys.error());
+                for (std::size_t i = 0; i < keys->size(); ++i) {
+                    const auto seed = base64url_decode((*keys)[i]);
+                    if (!seed || seed->size() != 32) {
+                        return std::unexpected(fmt::format(
+                            "key {} is not 32 bytes in base64url without padding (head -c32 "
+                            "/dev/urandom | basenc --base64url | tr -d =)",
+                            i + 1));
+                    }
+                }
+                c.booking.ticket_keys = std::move(*keys);
+                return {};
+            }};
 }
 
 setting jwt_keys_setting() {
@@ -430,6 +458,7 @@ void add_storage_settings(std::vector<setting>& out) {
                                   [](config& c) { return &c.db.write_batch_max; }));
     out.push_back(string_setting(
         "redis.url", [](config& c) { return &c.redis.url; }, check_redis_url));
+    out.push_back(ticket_keys_setting());
     out.push_back(integer_setting("booking.unknown_grace_seconds", 1, 86'400,
                                   [](config& c) { return &c.booking.unknown_grace_seconds; }));
     out.push_back(integer_setting("booking.refund_backoff_max_seconds", 2, 86'400,

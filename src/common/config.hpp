@@ -102,6 +102,9 @@ struct booking_config {
     int first_check_seconds = 6;
     // How often the reconciler looks for payments to settle.
     int reconcile_interval_ms = 1000;
+    // Ticket signing keys (base64url 32-byte seeds): the first signs, all verify. Empty: the
+    // key file in data_dir (one node). Never logged.
+    std::vector<std::string> ticket_keys;
 };
 
 // The waiting room (DESIGN.md §6).

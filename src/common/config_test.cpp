@@ -242,6 +242,22 @@ TEST(config, a_short_jwt_secret_is_refused_without_showing_it) {
                           "\"k2\" must be at least 32 bytes"));
 }
 
+TEST(config, ticket_keys_come_from_the_file_or_the_environment_and_bad_ones_are_not_shown) {
+    const std::string a = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY";  // 32 bytes
+    const std::string b = "YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODk";
+    auto from_file = load_ok("[booking]\nticket_keys = [\"" + a + "\", \"" + b + "\"]\n");
+    EXPECT_EQ(from_file.booking.ticket_keys, (std::vector<std::string>{a, b}));
+    fake_env env;
+    env.vars["TICKETON_BOOKING_TICKET_KEYS"] = b + ", " + a;
+    auto from_env = load_ok("", env);
+    EXPECT_EQ(from_env.booking.ticket_keys, (std::vector<std::string>{b, a}));
+    const std::string err = load_error("[booking]\nticket_keys = [\"" + a + "\", \"tooshort\"]\n");
+    EXPECT_THAT(err, HasSubstr("booking.ticket_keys"));
+    EXPECT_THAT(err, HasSubstr("key 2 is not 32 bytes"));
+    EXPECT_THAT(err, Not(HasSubstr("tooshort")));
+    EXPECT_TRUE(load_ok("").booking.ticket_keys.empty());
+}
+
 TEST(config, unknown_keys_are_refused) {
     EXPECT_EQ(load_error("[server]\nmax_body_byte = 10\n"),
               "unknown key server.max_body_byte (ticketon.toml:2)");

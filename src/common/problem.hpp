@@ -3,6 +3,7 @@
 // `code` in one table (DESIGN.md §7). Rendered as application/problem+json by the HTTP layer.
 // Plain data, no I/O; safe to use from any thread.
 #include <expected>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,15 @@ struct problem {
     int status() const { return status_of(code); }
     // The application/problem+json body.
     std::string to_json() const;
+};
+
+// Thrown by an engine that cannot reach where it keeps its state (Redis down, a failover): the
+// request is answered 503 UNAVAILABLE with Retry-After: 1 and the message as its detail, instead
+// of a 500. What was asked was not done, or — after a timeout — may have been; every caller of an
+// engine is written so that a retry is safe.
+class unavailable_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 inline problem make_problem(problem_code code, std::string detail) {

@@ -299,6 +299,32 @@ TEST(http_client, a_status_the_server_chose_is_an_answer_not_an_error) {
     EXPECT_EQ(got->status, 404);
 }
 
+// The server's side: an engine that cannot reach its store answers 503 with a retry hint, and any
+// other failure a 500 that does not show its text.
+TEST(http_client, a_handler_whose_engine_is_unreachable_answers_503_with_retry_after) {
+    loopback lb;
+    lb.routes.add(verb::get, "/down", [](request&) -> asio::awaitable<response> {
+        throw unavailable_error("the inventory cannot be reached");
+        co_return response{};
+    });
+    lb.routes.add(verb::get, "/broken", [](request&) -> asio::awaitable<response> {
+        throw std::runtime_error("secret internals");
+        co_return response{};
+    });
+    lb.start();
+    auto down = lb.call(get(lb.url("/down")));
+    ASSERT_TRUE(down.has_value()) << down.error().message;
+    EXPECT_EQ(down->status, 503);
+    EXPECT_EQ(down->header("retry-after"), "1");
+    EXPECT_EQ(down->header("content-type"), "application/problem+json");
+    EXPECT_NE(down->body.find("\"UNAVAILABLE\""), std::string::npos) << down->body;
+    EXPECT_NE(down->body.find("the inventory cannot be reached"), std::string::npos) << down->body;
+    auto broken = lb.call(get(lb.url("/broken")));
+    ASSERT_TRUE(broken.has_value());
+    EXPECT_EQ(broken->status, 500);
+    EXPECT_EQ(broken->body.find("secret internals"), std::string::npos) << broken->body;
+}
+
 TEST(http_client, the_deadline_ends_a_call_to_a_handler_that_sleeps) {
     loopback lb;
     lb.routes.add(verb::get, "/slow", [](request&) -> asio::awaitable<response> {

@@ -710,10 +710,18 @@ asio::awaitable<response> server::impl::dispatch(beast_request& breq, const std:
         }
     }
     std::string failure;
+    std::optional<std::string> unavailable;
     try {
         co_return co_await r.fn(req);
+    } catch (const unavailable_error& e) {
+        unavailable = e.what();
     } catch (const std::exception& e) {
         failure = e.what();
+    }
+    if (unavailable) {
+        auto p = make_problem(problem_code::unavailable, std::move(*unavailable));
+        p.retry_after_seconds = 1;
+        co_return problem_response(p);
     }
     auto p = make_problem(problem_code::internal, "the server failed to answer this request");
     p.extra["requestId"] = request_id;

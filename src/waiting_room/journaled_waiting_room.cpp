@@ -7,9 +7,12 @@
 #include <stdexcept>
 #include <utility>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "common/log.hpp"
 
@@ -107,41 +110,82 @@ auto with_retries(Write write) -> decltype(write()) {
 
 }  // namespace
 
-journaled_waiting_room::journaled_waiting_room(memory_waiting_room& memory, db::database& db)
-    : memory_(memory), db_(db) {}
+journaled_waiting_room::journaled_waiting_room(restorable_waiting_room& engine, db::database& db)
+    : engine_(engine), db_(db) {}
+
+db::expected<std::map<event_id, saved_room>> journaled_waiting_room::read_rooms(
+    db::connection& c, std::optional<event_id> only) {
+    std::map<event_id, saved_room> rooms;
+    auto heads = only ? c.exec(
+                            "SELECT event_id, opened, head, last_seq FROM queue_rooms "
+                            "WHERE event_id = ?",
+                            {*only})
+                      : c.exec("SELECT event_id, opened, head, last_seq FROM queue_rooms");
+    if (!heads) return std::unexpected(heads.error());
+    for (const auto& r : heads->rows) {
+        auto& room = rooms[r.int64(0)];
+        room.open = r.int64(1) != 0;
+        room.head = r.int64(2);
+        room.last_seq = r.int64(3);
+    }
+    auto members = only ? c.exec(
+                              "SELECT event_id, user_id, seq, admitted_until FROM "
+                              "queue_members WHERE event_id = ? ORDER BY seq",
+                              {*only})
+                        : c.exec(
+                              "SELECT event_id, user_id, seq, admitted_until FROM "
+                              "queue_members ORDER BY event_id, seq");
+    if (!members) return std::unexpected(members.error());
+    for (const auto& r : members->rows) {
+        auto& room = rooms[r.int64(0)];
+        saved_member m{.user = r.int64(1), .seq = r.int64(2), .admitted_until = std::nullopt};
+        if (auto until = r.opt_int64(3)) {
+            m.admitted_until = time_point{std::chrono::milliseconds{*until}};
+        }
+        // A drawn seq means the room had opened, whatever its own row says yet.
+        if (m.seq > 0) room.open = true;
+        room.members.push_back(m);
+    }
+    return rooms;
+}
 
 db::expected<std::size_t> journaled_waiting_room::load(time_point now) {
-    return db_.run_sync([&](db::connection& c) -> db::expected<std::size_t> {
-        std::map<event_id, saved_room> rooms;
-        auto heads = c.exec("SELECT event_id, opened, head, last_seq FROM queue_rooms");
-        if (!heads) return std::unexpected(heads.error());
-        for (const auto& r : heads->rows) {
-            auto& room = rooms[r.int64(0)];
-            room.open = r.int64(1) != 0;
-            room.head = r.int64(2);
-            room.last_seq = r.int64(3);
-        }
-        auto members = c.exec(
-            "SELECT event_id, user_id, seq, admitted_until FROM queue_members "
-            "ORDER BY event_id, seq");
-        if (!members) return std::unexpected(members.error());
-        for (const auto& r : members->rows) {
-            auto& room = rooms[r.int64(0)];
-            saved_member m{.user = r.int64(1), .seq = r.int64(2), .admitted_until = std::nullopt};
-            if (auto until = r.opt_int64(3)) {
-                m.admitted_until = time_point{std::chrono::milliseconds{*until}};
-            }
-            // A drawn seq means the room had opened, whatever its own row says yet.
-            if (m.seq > 0) room.open = true;
-            room.members.push_back(m);
-        }
-        for (const auto& [e, saved] : rooms) memory_.restore(e, saved, now);
-        return rooms.size();
-    });
+    auto rooms = db_.run_sync([](db::connection& c) { return read_rooms(c, std::nullopt); });
+    if (!rooms) return std::unexpected(rooms.error());
+    boost::asio::io_context here;
+    for (auto& [e, saved] : *rooms) {
+        auto op = engine_.restore(e, std::move(saved), now, restore_mode::replace);
+        auto done = boost::asio::co_spawn(here, std::move(op), boost::asio::use_future);
+        here.restart();
+        here.run();
+        done.get();  // an engine that failed to take the room throws (start-up fails)
+    }
+    return rooms->size();
+}
+
+awaitable<db::expected<std::size_t>> journaled_waiting_room::restore_all(time_point now,
+                                                                         restore_mode mode) {
+    auto rooms = co_await db_.run([](db::connection& c) { return read_rooms(c, std::nullopt); });
+    if (!rooms) co_return std::unexpected(rooms.error());
+    std::size_t restored = 0;
+    for (auto& [e, saved] : *rooms) {
+        auto op = engine_.restore(e, std::move(saved), now, mode);
+        if (co_await std::move(op)) ++restored;
+    }
+    co_return restored;
+}
+
+awaitable<db::expected<bool>> journaled_waiting_room::restore_room(event_id e, time_point now) {
+    auto rooms = co_await db_.run([e](db::connection& c) { return read_rooms(c, e); });
+    if (!rooms) co_return std::unexpected(rooms.error());
+    auto it = rooms->find(e);
+    if (it == rooms->end()) co_return false;
+    auto op = engine_.restore(e, std::move(it->second), now, restore_mode::only_if_absent);
+    co_return co_await std::move(op);
 }
 
 awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point now) {
-    auto op = memory_.join(e, u, now);
+    auto op = engine_.join(e, u, now);
     auto t = co_await std::move(op);
     if (!t.created) co_return t;
     auto written = co_await with_retries([&]() {
@@ -156,7 +200,7 @@ awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point
     log::error(
         "queue.journal_failed",
         {{"eventId", e}, {"userId", u}, {"write", "join"}, {"error", written.error().message}});
-    auto undo = memory_.leave(e, u);
+    auto undo = engine_.leave(e, u);
     if (auto gone = co_await std::move(undo)) {
         auto removal = record(e, std::nullopt, {change{change::kind::remove, u, *gone, 0}});
         co_await std::move(removal);
@@ -166,11 +210,11 @@ awaitable<ticket> journaled_waiting_room::join(event_id e, user_id u, time_point
 
 awaitable<std::optional<ticket>> journaled_waiting_room::status(event_id e, user_id u,
                                                                 time_point now) {
-    return memory_.status(e, u, now);
+    return engine_.status(e, u, now);
 }
 
 awaitable<std::optional<seq_t>> journaled_waiting_room::leave(event_id e, user_id u) {
-    auto op = memory_.leave(e, u);
+    auto op = engine_.leave(e, u);
     auto gone = co_await std::move(op);
     if (gone) {
         auto removal = record(e, std::nullopt, {change{change::kind::remove, u, *gone, 0}});
@@ -180,18 +224,18 @@ awaitable<std::optional<seq_t>> journaled_waiting_room::leave(event_id e, user_i
 }
 
 awaitable<void> journaled_waiting_room::attach(event_id e, user_id u, time_point now) {
-    return memory_.attach(e, u, now);
+    return engine_.attach(e, u, now);
 }
 
 awaitable<void> journaled_waiting_room::detach(event_id e, user_id u, time_point now) {
-    return memory_.detach(e, u, now);
+    return engine_.detach(e, u, now);
 }
 
 awaitable<std::vector<std::pair<user_id, seq_t>>> journaled_waiting_room::open(event_id e,
                                                                                std::uint64_t seed) {
-    auto op = memory_.open(e, seed);
+    auto op = engine_.open(e, seed);
     auto drawn = co_await std::move(op);
-    auto stats = co_await memory_.stats(e);
+    auto stats = co_await engine_.stats(e);
     const room_row row{
         .opened = 1, .head = stats ? stats->head : 0, .last_seq = stats ? stats->last_seq : 0};
     std::vector<change> changes;
@@ -203,14 +247,14 @@ awaitable<std::vector<std::pair<user_id, seq_t>>> journaled_waiting_room::open(e
 }
 
 awaitable<tick_outcome> journaled_waiting_room::tick(event_id e, time_point now, room_settings s) {
-    auto op = memory_.tick(e, now, s);
+    auto op = engine_.tick(e, now, s);
     auto out = co_await std::move(op);
     const bool changed =
         out.head != out.head_before || !out.admitted.empty() || !out.removed.empty();
     if (!changed && backlog_of(e) == 0) co_return out;
     std::optional<room_row> row;
     if (changed) {
-        auto stats = co_await memory_.stats(e);
+        auto stats = co_await engine_.stats(e);
         row = room_row{.opened = stats && stats->open ? 1 : 0,
                        .head = out.head,
                        .last_seq = stats ? stats->last_seq : out.head};
@@ -226,23 +270,23 @@ awaitable<tick_outcome> journaled_waiting_room::tick(event_id e, time_point now,
 }
 
 awaitable<bool> journaled_waiting_room::admitted(event_id e, user_id u, seq_t seq, time_point now) {
-    co_return memory_.admitted_now(e, u, seq, now);
+    return engine_.admitted(e, u, seq, now);
 }
 
 awaitable<bool> journaled_waiting_room::use(event_id e, user_id u, seq_t seq, std::string hold,
                                             time_point now) {
-    auto op = memory_.use(e, u, seq, std::move(hold), now);
+    auto op = engine_.use(e, u, seq, std::move(hold), now);
     co_return co_await std::move(op);
 }
 
 awaitable<std::vector<std::pair<user_id, std::string>>> journaled_waiting_room::holds_in_use(
     event_id e) {
-    return memory_.holds_in_use(e);
+    return engine_.holds_in_use(e);
 }
 
 awaitable<std::vector<departure>> journaled_waiting_room::holds_ended(
     event_id e, std::vector<std::pair<user_id, std::string>> ended) {
-    auto op = memory_.holds_ended(e, std::move(ended));
+    auto op = engine_.holds_ended(e, std::move(ended));
     auto freed = co_await std::move(op);
     if (!freed.empty()) {
         std::vector<change> changes;
@@ -255,20 +299,20 @@ awaitable<std::vector<departure>> journaled_waiting_room::holds_ended(
 }
 
 awaitable<std::optional<room_stats>> journaled_waiting_room::stats(event_id e) {
-    return memory_.stats(e);
+    return engine_.stats(e);
 }
 
 awaitable<std::vector<std::string>> journaled_waiting_room::audit(event_id e,
                                                                   std::int32_t max_active) {
-    return memory_.audit(e, max_active);
+    return engine_.audit(e, max_active);
 }
 
 awaitable<std::vector<event_id>> journaled_waiting_room::rooms() {
-    return memory_.rooms();
+    return engine_.rooms();
 }
 
 awaitable<void> journaled_waiting_room::drop(event_id e) {
-    co_await memory_.drop(e);
+    co_await engine_.drop(e);
     {
         // Whatever was queued for the room is moot now; its waiters are done.
         std::lock_guard lock(mutex_);

@@ -1,9 +1,12 @@
 #pragma once
-// journaled_waiting_room: the embedded deployment's `waiting_room` — the memory engine, with
-// every change that must outlive a restart written to the database (migration 010: queue_rooms,
-// queue_members) through its group-committed writer. After a restart `load()` puts every room
-// back: everyone who had joined keeps their seq, the admitted keep their slot until it runs
-// out, and the head does not move back.
+// journaled_waiting_room: a `waiting_room` engine (the memory engine in the embedded deployment,
+// the Redis engine in the distributed one: any restorable_waiting_room), with every change that
+// must outlive a restart — or Redis losing its data — written to the database (migration 010:
+// queue_rooms, queue_members) through its group-committed writer. After a restart `load()` puts
+// every room back: everyone who had joined keeps their seq, the admitted keep their slot until
+// it runs out, and the head does not move back. `restore_all()` does the same from a coroutine,
+// and `restore_room()` puts one event's room back unless the engine has it (for a watcher that
+// noticed Redis lost a room; of several nodes restoring at once, one does it).
 //
 // What is written: a join that put someone in the room (before it is answered, so an answered
 // seq is durable), the pre-queue's draw, each tick that moved the head or admitted or removed
@@ -23,21 +26,31 @@
 // is ahead of the journal, by at most what a restart then would forget: admissions and
 // removals since the failure (the head never moves back: it is written as a maximum).
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "db/database.hpp"
-#include "waiting_room/memory_waiting_room.hpp"
+#include "waiting_room/restorable_waiting_room.hpp"
 
 namespace tkt::waiting_room {
 
 class journaled_waiting_room final : public waiting_room {
 public:
-    journaled_waiting_room(memory_waiting_room& memory, db::database& db);
+    journaled_waiting_room(restorable_waiting_room& engine, db::database& db);
 
-    // Puts the journaled rooms back into memory; at start-up, before serving. Blocking.
+    // Puts the journaled rooms back into the engine (replacing what it has); at start-up, before
+    // serving. Blocking, and it runs the engine's restores on a private io_context: for an
+    // engine that never suspends (memory), or one whose client runs on other threads.
     db::expected<std::size_t> load(time_point now);
+    // The same from a coroutine (the database read on a DB thread); `mode` only_if_absent
+    // leaves the rooms the engine has. The number of rooms restored.
+    boost::asio::awaitable<db::expected<std::size_t>> restore_all(time_point now,
+                                                                  restore_mode mode);
+    // Puts event e's journaled room back into the engine unless the engine has a room for e:
+    // whether this call did (false: the engine had it, or the journal has no room for e).
+    boost::asio::awaitable<db::expected<bool>> restore_room(event_id e, time_point now);
 
     boost::asio::awaitable<ticket> join(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<std::optional<ticket>> status(event_id e, user_id u,
@@ -95,8 +108,11 @@ private:
                                             const std::vector<change>& changes);
     static room_row max_of(const room_row& a, const room_row& b);
     std::size_t backlog_of(event_id e) const;
+    // The journaled rooms (only e's when given).
+    static db::expected<std::map<event_id, saved_room>> read_rooms(db::connection& c,
+                                                                   std::optional<event_id> e);
 
-    memory_waiting_room& memory_;
+    restorable_waiting_room& engine_;
     db::database& db_;
     mutable std::mutex mutex_;
     std::unordered_map<event_id, backlog_of_room> backlog_;

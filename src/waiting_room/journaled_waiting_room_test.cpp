@@ -139,5 +139,28 @@ TEST_F(JournaledRoom, changes_a_busy_database_refused_are_written_by_a_later_tic
     EXPECT_EQ(run(fresh->status(1, 3, t0 + 1s))->seq, 3);
 }
 
+TEST_F(JournaledRoom, one_room_is_put_back_only_where_the_engine_lost_it) {
+    run(rooms_->open(1, 7));
+    for (user_id u = 1; u <= 3; ++u) run(rooms_->join(1, u, t0));
+    run(rooms_->tick(1, t0, settings(20, 10)));
+    run(rooms_->tick(1, t0 + 100ms, settings(20, 10)));           // admits 1 and 2
+    EXPECT_FALSE(run(rooms_->restore_room(1, t0 + 1s)).value());  // the engine has it
+
+    memory_waiting_room lost;  // an engine that lost every room
+    journaled_waiting_room journal(lost, *db_);
+    EXPECT_TRUE(run(journal.restore_room(1, t0 + 1s)).value());
+    EXPECT_FALSE(run(journal.restore_room(1, t0 + 1s)).value());
+    EXPECT_FALSE(run(journal.restore_room(2, t0 + 1s)).value());  // never journaled
+    EXPECT_EQ(run(lost.stats(1))->head, 2);
+    EXPECT_EQ(run(lost.status(1, 3, t0 + 1s))->seq, 3);
+    EXPECT_TRUE(run(lost.admitted(1, 2, 2, t0 + 1s)));
+
+    memory_waiting_room empty;
+    journaled_waiting_room all(empty, *db_);
+    EXPECT_EQ(run(all.restore_all(t0 + 1s, restore_mode::only_if_absent)).value(), 1u);
+    EXPECT_EQ(run(all.restore_all(t0 + 1s, restore_mode::only_if_absent)).value(), 0u);
+    EXPECT_EQ(run(empty.stats(1))->last_seq, 3);
+}
+
 }  // namespace
 }  // namespace tkt::waiting_room

@@ -29,10 +29,10 @@ TEST(memory_waiting_room, save_and_restore_keep_every_seq_and_the_head) {
     for (user_id u = 1; u <= 10; ++u) conformance::run(a.join(1, u, t0));
     conformance::run(a.tick(1, t0, conformance::settings(30, 100)));
     conformance::run(a.tick(1, t0 + 100ms, conformance::settings(30, 100)));
-    auto saved = a.save(1);
+    auto saved = a.save_now(1);
     ASSERT_TRUE(saved);
     memory_waiting_room b;
-    b.restore(1, *saved, t0 + 1s);
+    EXPECT_TRUE(b.restore_now(1, *saved, t0 + 1s, restore_mode::replace));
     auto before = conformance::run(a.stats(1));
     auto after = conformance::run(b.stats(1));
     ASSERT_TRUE(after);
@@ -43,7 +43,13 @@ TEST(memory_waiting_room, save_and_restore_keep_every_seq_and_the_head) {
         EXPECT_EQ(conformance::run(b.status(1, u, t0 + 1s))->seq,
                   conformance::run(a.status(1, u, t0 + 1s))->seq);
     }
-    EXPECT_FALSE(memory_waiting_room{}.save(1));
+    EXPECT_FALSE(memory_waiting_room{}.save_now(1));
+    // Only if absent: the room b has now stays as it is.
+    saved->head = 1;
+    EXPECT_FALSE(conformance::run(b.restore(1, *saved, t0 + 2s, restore_mode::only_if_absent)));
+    EXPECT_EQ(conformance::run(b.stats(1))->head, 3);
+    EXPECT_TRUE(conformance::run(b.restore(2, *saved, t0 + 2s, restore_mode::only_if_absent)));
+    EXPECT_EQ(conformance::run(b.stats(2))->head, 1);
 }
 
 }  // namespace

@@ -19,17 +19,41 @@ std::shared_ptr<memory_waiting_room::slot> memory_waiting_room::find_or_create(e
     return s;
 }
 
-void memory_waiting_room::restore(event_id e, const saved_room& saved, time_point now) {
-    auto s = find_or_create(e);
+bool memory_waiting_room::restore_now(event_id e, const saved_room& saved, time_point now,
+                                      restore_mode mode) {
+    std::shared_ptr<slot> s;
+    {
+        // Looked up and added under one lock: of two restores of an absent room, one adds it.
+        std::unique_lock lock(mutex_);
+        auto& found = rooms_[e];
+        if (found && mode == restore_mode::only_if_absent) return false;
+        if (!found) found = std::make_shared<slot>();
+        s = found;
+        if (mode == restore_mode::only_if_absent) {
+            // New and still unseen by anyone else: filled before the map's lock is let go.
+            s->r = room(saved, now);
+            return true;
+        }
+    }
     std::lock_guard lock(s->mutex);
     s->r = room(saved, now);
+    return true;
 }
 
-std::optional<saved_room> memory_waiting_room::save(event_id e) const {
+std::optional<saved_room> memory_waiting_room::save_now(event_id e) const {
     auto s = find(e);
     if (!s) return std::nullopt;
     std::lock_guard lock(s->mutex);
     return s->r.save();
+}
+
+boost::asio::awaitable<std::optional<saved_room>> memory_waiting_room::save(event_id e) {
+    co_return save_now(e);
+}
+
+boost::asio::awaitable<bool> memory_waiting_room::restore(event_id e, saved_room saved,
+                                                          time_point now, restore_mode mode) {
+    co_return restore_now(e, saved, now, mode);
 }
 
 boost::asio::awaitable<ticket> memory_waiting_room::join(event_id e, user_id u, time_point now) {

@@ -3,24 +3,29 @@
 // event's own mutex; the map of rooms under a shared_mutex taken exclusively only to add or
 // drop a room. Every call is a few hash lookups under one lock and never suspends.
 //
-// save()/restore() carry rooms across a restart (the journal, journaled_waiting_room.hpp).
+// save()/restore() carry rooms across a restart (the journal, journaled_waiting_room.hpp); they
+// never suspend, and save_now()/restore_now() are the same for callers that are not coroutines.
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "waiting_room/waiting_room.hpp"
+#include "waiting_room/restorable_waiting_room.hpp"
 
 namespace tkt::waiting_room {
 
-class memory_waiting_room final : public waiting_room {
+class memory_waiting_room final : public restorable_waiting_room {
 public:
     memory_waiting_room();
     ~memory_waiting_room() override;
 
-    // Replaces (or creates) an event's room with a saved one.
-    void restore(event_id e, const saved_room& saved, time_point now);
-    std::optional<saved_room> save(event_id e) const;
+    // Puts a saved room in place (restorable_waiting_room.hpp); whether it did.
+    bool restore_now(event_id e, const saved_room& saved, time_point now, restore_mode mode);
+    std::optional<saved_room> save_now(event_id e) const;
+
+    boost::asio::awaitable<std::optional<saved_room>> save(event_id e) override;
+    boost::asio::awaitable<bool> restore(event_id e, saved_room saved, time_point now,
+                                         restore_mode mode) override;
 
     boost::asio::awaitable<ticket> join(event_id e, user_id u, time_point now) override;
     boost::asio::awaitable<std::optional<ticket>> status(event_id e, user_id u,

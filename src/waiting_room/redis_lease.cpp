@@ -42,8 +42,8 @@ std::int64_t unix_ms(time_point t) {
 
 }  // namespace
 
-redis_lease::redis_lease(redis::connection& connection)
-    : connection_(connection), acquire_(acquire_source), release_(release_source) {}
+redis_lease::redis_lease(redis::client& client)
+    : client_(client), acquire_(acquire_source), release_(release_source) {}
 
 std::string redis_lease::key(std::string_view name) {
     return "{lease:" + std::string(name) + "}";
@@ -70,7 +70,7 @@ boost::asio::awaitable<std::optional<std::uint64_t>> redis_lease::acquire_fenced
     args.push_back(owner);
     args.push_back(std::to_string(unix_ms(now)));
     args.push_back(std::to_string(ttl_ms));
-    auto r = co_await redis::eval(connection_, acquire_, keys, args);
+    auto r = co_await client_.eval(acquire_, keys, args);
     if (!r) {
         log::warn("lease.acquire_failed", {{"lease", name}, {"error", r.error().message}});
         co_return std::nullopt;
@@ -88,7 +88,7 @@ boost::asio::awaitable<void> redis_lease::release(std::string name, std::string 
     keys.push_back(key(name));
     std::vector<std::string> args;
     args.push_back(owner);
-    auto r = co_await redis::eval(connection_, release_, keys, args);
+    auto r = co_await client_.eval(release_, keys, args);
     if (!r) log::warn("lease.release_failed", {{"lease", name}, {"error", r.error().message}});
 }
 

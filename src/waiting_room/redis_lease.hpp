@@ -23,12 +23,12 @@
 // that cannot renew must stop acting as the owner) and logs; `release` logs and leaves the
 // lease to run out by itself.
 //
-// Thread-safety: as the connection's; the scripts are immutable. The connection must outlive
-// the engine's calls.
+// Thread-safety: as the client's; the scripts are immutable. The client (one server or a
+// Cluster) must outlive the engine's calls.
 #include <cstdint>
 #include <optional>
 
-#include "redis/connection.hpp"
+#include "redis/client.hpp"
 #include "redis/script.hpp"
 #include "waiting_room/lease.hpp"
 
@@ -36,7 +36,7 @@ namespace tkt::waiting_room {
 
 class redis_lease final : public lease {
 public:
-    explicit redis_lease(redis::connection& connection);
+    explicit redis_lease(redis::client& client);
 
     boost::asio::awaitable<bool> acquire(std::string name, std::string owner,
                                          std::chrono::milliseconds ttl, time_point now) override;
@@ -53,7 +53,7 @@ public:
     static std::string fence_key(std::string_view name);
 
 private:
-    redis::connection& connection_;
+    redis::client& client_;
     redis::script acquire_;
     redis::script release_;
 };

@@ -266,7 +266,10 @@ awaitable<void> service::tick() {
 
 awaitable<void> service::tick_room(std::int64_t event_id, time_point now, bool check_holds) {
     auto e = deps_.find_event(event_id);
-    if (!e || sale_over(*e)) {
+    // An event this node has not heard of yet (created on another node a moment ago) is left
+    // alone; only one whose sale is over loses its room.
+    if (!e) co_return;
+    if (sale_over(*e)) {
         co_await deps_.rooms.drop(event_id);
         std::lock_guard lock(stats_mutex_);
         stats_.erase(event_id);

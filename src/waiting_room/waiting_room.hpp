@@ -19,15 +19,16 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "common/problem.hpp"
 #include "waiting_room/room.hpp"
 
 namespace tkt::waiting_room {
 
 // Thrown by an engine that could not record a change where it keeps its rooms (its store is
 // busy or down): the change was not made, and the caller may try again.
-class unavailable : public std::runtime_error {
+class unavailable : public unavailable_error {
 public:
-    using std::runtime_error::runtime_error;
+    using unavailable_error::unavailable_error;
 };
 
 class waiting_room {

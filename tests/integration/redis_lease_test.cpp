@@ -18,9 +18,9 @@ using namespace std::chrono_literals;
 // A redis-server of its own, its client and the engine, as one `lease` the suite can own.
 class served_redis_lease final : public lease {
 public:
-    served_redis_lease() : connection_(threads_.executor(), options(server_.port())) {}
+    served_redis_lease() : client_(threads_.executor(), options(server_.port())) {}
     ~served_redis_lease() override {
-        connection_.close();
+        client_.close();
         threads_.join();
     }
 
@@ -49,8 +49,8 @@ public:
 private:
     testing::redis_server server_;
     testing::io_threads threads_;
-    redis::connection connection_;
-    redis_lease engine_{connection_};
+    redis::client client_;
+    redis_lease engine_{client_};
 };
 
 }  // namespace
