@@ -4,9 +4,15 @@
 //       Loads event 1 with that many seats, then runs that many coroutines on one I/O thread
 //       and one pipelined connection; each holds one seat of its own (a user of its own) and
 //       releases it, again and again, until the time is up. Prints "pairs N", "seconds S".
+//   redis_holds --port P --holds-only [--seconds 10] [--coroutines 200]
+//       Loads event 1 as one general-admission zone "floor" of 2,000,000,000 places and only
+//       holds (quantity 1, a new hold id each time, never released): the hold script alone.
+//       Prints "holds N", "seconds S".
 //   redis_holds --pair-script
 //       Prints the Lua script the reference runs: the hold script's work and then the release
 //       script's, in one EVAL (so the reference pays one round trip per pair, we pay two).
+//   redis_holds --hold-script
+//       Prints the engine's own hold script (the reference of --holds-only).
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -44,6 +50,7 @@ return {0}
 
 struct settings {
     std::uint16_t port = 6379;
+    bool holds_only = false;
     int seconds = 10;
     int coroutines = 200;
     int seats = 2000;
@@ -78,6 +85,28 @@ asio::awaitable<void> pairs(redis_inventory& inv, int index, int seat_count,
     }
 }
 
+asio::awaitable<void> holds(redis_inventory& inv, int index,
+                            std::chrono::steady_clock::time_point until,
+                            std::atomic<std::uint64_t>& done) {
+    const auto expires = tkt::time_point{std::chrono::seconds{4'000'000'000}};
+    std::uint64_t n = 0;
+    while (std::chrono::steady_clock::now() < until) {
+        hold_request r;
+        r.event = 1;
+        r.user = index + 1;
+        r.hold = fmt::format("z{}-{}", index, n++);
+        r.items.zone = "floor";
+        r.items.quantity = 1;
+        r.expires_at = expires;
+        auto op = inv.hold(std::move(r));
+        if (!co_await std::move(op)) {
+            std::fprintf(stderr, "hold refused\n");
+            co_return;
+        }
+        ++done;
+    }
+}
+
 int run(const settings& s) {
     asio::io_context io(1);
     auto guard = asio::make_work_guard(io);
@@ -90,7 +119,11 @@ int run(const settings& s) {
     layout l;
     l.event = 1;
     l.max_per_user = 1'000'000;
-    for (int i = 1; i <= s.seats; ++i) l.seats.push_back(fmt::format("S-{}", i));
+    if (s.holds_only) {
+        l.zones.push_back(zone_spec{"floor", 2'000'000'000});
+    } else {
+        for (int i = 1; i <= s.seats; ++i) l.seats.push_back(fmt::format("S-{}", i));
+    }
     asio::co_spawn(io, inv.load(std::move(l)), asio::use_future).get();
 
     std::atomic<std::uint64_t> done{0};
@@ -98,8 +131,12 @@ int run(const settings& s) {
     const auto until = start + std::chrono::seconds{s.seconds};
     std::vector<std::future<void>> running;
     for (int i = 0; i < s.coroutines; ++i) {
-        running.push_back(
-            asio::co_spawn(io, pairs(inv, i, s.seats, until, done), asio::use_future));
+        if (s.holds_only) {
+            running.push_back(asio::co_spawn(io, holds(inv, i, until, done), asio::use_future));
+        } else {
+            running.push_back(
+                asio::co_spawn(io, pairs(inv, i, s.seats, until, done), asio::use_future));
+        }
     }
     for (auto& f : running) f.get();
     const double seconds =
@@ -107,8 +144,8 @@ int run(const settings& s) {
     client.close();
     guard.reset();
     io_thread.join();
-    std::printf("pairs %llu\nseconds %.3f\n", static_cast<unsigned long long>(done.load()),
-                seconds);
+    std::printf("%s %llu\nseconds %.3f\n", s.holds_only ? "holds" : "pairs",
+                static_cast<unsigned long long>(done.load()), seconds);
     return 0;
 }
 
@@ -121,6 +158,15 @@ int main(int argc, char** argv) {
         if (a == "--pair-script") {
             std::fputs(detail::redis_scripts::with_prelude(pair_body).c_str(), stdout);
             return 0;
+        }
+        if (a == "--hold-script") {
+            std::fputs(detail::redis_scripts::with_prelude(detail::redis_scripts::hold).c_str(),
+                       stdout);
+            return 0;
+        }
+        if (a == "--holds-only") {
+            s.holds_only = true;
+            continue;
         }
         if (i + 1 >= argc) break;
         const int v = std::atoi(argv[++i]);

@@ -7,8 +7,13 @@
 # The reference pays one round trip per pair, we pay two (hold, then release): what we win back
 # is that one write and one read carry many coroutines' commands.
 #
-# Rounds: warm-up, then 2 measured, ours and the reference interleaved. Prints pairs/s of each,
-# the ratio (goal ≥ 1.5), and redis-server's CPU share during each run.
+# Then the same for holds alone (`--holds-only`: a general-admission zone, quantity 1, a new hold
+# id each time, never released) against redis-benchmark running the engine's own hold script
+# with random hold ids: one script per request on both sides, so the difference is pipelining.
+#
+# Rounds: warm-up, then 2 measured, ours and the reference interleaved. Prints the rates, the
+# ratio (goal ≥ 1.5), and redis-server's CPU share during each run (a reference that does not
+# keep redis-server busy was held back by its own core, not by the server).
 #   bench/redis_holds.sh [seconds=10] [coroutines=200]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,10 +72,34 @@ reference() {
     printf '%.0f %s\n' "$r" "$cpu"
 }
 
+"$bin" --hold-script >"$work/hold.lua"
+hold_sha=$(redis-cli -p "$port" script load "$(cat "$work/hold.lua")")
+ours_holds() {
+    local cpu
+    cpu=$(redis_cpu taskset -c 1 "$bin" --port "$port" --holds-only --seconds "$seconds" \
+        --coroutines "$coroutines")
+    awk -v cpu="$cpu" '/^holds/ {p=$2} /^seconds/ {s=$2} END {printf "%.0f %s\n", p / s, cpu}' "$work/out"
+}
+reference_holds() {
+    local cpu r
+    # The same fresh state as ours starts from: the layout loaded again, no holds.
+    "$bin" --port "$port" --holds-only --seconds 0 --coroutines 1 >/dev/null 2>&1
+    cpu=$(redis_cpu taskset -c 1 redis-benchmark -p "$port" -c 50 -n $((seconds * 60000)) -q \
+        -r 1000000000 evalsha "$hold_sha" 7 "${keys[@]}" h__rand_int__ 1 4000000000000 floor 1 0)
+    r=$(tr '\r' '\n' <"$work/out" | grep -oE '[0-9.]+ requests per second' | tail -1 | cut -d' ' -f1)
+    printf '%.0f %s\n' "$r" "$cpu"
+}
+
 for round in warmup 1 2; do
     read -r o ocpu < <(ours)
     read -r r rcpu < <(reference)
     [[ $round == warmup ]] && continue
     echo "round $round: redis_inventory $o pairs/s (redis-server ${ocpu}% CPU), redis-benchmark $r pairs/s (${rcpu}%), ratio $(python3 -c "print(f'{$o/$r:.2f}')")x"
 done
-redis-cli -p "$port" eval "return redis.call('HGET', KEYS[1], 'held')" 1 "{e:1}:meta" | sed 's/^/held after the runs: /'
+redis-cli -p "$port" eval "return redis.call('HGET', KEYS[1], 'held')" 1 "{e:1}:meta" | sed 's/^/held after the pairs: /'
+for round in warmup 1 2; do
+    read -r o ocpu < <(ours_holds)
+    read -r r rcpu < <(reference_holds)
+    [[ $round == warmup ]] && continue
+    echo "holds round $round: redis_inventory $o holds/s (redis-server ${ocpu}% CPU), redis-benchmark $r holds/s (${rcpu}%), ratio $(python3 -c "print(f'{$o/$r:.2f}')")x"
+done
