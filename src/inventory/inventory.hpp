@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <expected>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +32,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "common/clock.hpp"
+#include "common/problem.hpp"
 
 namespace tkt::inventory {
 
@@ -137,10 +137,11 @@ struct counts {
 
 // The engine could not reach where it keeps its state (Redis down, an error reply, a deadline
 // passed). Nothing was changed — or, for a timeout, it may have been: the command may still
-// have run. The caller answers 503. The embedded engine never throws it.
-class unavailable : public std::runtime_error {
+// have run. An `unavailable_error`, so a request that meets it is answered 503 (http/server).
+// The embedded engine never throws it.
+class unavailable : public unavailable_error {
 public:
-    using std::runtime_error::runtime_error;
+    using unavailable_error::unavailable_error;
 };
 
 // What restore() rebuilds an event from (after a restart, or after Redis lost its data): the

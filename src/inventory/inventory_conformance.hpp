@@ -891,7 +891,9 @@ TEST_P(inventory_conformance, restore_versions_pass_the_floor_and_the_version_be
     r.version_floor = 0;
     ASSERT_TRUE(restore(r).restored);
     EXPECT_GT(version(1), before);
-    for (const auto& seat : snap(1)->seats) EXPECT_GT(seat.version, before) << seat.id;
+    const auto after = snap(1);  // kept: a range-for over a temporary's member would dangle
+    ASSERT_TRUE(after.has_value());
+    for (const auto& seat : after->seats) EXPECT_GT(seat.version, before) << seat.id;
 }
 
 }  // namespace tkt::inventory::conformance

@@ -14,7 +14,8 @@
 //                       p pinned) \x1f zone \x1f quantity [\x1f seat]...
 //   {e:42}:exp    zset  hold id scored by expires_at (ms); unpinned holds only
 //   {e:42}:users  hash  h:<user> held, s:<user> sold (seats and zone units), z:<user>:<zone>
-//                       zone units sold to the user (a field is dropped when it reaches 0)
+//                       zone units sold to the user (s: and z: fields are dropped at 0; h:
+//                       fields stay, which saves a command per release on the hot path)
 // and, in a slot of its own, `ticketon:inv:events`: the set of event ids loaded through any
 // node, which expire() walks.
 //

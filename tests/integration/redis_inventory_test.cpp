@@ -320,6 +320,8 @@ TEST(redis_inventory, without_redis_every_call_throws_unavailable) {
     EXPECT_THROW(a.run(a.engine.hold(hold_request{1, 7, "h1", seats({"S-1"}), t0})), unavailable);
     EXPECT_THROW(a.run(a.engine.snapshot_of(1)), unavailable);
     EXPECT_THROW(a.run(a.engine.expire(t0)), unavailable);
+    // An unavailable_error: the HTTP layer answers 503 with Retry-After, not 500.
+    EXPECT_THROW(a.run(a.engine.find(1, "h1")), unavailable_error);
 }
 
 TEST(redis_inventory, audit_reports_state_that_breaks_the_invariants) {

@@ -153,7 +153,7 @@ local function put_hold(id, user, exp_ms, state, it, ver)
   end
   redis.call('HSET', holds, id, record(user, exp_ms, state, it))
   if state == 'h' then redis.call('ZADD', exp, exp_ms, id) end
-  incr(users, 'h:' .. user, n)
+  redis.call('HINCRBY', users, 'h:' .. user, n)
   redis.call('HINCRBY', meta, 'held', n)
 end
 
@@ -182,7 +182,7 @@ local function end_hold(id, rec, sell, ver)
   end
   redis.call('HDEL', holds, id)
   if state == 'h' then redis.call('ZREM', exp, id) end
-  incr(users, 'h:' .. user, -n)
+  redis.call('HINCRBY', users, 'h:' .. user, -n)
   redis.call('HINCRBY', meta, 'held', -n)
   if sell then put_sold(user, it, ver) end
 end
@@ -225,11 +225,14 @@ return ver
 
 // ARGV: id, user, expires_ms, items.
 inline constexpr const char* hold = R"lua(
-if redis.call('EXISTS', meta) == 0 then return {1} end
+local m = redis.call('HMGET', meta, 'max', 'ver')
+if not m[1] then return {1} end
 local it = items_at(4)
-local code, list = check_hold(ARGV[1], ARGV[2], it, tonumber(redis.call('HGET', meta, 'max')))
+local code, list = check_hold(ARGV[1], ARGV[2], it, tonumber(m[1]))
 if code then return {code, list or {}} end
-put_hold(ARGV[1], ARGV[2], ARGV[3], 'h', it, bump())
+local ver = int(tonumber(m[2]) + 1)
+redis.call('HSET', meta, 'ver', ver)
+put_hold(ARGV[1], ARGV[2], ARGV[3], 'h', it, ver)
 return {0}
 )lua";
 
