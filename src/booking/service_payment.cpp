@@ -285,16 +285,24 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
         co_await std::move(undo);
         co_return co_await reload(o.id);
     }
-    auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
-    if (!co_await std::move(commit_op)) {
-        // The hold is gone: a restart lost it — or a cancellation that committed right after
-        // this sale released it (its seats were still under the hold). Record the sale
-        // directly only if the order is still PAID.
-        auto again = co_await reload(o.id);
-        if (!again || again->status != order_status::paid) co_return again;
-        auto sold_op = deps_.inventory.mark_sold(o.event_id, o.user_id, o.items);
-        auto sold = co_await std::move(sold_op);
-        if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});
+    // The sale is committed and the money taken: whatever the inventory answers now, the buyer
+    // is answered PAID. An inventory that cannot be reached (Redis down) keeps the seats pinned
+    // — never sold to anyone else — and is told again when the event is restored.
+    try {
+        auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
+        if (!co_await std::move(commit_op)) {
+            // The hold is gone: a restart lost it — or a cancellation that committed right
+            // after this sale released it (its seats were still under the hold). Record the sale
+            // directly only if the order is still PAID.
+            auto again = co_await reload(o.id);
+            if (!again || again->status != order_status::paid) co_return again;
+            auto sold_op = deps_.inventory.mark_sold(o.event_id, o.user_id, o.items);
+            auto sold = co_await std::move(sold_op);
+            if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});
+        }
+    } catch (const unavailable_error& e) {
+        log::error("booking.inventory_unreachable_after_sale",
+                   {{"orderId", o.id}, {"error", e.what()}});
     }
     log::info("booking.paid", {{"orderId", o.id}, {"eventId", o.event_id}, {"amount", o.amount}});
     co_await update_sold_out(o.event_id);
