@@ -199,6 +199,15 @@ db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64
         {event_id});
 }
 
+db::expected<std::vector<order>> overdue_pending(db::connection& c, std::int64_t before,
+                                                 int limit) {
+    return select_orders(
+        c,
+        fmt::format("WHERE {} AND status = 'PENDING_PAYMENT' AND expires_at < ? LIMIT ?",
+                    live_orders),
+        {before, std::int64_t{limit}});
+}
+
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status) {
     if (status == order_status::pending_payment || status == order_status::confirming) {
         return select_orders(c, fmt::format("WHERE {} AND status = ?", live_orders),

@@ -44,6 +44,9 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
 // One event's PAID, PENDING_PAYMENT and CONFIRMING orders, read in one statement (one snapshot:
 // an order moving from one to another meanwhile is read once), for the inventory's restore.
 db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64_t event_id);
+// PENDING_PAYMENT orders whose hold ran out before `before` (unix seconds), at most `limit`:
+// the sweeper's check for holds that ended without their order hearing of it.
+db::expected<std::vector<order>> overdue_pending(db::connection& c, std::int64_t before, int limit);
 // Orders in `status` (all events), for the rebuild and the reconciler.
 db::expected<std::vector<order>> orders_in(db::connection& c, order_status status);
 // CONFIRMING orders the reconciler should ask about now.

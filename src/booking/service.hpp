@@ -151,7 +151,10 @@ public:
     // orders are to be refunded. Safe to repeat.
     boost::asio::awaitable<result<int>> cancel_event(std::int64_t event_id);
 
-    // Ends expired holds; returns how many orders expired.
+    // Ends expired holds; returns how many orders expired. Every few seconds it also expires
+    // PENDING_PAYMENT orders past their time whose hold the inventory no longer has (its expiry
+    // answered nothing: a Redis timeout after the script ran, a failed read of the order, a
+    // hold Redis lost), so every order ends and its user is told.
     boost::asio::awaitable<int> sweep();
     // Asks the provider about CONFIRMING and REFUNDING orders that are due, and finishes
     // cancellations of events cut short; returns how many orders were settled.
@@ -222,6 +225,7 @@ private:
     // meanwhile (then it reads once more).
     std::unordered_map<std::string, bool> webhooks_in_flight_;
     std::atomic<std::int64_t> idempotency_purged_at_{0};  // unix seconds
+    std::atomic<std::int64_t> overdue_checked_at_{0};     // unix seconds (sweep)
 };
 
 }  // namespace tkt::booking

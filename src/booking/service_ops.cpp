@@ -161,6 +161,25 @@ awaitable<int> service::sweep() {
         }
         if (*found && co_await expire_order(**found)) ++count;
     }
+    // Orders whose hold ended without them (see sweep()), 5 s past their time, every 5 s.
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(deps_.clk.now().time_since_epoch())
+            .count();
+    if (now - overdue_checked_at_.load() >= 5) {
+        overdue_checked_at_ = now;
+        auto overdue = co_await deps_.db.run(
+            [now](db::connection& c) { return store::overdue_pending(c, now - 5, 100); });
+        if (overdue) {
+            for (const auto& o : *overdue) {
+                auto find = deps_.inventory.find(o.event_id, o.hold_id);
+                if (co_await std::move(find)) continue;  // the inventory's expiry ends it
+                if (co_await expire_order(o)) {
+                    log::warn("booking.expired_without_hold", {{"orderId", o.id}});
+                    ++count;
+                }
+            }
+        }
+    }
     co_return count;
 }
 

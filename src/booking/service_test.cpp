@@ -586,6 +586,27 @@ TEST_F(BookingService, SweepExpiresAHoldAtItsTimeAndOnlyOnce) {
     expect_clean_audit(*service_, event_);
 }
 
+// A hold that ended without its order hearing of it (Redis expired it but the answer was lost,
+// or Redis lost it): the sweeper finds the order past its time and ends it, telling the user.
+TEST_F(BookingService, SweepEndsAnOrderWhoseHoldVanishedWithoutItsExpiry) {
+    const auto o = hold_ok(alice_, event_, seats({"A-1-1"}));
+    const auto kept = hold_ok(bob_, event_, seats({"A-1-2"}));
+    // The hold goes, and nobody tells the order.
+    ASSERT_TRUE(await(inventory_->release(event_, o.hold_id)));
+    clock_.advance(std::chrono::seconds(hold_seconds - 1));
+    EXPECT_EQ(await(service_->sweep()), 0) << "still in its time";
+    EXPECT_EQ(stored(o).status, order_status::pending_payment);
+    clock_.advance(10s);
+    EXPECT_EQ(await(service_->sweep()), 2);  // bob's by the inventory, alice's by the check
+    EXPECT_EQ(stored(o).status, order_status::expired);
+    EXPECT_EQ(stored(kept).status, order_status::expired);
+    EXPECT_EQ(outbox_count(o, "HOLD_EXPIRED"), 1);
+    EXPECT_EQ(outbox_count(kept, "HOLD_EXPIRED"), 1);
+    clock_.advance(10s);
+    EXPECT_EQ(await(service_->sweep()), 0);
+    expect_clean_audit(*service_, event_);
+}
+
 // Purchase history (GET /orders): the orders with a payment attempt and the holds awaiting
 // payment, newest first. A hold released or expired before any payment is not listed; its
 // order is still there by id.

@@ -494,6 +494,14 @@ class cluster_test(cluster_case):
         self.assertEqual(order["status"], "PAID")
         self.assertBooksClean(event_id)
 
+    def test_0_the_built_in_sandbox_is_refused_with_several_nodes(self):
+        env = dict(self.env, TICKETON_PAYMENT_PROVIDER="sandbox")
+        with tempfile.TemporaryDirectory() as data:
+            proc = harness.run_binary(["serve", "--listen", "127.0.0.1:0", "--data-dir", data,
+                                       "--no-demo"], env=env, timeout=60)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("ticketon toss-sandbox", proc.stderr)
+
     def test_7_mariadb_stopped_for_ten_seconds(self):
         event_id = self.event(layout=reserved_layout(rows=1, seats=6))
         buyer = self.api[0].signup()
