@@ -1,5 +1,6 @@
 #include "support/redis_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <thread>
@@ -31,13 +32,19 @@ using steady = std::chrono::steady_clock;
 
 // A port nothing listens on right now: bound to 0, read back, released. Another process could
 // take it before redis-server does; start() then tries another.
-std::uint16_t free_port() {
+// A free loopback port: `wanted` itself, or any when 0 (0 back when `wanted` is taken).
+std::uint16_t free_port(std::uint16_t wanted = 0) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::runtime_error("socket() failed");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(wanted);
+    if (wanted != 0) {
+        const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        return free ? wanted : 0;
+    }
     socklen_t len = sizeof addr;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -117,8 +124,14 @@ redis::reply redis_call(std::uint16_t port, const redis::command& c) {
 
 redis_server::redis_server(std::vector<std::string> extra_args)
     : extra_args_(std::move(extra_args)) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
+    // A Cluster node also listens on its port + 10000 (the cluster bus): both must be free, so
+    // the port must be at most 55535 (ephemeral ports often are not).
+    const bool cluster = std::ranges::find(extra_args_, "--cluster-enabled") != extra_args_.end();
+    for (int tries = 0, starts = 0; tries < 200 && starts < 5; ++tries) {
         port_ = free_port();
+        if (cluster && (port_ > 55535 || free_port(static_cast<std::uint16_t>(port_ + 10000)) == 0))
+            continue;
+        ++starts;
         if (try_start()) return;
     }
     throw std::runtime_error("redis-server did not start (see its log in " + dir_.path().string() +
