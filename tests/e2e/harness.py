@@ -969,6 +969,26 @@ def zone_available(srv, event_id, zone="GA"):
     raise AssertionError(f"zone {zone} not in the seat map of event {event_id}")
 
 
+# ---------------------------------------------------------------------------------------------
+# MariaDB (the run's fixture server, or one a test starts with tkt-mariadb)
+# ---------------------------------------------------------------------------------------------
+
+def mariadb_tool():
+    """tkt-mariadb, which starts and stops a MariaDB server in a directory."""
+    return os.environ.get("TICKETON_MARIADB_TOOL") or str(
+        _REPO_ROOT / "build" / "dev" / "tests" / "support" / "tkt-mariadb")
+
+
+def mariadb_cli(server_url, sql, check=True):
+    """Runs one statement with the mariadb client as the user of `server_url`
+    (mysql://user:pass@host:port/); returns its text output."""
+    from urllib.parse import unquote, urlsplit
+    u = urlsplit(server_url)
+    return subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port),
+                           "-u", unquote(u.username), f"-p{unquote(u.password)}", "-e", sql],
+                          check=check, timeout=30, capture_output=True, text=True).stdout
+
+
 class toss_sandbox:
     """`ticketon toss-sandbox` as its own process on a free loopback port (its API at the
     root), for tests that point a server at a real, separate Toss."""

@@ -10,7 +10,6 @@ its tickets.
 Redis and MariaDB are this file's own (in temp dirs, on free loopback ports), since the test
 stops and restarts them."""
 
-import datetime
 import os
 import shutil
 import signal
@@ -27,7 +26,6 @@ import harness
 from harness import (API, audit, call, confirm, create_event, e2e_case, free_port, ga_layout,
                      hold, reserved_layout, sandbox_pay, sse_stream, toss_sandbox, wait_until)
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_KEYS = "k1:" + "c" * 40
 TICKET_KEYS = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
 
@@ -86,11 +84,6 @@ class redis_proc:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _mariadb_tool():
-    return os.environ.get("TICKETON_MARIADB_TOOL") or str(
-        _REPO_ROOT / "build" / "dev" / "tests" / "support" / "tkt-mariadb")
-
-
 class mariadb_proc:
     """A MariaDB server of this file's (tkt-mariadb in a temp dir), which `stop_for` stops and
     starts again on the same port and data."""
@@ -98,25 +91,18 @@ class mariadb_proc:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="ticketon-e2e-mariadb-"))
         self.dir = self.root / "server"
-        subprocess.run([_mariadb_tool(), "start", str(self.dir)], check=True, timeout=180,
+        subprocess.run([harness.mariadb_tool(), "start", str(self.dir)], check=True, timeout=180,
                        stdout=subprocess.DEVNULL)
         self.server_url = (self.dir / "url").read_text().strip()
         self.url = self.server_url + "cluster"
-        from urllib.parse import unquote, urlsplit
-        u = urlsplit(self.server_url)
-        self.port = u.port
-        subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port),
-                        "-u", unquote(u.username), f"-p{unquote(u.password)}", "-e",
-                        "CREATE DATABASE cluster CHARACTER SET utf8mb4 "
-                        "COLLATE utf8mb4_nopad_bin"], check=True, timeout=30, capture_output=True)
+        from urllib.parse import urlsplit
+        self.port = urlsplit(self.server_url).port
+        harness.mariadb_cli(self.server_url, "CREATE DATABASE cluster CHARACTER SET utf8mb4 "
+                                             "COLLATE utf8mb4_nopad_bin")
 
     def query(self, sql):
         """The text of one statement's answer (for a failure's report)."""
-        from urllib.parse import unquote, urlsplit
-        u = urlsplit(self.server_url)
-        return subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port),
-                               "-u", unquote(u.username), f"-p{unquote(u.password)}", "-e", sql],
-                              capture_output=True, text=True, timeout=30).stdout
+        return harness.mariadb_cli(self.server_url, sql, check=False)
 
     def pid(self):
         return int((self.dir / "mariadbd.pid").read_text().strip())
@@ -144,7 +130,7 @@ class mariadb_proc:
         return result
 
     def close(self):
-        subprocess.run([_mariadb_tool(), "stop", str(self.dir)], timeout=120,
+        subprocess.run([harness.mariadb_tool(), "stop", str(self.dir)], timeout=120,
                        stdout=subprocess.DEVNULL)
         if getattr(self, "restarted", None) is not None:
             self.restarted.wait(60)
@@ -187,34 +173,44 @@ class cluster_case(e2e_case):
                                                     start_deadline_s=60))
 
     def run(self, result=None):
-        """As unittest's, and a failed test prints the end of every node's log."""
+        """As unittest's, and a failed test prints what the deployment was doing."""
         count = (lambda r: len(r.failures) + len(r.errors)) if result is not None else None
         before = count(result) if count else 0
         outcome = super().run(result)
         if count and count(result) > before:
-            try:
-                sys.stderr.write("\n--- MariaDB processlist ---\n" +
-                                 self.db.query("SHOW FULL PROCESSLIST") + "\n" +
-                                 self.db.query("SELECT trx_mysql_thread_id, trx_state, trx_started, "
-                                               "trx_rows_locked, trx_query FROM "
-                                               "information_schema.INNODB_TRX") + "\n" +
-                                 self.db.query("SELECT * FROM information_schema.INNODB_LOCKS")
-                                 + "\n" + subprocess.run(["ss", "-tnp"], capture_output=True,
-                                                          text=True).stdout + "\n")
-                if os.environ.get("TICKETON_TEST_GDB"):
-                    for n in [*self.api, self.queue_node, self.dispatcher]:
-                        if n.running():
-                            sys.stderr.write(f"\n--- gdb node {n.port} pid {n.proc.pid} ---\n" +
-                                             subprocess.run(
-                                                 ["gdb", "-p", str(n.proc.pid), "-batch", "-ex",
-                                                  "thread apply all bt 40"], capture_output=True,
-                                                 text=True, timeout=120).stdout)
-            except Exception as e:  # the dump must not hide the failure
-                sys.stderr.write(f"(no processlist: {e!r})\n")
-            for n in [*self.api, self.queue_node, self.dispatcher]:
-                sys.stderr.write(f"\n--- node {n.port} ({' '.join(n.args)}) stderr ---\n"
-                                 f"{n.stderr_text()[-int(os.environ.get('TICKETON_TEST_LOG_BYTES', 3000)):]}\n")
+            self.report_state()
         return outcome
+
+    def nodes(self):
+        return [*self.api, self.queue_node, self.dispatcher]
+
+    def report_state(self):
+        """MariaDB's sessions, open transactions and lock waits, the sockets (to map a session
+        to its node), every node's threads with TICKETON_TEST_GDB=1, and the end of every node's
+        log (TICKETON_TEST_LOG_BYTES, 3000)."""
+        try:
+            sections = [
+                ("MariaDB sessions", self.db.query("SHOW FULL PROCESSLIST")),
+                ("open transactions", self.db.query(
+                    "SELECT trx_mysql_thread_id, trx_state, trx_started, trx_rows_locked, "
+                    "trx_query FROM information_schema.INNODB_TRX")),
+                ("lock waits", self.db.query("SELECT * FROM information_schema.INNODB_LOCKS")),
+                ("sockets", subprocess.run(["ss", "-tnp"], capture_output=True,
+                                           text=True).stdout),
+            ]
+            if os.environ.get("TICKETON_TEST_GDB"):
+                sections += [(f"gdb node {n.port} pid {n.proc.pid}", subprocess.run(
+                    ["gdb", "-p", str(n.proc.pid), "-batch", "-ex", "thread apply all bt 40"],
+                    capture_output=True, text=True, timeout=120).stdout)
+                    for n in self.nodes() if n.running()]
+            for title, text in sections:
+                sys.stderr.write(f"\n--- {title} ---\n{text}\n")
+        except Exception as e:  # the report must not hide the failure
+            sys.stderr.write(f"(no database report: {e!r})\n")
+        log_bytes = int(os.environ.get("TICKETON_TEST_LOG_BYTES", 3000))
+        for n in self.nodes():
+            sys.stderr.write(f"\n--- node {n.port} ({' '.join(n.args)}) stderr ---\n"
+                             f"{n.stderr_text()[-log_bytes:]}\n")
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -400,9 +396,10 @@ class cluster_test(cluster_case):
         # Each holds on a third node with the entry token; without one, refused.
         for i, (token, source) in enumerate(people):
             node = self.api[(i + 2) % 3]
+            entry = {"Queue-Token": admitted[i][1]["entryToken"]}
             status, _, body = call(node.port, "POST", f"{API}/events/{event_id}/holds",
                                    {"seats": [f"A-{1 + i // 10}-{1 + i % 10}"]}, token=token,
-                                   source=source, headers={"Queue-Token": admitted[i][1]["entryToken"]})
+                                   source=source, headers=entry)
             self.assertEqual(status, 201, body)
         outsider = self.people(1, start=299)[0]
         status, _, body = call(self.api[1].port, "POST", f"{API}/events/{event_id}/holds",

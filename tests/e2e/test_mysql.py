@@ -19,12 +19,6 @@ import harness
 from harness import (audit, buy, create_event, e2e_case, get_order, hold, hold_ok, run_binary,
                      seat_statuses)
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _tool():
-    return os.environ.get("TICKETON_MARIADB_TOOL") or str(
-        _REPO_ROOT / "build" / "dev" / "tests" / "support" / "tkt-mariadb")
 
 
 class mariadb:
@@ -38,8 +32,8 @@ class mariadb:
         else:
             self.own_dir = Path(tempfile.mkdtemp(prefix="ticketon-e2e-mariadb-"))
             self.dir = self.own_dir / "server"
-            subprocess.run([_tool(), "start", str(self.dir)], check=True, timeout=180,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run([harness.mariadb_tool(), "start", str(self.dir)], check=True,
+                           timeout=180, stdout=subprocess.DEVNULL)
         # mysql://user:pass@127.0.0.1:port/ as tkt-mariadb wrote it.
         self.server_url = (self.dir / "url").read_text().strip()
         self.database = f"e2e_{uuid.uuid4().hex[:12]}"
@@ -49,18 +43,14 @@ class mariadb:
 
     def admin(self, sql):
         """Runs one statement with the mariadb client as the test user."""
-        from urllib.parse import unquote, urlsplit
-        u = urlsplit(self.server_url)
-        subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port),
-                        "-u", unquote(u.username), f"-p{unquote(u.password)}", "-e", sql],
-                       check=True, timeout=30, capture_output=True)
+        harness.mariadb_cli(self.server_url, sql)
 
     def close(self):
         try:
             self.admin(f"DROP DATABASE IF EXISTS {self.database}")
         finally:
             if self.own_dir is not None:
-                subprocess.run([_tool(), "stop", str(self.dir)], timeout=120,
+                subprocess.run([harness.mariadb_tool(), "stop", str(self.dir)], timeout=120,
                                stdout=subprocess.DEVNULL)
                 shutil.rmtree(self.own_dir, ignore_errors=True)
 
