@@ -1,13 +1,15 @@
 """Several nodes over Redis and MariaDB (issue 13, DESIGN.md §4, §8, §9): three api nodes, a queue
 node and a dispatcher node (`ticketon serve --roles … --redis … --db mysql://…`), one Toss
 sandbox as its own process, all on loopback. The booking and money races spread over every api
-node; an on-sale through the waiting room with streams on other nodes than the joins; a
-notification made on one node reaching a stream on another; a ticket checked in on one node used
-on all; then the failures: an api node killed (kill -9) mid-sale, Redis restarted empty, MariaDB
+node (holds, the per-user cap, a double-clicked confirm with the webhook and the reconciler,
+cancel against check-in against a second tab); an on-sale through the waiting room with streams
+on other nodes than the joins; a notification made on one node reaching a stream on another; a
+ticket checked in on one node used on all; then the failures: an api node killed (kill -9) mid-sale, Redis restarted empty, MariaDB
 stopped for 10 s. After each, every api node's audit finds nothing wrong and no paid order lacks
 its tickets.
 
-Redis and MariaDB are this file's own (in temp dirs, on free loopback ports), since the test
+The races, the on-sale and the notification run again over a Redis Cluster of three masters
+(`on_a_redis_cluster_test`). Redis and MariaDB are this file's own (in temp dirs, on free loopback ports), since the test
 stops and restarts them."""
 
 import os
@@ -47,10 +49,11 @@ class redis_proc:
     """A redis-server of this file's on a free loopback port, without persistence, so that a
     restart comes back empty."""
 
-    def __init__(self):
+    def __init__(self, port=None, extra=()):
         self.dir = Path(tempfile.mkdtemp(prefix="ticketon-e2e-redis-"))
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = None
+        self.extra = list(extra)
         self.start()
 
     @property
@@ -61,7 +64,8 @@ class redis_proc:
         with open(self.dir / "redis.log", "ab") as log:
             self.proc = subprocess.Popen(
                 ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(self.dir), "--protected-mode", "no"],
+                 "--appendonly", "no", "--dir", str(self.dir), "--protected-mode", "no",
+                 *self.extra],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         if not wait_until(lambda: _answers(self.port), 20):
             raise RuntimeError(f"redis-server did not listen on {self.port}")
@@ -82,6 +86,56 @@ class redis_proc:
     def close(self):
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _cluster_port():
+    """A free loopback port whose cluster bus port (port + 10000) is free too."""
+    for _ in range(200):
+        port = free_port()
+        if port <= 55535 and not _answers(port + 10000, 0.1):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 10000))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+class redis_cluster_proc:
+    """A Redis Cluster of three masters (no replicas, no persistence) of this file's, on free
+    loopback ports; its url is the comma-separated seeds `--redis` takes."""
+
+    def __init__(self):
+        self.nodes = []
+        try:
+            for _ in range(3):
+                self.nodes.append(redis_proc(_cluster_port(), [
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "2000"]))
+            create = subprocess.run(
+                ["redis-cli", "--cluster", "create",
+                 *[f"127.0.0.1:{n.port}" for n in self.nodes], "--cluster-replicas", "0",
+                 "--cluster-yes"], capture_output=True, text=True, timeout=60)
+            if create.returncode != 0:
+                raise RuntimeError(f"redis-cli --cluster create: {create.stdout}{create.stderr}")
+            for n in self.nodes:
+                if not wait_until(lambda n=n: "cluster_state:ok" in n.cli("CLUSTER", "INFO"), 20):
+                    raise RuntimeError(f"cluster node {n.port} never became ok")
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self):
+        return ",".join(n.url for n in self.nodes)
+
+    def cli(self, *args):
+        return self.nodes[0].cli("-c", *args)
+
+    def close(self):
+        for n in self.nodes:
+            n.close()
 
 
 class mariadb_proc:
@@ -140,9 +194,11 @@ class mariadb_proc:
 class cluster_case(e2e_case):
     """Redis, MariaDB, the Toss sandbox and five nodes, shared by the tests of the class."""
 
+    redis_kind = redis_proc
+
     @classmethod
     def setUpClass(cls):
-        cls.redis = redis_proc()
+        cls.redis = cls.redis_kind()
         cls.addClassCleanup(cls.redis.close)
         cls.db = mariadb_proc()
         cls.addClassCleanup(cls.db.close)
@@ -158,6 +214,10 @@ class cluster_case(e2e_case):
             "TICKETON_QUEUE_TICK_MS": "100",
             "TICKETON_NOTIFICATIONS_POLL_MS": "50",
             "TICKETON_DB_POOL_SIZE": "8",
+            # The reconciler (on the queue node) looks every 100 ms with no grace, so it races
+            # the confirms, webhooks and cancels the api nodes take.
+            "TICKETON_BOOKING_FIRST_CHECK_SECONDS": "0",
+            "TICKETON_BOOKING_RECONCILE_INTERVAL_MS": "100",
             "TICKETON_LOG_LEVEL": os.environ.get("TICKETON_TEST_LOG_LEVEL", "warn"),
         }
         migrate = harness.run_binary(["migrate", "--db", cls.db.url], env=cls.env, timeout=120)
@@ -251,8 +311,9 @@ class cluster_case(e2e_case):
             self.assertEqual(report["violations"], [], f"audit on {n.port}: {report!r}")
             self.assertEqual(report["sold"] + report["held"] + report["available"],
                              report["capacity"], report)
-            reports.append({k: report[k] for k in ("sold", "capacity")})
-        self.assertTrue(all(r == reports[0] for r in reports), reports)
+            reports.append(report)
+        agreed = [{k: r[k] for k in ("sold", "capacity")} for r in reports]
+        self.assertTrue(all(a == agreed[0] for a in agreed), agreed)
         # The audit checks that every PAID order has its tickets; the orders list agrees with
         # its count of sales.
         paid = [o for o in self.manager_orders(event_id) if o["status"] == "PAID"]
@@ -492,6 +553,117 @@ class cluster_test(cluster_case):
         self.assertEqual(order["status"], "PAID")
         self.assertBooksClean(event_id)
 
+    def test_8_one_user_firing_ten_holds_at_three_nodes_gets_exactly_four(self):
+        for layout, hold_of in ((reserved_layout(rows=3, seats=4),
+                                 lambda i: {"seats": [f"A-{1 + i // 4}-{1 + i % 4}"]}),
+                                (ga_layout(capacity=30), lambda i: {"zone": "GA", "quantity": 1})):
+            event_id = self.event(layout=layout, max_per_user=4)
+            token, source = self.people(1, start=400)[0]
+            answers = self.race([
+                lambda i=i: call(self.api[i % 3].port, "POST", f"{API}/events/{event_id}/holds",
+                                 hold_of(i), token=token, source=source, timeout=30)
+                for i in range(10)])
+            won = [a for a in answers if a[0] == 201]
+            self.assertEqual(len(won), 4, [(a[0], a[2].get("code")) for a in answers])
+            for a in answers:
+                if a[0] != 201:
+                    self.assertProblem(a, 422, "HOLD_LIMIT_EXCEEDED")
+            self.assertEqual(self.assertBooksClean(event_id)["held"], 4)
+
+    def test_9_cancel_check_in_and_a_second_tab_race_on_three_nodes(self):
+        manager = self.manager.access_token
+        for round_ in range(2):
+            event_id = self.event(layout=reserved_layout(rows=1, seats=9))
+            buyers = self.people(9, start=500 + round_ * 9)
+            orders = []
+            for i, (token, _) in enumerate(buyers):
+                status, order = self.buy_on(self.api[i % 3], self.api[(i + 1) % 3], token,
+                                            event_id, seats=[f"A-1-{1 + i}"])
+                self.assertEqual(status, 200, order)
+                orders.append(order)
+
+            def cancel(i, node):
+                token, source = buyers[i]
+                return call(self.api[node % 3].port, "POST",
+                            f"{API}/orders/{orders[i]['id']}/cancel", {}, token=token,
+                            source=source, timeout=30)
+
+            def check_in(i):
+                return call(self.api[(i + 1) % 3].port, "POST", f"{API}/checkin",
+                            {"code": orders[i]["tickets"][0]["code"]}, token=manager,
+                            source="127.0.0.240", timeout=30)
+
+            fns = []
+            for i in range(len(orders)):
+                fns += [lambda i=i: cancel(i, i), lambda i=i: check_in(i),
+                        lambda i=i: cancel(i, i + 2)]
+            answers = self.race(fns)
+            checked_in = 0
+            for i, order in enumerate(orders):
+                first, checked, second = answers[3 * i:3 * i + 3]
+                cancel_won = any(a[0] in (200, 202) for a in (first, second))
+                self.assertNotEqual(cancel_won, checked[0] == 200,
+                                    f"order {i}: {first!r} {checked!r} {second!r}")
+                for a in (first, checked, second):
+                    if a[0] not in (200, 202):
+                        self.assertProblem(a, 409, "CONFLICT")
+                token, _ = buyers[i]
+                final = harness.wait_order_status(self.api[i % 3], token, order["id"],
+                                                  {"PAID", "CANCELLED", "REFUNDED"}, 30)
+                payment = harness.sandbox_payment(self.toss, order["paymentKey"])[2]
+                tickets = [t["status"] for t in final["tickets"]]
+                if cancel_won:
+                    self.assertIn(final["status"], {"CANCELLED", "REFUNDED"}, final)
+                    # Refunded once, whichever node and tab asked.
+                    self.assertEqual((payment["status"], payment["sandbox"]["cancelRequests"],
+                                      tickets), ("CANCELED", 1, ["VOID"]), final)
+                else:
+                    checked_in += 1
+                    self.assertEqual((final["status"], payment["status"],
+                                      payment["sandbox"]["cancelRequests"], tickets),
+                                     ("PAID", "DONE", 0, ["USED"]), final)
+            self.assertEqual(self.assertBooksClean(event_id)["sold"], checked_in)
+
+    def test_10_a_confirm_clicked_on_three_nodes_with_the_webhook_pays_once(self):
+        event_id = self.event(layout=reserved_layout(rows=1, seats=8))
+        buyers = self.people(8, start=600)
+        pending = []
+        for i, (token, source) in enumerate(buyers):
+            status, _, h = hold(self.api[i % 3], token, event_id, seats=[f"A-1-{1 + i}"])
+            self.assertEqual(status, 201, h)
+            pending.append((token, source, h, sandbox_pay(self.toss, h["orderId"], h["amount"])))
+
+        def click(i, node):
+            token, source, h, key = pending[i]
+            return call(self.api[node % 3].port, "POST", f"{API}/payments/confirm",
+                        {"paymentKey": key, "orderId": h["orderId"], "amount": h["amount"]},
+                        token=token, source=source, timeout=30)
+
+        def hook(i):
+            _, _, h, key = pending[i]
+            return self.api[(i + 1) % 3].call(
+                "POST", f"{API}/payments/webhook",
+                {"eventType": "PAYMENT_STATUS_CHANGED",
+                 "data": {"paymentKey": key, "orderId": h["orderId"], "status": "DONE"}})
+
+        fns = []
+        for i in range(len(pending)):
+            fns += [lambda i=i, n=n: click(i, i + n) for n in range(3)] + [lambda i=i: hook(i)]
+        answers = self.race(fns)
+        for i, (token, _, h, key) in enumerate(pending):
+            clicks = answers[4 * i:4 * i + 3]
+            self.assertTrue(any(a[0] == 200 for a in clicks), clicks)
+            for a in clicks:
+                self.assertIn(a[0], (200, 409), a)
+                if a[0] == 200:
+                    self.assertEqual(a[2]["status"], "PAID", a)
+            final = harness.wait_order_status(self.api[0], token, h["orderId"], {"PAID"}, 30)
+            self.assertEqual(len(final["tickets"]), 1, final)
+            payment = harness.sandbox_payment(self.toss, key)[2]
+            self.assertEqual((payment["status"], payment["sandbox"]["cancelRequests"]),
+                             ("DONE", 0), payment)
+        self.assertEqual(self.assertBooksClean(event_id)["sold"], len(pending))
+
     def test_0_the_built_in_sandbox_is_refused_with_several_nodes(self):
         env = dict(self.env, TICKETON_PAYMENT_PROVIDER="sandbox")
         with tempfile.TemporaryDirectory() as data:
@@ -531,6 +703,38 @@ class cluster_test(cluster_case):
                                     seats=["A-1-6"])
         self.assertEqual(status, 200, order)
         self.assertBooksClean(event_id)
+
+
+class on_a_redis_cluster_test(cluster_case):
+    """The same deployment over a Redis Cluster of three masters (`--redis` given the seeds):
+    the races, the on-sale through the waiting room with streams on other nodes, and a
+    notification across nodes. Each event's inventory keys and each room's keys share a slot
+    (`{e:N}`, `{q:N}`), so the events of these tests land on different masters."""
+
+    redis_kind = redis_cluster_proc
+
+    test_1_thirty_people_on_three_nodes_race_for_four_seats_and_each_is_sold_once = \
+        cluster_test.test_1_thirty_people_on_three_nodes_race_for_four_seats_and_each_is_sold_once
+    test_2_confirm_cancel_and_webhook_race_on_different_nodes = \
+        cluster_test.test_2_confirm_cancel_and_webhook_race_on_different_nodes
+    test_3_an_on_sale_through_the_waiting_room_with_streams_on_other_nodes = \
+        cluster_test.test_3_an_on_sale_through_the_waiting_room_with_streams_on_other_nodes
+    test_4_a_notification_reaches_a_stream_on_another_node_and_a_ticket_scans_once = \
+        cluster_test.test_4_a_notification_reaches_a_stream_on_another_node_and_a_ticket_scans_once
+
+    test_8_one_user_firing_ten_holds_at_three_nodes_gets_exactly_four = \
+        cluster_test.test_8_one_user_firing_ten_holds_at_three_nodes_gets_exactly_four
+
+    def test_11_the_events_keys_are_spread_over_the_masters(self):
+        events = [self.event(layout=reserved_layout(rows=1, seats=2)) for _ in range(6)]
+        masters = set()
+        for e in events:
+            slot = int(self.redis.nodes[0].cli("CLUSTER", "KEYSLOT", f"{{e:{e}}}:meta"))
+            owners = [n.port for n in self.redis.nodes
+                      if n.cli("CLUSTER", "COUNTKEYSINSLOT", str(slot)) not in ("", "0")]
+            self.assertEqual(len(owners), 1, f"event {e}: slot {slot} on {owners}")
+            masters.add(owners[0])
+        self.assertGreater(len(masters), 1, "every event's keys on one master")
 
 
 if __name__ == "__main__":
