@@ -1,7 +1,8 @@
-// The outbox → notifications → bus path and a user's notifications, against a real SQLite
-// database: each outbox row makes its notifications exactly once however often a pass is cut
-// short (the crash points of dispatcher.hpp, replayed by hand), a notice reaches each holder
-// once, a user sees and changes only their own, and the sweeper keeps what is unread.
+// The outbox → notifications → bus path and a user's notifications, against a real database
+// of each engine (SQLite, and the run's MariaDB): each outbox row makes its notifications exactly
+// once however often a pass is cut short (the crash points of dispatcher.hpp, replayed by hand), a
+// notice reaches each holder once, a user sees and changes only their own, and the sweeper keeps
+// what is unread.
 #include "notifications/dispatcher.hpp"
 
 #include <map>
@@ -17,11 +18,11 @@
 
 #include "bus/memory_bus.hpp"
 #include "catalog/event.hpp"
-#include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
 #include "notifications/service.hpp"
 #include "notifications/store.hpp"
+#include "store_engines.hpp"
 
 namespace tkt::notifications {
 namespace {
@@ -42,15 +43,18 @@ const auth::principal manager{10, auth::role::manager};
 const auth::principal other_manager{11, auth::role::manager};
 const auth::principal admin{12, auth::role::admin};
 
-class Notifications : public ::testing::Test {
+class Notifications : public ::testing::TestWithParam<tkt::testing::db_engine> {
 protected:
     void SetUp() override {
-        auto opened = db::open_database("sqlite://" + (dir_.path() / "n.db").string(), {.size = 1});
+        // One connection: the session setting below holds for every statement of the test.
+        auto opened = database_.open({.size = 1});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
         ASSERT_TRUE(db::migrate(*db_));
         // Tickets without orders and events: this suite is about who holds them.
-        ASSERT_TRUE(exec("PRAGMA foreign_keys = OFF"));
+        ASSERT_TRUE(exec(GetParam() == tkt::testing::db_engine::sqlite
+                             ? "PRAGMA foreign_keys = OFF"
+                             : "SET SESSION foreign_key_checks = 0"));
         for (std::int64_t id : {1, 2, 3, 4, 10, 11, 12}) {
             ASSERT_TRUE(
                 exec("INSERT INTO users (id, email, name, password_hash, created_at, "
@@ -108,7 +112,7 @@ protected:
         return heard_;
     }
 
-    testing::temp_dir dir_;
+    tkt::testing::engine_database database_{GetParam()};
     std::unique_ptr<db::database> db_;
     manual_clock clock_{time_point{std::chrono::seconds{1'800'000'000}}};
     std::map<std::int64_t, std::shared_ptr<catalog::event>> events_;
@@ -118,7 +122,10 @@ protected:
     std::vector<bus::subscription> subscriptions_;
 };
 
-TEST_F(Notifications, EachOutboxRowBecomesOneNotificationPublishedInOrder) {
+INSTANTIATE_TEST_SUITE_P(on, Notifications, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
+
+TEST_P(Notifications, EachOutboxRowBecomesOneNotificationPublishedInOrder) {
     outbox(1, "BOOKING_CONFIRMED");
     outbox(2, "PAYMENT_FAILED");
     outbox(1, "HOLD_EXPIRED");
@@ -140,7 +147,7 @@ TEST_F(Notifications, EachOutboxRowBecomesOneNotificationPublishedInOrder) {
     EXPECT_EQ(count("SELECT COUNT(*) FROM notifications"), 3);
 }
 
-TEST_F(Notifications, APassCutAfterMakingRepublishesWithoutMakingAgain) {
+TEST_P(Notifications, APassCutAfterMakingRepublishesWithoutMakingAgain) {
     outbox(1, "BOOKING_CONFIRMED");
     outbox(1, "BOOKING_CANCELLED");
     // The first half of a pass (the crash point notifications.after_materialize).
@@ -169,7 +176,7 @@ TEST_F(Notifications, APassCutAfterMakingRepublishesWithoutMakingAgain) {
     EXPECT_EQ(heard().at(1).size(), 2u);
 }
 
-TEST_F(Notifications, APassCutAfterPublishingPublishesAgainAndMakesNothing) {
+TEST_P(Notifications, APassCutAfterPublishingPublishesAgainAndMakesNothing) {
     outbox(2, "ORDER_REFUNDED");
     dispatcher d(*db_, bus_, clock_);
     ASSERT_TRUE(run(d.dispatch_once()));
@@ -186,7 +193,7 @@ TEST_F(Notifications, APassCutAfterPublishingPublishesAgainAndMakesNothing) {
     EXPECT_EQ(got[0], got[1]);
 }
 
-TEST_F(Notifications, ANoticeReachesEachLiveHolderOnce) {
+TEST_P(Notifications, ANoticeReachesEachLiveHolderOnce) {
     ticket("A-1-1", 5, 1);
     ticket("A-1-2", 5, 1);  // two tickets, one notice
     ticket("A-1-3", 5, 2, "USED");
@@ -218,7 +225,7 @@ TEST_F(Notifications, ANoticeReachesEachLiveHolderOnce) {
     EXPECT_EQ(page->unread_count, 1);
 }
 
-TEST_F(Notifications, WhoMaySendANotice) {
+TEST_P(Notifications, WhoMaySendANotice) {
     auto svc = make_service();
     auto to_event = *check_notice(std::nullopt, 5, "t", "b");
     auto to_user = *check_notice(1, std::nullopt, "t", "b");
@@ -237,7 +244,7 @@ TEST_F(Notifications, WhoMaySendANotice) {
     EXPECT_EQ(count("SELECT COUNT(*) FROM outbox"), 2);
 }
 
-TEST_F(Notifications, AUserSeesAndChangesOnlyTheirOwn) {
+TEST_P(Notifications, AUserSeesAndChangesOnlyTheirOwn) {
     for (int i = 0; i < 5; ++i) outbox(1, "BOOKING_CONFIRMED");
     outbox(2, "BOOKING_CONFIRMED");
     dispatcher d(*db_, bus_, clock_);
@@ -258,7 +265,7 @@ TEST_F(Notifications, AUserSeesAndChangesOnlyTheirOwn) {
     EXPECT_EQ(bobs->unread_count, 1);
 }
 
-TEST_F(Notifications, PagesUnreadAndReadState) {
+TEST_P(Notifications, PagesUnreadAndReadState) {
     for (int i = 0; i < 5; ++i) outbox(1, "BOOKING_CONFIRMED");
     dispatcher d(*db_, bus_, clock_);
     ASSERT_TRUE(run(d.drain()));
@@ -290,7 +297,7 @@ TEST_F(Notifications, PagesUnreadAndReadState) {
     EXPECT_EQ(run(svc.list(alice, {}))->items.size(), 4u);
 }
 
-TEST_F(Notifications, TheSweeperDeletesOldReadOnesOnly) {
+TEST_P(Notifications, TheSweeperDeletesOldReadOnesOnly) {
     for (int i = 0; i < 3; ++i) outbox(1, "BOOKING_CONFIRMED");
     dispatcher d(*db_, bus_, clock_);
     ASSERT_TRUE(run(d.drain()));

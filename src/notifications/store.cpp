@@ -196,15 +196,22 @@ db::expected<bool> user_exists(db::connection& c, std::int64_t user_id) {
 
 db::expected<std::int64_t> sweep(db::connection& c, const std::string& cutoff_text,
                                  std::int64_t limit) {
-    auto read = c.exec(
-        "DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE read_at IS NOT "
-        "NULL AND created_at < ? LIMIT ?)",
-        {cutoff_text, limit});
+    // At most `limit` rows a statement. MySQL and MariaDB refuse a LIMIT inside an IN subquery
+    // but take one on the DELETE itself; SQLite takes a DELETE's LIMIT only when built with
+    // SQLITE_ENABLE_UPDATE_DELETE_LIMIT, so it gets the subquery.
+    const bool mysql = c.kind() == db::dialect::mysql;
+    auto read = c.exec(mysql ? "DELETE FROM notifications WHERE read_at IS NOT NULL AND "
+                               "created_at < ? ORDER BY id LIMIT ?"
+                             : "DELETE FROM notifications WHERE id IN (SELECT id FROM "
+                               "notifications WHERE read_at IS NOT NULL AND created_at < ? "
+                               "LIMIT ?)",
+                       {cutoff_text, limit});
     if (!read) return std::unexpected(read.error());
-    auto sent = c.exec(
-        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE dispatched_at IS NOT NULL AND "
-        "dispatched_at < ? LIMIT ?)",
-        {cutoff_text, limit});
+    auto sent = c.exec(mysql ? "DELETE FROM outbox WHERE dispatched_at IS NOT NULL AND "
+                               "dispatched_at < ? ORDER BY id LIMIT ?"
+                             : "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+                               "dispatched_at IS NOT NULL AND dispatched_at < ? LIMIT ?)",
+                       {cutoff_text, limit});
     if (!sent) return std::unexpected(sent.error());
     return read->affected_rows + sent->affected_rows;
 }

@@ -1,5 +1,7 @@
-// The embedded waiting room's journal: what it writes survives a restart (load() into a fresh
-// memory engine), and a database that stays busy neither loses a change nor lets a join be
+// The waiting room's journal: what it writes survives a restart (load() into a fresh memory
+// engine) and is put back where an engine lost it, on each database engine (SQLite, and the
+// run's MariaDB, whose statements are its own dialect's); and a database that stays busy
+// (SQLite's write lock held by another process) neither loses a change nor lets a join be
 // answered that a restart would forget.
 #include "waiting_room/journaled_waiting_room.hpp"
 
@@ -11,9 +13,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "store_engines.hpp"
 #include "waiting_room/conformance_support.hpp"
 #include "waiting_room/memory_waiting_room.hpp"
 
@@ -26,20 +28,27 @@ using conformance::run;
 using conformance::settings;
 using conformance::t0;
 
-class JournaledRoom : public ::testing::Test {
+using tkt::testing::db_engine;
+
+class JournaledRoom : public ::testing::TestWithParam<db_engine> {
 protected:
     void SetUp() override {
-        path_ = (dir_.path() / "q.db").string();
         // A short busy timeout so that a locked database fails its writes quickly.
-        auto opened = db::open_database("sqlite://" + path_, {.size = 1, .busy_timeout_ms = 50});
+        auto opened = database_.open({.size = 1, .busy_timeout_ms = 50});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
         ASSERT_TRUE(db::migrate(*db_));
-        ASSERT_TRUE(db_->run_sync([](db::connection& c) {
-            return c.exec_script(
-                "PRAGMA foreign_keys = OFF;"
-                "INSERT INTO queue_rooms (event_id) VALUES (1);");
-        }));
+        // Event 1 (its manager, user 1) and its room.
+        for (const char* sql :
+             {"INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES "
+              "(1, 'm@example.com', 'M', 'x', 't', 't')",
+              "INSERT INTO events (id, manager_id, title, description, venue, starts_at, "
+              "sales_open_at, seating, layout_json, created_at, updated_at) VALUES (1, 1, 'E', "
+              "'', 'V', 't', 't', 'GENERAL', '{}', 't', 't')",
+              "INSERT INTO queue_rooms (event_id) VALUES (1)"}) {
+            auto done = db_->run_sync([sql](db::connection& c) { return c.exec(sql); });
+            ASSERT_TRUE(done) << done.error().message;
+        }
         rooms_ = std::make_unique<journaled_waiting_room>(memory_, *db_);
     }
     void TearDown() override {
@@ -48,9 +57,9 @@ protected:
         if (db_) db_->shutdown();
     }
 
-    // Another process takes the database's write lock and keeps it.
+    // Another process takes the database's write lock and keeps it (SQLite).
     void lock() {
-        ASSERT_EQ(sqlite3_open(path_.c_str(), &locker_), SQLITE_OK);
+        ASSERT_EQ(sqlite3_open(database_.sqlite_path().c_str(), &locker_), SQLITE_OK);
         ASSERT_EQ(sqlite3_exec(locker_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
     }
     void unlock() {
@@ -68,15 +77,22 @@ protected:
         return fresh;
     }
 
-    testing::temp_dir dir_{"journal"};
-    std::string path_;
+    tkt::testing::engine_database database_{GetParam()};
     std::unique_ptr<db::database> db_;
     memory_waiting_room memory_;
     std::unique_ptr<journaled_waiting_room> rooms_;
     sqlite3* locker_ = nullptr;
 };
 
-TEST_F(JournaledRoom, a_restart_keeps_every_seq_the_admissions_and_the_head) {
+INSTANTIATE_TEST_SUITE_P(on, JournaledRoom, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
+
+// The cases that hold SQLite's write lock from another connection.
+class BusyJournal : public JournaledRoom {};
+INSTANTIATE_TEST_SUITE_P(on, BusyJournal, ::testing::Values(db_engine::sqlite),
+                         tkt::testing::db_engine_name);
+
+TEST_P(JournaledRoom, a_restart_keeps_every_seq_the_admissions_and_the_head) {
     run(rooms_->open(1, 7));
     for (user_id u = 1; u <= 6; ++u) EXPECT_EQ(run(rooms_->join(1, u, t0)).seq, u);
     run(rooms_->tick(1, t0, settings(20, 10)));
@@ -97,7 +113,7 @@ TEST_F(JournaledRoom, a_restart_keeps_every_seq_the_admissions_and_the_head) {
     EXPECT_EQ(rooms_->backlog(), 0u);
 }
 
-TEST_F(JournaledRoom, a_join_the_database_cannot_record_is_undone_and_refused) {
+TEST_P(BusyJournal, a_join_the_database_cannot_record_is_undone_and_refused) {
     run(rooms_->open(1, 7));
     EXPECT_EQ(run(rooms_->join(1, 1, t0)).seq, 1);
     lock();
@@ -111,7 +127,7 @@ TEST_F(JournaledRoom, a_join_the_database_cannot_record_is_undone_and_refused) {
     EXPECT_EQ(run(fresh->stats(1))->waiting, 2);
 }
 
-TEST_F(JournaledRoom, changes_a_busy_database_refused_are_written_by_a_later_tick) {
+TEST_P(BusyJournal, changes_a_busy_database_refused_are_written_by_a_later_tick) {
     run(rooms_->open(1, 7));
     for (user_id u = 1; u <= 4; ++u) run(rooms_->join(1, u, t0));
     run(rooms_->tick(1, t0, settings(20, 10)));
@@ -139,7 +155,7 @@ TEST_F(JournaledRoom, changes_a_busy_database_refused_are_written_by_a_later_tic
     EXPECT_EQ(run(fresh->status(1, 3, t0 + 1s))->seq, 3);
 }
 
-TEST_F(JournaledRoom, one_room_is_put_back_only_where_the_engine_lost_it) {
+TEST_P(JournaledRoom, one_room_is_put_back_only_where_the_engine_lost_it) {
     run(rooms_->open(1, 7));
     for (user_id u = 1; u <= 3; ++u) run(rooms_->join(1, u, t0));
     run(rooms_->tick(1, t0, settings(20, 10)));

@@ -6,6 +6,7 @@
 //   class my_store : public ::testing::TestWithParam<testing::db_engine> { … };
 //   INSTANTIATE_TEST_SUITE_P(on, my_store, testing::all_db_engines(), testing::db_engine_name);
 //   …  testing::engine_database db(GetParam());  ASSERT_TRUE(db.open({.size = 1}));
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,8 @@ public:
         return db::open_database("sqlite://" + (dir_.path() / "store.db").string(), options);
     }
     db_engine engine() const { return engine_; }
+    // The SQLite file (for a test that opens it beside the pool).
+    std::filesystem::path sqlite_path() const { return dir_.path() / "store.db"; }
 
 private:
     db_engine engine_;
