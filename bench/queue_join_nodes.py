@@ -82,6 +82,7 @@ class deployment:
                         TICKETON_REDIS_URL=f"redis://127.0.0.1:{self.redis_port}",
                         TICKETON_PAYMENT_PROVIDER="toss",
                         TICKETON_PAYMENT_TOSS_BASE_URL="http://127.0.0.1:9",
+                        TICKETON_PAYMENT_TOSS_SECRET_KEY="test_sk_bench_unused",
                         TICKETON_DB_POOL_SIZE="16")
         subprocess.run([queue_lib.BIN, "migrate"], env=self.env, check=True,
                        stdout=subprocess.DEVNULL)

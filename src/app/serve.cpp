@@ -426,6 +426,8 @@ int serve(const config& cfg) {
                  auto op = booking.rebuild(sellable(), inventory::restore_mode::only_if_absent);
                  if (auto n = co_await std::move(op); n > 0)
                      log::warn("inventory.restored", {{"events", n}});
+                 // Sales and cancellations this node could not tell Redis of (unreachable then).
+                 co_await booking.retry_inventory();
                  const auto epoch = engines.redis->epoch();
                  if (epoch != *seen_epoch) {
                      auto back = co_await rooms.restore_all(

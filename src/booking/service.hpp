@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -170,6 +171,13 @@ public:
     // already (another node restored it, or it never went away) is left alone: false.
     boost::asio::awaitable<result<bool>> restore_event(std::int64_t event_id,
                                                        inventory::restore_mode mode);
+    // Orders whose move the inventory could not be told of (Redis unreachable): a sale (its seats
+    // stay under the order's pinned hold, so nobody else gets them) or a cancellation (its seats
+    // stay taken). This tells the inventory again — every second on api and queue nodes — what
+    // each order is now: PAID, the hold becomes SOLD; cancelled, the seats go back. Returns how
+    // many it told; inventory_owed() is how many still wait on this node.
+    boost::asio::awaitable<int> retry_inventory();
+    std::size_t inventory_owed() const;
     // The invariants of DESIGN.md §5 for one event, checked now.
     boost::asio::awaitable<result<audit_report>> audit(std::int64_t event_id);
     // The event's orders and sales totals, for its manager.
@@ -209,6 +217,11 @@ private:
     boost::asio::awaitable<int> reconcile_confirming(std::int64_t now);
     boost::asio::awaitable<int> reconcile_refunding(std::int64_t now);
     boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
+    // What the inventory did not hear of: a sale (the order's hold is still pinned) or a
+    // cancellation's unsell (the seats are still SOLD).
+    enum class owed_move { sale, unsale };
+    // Remembers it for retry_inventory (once per order; a sale's entry wins).
+    void owe_inventory(const std::string& order_id, owed_move move, const unavailable_error& e);
     boost::asio::awaitable<result<order>> reload(const std::string& order_id);
     // Moves the event to SOLD_OUT when every seat is sold, or back to ON_SALE when it is not.
     boost::asio::awaitable<void> update_sold_out(std::int64_t event_id);
@@ -226,6 +239,8 @@ private:
     std::unordered_map<std::string, bool> webhooks_in_flight_;
     std::atomic<std::int64_t> idempotency_purged_at_{0};  // unix seconds
     std::atomic<std::int64_t> overdue_checked_at_{0};     // unix seconds (sweep)
+    mutable std::mutex owed_mutex_;
+    std::map<std::string, owed_move> owed_;  // by order id
 };
 
 }  // namespace tkt::booking

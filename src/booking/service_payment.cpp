@@ -1,5 +1,10 @@
 // The confirm half of booking::service: confirm, the sale, a decline. Refunds are in
 // service_refund.cpp, the webhook and the reconciler in service_ops.cpp.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include <boost/json/array.hpp>
@@ -287,7 +292,7 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
     }
     // The sale is committed and the money taken: whatever the inventory answers now, the buyer
     // is answered PAID. An inventory that cannot be reached (Redis down) keeps the seats pinned
-    // — never sold to anyone else — and is told again when the event is restored.
+    // — never sold to anyone else — and is told again by retry_inventory().
     try {
         auto commit_op = deps_.inventory.commit(o.event_id, o.hold_id);
         if (!co_await std::move(commit_op)) {
@@ -301,12 +306,77 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
             if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});
         }
     } catch (const unavailable_error& e) {
-        log::error("booking.inventory_unreachable_after_sale",
-                   {{"orderId", o.id}, {"error", e.what()}});
+        owe_inventory(o.id, owed_move::sale, e);
     }
     log::info("booking.paid", {{"orderId", o.id}, {"eventId", o.event_id}, {"amount", o.amount}});
     co_await update_sold_out(o.event_id);
     co_return co_await reload(o.id);
+}
+
+void service::owe_inventory(const std::string& order_id, owed_move move,
+                            const unavailable_error& e) {
+    log::error("booking.inventory_unreachable",
+               {{"orderId", order_id},
+                {"move", move == owed_move::sale ? "sale" : "unsale"},
+                {"error", e.what()}});
+    std::lock_guard lock(owed_mutex_);
+    // A cancellation of a sale the inventory never heard of only has a pinned hold to end:
+    // the sale's entry says so already (an unsell would take the user's other seats).
+    owed_.try_emplace(order_id, move);
+}
+
+awaitable<int> service::retry_inventory() {
+    std::map<std::string, owed_move> owed;
+    {
+        std::lock_guard lock(owed_mutex_);
+        owed.swap(owed_);
+    }
+    int told = 0;
+    std::map<std::string, owed_move> again;
+    std::set<std::int64_t> events;
+    for (const auto& [id, move] : owed) {
+        auto o = co_await reload(id);
+        if (!o) {
+            // The database did not answer: next time. An order that is gone owes nothing.
+            if (o.error().code != problem_code::not_found) again.emplace(id, move);
+            continue;
+        }
+        try {
+            if (move == owed_move::sale && o->status == order_status::paid) {
+                // Its pinned hold becomes SOLD. No hold means the sale is there already
+                // (committed before a lost answer, or put back by the event's restore from the
+                // database): nothing is marked sold twice.
+                auto op = deps_.inventory.commit(o->event_id, o->hold_id);
+                co_await std::move(op);
+            } else if (move == owed_move::sale) {
+                // Cancelled since: the pinned hold ends (its seats were never sold).
+                owners_.forget(o->hold_id);
+                auto op = deps_.inventory.release(o->event_id, o->hold_id);
+                co_await std::move(op);
+            } else {
+                // A cancellation of a sale the inventory had: the seats go back.
+                auto op = unsell_paid(*o);
+                co_await std::move(op);
+            }
+            ++told;
+            events.insert(o->event_id);
+            log::info("booking.inventory_told",
+                      {{"orderId", id}, {"status", to_string(o->status)}});
+        } catch (const unavailable_error&) {
+            again.emplace(id, move);
+        }
+    }
+    if (!again.empty()) {
+        std::lock_guard lock(owed_mutex_);
+        for (auto& [id, move] : again) owed_.try_emplace(id, move);
+    }
+    for (auto e : events) co_await update_sold_out(e);
+    co_return told;
+}
+
+std::size_t service::inventory_owed() const {
+    std::lock_guard lock(owed_mutex_);
+    return owed_.size();
 }
 
 awaitable<void> service::fail_order(const order& o, std::string code, std::string message) {
@@ -335,8 +405,13 @@ awaitable<void> service::fail_order(const order& o, std::string code, std::strin
 awaitable<void> service::update_sold_out(std::int64_t event_id) {
     auto e = deps_.find_event(event_id);
     if (!e || !deps_.mark_sold_out || !deps_.mark_back_on_sale) co_return;
-    auto counts_op = deps_.inventory.counts_of(event_id);
-    auto counts = co_await std::move(counts_op);
+    std::optional<inventory::counts> counts;
+    try {
+        auto counts_op = deps_.inventory.counts_of(event_id);
+        counts = co_await std::move(counts_op);
+    } catch (const unavailable_error&) {
+        co_return;  // the next sale or refund looks again
+    }
     if (!counts) co_return;
     const bool all_sold = counts->available == 0 && counts->held == 0;
     if (all_sold && e->status == catalog::event_status::on_sale) {

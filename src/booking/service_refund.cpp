@@ -79,14 +79,16 @@ result<order_answer> cancel_answer(order o) {
 
 // The seats of a paid order go back on sale. Its sale may have committed in the database while
 // its seats are still under the order's pinned hold in the inventory (the sale commits the hold
-// right after its transaction): then the hold is released instead, and the sale, finding its
-// hold gone, sees the order no longer PAID and leaves the seats be.
+// right after its transaction, or could not reach the inventory): then the hold is released,
+// and the sale, finding its hold gone, sees the order no longer PAID and leaves the seats be.
+// The hold first: a general-admission unsell would otherwise take the user's units of another
+// order of the same zone while this order's pinned hold stayed.
 awaitable<void> service::unsell_paid(const order& o) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto unsell = deps_.inventory.unsell(o.event_id, o.user_id, o.items);
-        if (co_await std::move(unsell)) co_return;
         auto release = deps_.inventory.release(o.event_id, o.hold_id);
         if (co_await std::move(release)) co_return;
+        auto unsell = deps_.inventory.unsell(o.event_id, o.user_id, o.items);
+        if (co_await std::move(unsell)) co_return;
     }
     log::error("booking.unsell_failed", {{"orderId", o.id}, {"eventId", o.event_id}});
 }
@@ -136,13 +138,18 @@ awaitable<result<bool>> service::begin_refund(const order& o, const refund_start
         co_return std::unexpected(
             make_problem(problem_code::conflict, "a ticket was already used"));
     if (!*won) co_return false;
-    // The seats go back on sale the moment the cancellation is decided; the money follows.
-    if (start.move == money_move::cancel) {
-        co_await unsell_paid(o);
-    } else {
-        owners_.forget(o.hold_id);
-        auto op = deps_.inventory.release(o.event_id, o.hold_id);
-        co_await std::move(op);
+    // The seats go back on sale the moment the cancellation is decided; the money follows. An
+    // inventory that cannot be reached is told later (retry_inventory).
+    try {
+        if (start.move == money_move::cancel) {
+            co_await unsell_paid(o);
+        } else {
+            owners_.forget(o.hold_id);
+            auto op = deps_.inventory.release(o.event_id, o.hold_id);
+            co_await std::move(op);
+        }
+    } catch (const unavailable_error& e) {
+        owe_inventory(o.id, owed_move::unsale, e);
     }
     co_await update_sold_out(o.event_id);
     log::info("booking.refunding",

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -1418,6 +1419,183 @@ TEST_F(BookingService, ASaleAfterItsEventWasCancelledIsRefunded) {
     EXPECT_TRUE(stored(o).tickets.empty());
     ASSERT_EQ(gateway_.cancels.size(), 1u);
     EXPECT_EQ(outbox_count(o, "ORDER_REFUNDED"), 1);
+}
+
+namespace inv = tkt::inventory;
+
+// The memory engine behind a switch: while `down`, every call answers `unavailable` (Redis
+// unreachable), as the Redis engine does. `down_at_commit` goes down at the next commit: Redis
+// lost between a confirm's pin (which needs it: with Redis away no payment is taken) and the
+// sale's commit.
+class switched_inventory final : public inv::inventory {
+public:
+    explicit switched_inventory(inv::inventory& inner) : inner_(inner) {}
+    bool down = false;
+    bool down_at_commit = false;
+
+    boost::asio::awaitable<void> load(inv::layout l) override {
+        check();
+        return inner_.load(std::move(l));
+    }
+    boost::asio::awaitable<inv::restore_outcome> restore(inv::restoration r,
+                                                         inv::restore_mode mode) override {
+        check();
+        return inner_.restore(std::move(r), mode);
+    }
+    boost::asio::awaitable<bool> has_event(inv::event_id e) override {
+        check();
+        return inner_.has_event(e);
+    }
+    boost::asio::awaitable<std::expected<inv::hold_info, inv::hold_failure>> hold(
+        inv::hold_request r) override {
+        check();
+        return inner_.hold(std::move(r));
+    }
+    boost::asio::awaitable<bool> release(inv::event_id e, std::string h) override {
+        check();
+        return inner_.release(e, std::move(h));
+    }
+    boost::asio::awaitable<std::optional<inv::hold_info>> pin(inv::event_id e,
+                                                              std::string h) override {
+        check();
+        return inner_.pin(e, std::move(h));
+    }
+    boost::asio::awaitable<bool> commit(inv::event_id e, std::string h) override {
+        if (std::exchange(down_at_commit, false)) down = true;
+        check();
+        return inner_.commit(e, std::move(h));
+    }
+    boost::asio::awaitable<std::expected<void, inv::hold_failure>> mark_sold(
+        inv::event_id e, inv::user_id u, inv::hold_items items) override {
+        check();
+        return inner_.mark_sold(e, u, std::move(items));
+    }
+    boost::asio::awaitable<bool> unsell(inv::event_id e, inv::user_id u,
+                                        inv::hold_items items) override {
+        check();
+        return inner_.unsell(e, u, std::move(items));
+    }
+    boost::asio::awaitable<std::vector<inv::hold_info>> expire(time_point now) override {
+        check();
+        return inner_.expire(now);
+    }
+    boost::asio::awaitable<std::optional<inv::hold_info>> find(inv::event_id e,
+                                                               std::string h) override {
+        check();
+        return inner_.find(e, std::move(h));
+    }
+    boost::asio::awaitable<std::optional<inv::snapshot>> snapshot_of(inv::event_id e) override {
+        check();
+        return inner_.snapshot_of(e);
+    }
+    boost::asio::awaitable<std::optional<inv::counts>> counts_of(inv::event_id e) override {
+        check();
+        return inner_.counts_of(e);
+    }
+    boost::asio::awaitable<std::uint64_t> version_of(inv::event_id e) override {
+        check();
+        return inner_.version_of(e);
+    }
+    boost::asio::awaitable<std::vector<std::string>> audit(inv::event_id e) override {
+        check();
+        return inner_.audit(e);
+    }
+
+private:
+    void check() const {
+        if (down) throw inv::unavailable("redis: connection refused");
+    }
+    inv::inventory& inner_;
+};
+
+// A sale the inventory could not hear of (unreachable as the order became PAID) is answered
+// PAID and its seats stay pinned — nobody else can hold them — until the node tells the
+// inventory; a sale cancelled before that only has its pinned hold to end; a cancellation the
+// inventory did not hear of puts the seats back once it answers.
+TEST_F(BookingService, WhatTheInventoryDidNotHearIsToldOnceItAnswers) {
+    switched_inventory redis(*inventory_);
+    auto node = make_service(redis, gateway_);
+    auto pay = [&](const auth::principal& who, const order& o) {
+        return await(node->confirm(who, confirm_body{.payment_key = payment_key_of(o),
+                                                     .order_id = o.id,
+                                                     .amount = o.amount,
+                                                     .test_code = ""}));
+    };
+    const auto early = await(node->hold(carol_, event_, seats({"B-1-1"})));
+    ASSERT_TRUE(early);
+    ASSERT_TRUE(pay(carol_, *early));  // sold while the inventory answered
+    const auto kept = await(node->hold(alice_, event_, seats({"A-1-1"})));
+    const auto dropped = await(node->hold(bob_, event_, seats({"A-1-2"})));
+    ASSERT_TRUE(kept && dropped);
+
+    for (const auto& [who, o] : {std::pair{alice_, *kept}, std::pair{bob_, *dropped}}) {
+        redis.down = false;
+        redis.down_at_commit = true;
+        const auto c = pay(who, o);
+        ASSERT_TRUE(c) << text_of(c.error());
+        EXPECT_EQ(c->body.status, order_status::paid);
+        EXPECT_EQ(c->body.tickets.size(), 1u);
+    }
+    EXPECT_EQ(node->inventory_owed(), 2u);
+    // Cancelled while the inventory is away: bob's sale never reached it, carol's did.
+    for (const auto& [who, o] : {std::pair{bob_, *dropped}, std::pair{carol_, *early}}) {
+        const auto r = await(node->cancel(who, o.id, "changed my mind"));
+        ASSERT_TRUE(r) << text_of(r.error());
+        EXPECT_EQ(r->body.status, order_status::cancelled);
+    }
+    EXPECT_EQ(node->inventory_owed(), 3u);
+    EXPECT_EQ(await(node->retry_inventory()), 0);  // still away
+    EXPECT_EQ(node->inventory_owed(), 3u);
+
+    redis.down = false;
+    // Nobody gets a seat meanwhile: alice's and bob's are pinned, carol's still sold.
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::held);
+    EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::held);
+    EXPECT_EQ(seat_state(event_, "B-1-1"), inventory::seat_status::sold);
+    EXPECT_EQ(await(node->retry_inventory()), 3);
+    EXPECT_EQ(node->inventory_owed(), 0u);
+    EXPECT_EQ(await(node->retry_inventory()), 0);
+    EXPECT_EQ(seat_state(event_, "A-1-1"), inventory::seat_status::sold);
+    EXPECT_EQ(seat_state(event_, "A-1-2"), inventory::seat_status::available);
+    EXPECT_EQ(seat_state(event_, "B-1-1"), inventory::seat_status::available);
+    const auto n = counts(event_);
+    EXPECT_EQ(n.sold, 1);
+    EXPECT_EQ(n.held, 0);
+    expect_clean_audit(*node, event_);
+}
+
+// General admission: a user's sale the inventory never heard of, cancelled once it answers
+// again, ends its own pinned hold and leaves the user's other sale in the zone sold.
+TEST_F(BookingService, ACancelledUnheardSaleEndsItsHoldNotTheUsersOtherSale) {
+    const auto ga = add_general_event(10);
+    switched_inventory redis(*inventory_);
+    auto node = make_service(redis, gateway_);
+    auto pay = [&](const order& o) {
+        return await(node->confirm(alice_, confirm_body{.payment_key = payment_key_of(o),
+                                                        .order_id = o.id,
+                                                        .amount = o.amount,
+                                                        .test_code = ""}));
+    };
+    hold_body one;
+    one.zone = "Floor";
+    one.quantity = 1;
+    const auto first = await(node->hold(alice_, ga, one));
+    ASSERT_TRUE(first && pay(*first));
+    const auto second = await(node->hold(alice_, ga, one));
+    ASSERT_TRUE(second);
+    redis.down_at_commit = true;
+    ASSERT_TRUE(pay(*second));
+    EXPECT_EQ(node->inventory_owed(), 1u);
+    redis.down = false;
+    const auto r = await(node->cancel(alice_, second->id, ""));
+    ASSERT_TRUE(r) << text_of(r.error());
+    await(node->retry_inventory());
+    EXPECT_EQ(node->inventory_owed(), 0u);
+    const auto n = counts(ga);
+    EXPECT_EQ(n.sold, 1);
+    EXPECT_EQ(n.held, 0);
+    EXPECT_EQ(n.available, 9);
+    expect_clean_audit(*node, ga);
 }
 
 }  // namespace
