@@ -155,7 +155,8 @@ def run_wrk(port, connections, seconds, event, tokens_path, out):
     figures = {}
     for line in r.stdout.splitlines():
         parts = line.split()
-        if len(parts) == 2:
+        if len(parts) == 2 and parts[0] in ("joins", "seconds", "wrapped", "socket_errors",
+                                            "latency_p50_ms", "latency_p99_ms"):
             figures[parts[0]] = float(parts[1])
         elif len(parts) == 3 and parts[0] == "failed":
             figures.setdefault("failed", {})[parts[1]] = int(parts[2])
