@@ -13,6 +13,7 @@ The races, the on-sale and the notification run again over a Redis Cluster of th
 stops and restarts them."""
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,6 +26,7 @@ import unittest
 from pathlib import Path
 
 import harness
+import test_seat_stream as seat_stream  # its replayer (a module attribute: not run here)
 from harness import (API, audit, call, confirm, create_event, e2e_case, free_port, ga_layout,
                      hold, reserved_layout, sandbox_pay, sse_stream, toss_sandbox, wait_until)
 
@@ -664,6 +666,45 @@ class cluster_test(cluster_case):
                              ("DONE", 0), payment)
         self.assertEqual(self.assertBooksClean(event_id)["sold"], len(pending))
 
+    def test_11_holds_and_releases_on_two_nodes_reach_a_seat_stream_on_the_third(self):
+        event_id = self.event(layout=reserved_layout(rows=3, seats=10))
+        people = self.people(12, start=700)
+        first = harness.seat_map(self.api[1], event_id)
+        client = seat_stream.replayer(self, first)
+        with sse_stream(self.api[1].port, f"{API}/events/{event_id}/seats/stream"
+                        f"?since={first['version']}", timeout=30) as s:
+            self.assertEqual(s.status, 200, s.body)
+            client.apply(s.next_event())
+
+            def churn(i):
+                token, source = people[i]
+                node = self.api[0 if i % 2 else 2]
+                rng = random.Random(i)
+                for _ in range(15):
+                    seat = rng.choice(list(client.seats))
+                    status, _, body = call(node.port, "POST", f"{API}/events/{event_id}/holds",
+                                           {"seats": [seat]}, token=token, source=source)
+                    if status == 201 and rng.random() < 0.6:
+                        call(node.port, "DELETE", f"{API}/holds/{body['holdId']}", token=token,
+                             source=source)
+                    else:
+                        self.assertIn(status, (201, 409, 422), body)
+
+            self.race([lambda i=i: churn(i) for i in range(len(people))])
+            final = harness.seat_map(self.api[1], event_id)
+            deadline = time.monotonic() + 15
+            while client.version < final["version"]:
+                self.assertLess(time.monotonic(), deadline, f"stream stuck at {client.version}")
+                client.apply(s.next_event(timeout=15))
+        self.assertEqual(client.seats, seat_stream.statuses(final))
+        # Every node's map is the same (each computes it from the shared inventory).
+        for n in (self.api[0], self.api[2]):
+            self.assertEqual(seat_stream.statuses(harness.seat_map(n, event_id)),
+                             seat_stream.statuses(final))
+        held = sum(1 for v in client.seats.values() if v == "HELD")
+        self.assertGreater(held, 0)
+        self.assertEqual(self.assertBooksClean(event_id)["held"], held)
+
     def test_0_the_built_in_sandbox_is_refused_with_several_nodes(self):
         env = dict(self.env, TICKETON_PAYMENT_PROVIDER="sandbox")
         with tempfile.TemporaryDirectory() as data:
@@ -724,8 +765,10 @@ class on_a_redis_cluster_test(cluster_case):
 
     test_8_one_user_firing_ten_holds_at_three_nodes_gets_exactly_four = \
         cluster_test.test_8_one_user_firing_ten_holds_at_three_nodes_gets_exactly_four
+    test_11_holds_and_releases_on_two_nodes_reach_a_seat_stream_on_the_third = \
+        cluster_test.test_11_holds_and_releases_on_two_nodes_reach_a_seat_stream_on_the_third
 
-    def test_11_the_events_keys_are_spread_over_the_masters(self):
+    def test_12_the_events_keys_are_spread_over_the_masters(self):
         events = [self.event(layout=reserved_layout(rows=1, seats=2)) for _ in range(6)]
         masters = set()
         for e in events:
