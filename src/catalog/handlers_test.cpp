@@ -93,7 +93,10 @@ protected:
     std::string manager_, other_, user_;
 };
 
-TEST_F(CatalogHandlers, CreateNeedsAManagerAndAValidBody) {
+INSTANTIATE_TEST_SUITE_P(on, CatalogHandlers, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
+
+TEST_P(CatalogHandlers, CreateNeedsAManagerAndAValidBody) {
     const auto body = boost::json::serialize(reserved_body());
     EXPECT_EQ(call(http::verb::post, "/api/v1/events", body).status, 401);
     EXPECT_EQ(call(http::verb::post, "/api/v1/events", body, user_).status, 403);
@@ -113,7 +116,7 @@ TEST_F(CatalogHandlers, CreateNeedsAManagerAndAValidBody) {
     EXPECT_EQ(problem_field(call(http::verb::post, "/api/v1/events", "{nope", manager_)), "body");
 }
 
-TEST_F(CatalogHandlers, DraftsAreHiddenFromThePublic) {
+TEST_P(CatalogHandlers, DraftsAreHiddenFromThePublic) {
     const auto id = create(reserved_body());
     EXPECT_EQ(call(http::verb::get, path(id)).status, 404);
     EXPECT_EQ(call(http::verb::get, path(id), {}, user_).status, 404);
@@ -136,7 +139,7 @@ TEST_F(CatalogHandlers, DraftsAreHiddenFromThePublic) {
     EXPECT_FALSE(list.at("items").as_array()[0].as_object().contains("sections"));
 }
 
-TEST_F(CatalogHandlers, ATokenInTheUrlIsRefusedEvenWhereNoneIsNeeded) {
+TEST_P(CatalogHandlers, ATokenInTheUrlIsRefusedEvenWhereNoneIsNeeded) {
     const auto draft = create(reserved_body());
     const auto open = create(general_body());
     ASSERT_EQ(call(http::verb::patch, path(open), R"({"status":"SCHEDULED"})", manager_).status,
@@ -160,7 +163,7 @@ TEST_F(CatalogHandlers, ATokenInTheUrlIsRefusedEvenWhereNoneIsNeeded) {
     EXPECT_EQ(call(http::verb::get, path(open), {}, "a.b.c").status, 200);
 }
 
-TEST_F(CatalogHandlers, UnknownAndNonNumericIdsAreNotFound) {
+TEST_P(CatalogHandlers, UnknownAndNonNumericIdsAreNotFound) {
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/abc").status, 404);
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/12345").status, 404);
     EXPECT_EQ(call(http::verb::get, "/api/v1/events/1x/seats").status, 404);
@@ -169,7 +172,7 @@ TEST_F(CatalogHandlers, UnknownAndNonNumericIdsAreNotFound) {
         404);
 }
 
-TEST_F(CatalogHandlers, PatchRulesAndOwnership) {
+TEST_P(CatalogHandlers, PatchRulesAndOwnership) {
     const auto id = create(reserved_body());
     EXPECT_EQ(call(http::verb::patch, path(id), R"({"status":"ON_SALE"})", other_).status, 404);
     EXPECT_EQ(call(http::verb::patch, path(id), R"({"status":"ON_SALE"})", user_).status, 403);
@@ -183,7 +186,7 @@ TEST_F(CatalogHandlers, PatchRulesAndOwnership) {
     EXPECT_EQ(call(http::verb::patch, path(id), R"({"status":"SCHEDULED"})", manager_).status, 409);
 }
 
-TEST_F(CatalogHandlers, SeatMapHasAnETagAndAnswers304) {
+TEST_P(CatalogHandlers, SeatMapHasAnETagAndAnswers304) {
     const auto id = create(reserved_body());
     ASSERT_EQ(call(http::verb::patch, path(id), R"({"status":"ON_SALE"})", manager_).status, 200);
     const auto first = call(http::verb::get, path(id, "/seats"));
@@ -220,7 +223,7 @@ TEST_F(CatalogHandlers, SeatMapHasAnETagAndAnswers304) {
     EXPECT_EQ(seats_.serializations(), 2u);
 }
 
-TEST_F(CatalogHandlers, ListQueryParametersAreChecked) {
+TEST_P(CatalogHandlers, ListQueryParametersAreChecked) {
     EXPECT_EQ(problem_field(call(http::verb::get, "/api/v1/events?size=0")), "size");
     EXPECT_EQ(problem_field(call(http::verb::get, "/api/v1/events?size=101")), "size");
     EXPECT_EQ(problem_field(call(http::verb::get, "/api/v1/events?page=-1")), "page");
@@ -250,7 +253,7 @@ TEST_F(CatalogHandlers, ListQueryParametersAreChecked) {
     EXPECT_EQ(ids("size=1&page=1"), std::vector<std::int64_t>{b});
 }
 
-TEST_F(CatalogHandlers, PagesWhoseOffsetIsTooDeepOrNotANumberAreRefused) {
+TEST_P(CatalogHandlers, PagesWhoseOffsetIsTooDeepOrNotANumberAreRefused) {
     create(general_body());
     for (const auto* list : {"/api/v1/events", "/api/v1/manager/events"}) {
         const auto get = [&](std::string_view query) {
@@ -275,7 +278,7 @@ TEST_F(CatalogHandlers, PagesWhoseOffsetIsTooDeepOrNotANumberAreRefused) {
     }
 }
 
-TEST_F(CatalogHandlers, ManagerEventsListsOnlyTheirOwn) {
+TEST_P(CatalogHandlers, ManagerEventsListsOnlyTheirOwn) {
     create(reserved_body());
     create(general_body());
     EXPECT_EQ(call(http::verb::get, "/api/v1/manager/events", {}, user_).status, 403);

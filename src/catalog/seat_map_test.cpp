@@ -54,7 +54,9 @@ protected:
     auth::principal manager_;
 };
 
-TEST_F(SeatMap, AThousandReadsAtOneVersionSerializeOnce) {
+INSTANTIATE_TEST_SUITE_P(on, SeatMap, tkt::testing::all_db_engines(), tkt::testing::db_engine_name);
+
+TEST_P(SeatMap, AThousandReadsAtOneVersionSerializeOnce) {
     const auto e = create(reserved_body());
     const auto first = get(e);
     for (int i = 0; i < 999; ++i) {
@@ -67,7 +69,7 @@ TEST_F(SeatMap, AThousandReadsAtOneVersionSerializeOnce) {
     EXPECT_TRUE(first.etag().ends_with(fmt::format("-{}\"", first.version))) << first.etag();
 }
 
-TEST_F(SeatMap, ReadersOnManyThreadsShareOneBody) {
+TEST_P(SeatMap, ReadersOnManyThreadsShareOneBody) {
     const auto e = create(reserved_body());
     const auto warm = get(e);
     std::vector<std::thread> threads;
@@ -86,7 +88,7 @@ TEST_F(SeatMap, ReadersOnManyThreadsShareOneBody) {
     EXPECT_EQ(seats_.serializations(), 1u);
 }
 
-TEST_F(SeatMap, AChangeMakesANewVersionSerializedOnce) {
+TEST_P(SeatMap, AChangeMakesANewVersionSerializedOnce) {
     const auto e = create(reserved_body());
     const auto before = get(e);
     hold(e->id, "h1", "A-1-2");
@@ -115,7 +117,7 @@ TEST_F(SeatMap, AChangeMakesANewVersionSerializedOnce) {
     EXPECT_FALSE(doc.contains("zones"));
 }
 
-TEST_F(SeatMap, ZonesShowWhatIsAvailable) {
+TEST_P(SeatMap, ZonesShowWhatIsAvailable) {
     const auto e = create(general_body());
     inventory::hold_request r;
     r.event = e->id;
@@ -135,7 +137,7 @@ TEST_F(SeatMap, ZonesShowWhatIsAvailable) {
     EXPECT_EQ(z.at("available").as_int64(), 497);
 }
 
-TEST_F(SeatMap, AnEditedLayoutIsNeverServedFromTheOldBody) {
+TEST_P(SeatMap, AnEditedLayoutIsNeverServedFromTheOldBody) {
     const auto e = create(reserved_body());
     const auto before = get(e);
     auto edited = run(io_, svc_->update(e->id,
@@ -150,7 +152,7 @@ TEST_F(SeatMap, AnEditedLayoutIsNeverServedFromTheOldBody) {
     EXPECT_EQ(doc.at("sections").as_array()[0].at("price").as_int64(), 1);
 }
 
-TEST_F(SeatMap, UnknownToTheInventoryIsNothing) {
+TEST_P(SeatMap, UnknownToTheInventoryIsNothing) {
     auto ghost = std::make_shared<event>();
     ghost->id = 999;
     EXPECT_FALSE(run(io_, seats_.get(ghost)));

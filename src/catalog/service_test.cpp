@@ -58,7 +58,10 @@ protected:
     auth::principal manager_, other_, admin_, user_;
 };
 
-TEST_F(CatalogService, CreateStoresADraftAndLoadsTheInventory) {
+INSTANTIATE_TEST_SUITE_P(on, CatalogService, tkt::testing::all_db_engines(),
+                         tkt::testing::db_engine_name);
+
+TEST_P(CatalogService, CreateStoresADraftAndLoadsTheInventory) {
     const auto e = create(reserved_body(), manager_);
     ASSERT_TRUE(e);
     EXPECT_GT(e->id, 0);
@@ -73,7 +76,7 @@ TEST_F(CatalogService, CreateStoresADraftAndLoadsTheInventory) {
     EXPECT_EQ(counts->available, 80);
 }
 
-TEST_F(CatalogService, OnlyManagersAndAdminsCreate) {
+TEST_P(CatalogService, OnlyManagersAndAdminsCreate) {
     auto refused = run(io_, svc_->create(reserved_body(), user_));
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, problem_code::forbidden);
@@ -85,7 +88,7 @@ TEST_F(CatalogService, OnlyManagersAndAdminsCreate) {
     EXPECT_EQ(invalid.error().field, "venue");
 }
 
-TEST_F(CatalogService, DraftsAreListedOnlyToTheirManagerAndAdmins) {
+TEST_P(CatalogService, DraftsAreListedOnlyToTheirManagerAndAdmins) {
     const auto draft = create(reserved_body(), manager_);
     const auto published = create(general_body(), manager_);
     ASSERT_TRUE(patch(published->id, status("SCHEDULED"), manager_));
@@ -108,7 +111,7 @@ TEST_F(CatalogService, DraftsAreListedOnlyToTheirManagerAndAdmins) {
     EXPECT_FALSE(run(io_, svc_->list_managed(user_, 0, 20)));
 }
 
-TEST_F(CatalogService, SearchFiltersAndPages) {
+TEST_P(CatalogService, SearchFiltersAndPages) {
     std::vector<std::int64_t> made;
     for (int i = 0; i < 5; ++i) {
         auto body = reserved_body();
@@ -126,7 +129,7 @@ TEST_F(CatalogService, SearchFiltersAndPages) {
     ASSERT_TRUE(patch(ga->id, status("SCHEDULED"), manager_));
 
     list_query q;
-    q.q = "show 3";  // LIKE is case-insensitive for ASCII in SQLite
+    q.q = "show 3";  // case-insensitive: SQLite's LIKE for ASCII, MySQL's by the _ci collation
     EXPECT_EQ(ids(list(q)), std::vector<std::int64_t>{made[3]});
     q = {};
     q.q = "100%";
@@ -162,7 +165,7 @@ TEST_F(CatalogService, SearchFiltersAndPages) {
     EXPECT_FALSE(run(io_, svc_->list(q, std::nullopt)));
 }
 
-TEST_F(CatalogService, FieldsChangeOnlyWhileDraft) {
+TEST_P(CatalogService, FieldsChangeOnlyWhileDraft) {
     const auto e = create(reserved_body(), manager_);
     auto renamed = patch(e->id, boost::json::object{{"title", "Renamed"}}, manager_);
     ASSERT_TRUE(renamed) << renamed.error().detail;
@@ -188,7 +191,7 @@ TEST_F(CatalogService, FieldsChangeOnlyWhileDraft) {
     EXPECT_EQ(svc_->find(e->id)->title, "Renamed");
 }
 
-TEST_F(CatalogService, OwnershipDecidesWhoMayEdit) {
+TEST_P(CatalogService, OwnershipDecidesWhoMayEdit) {
     const auto e = create(reserved_body(), manager_);
     auto by_other = patch(e->id, status("SCHEDULED"), other_);
     ASSERT_FALSE(by_other);
@@ -202,7 +205,7 @@ TEST_F(CatalogService, OwnershipDecidesWhoMayEdit) {
     EXPECT_TRUE(patch(e->id, status("SCHEDULED"), admin_));
 }
 
-TEST_F(CatalogService, StatusTransitions) {
+TEST_P(CatalogService, StatusTransitions) {
     const auto e = create(reserved_body(), manager_);
     const auto expect_conflict = [&](std::string_view to) {
         auto r = patch(e->id, status(to), manager_);
@@ -238,7 +241,7 @@ TEST_F(CatalogService, StatusTransitions) {
     expect_conflict("CLOSED");
 }
 
-TEST_F(CatalogService, TickOpensAndClosesOnTime) {
+TEST_P(CatalogService, TickOpensAndClosesOnTime) {
     auto body = reserved_body();
     body["salesCloseAt"] = "2027-01-20T00:00:00Z";
     const auto e = create(std::move(body), manager_);
@@ -269,7 +272,7 @@ TEST_F(CatalogService, TickOpensAndClosesOnTime) {
     EXPECT_EQ(fresh.find(e->id)->status, event_status::closed);
 }
 
-TEST_F(CatalogService, LoadAllRebuildsMemoryAndLeavesTheInventoryToBooking) {
+TEST_P(CatalogService, LoadAllRebuildsMemoryAndLeavesTheInventoryToBooking) {
     const auto a = create(reserved_body(), manager_);
     const auto b = create(general_body(), manager_);
     const auto c = create(general_body(), other_);
@@ -292,7 +295,7 @@ TEST_F(CatalogService, LoadAllRebuildsMemoryAndLeavesTheInventoryToBooking) {
     EXPECT_FALSE(fresh_inventory.has_event_now(b->id));
 }
 
-TEST_F(CatalogService, AStaleWriterGetsAConflictAndMemoryCatchesUp) {
+TEST_P(CatalogService, AStaleWriterGetsAConflictAndMemoryCatchesUp) {
     const auto e = create(reserved_body(), manager_);
     // A second node (another service on the same database) edits first.
     service other_node(*db_, inventory_, clock_);
@@ -306,7 +309,7 @@ TEST_F(CatalogService, AStaleWriterGetsAConflictAndMemoryCatchesUp) {
     EXPECT_TRUE(patch(e->id, boost::json::object{{"title", "Mine"}}, manager_));
 }
 
-TEST_F(CatalogService, DemoSeedCreatesThreeOnSaleEventsOnce) {
+TEST_P(CatalogService, DemoSeedCreatesThreeOnSaleEventsOnce) {
     const auto made = run(io_, seed_demo(*svc_, *db_, clock_, auth::password_cost::min));
     ASSERT_TRUE(made) << made.error().detail;
     EXPECT_EQ(*made, 3);
@@ -343,7 +346,7 @@ TEST_F(CatalogService, DemoSeedCreatesThreeOnSaleEventsOnce) {
 
 // Two nodes on one database and one bus: what one stores, the other re-reads, and the shared
 // inventory's live holds survive a second node's start.
-TEST_F(CatalogService, AnotherNodeSeesEveryChangeAnnouncedOnTheBusAndKeepsLiveHolds) {
+TEST_P(CatalogService, AnotherNodeSeesEveryChangeAnnouncedOnTheBusAndKeepsLiveHolds) {
     bus::memory_bus bus;
     svc_->share(bus, io_.get_executor());
     service other(*db_, inventory_, clock_);

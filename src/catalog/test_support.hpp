@@ -1,8 +1,8 @@
 #pragma once
 // Shared by the catalog's unit tests only (no library source includes it): valid event bodies,
-// a fixture with a migrated SQLite database in a temp dir, the memory inventory, a manual
-// clock, and a way to run a coroutine to completion.
-#include <filesystem>
+// a fixture with a migrated database of each engine (a SQLite file in a temp dir, a database of
+// its own on the run's MariaDB; cases end in /sqlite and /mariadb), the memory inventory, a
+// manual clock, and a way to run a coroutine to completion.
 #include <memory>
 #include <string>
 
@@ -15,9 +15,10 @@
 
 #include "auth/service.hpp"
 #include "catalog/event.hpp"
-#include "common/testing/temp_dir.hpp"
 #include "db/database.hpp"
+#include "db/migrations.hpp"
 #include "inventory/memory_inventory.hpp"
+#include "store_engines.hpp"
 
 namespace tkt::catalog::testing {
 
@@ -66,12 +67,14 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
     return done.get();
 }
 
-class db_fixture : public ::testing::Test {
+// Each test file that derives from it instantiates its suite on both engines:
+//   INSTANTIATE_TEST_SUITE_P(on, Suite, tkt::testing::all_db_engines(),
+//                            tkt::testing::db_engine_name);
+class db_fixture : public ::testing::TestWithParam<tkt::testing::db_engine> {
 protected:
     void SetUp() override {
         clock_.set(*parse_rfc3339(t0));
-        auto opened = db::open_database("sqlite://" + (dir_ / "test.db").string(),
-                                        db::pool_options{.size = 2});
+        auto opened = database_.open(db::pool_options{.size = 2});
         ASSERT_TRUE(opened) << opened.error().message;
         db_ = std::move(*opened);
         auto migrated = db::migrate(*db_);
@@ -87,7 +90,7 @@ protected:
         return auth::principal{.user_id = u ? u->id : 0, .role = r};
     }
 
-    tkt::testing::temp_dir dir_{"cat"};
+    tkt::testing::engine_database database_{GetParam()};
     manual_clock clock_;
     boost::asio::io_context io_;
     std::unique_ptr<db::database> db_;
