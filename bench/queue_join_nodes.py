@@ -41,12 +41,6 @@ MARIADB_TOOL = os.environ.get("TICKETON_MARIADB_TOOL") or os.path.join(
 LUA = os.path.join(ROOT, "bench/queue_join.lua")
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wait_http(port, proc, log):
     for _ in range(600):
         try:
@@ -221,14 +215,14 @@ def main():
                 outs.append(out)
                 threads.append(threading.Thread(target=run_wrk, args=(
                     d.api[k].port, args.connections // nodes, seconds, event, path, out)))
-            before = {name: cpu_seconds(pid) for name, pid in watched.items()}
+            before = {name: queue_lib.cpu_seconds(pid) for name, pid in watched.items()}
             started = time.monotonic()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.monotonic() - started
-            cpu = {name: cpu_seconds(pid) - before[name] for name, pid in watched.items()}
+            cpu = {name: queue_lib.cpu_seconds(pid) - before[name] for name, pid in watched.items()}
             joins = sum(o["joins"] for o in outs)
             if any(o.get("wrapped", 0) for o in outs):
                 sys.exit(f"round {r} ran out of users: raise --rate-max")

@@ -94,6 +94,13 @@ def prepare(data_dir, users):
     return list(range(first, first + users))
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) process `pid` used so far, all its threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port():
     """A loopback TCP port nobody listens on now."""
     s = socket.socket()

@@ -64,12 +64,6 @@ def proc_status(pid, key):
     return 0
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def tcp_mem_kib():
     with open("/proc/net/sockstat") as f:
         for line in f:
@@ -151,7 +145,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
                 f["positions_now"] = int(re.search(r"positions=(\d+)", line).group(1))
             elif word == "pushed":
                 f["rss_pushed"] = proc_status(pid, "VmRSS")
-                f["cpu_pushed"] = (cpu_seconds(pid), time.monotonic(), f.get("positions_now", 0))
+                f["cpu_pushed"] = (queue_lib.cpu_seconds(pid), time.monotonic(), f.get("positions_now", 0))
                 print(f"[round {r}] every stream has had a new position; VmRSS "
                       f"{f['rss_pushed']} kB", flush=True)
             elif word == "move":
@@ -161,7 +155,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
                 f["summary"] = json.loads(line[8:])
                 if "cpu_pushed" in f:
                     c0, w0, p0 = f["cpu_pushed"]
-                    c1 = cpu_seconds(pid)
+                    c1 = queue_lib.cpu_seconds(pid)
                     f["cpu_hold"] = (c1 - c0) / (time.monotonic() - w0)
                     # Server CPU per position delivered while the streams were held (the probe's
                     # 200 polls a second are in it too, a small part).

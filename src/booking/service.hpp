@@ -217,11 +217,13 @@ private:
     boost::asio::awaitable<int> reconcile_confirming(std::int64_t now);
     boost::asio::awaitable<int> reconcile_refunding(std::int64_t now);
     boost::asio::awaitable<void> fail_order(const order& o, std::string code, std::string message);
-    // What the inventory did not hear of: a sale (the order's hold is still pinned) or a
-    // cancellation's unsell (the seats are still SOLD).
-    enum class owed_move { sale, unsale };
-    // Remembers it for retry_inventory (once per order; a sale's entry wins).
-    void owe_inventory(const std::string& order_id, owed_move move, const unavailable_error& e);
+    // What the inventory still has of an order it was not told about: its hold, pinned (a sale
+    // whose commit, or a release, did not reach it), or its seats SOLD (a cancellation whose
+    // unsell did not).
+    enum class still_there { pinned_hold, sold_seats };
+    // Remembers it for retry_inventory, once per order: the first entry wins (a sale that never
+    // reached the inventory, cancelled since, still has only its pinned hold there).
+    void owe_inventory(const std::string& order_id, still_there what, const unavailable_error& e);
     boost::asio::awaitable<result<order>> reload(const std::string& order_id);
     // Moves the event to SOLD_OUT when every seat is sold, or back to ON_SALE when it is not.
     boost::asio::awaitable<void> update_sold_out(std::int64_t event_id);
@@ -240,7 +242,7 @@ private:
     std::atomic<std::int64_t> idempotency_purged_at_{0};  // unix seconds
     std::atomic<std::int64_t> overdue_checked_at_{0};     // unix seconds (sweep)
     mutable std::mutex owed_mutex_;
-    std::map<std::string, owed_move> owed_;  // by order id
+    std::map<std::string, still_there> owed_;  // by order id
 };
 
 }  // namespace tkt::booking

@@ -306,56 +306,55 @@ awaitable<result<order>> service::finish_captured(order o, payment::payment_reco
             if (!sold) log::error("booking.inventory_mark_sold_failed", {{"orderId", o.id}});
         }
     } catch (const unavailable_error& e) {
-        owe_inventory(o.id, owed_move::sale, e);
+        owe_inventory(o.id, still_there::pinned_hold, e);
     }
     log::info("booking.paid", {{"orderId", o.id}, {"eventId", o.event_id}, {"amount", o.amount}});
     co_await update_sold_out(o.event_id);
     co_return co_await reload(o.id);
 }
 
-void service::owe_inventory(const std::string& order_id, owed_move move,
+void service::owe_inventory(const std::string& order_id, still_there what,
                             const unavailable_error& e) {
     log::error("booking.inventory_unreachable",
                {{"orderId", order_id},
-                {"move", move == owed_move::sale ? "sale" : "unsale"},
+                {"left", what == still_there::pinned_hold ? "pinned hold" : "sold seats"},
                 {"error", e.what()}});
     std::lock_guard lock(owed_mutex_);
-    // A cancellation of a sale the inventory never heard of only has a pinned hold to end:
-    // the sale's entry says so already (an unsell would take the user's other seats).
-    owed_.try_emplace(order_id, move);
+    owed_.try_emplace(order_id, what);
 }
 
 awaitable<int> service::retry_inventory() {
-    std::map<std::string, owed_move> owed;
+    std::map<std::string, still_there> owed;
     {
         std::lock_guard lock(owed_mutex_);
         owed.swap(owed_);
     }
     int told = 0;
-    std::map<std::string, owed_move> again;
+    std::map<std::string, still_there> again;
     std::set<std::int64_t> events;
-    for (const auto& [id, move] : owed) {
+    for (const auto& [id, what] : owed) {
         auto o = co_await reload(id);
         if (!o) {
             // The database did not answer: next time. An order that is gone owes nothing.
-            if (o.error().code != problem_code::not_found) again.emplace(id, move);
+            if (o.error().code != problem_code::not_found) again.emplace(id, what);
             continue;
         }
         try {
-            if (move == owed_move::sale && o->status == order_status::paid) {
-                // Its pinned hold becomes SOLD. No hold means the sale is there already
+            if (what == still_there::sold_seats) {
+                // A cancellation of a sale the inventory had: the seats go back.
+                auto op = unsell_paid(*o);
+                co_await std::move(op);
+            } else if (o->status == order_status::paid) {
+                // The pinned hold becomes SOLD. No hold means the sale is there already
                 // (committed before a lost answer, or put back by the event's restore from the
                 // database): nothing is marked sold twice.
                 auto op = deps_.inventory.commit(o->event_id, o->hold_id);
                 co_await std::move(op);
-            } else if (move == owed_move::sale) {
-                // Cancelled since: the pinned hold ends (its seats were never sold).
+            } else {
+                // Ended since (cancelled, refunded): the pinned hold ends; its seats were never
+                // sold.
                 owners_.forget(o->hold_id);
                 auto op = deps_.inventory.release(o->event_id, o->hold_id);
-                co_await std::move(op);
-            } else {
-                // A cancellation of a sale the inventory had: the seats go back.
-                auto op = unsell_paid(*o);
                 co_await std::move(op);
             }
             ++told;
@@ -363,12 +362,12 @@ awaitable<int> service::retry_inventory() {
             log::info("booking.inventory_told",
                       {{"orderId", id}, {"status", to_string(o->status)}});
         } catch (const unavailable_error&) {
-            again.emplace(id, move);
+            again.emplace(id, what);
         }
     }
     if (!again.empty()) {
         std::lock_guard lock(owed_mutex_);
-        for (auto& [id, move] : again) owed_.try_emplace(id, move);
+        for (auto& [id, what] : again) owed_.try_emplace(id, what);
     }
     for (auto e : events) co_await update_sold_out(e);
     co_return told;

@@ -139,9 +139,12 @@ awaitable<result<bool>> service::begin_refund(const order& o, const refund_start
             make_problem(problem_code::conflict, "a ticket was already used"));
     if (!*won) co_return false;
     // The seats go back on sale the moment the cancellation is decided; the money follows. An
-    // inventory that cannot be reached is told later (retry_inventory).
+    // inventory that cannot be reached is told later (retry_inventory): a cancelled sale's seats
+    // are SOLD there (or still under its pinned hold, which the sale's own entry says); a capture
+    // refunded before any sale only has its hold.
+    const bool sold = start.move == money_move::cancel;
     try {
-        if (start.move == money_move::cancel) {
+        if (sold) {
             co_await unsell_paid(o);
         } else {
             owners_.forget(o.hold_id);
@@ -149,7 +152,7 @@ awaitable<result<bool>> service::begin_refund(const order& o, const refund_start
             co_await std::move(op);
         }
     } catch (const unavailable_error& e) {
-        owe_inventory(o.id, owed_move::unsale, e);
+        owe_inventory(o.id, sold ? still_there::sold_seats : still_there::pinned_hold, e);
     }
     co_await update_sold_out(o.event_id);
     log::info("booking.refunding",

@@ -18,10 +18,12 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "booking/tickets_test_support.hpp"
 #include "catalog/event.hpp"
+#include "inventory/forwarding_inventory.hpp"
 #include "inventory/memory_inventory.hpp"
 #include "payment/gateway.hpp"
 
@@ -1427,83 +1429,21 @@ namespace inv = tkt::inventory;
 // unreachable), as the Redis engine does. `down_at_commit` goes down at the next commit: Redis
 // lost between a confirm's pin (which needs it: with Redis away no payment is taken) and the
 // sale's commit.
-class switched_inventory final : public inv::inventory {
+class switched_inventory final : public inv::forwarding_inventory {
 public:
     explicit switched_inventory(inv::inventory& inner) : inner_(inner) {}
     bool down = false;
     bool down_at_commit = false;
 
-    boost::asio::awaitable<void> load(inv::layout l) override {
-        check();
-        return inner_.load(std::move(l));
-    }
-    boost::asio::awaitable<inv::restore_outcome> restore(inv::restoration r,
-                                                         inv::restore_mode mode) override {
-        check();
-        return inner_.restore(std::move(r), mode);
-    }
-    boost::asio::awaitable<bool> has_event(inv::event_id e) override {
-        check();
-        return inner_.has_event(e);
-    }
-    boost::asio::awaitable<std::expected<inv::hold_info, inv::hold_failure>> hold(
-        inv::hold_request r) override {
-        check();
-        return inner_.hold(std::move(r));
-    }
-    boost::asio::awaitable<bool> release(inv::event_id e, std::string h) override {
-        check();
-        return inner_.release(e, std::move(h));
-    }
-    boost::asio::awaitable<std::optional<inv::hold_info>> pin(inv::event_id e,
-                                                              std::string h) override {
-        check();
-        return inner_.pin(e, std::move(h));
-    }
     boost::asio::awaitable<bool> commit(inv::event_id e, std::string h) override {
         if (std::exchange(down_at_commit, false)) down = true;
-        check();
-        return inner_.commit(e, std::move(h));
-    }
-    boost::asio::awaitable<std::expected<void, inv::hold_failure>> mark_sold(
-        inv::event_id e, inv::user_id u, inv::hold_items items) override {
-        check();
-        return inner_.mark_sold(e, u, std::move(items));
-    }
-    boost::asio::awaitable<bool> unsell(inv::event_id e, inv::user_id u,
-                                        inv::hold_items items) override {
-        check();
-        return inner_.unsell(e, u, std::move(items));
-    }
-    boost::asio::awaitable<std::vector<inv::hold_info>> expire(time_point now) override {
-        check();
-        return inner_.expire(now);
-    }
-    boost::asio::awaitable<std::optional<inv::hold_info>> find(inv::event_id e,
-                                                               std::string h) override {
-        check();
-        return inner_.find(e, std::move(h));
-    }
-    boost::asio::awaitable<std::optional<inv::snapshot>> snapshot_of(inv::event_id e) override {
-        check();
-        return inner_.snapshot_of(e);
-    }
-    boost::asio::awaitable<std::optional<inv::counts>> counts_of(inv::event_id e) override {
-        check();
-        return inner_.counts_of(e);
-    }
-    boost::asio::awaitable<std::uint64_t> version_of(inv::event_id e) override {
-        check();
-        return inner_.version_of(e);
-    }
-    boost::asio::awaitable<std::vector<std::string>> audit(inv::event_id e) override {
-        check();
-        return inner_.audit(e);
+        return forwarding_inventory::commit(e, std::move(h));
     }
 
 private:
-    void check() const {
+    inv::inventory& target() override {
         if (down) throw inv::unavailable("redis: connection refused");
+        return inner_;
     }
     inv::inventory& inner_;
 };
@@ -1562,6 +1502,59 @@ TEST_F(BookingService, WhatTheInventoryDidNotHearIsToldOnceItAnswers) {
     EXPECT_EQ(n.sold, 1);
     EXPECT_EQ(n.held, 0);
     expect_clean_audit(*node, event_);
+}
+
+// The retry and the buyer's cancellation of the same unheard sale, racing (either started
+// first, the retry up to 5 ms late), many rounds: every round ends with the seat back on sale,
+// nothing owed, and a clean audit — whichever of them reached the inventory first.
+TEST_F(BookingService, RetryingTheInventoryRacesTheBuyersCancellation) {
+    switched_inventory redis(*inventory_);
+    auto node = make_service(redis, gateway_);
+    for (int round = 0; round < 24; ++round) {
+        const auto seat = fmt::format("{}-1-{}", round % 2 ? "A" : "B", 1 + round % 6);
+        const auto o = await(node->hold(alice_, event_, seats({seat})));
+        ASSERT_TRUE(o) << text_of(o.error());
+        redis.down_at_commit = true;
+        const auto paid =
+            await(node->confirm(alice_, confirm_body{.payment_key = payment_key_of(*o),
+                                                     .order_id = o->id,
+                                                     .amount = o->amount,
+                                                     .test_code = ""}));
+        ASSERT_TRUE(paid && paid->body.status == order_status::paid);
+        redis.down = false;
+        ASSERT_EQ(node->inventory_owed(), 1u);
+
+        auto cancel = [&]() -> boost::asio::awaitable<void> {
+            auto r = co_await node->cancel(alice_, o->id, "race");
+            EXPECT_TRUE(r && r->body.status == order_status::cancelled)
+                << (r ? to_string(r->body.status) : text_of(r.error()));
+        };
+        // The retry starts 0-5 ms late: it meets the cancellation before, during and after
+        // its move in the database.
+        auto retry = [&]() -> boost::asio::awaitable<void> {
+            boost::asio::steady_timer late(io_, std::chrono::milliseconds(round % 6));
+            co_await late.async_wait(boost::asio::use_awaitable);
+            co_await node->retry_inventory();
+        };
+        std::future<void> first, second;
+        if (round % 2 == 0) {
+            first = boost::asio::co_spawn(io_, cancel(), boost::asio::use_future);
+            second = boost::asio::co_spawn(io_, retry(), boost::asio::use_future);
+        } else {
+            first = boost::asio::co_spawn(io_, retry(), boost::asio::use_future);
+            second = boost::asio::co_spawn(io_, cancel(), boost::asio::use_future);
+        }
+        io_.restart();
+        io_.run();
+        first.get();
+        second.get();
+
+        EXPECT_EQ(node->inventory_owed(), 0u) << "round " << round;
+        EXPECT_EQ(seat_state(event_, seat), inventory::seat_status::available) << "round " << round;
+        const auto n = counts(event_);
+        EXPECT_EQ(n.sold + n.held, 0) << "round " << round;
+        expect_clean_audit(*node, event_);
+    }
 }
 
 // General admission: a user's sale the inventory never heard of, cancelled once it answers

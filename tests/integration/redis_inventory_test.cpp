@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "inventory/forwarding_inventory.hpp"
 #include "inventory/inventory_conformance.hpp"
 #include "redis/cluster.hpp"
 #include "redis_test_support.hpp"
@@ -63,55 +64,12 @@ struct node {
 };
 
 // A node as an `inventory` the conformance suite can own: every call goes to its engine.
-class owned_node final : public inventory {
+class owned_node final : public forwarding_inventory {
 public:
     explicit owned_node(std::unique_ptr<node> n) : node_(std::move(n)) {}
 
-    boost::asio::awaitable<void> load(layout l) override { return e().load(std::move(l)); }
-    boost::asio::awaitable<restore_outcome> restore(restoration r, restore_mode mode) override {
-        return e().restore(std::move(r), mode);
-    }
-    boost::asio::awaitable<bool> has_event(event_id id) override { return e().has_event(id); }
-    boost::asio::awaitable<std::expected<hold_info, hold_failure>> hold(hold_request r) override {
-        return e().hold(std::move(r));
-    }
-    boost::asio::awaitable<bool> release(event_id id, std::string h) override {
-        return e().release(id, std::move(h));
-    }
-    boost::asio::awaitable<std::optional<hold_info>> pin(event_id id, std::string h) override {
-        return e().pin(id, std::move(h));
-    }
-    boost::asio::awaitable<bool> commit(event_id id, std::string h) override {
-        return e().commit(id, std::move(h));
-    }
-    boost::asio::awaitable<std::expected<void, hold_failure>> mark_sold(event_id id, user_id u,
-                                                                        hold_items i) override {
-        return e().mark_sold(id, u, std::move(i));
-    }
-    boost::asio::awaitable<bool> unsell(event_id id, user_id u, hold_items i) override {
-        return e().unsell(id, u, std::move(i));
-    }
-    boost::asio::awaitable<std::vector<hold_info>> expire(time_point now) override {
-        return e().expire(now);
-    }
-    boost::asio::awaitable<std::optional<hold_info>> find(event_id id, std::string h) override {
-        return e().find(id, std::move(h));
-    }
-    boost::asio::awaitable<std::optional<snapshot>> snapshot_of(event_id id) override {
-        return e().snapshot_of(id);
-    }
-    boost::asio::awaitable<std::optional<counts>> counts_of(event_id id) override {
-        return e().counts_of(id);
-    }
-    boost::asio::awaitable<std::uint64_t> version_of(event_id id) override {
-        return e().version_of(id);
-    }
-    boost::asio::awaitable<std::vector<std::string>> audit(event_id id) override {
-        return e().audit(id);
-    }
-
 private:
-    redis_inventory& e() { return node_->engine; }
+    inventory& target() override { return node_->engine; }
     std::unique_ptr<node> node_;
 };
 
