@@ -30,27 +30,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import queue_lib  # noqa: E402
 
 ROOT = queue_lib.ROOT
-MARIADB_TOOL = os.environ.get("TICKETON_MARIADB_TOOL") or os.path.join(
-    ROOT, "build/dev/tests/support/tkt-mariadb")
 LUA = os.path.join(ROOT, "bench/queue_join.lua")
-
-
-def wait_http(port, proc, log):
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    sys.exit(f"node on {port} did not come up:\n{open(log).read()[-3000:]}")
 
 
 class deployment:
@@ -66,10 +51,10 @@ class deployment:
         self.procs.append(self.redis)
         # MariaDB.
         self.mariadb_dir = os.path.join(work, "mariadb")
-        subprocess.run([MARIADB_TOOL, "start", self.mariadb_dir], check=True, timeout=180,
+        subprocess.run([queue_lib.MARIADB_TOOL, "start", self.mariadb_dir], check=True, timeout=180,
                        stdout=subprocess.DEVNULL)
         server_url = open(os.path.join(self.mariadb_dir, "url")).read().strip()
-        self.mysql(server_url, "CREATE DATABASE bench CHARACTER SET utf8mb4 "
+        queue_lib.mysql(server_url, "CREATE DATABASE bench CHARACTER SET utf8mb4 "
                                "COLLATE utf8mb4_nopad_bin")
         self.db_url = server_url + "bench"
         self.env = dict(os.environ, **queue_lib.SERVER_ENV, TICKETON_DB_URL=self.db_url,
@@ -87,15 +72,6 @@ class deployment:
         self.queue = self.node("queue")
         self.api = [self.node("api") for _ in range(3)]
 
-    @staticmethod
-    def mysql(server_url, sql):
-        from urllib.parse import unquote, urlsplit
-        u = urlsplit(server_url)
-        subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port), "-u",
-                        unquote(u.username), f"-p{unquote(u.password)}",
-                        *(["-D", u.path.strip("/")] if u.path.strip("/") else [])],
-                       input=sql, text=True, check=True, timeout=600, stdout=subprocess.DEVNULL)
-
     def insert_users(self, server_url, n):
         """n users in 1,000-row INSERTs of one transaction (a password hash no password
         matches), as bench/queue_lib.py does for SQLite; returns their ids."""
@@ -110,7 +86,7 @@ class deployment:
             parts.append("INSERT INTO users (id, email, name, password_hash, role, status, "
                          f"failed_logins, created_at, updated_at) VALUES {rows};")
         parts.append("COMMIT;")
-        self.mysql(self.db_url, "\n".join(parts))
+        queue_lib.mysql(self.db_url, "\n".join(parts))
         return list(range(first, first + n))
 
     def node(self, role):
@@ -121,7 +97,7 @@ class deployment:
              "--data-dir", os.path.join(self.work, f"data-{port}")], env=self.env,
             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)
-        wait_http(port, proc, log)
+        queue_lib.wait_http(port, proc, log)
         proc.port = port
         return proc
 
@@ -137,7 +113,7 @@ class deployment:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
-        subprocess.run([MARIADB_TOOL, "stop", self.mariadb_dir], timeout=120,
+        subprocess.run([queue_lib.MARIADB_TOOL, "stop", self.mariadb_dir], timeout=120,
                        stdout=subprocess.DEVNULL)
 
 
@@ -166,12 +142,7 @@ def main():
     ap.add_argument("--rate-max", type=int, default=15000,
                     help="joins per second a round's users are sized for")
     args = ap.parse_args()
-    for tool in (queue_lib.BIN, MARIADB_TOOL):
-        if not os.access(tool, os.X_OK):
-            sys.exit(f"{tool} is missing: build the release preset (ticketon) and the dev preset "
-                     "(tkt-mariadb)")
-    if not shutil.which("wrk"):
-        sys.exit("wrk is missing: scripts/bootstrap --bench")
+    queue_lib.require(queue_lib.BIN, queue_lib.MARIADB_TOOL, "redis-server", "wrk")
 
     # Rounds: a warm-up at each set-up, then 1, 3, 1, 3 nodes.
     plan = [(1, 2), (3, 2)] + [(n, args.seconds) for n in (1, 3, 1, 3)]

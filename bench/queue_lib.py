@@ -23,11 +23,13 @@ import hmac
 import http.client
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +101,46 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# The dev build's MariaDB helper (tests/support/tkt-mariadb): starts and stops a throwaway
+# mariadbd; the deployments of bench/queue_join_nodes.py and bench/onsale_nodes.py use it.
+MARIADB_TOOL = os.environ.get("TICKETON_MARIADB_TOOL") or os.path.join(
+    ROOT, "build/dev/tests/support/tkt-mariadb")
+
+
+def require(*programs):
+    """Exits with a hint unless every program (a path, or a name on PATH) can be run."""
+    for p in programs:
+        if not (os.access(p, os.X_OK) if os.sep in p else shutil.which(p)):
+            sys.exit(f"{p} is missing: build the release preset (ticketon) and the dev preset "
+                     "(tkt-mariadb); scripts/bootstrap --bench installs redis-server and wrk")
+
+
+def wait_http(port, proc, log, path="/readyz"):
+    """Waits until 127.0.0.1:port answers `path` (any HTTP status); exits with the log's tail
+    when `proc` ends first or a minute passes."""
+    for _ in range(1200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    sys.exit(f"process on {port} did not come up:\n{open(log).read()[-3000:]}")
+
+
+def mysql(url, sql):
+    """Runs `sql` through the mariadb client at mysql://user:pass@host:port[/database]."""
+    from urllib.parse import unquote, urlsplit
+    u = urlsplit(url)
+    subprocess.run(["mariadb", "--no-defaults", "-h", u.hostname, "-P", str(u.port), "-u",
+                    unquote(u.username), f"-p{unquote(u.password)}",
+                    *(["-D", u.path.strip("/")] if u.path.strip("/") else [])],
+                   input=sql, text=True, check=True, timeout=600, stdout=subprocess.DEVNULL)
 
 
 def free_port():

@@ -213,6 +213,7 @@ private:
     CLI::App* load_ = nullptr;
     load::options load_options_;
     std::string load_targets_;
+    std::string load_sandbox_;
     std::int64_t load_event_ = 0;
 
     void add_load_flags() {
@@ -231,6 +232,9 @@ private:
             ->check(CLI::Range(0.0, 1.0));
         load_->add_option("--cancel-rate", o.cancel_rate, "share of paid orders cancelled")
             ->check(CLI::Range(0.0, 1.0));
+        load_->add_option("--sandbox", load_sandbox_,
+                          "where users pay: a `ticketon toss-sandbox` (http://HOST:PORT); "
+                          "default: each target's /sandbox/toss");
         load_->add_option("--event", load_event_, "an event on sale (else one is created)")
             ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
         load_->add_option("--seats", o.seats, "seats of the event the run creates")
@@ -243,7 +247,15 @@ private:
         load_->add_option("--manager-password", o.manager_password)->required();
         load_->add_option("--json", o.json_file, "write the figures here");
         load_->add_option("--chart", o.chart_file, "write an SVG chart here");
-        load_->add_option("--streams-max", o.streams_max, "queue streams open at once")
+        load_
+            ->add_option("--connections", o.connections,
+                         "sockets open at once, streams included (keep it under the server's "
+                         "server.max_connections and the file limits)")
+            ->check(CLI::Range(2, 1'000'000));
+        load_
+            ->add_option("--streams-max", o.streams_max,
+                         "queue streams open at once (at most 3/4 of --connections); the other "
+                         "waiting users poll")
             ->check(CLI::Range(0, 1'000'000));
         load_->add_option("--seed", o.seed, "random seed");
     }
@@ -269,6 +281,14 @@ private:
         }
         if (cmd.load.targets.empty())
             return std::unexpected(usage_error("load: --target is empty"));
+        if (!load_sandbox_.empty()) {
+            auto t = load::parse_target(load_sandbox_);
+            if (!t)
+                return std::unexpected(usage_error(
+                    fmt::format("load: --sandbox {} is not http://ADDRESS:PORT (an IP address)",
+                                load_sandbox_)));
+            cmd.load.sandbox = std::move(*t);
+        }
         if (load_event_ > 0) cmd.load.event_id = load_event_;
         return cmd;
     }

@@ -8,10 +8,11 @@
 //   ticketon user create --email E --password P --name N --role ADMIN|MANAGER|USER
 //                        [--config F] [--data-dir DIR] [--db URL]
 //   ticketon toss-sandbox [--config F] [--listen HOST:PORT]
-//   ticketon load onsale --target URL[,URL…] [--users N] [--duration S] [--rate R]
+//   ticketon load onsale --target URL[,URL…] [--sandbox URL] [--users N] [--duration S] [--rate R]
 //                 [--decline-rate F] [--abandon-rate F] [--cancel-rate F]
 //                 [--event ID | --seats N] --manager-email E --manager-password P
-//                 [--json FILE] [--chart FILE.svg] [--streams-max N] [--admit-per-second N]
+//                 [--json FILE] [--chart FILE.svg] [--connections N] [--streams-max N]
+//                 [--admit-per-second N]
 //   ticketon version
 //
 // Parsing prints nothing: the caller prints cli_exit::message (to stdout for code 0, stderr

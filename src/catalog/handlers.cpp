@@ -244,7 +244,7 @@ awaitable<response> get_seats(deps& d, request& req) {
         r.status = 304;
         r.content_type.clear();
     } else {
-        r.body = *body->json;
+        r.shared_body = body->json;  // the cached document itself, not a copy
     }
     r.with_header("ETag", etag);
     r.with_header("Cache-Control", "no-cache");

@@ -291,6 +291,35 @@ TEST(http_client, get_and_post_round_trip_over_one_kept_alive_connection) {
     EXPECT_EQ(lb.sessions(), 1u);
 }
 
+TEST(http_client, a_shared_body_goes_out_whole_and_the_connection_goes_on) {
+    // A cached document answered from where it is (response::shared_body): big enough that
+    // the socket may take it in several writes, its bytes all different from their neighbours.
+    auto doc = std::make_shared<std::string>(3'500'000, '\0');
+    for (std::size_t i = 0; i < doc->size(); ++i) (*doc)[i] = static_cast<char>('a' + i % 23);
+    std::shared_ptr<const std::string> shared = doc;
+    loopback lb;
+    lb.routes.add(verb::get, "/doc", [shared](request&) -> asio::awaitable<response> {
+        response res;
+        res.content_type = "text/plain";
+        res.body = "ignored when shared_body is set";
+        res.shared_body = shared;
+        co_return res;
+    });
+    lb.routes.add(verb::get, "/hello", answer_json({{"hello", "world"}}));
+    lb.start();
+    for (int round = 0; round < 2; ++round) {
+        auto got = lb.call(get(lb.url("/doc")));
+        ASSERT_TRUE(got.has_value()) << got.error().message;
+        EXPECT_EQ(got->status, 200);
+        EXPECT_EQ(got->body.size(), shared->size());
+        EXPECT_TRUE(got->body == *shared) << "round " << round;
+    }
+    auto after = lb.call(get(lb.url("/hello")));
+    ASSERT_TRUE(after.has_value()) << after.error().message;
+    EXPECT_EQ(after->body, R"({"hello":"world"})");
+    EXPECT_EQ(lb.sessions(), 1u);  // all of it over one kept-alive connection
+}
+
 TEST(http_client, a_status_the_server_chose_is_an_answer_not_an_error) {
     loopback lb;
     lb.start();

@@ -97,6 +97,9 @@ struct response {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    // Set: the body, shared with other answers (a cached document, such as the seat map, goes
+    // out without a copy per request); `body` is then ignored. payload() is whichever applies.
+    std::shared_ptr<const std::string> shared_body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers
     // Close the connection without answering at all (the rest is ignored): what a lost answer
     // looks like to the client. For fault injection (the Toss sandbox), not for errors.
@@ -105,6 +108,9 @@ struct response {
     // pieces until it ends (see stream_response). `body` is ignored.
     std::shared_ptr<stream_body> stream;
 
+    std::string_view payload() const {
+        return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+    }
     response& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));
         return *this;

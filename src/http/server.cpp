@@ -114,14 +114,15 @@ void serialize(const response& res, keep_alive keep, std::string_view request_id
     if (!res.content_type.empty()) append_header(out, "Content-Type", res.content_type);
     if (res.status != 204 && res.status != 304) {
         out += "Content-Length: ";
-        append_number(out, res.body.size());
+        append_number(out, res.payload().size());
         out += "\r\n";
     }
     append_header(out, "X-Request-Id", request_id);
     for (const auto& [name, value] : res.headers) append_header(out, name, value);
     if (keep == keep_alive::no) out += "Connection: close\r\n";
     out += "\r\n";
-    if (res.status != 204 && res.status != 304) out += res.body;
+    // A shared body is written after the head, from where it is (session()).
+    if (res.status != 204 && res.status != 304 && !res.shared_body) out += res.body;
 }
 
 // The head of a streaming answer: no Content-Length, the body runs until the connection closes;
@@ -291,7 +292,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     asio::awaitable<boost::system::error_code> read_request(
         connection& conn, beast::flat_buffer& buffer,
         bhttp::request_parser<bhttp::string_body>& parser);
-    asio::awaitable<boost::system::error_code> write_all(connection& conn, std::string_view out);
+    // Writes `head` then `tail` (one sendmsg while the socket takes it all).
+    asio::awaitable<boost::system::error_code> write_all(connection& conn, std::string_view head,
+                                                         std::string_view tail = {});
     problem read_problem(const boost::system::error_code& ec) const;
     asio::awaitable<response> dispatch(beast_request& breq, const std::string& remote_ip,
                                        const std::string& request_id, std::size_t& route_index);
@@ -493,16 +496,22 @@ asio::awaitable<boost::system::error_code> server::impl::read_request(
 // Writes at once when the socket takes it all (the common case: no timer, no suspension);
 // otherwise waits under the read timeout for a slow reader.
 asio::awaitable<boost::system::error_code> server::impl::write_all(connection& conn,
-                                                                   std::string_view out) {
+                                                                   std::string_view head,
+                                                                   std::string_view tail) {
     conn.now = connection::phase::writing;
     boost::system::error_code ec;
-    std::size_t written = conn.socket.write_some(asio::buffer(out), ec);
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(head), asio::buffer(tail)};
+    std::size_t written = conn.socket.write_some(pieces, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
     if (ec) written = 0;
-    if (written == out.size()) co_return boost::system::error_code{};
+    if (written == head.size() + tail.size()) co_return boost::system::error_code{};
     conn.set_deadline(steady::now() + options_.read_timeout);
-    auto [write_ec, n] =
-        co_await asio::async_write(conn.socket, asio::buffer(out.substr(written)), tuple_awaitable);
+    if (written < head.size()) {
+        pieces = {asio::buffer(head.substr(written)), asio::buffer(tail)};
+    } else {
+        pieces = {asio::buffer(tail.substr(written - head.size())), asio::const_buffer()};
+    }
+    auto [write_ec, n] = co_await asio::async_write(conn.socket, pieces, tuple_awaitable);
     if (conn.timed_out) co_return beast::error::timeout;
     co_return write_ec;
 }
@@ -604,7 +613,10 @@ asio::awaitable<std::shared_ptr<stream_body>> server::impl::serve_requests(conne
         if (on_access_)
             log_access(req, client_ip, proxy_ip, request_id, route_index, res.status, seconds);
 
-        if (co_await write_all(conn, out)) break;
+        std::string_view tail;
+        if (res.shared_body && res.status != 204 && res.status != 304) tail = *res.shared_body;
+        auto write = write_all(conn, out, tail);  // a local first: g++ 12 and co_await in an if
+        if (co_await std::move(write)) break;
         if (res.stream) co_return std::move(res.stream);
         if (keep == keep_alive::no) break;
     }

@@ -34,6 +34,7 @@ struct reply {
     std::string body;
     std::string error;  // "timeout", "connect", "io": the transport failed
     std::chrono::microseconds took{0};
+    int retry_after_s = -1;  // the answer's Retry-After in seconds; -1 when it had none
     bool ok() const { return error.empty(); }
 };
 

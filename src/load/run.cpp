@@ -36,7 +36,9 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 constexpr auto call_timeout = 30s;
-constexpr std::int64_t connections_max = 4000;  // HTTP connections open at once (not streams)
+// A 503 or 429 (the server at its connection limit, a dependency busy, a rate limit) is asked
+// again after its Retry-After, as a page does, this many times in all.
+constexpr int tries_max = 5;
 constexpr std::string_view password = "load-generator-pw-1";
 
 json::value parse(const std::string& text) {
@@ -138,12 +140,18 @@ struct live_map {
         }
         version = std::max(version, static_cast<std::uint64_t>(num(delta, "version")));
     }
-    // The first `n` available seats, in map order.
-    std::vector<std::string> front(std::size_t n) const {
+    // The available seats at `offsets` (ascending) counted in map order: one walk, no copy of
+    // the front of the map per pick.
+    std::vector<std::string> at(const std::vector<std::size_t>& offsets) const {
         std::vector<std::string> out;
-        for (auto i : available) {
-            if (out.size() == n) break;
-            out.push_back(ids[i]);
+        std::size_t k = 0;
+        auto want = offsets.begin();
+        for (auto it = available.begin(); it != available.end() && want != offsets.end();
+             ++it, ++k) {
+            if (k == *want) {
+                out.push_back(ids[*it]);
+                ++want;
+            }
         }
         return out;
     }
@@ -158,8 +166,12 @@ struct context {
     clock_type::time_point deadline;
     std::int64_t event_id = 0;
     std::string run_id;
+    // The run's sockets, `o.connections` in all: queue streams up to `streams_cap` (the waiting
+    // users beyond it poll), the rest for calls.
+    std::int64_t streams_cap;
     gate connections;
     std::int64_t streams_open = 0;
+    std::mt19937_64 jitter_rng{7};
     std::int64_t users_started = 0;
     bool spawning_done = false;
     std::int64_t users_done = 0;
@@ -170,7 +182,12 @@ struct context {
     seat_moves moves;
 
     context(const options& opts, asio::io_context& ctx, std::FILE* o_)
-        : o(opts), io(ctx), out(o_), connections(ctx.get_executor(), connections_max) {}
+        : o(opts),
+          io(ctx),
+          out(o_),
+          streams_cap(std::min(opts.streams_max, opts.connections * 3 / 4)),
+          connections(ctx.get_executor(),
+                      std::max<std::int64_t>(1, opts.connections - streams_cap)) {}
 
     std::chrono::microseconds now() const {
         return std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - t0);
@@ -191,7 +208,47 @@ struct context {
         if (!o.spread_sources || !target_of(i).host.starts_with("127.")) return {};
         return fmt::format("127.{}.{}.{}", 1 + i / 64'000, (i / 250) % 256, 1 + i % 250);
     }
+    // A pause of `base` plus up to `spread` more, so that users told to come back together
+    // do not all come back in the same millisecond.
+    std::chrono::milliseconds jittered(std::chrono::milliseconds base,
+                                       std::chrono::milliseconds spread) {
+        return base + std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(
+                          0, spread.count())(jitter_rng));
+    }
 };
+
+awaitable<void> pause(context& c, std::chrono::milliseconds d) {
+    asio::steady_timer timer(c.io.get_executor(), d);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// One step of a user on `conn`, recorded under `name` (`ok`: whether its answer is what the
+// step expects). A 503 or 429 is recorded too, and asked again after its Retry-After (1 s when
+// it named none) and up to a second of jitter, tries_max times in all, unless the run ends.
+// Everything by value: the frame outlives the caller's temporaries (`{}` for no token).
+template <class Ok>
+awaitable<reply> step(context& c, connection& conn, std::string_view name, std::string method,
+                      std::string path, std::string body, std::string token, header_list headers,
+                      Ok ok) {
+    for (int attempt = 1;; ++attempt) {
+        auto op = conn.call(method, path, body, token, headers, call_timeout);
+        auto r = co_await std::move(op);
+        const bool again = r.status == 503 || r.status == 429;
+        c.rec.add(std::string(name),
+                  sample{c.now(), r.took, r.ok() ? std::to_string(r.status) : r.error,
+                         !again && ok(r.status)});
+        if (!again || attempt == tries_max || c.over()) co_return r;
+        c.count("retries");
+        auto wait = c.jittered(std::chrono::seconds(std::max(1, r.retry_after_s)), 1000ms);
+        auto p = pause(c, std::min(wait, c.left()));
+        co_await std::move(p);
+    }
+}
+
+// `ok` for a step whose only expected answer is `status`.
+auto is(int status) {
+    return [status](int s) { return s == status; };
+}
 
 // Waits for admission: the queue stream while streams are to spare, else polling GET /queue.
 awaitable<std::string> wait_for_entry(context& c, std::int64_t i, const std::string& token) {
@@ -200,7 +257,7 @@ awaitable<std::string> wait_for_entry(context& c, std::int64_t i, const std::str
     auto waited = [&] {
         return std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - begun);
     };
-    if (c.streams_open < c.o.streams_max) {
+    if (c.streams_open < c.streams_cap) {
         ++c.streams_open;
         event_stream s(c.io.get_executor(), c.target_of(i), c.source_of(i));
         auto opened = co_await s.open(path + "/stream", token, call_timeout);
@@ -217,27 +274,31 @@ awaitable<std::string> wait_for_entry(context& c, std::int64_t i, const std::str
         }
         --c.streams_open;
     }
-    // Polling, one connection per look, as a page that reloads.
-    asio::steady_timer timer(c.io.get_executor());
+    // Polling, one connection per look, as a page that reloads: sooner as the turn nears (half
+    // the ETA, 1 to 15 s), every 5 s in a pre-queue (no position yet).
     while (!c.over()) {
         co_await c.connections.acquire();
         reply r;
         {
             connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
-            auto op = conn.call("GET", path, {}, token, {}, call_timeout);
+            auto op = step(c, conn, "poll", "GET", path, {}, token, {}, is(200));
             r = co_await std::move(op);
         }
         c.connections.release();
-        c.record("poll", r, r.status == 200);
+        auto next = 1s;
         if (r.status == 200) {
             auto v = parse(r.body);
             if (str(v, "status") == "ADMITTED") {
                 c.rec.add("wait", sample{c.now(), waited(), "admitted", true});
                 co_return str(v, "entryToken");
             }
+            const auto* position = v.is_object() ? v.as_object().if_contains("position") : nullptr;
+            next = position && position->is_int64() ? std::chrono::seconds(std::clamp<std::int64_t>(
+                                                          num(v, "etaSeconds") / 2, 1, 15))
+                                                    : 5s;
         }
-        timer.expires_after(1s);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto p = pause(c, std::min(c.jittered(next, 500ms), c.left()));
+        co_await std::move(p);
     }
     c.rec.add("wait", sample{c.now(), waited(), "run ended", false});
     co_return std::string();
@@ -269,10 +330,9 @@ awaitable<bool> buy(context& c, connection& conn, const std::string& token,
     if (!entry.empty()) queue_token.emplace_back("Queue-Token", entry);
     json::value hold;
     // The page loads the map once (the server pays for it); the picks come from the live view.
-    auto op = conn.call("GET", fmt::format("/api/v1/events/{}/seats", c.event_id), {}, {}, {},
-                        call_timeout);
+    auto op = step(c, conn, "seatmap", "GET", fmt::format("/api/v1/events/{}/seats", c.event_id),
+                   {}, {}, {}, is(200));
     auto page = co_await std::move(op);
-    c.record("seatmap", page, page.status == 200);
     if (page.status != 200) co_return false;
     for (int attempt = 0; attempt < 3 && !c.over(); ++attempt) {
         if (!c.map.ready) co_return false;
@@ -283,20 +343,20 @@ awaitable<bool> buy(context& c, connection& conn, const std::string& token,
         }
         // Among the front of what is available (the first 16, or the first eighth of a big
         // map): people go for the same good seats, and collide.
-        const auto seats = c.map.front(std::max<std::size_t>(16, left / 8));
-        const std::size_t window = seats.size();
-        const std::size_t want = chance(rng) < 0.5 ? 1 : 2;
-        std::vector<std::string> pick;
-        while (pick.size() < std::min(want, window)) {
-            const auto& s = seats[std::uniform_int_distribution<std::size_t>(0, window - 1)(rng)];
-            if (std::find(pick.begin(), pick.end(), s) == pick.end()) pick.push_back(s);
+        const std::size_t window = std::min(left, std::max<std::size_t>(16, left / 8));
+        const std::size_t want = std::min<std::size_t>(chance(rng) < 0.5 ? 1 : 2, window);
+        std::vector<std::size_t> offsets;
+        while (offsets.size() < want) {
+            const auto k = std::uniform_int_distribution<std::size_t>(0, window - 1)(rng);
+            if (std::find(offsets.begin(), offsets.end(), k) == offsets.end()) offsets.push_back(k);
         }
+        std::sort(offsets.begin(), offsets.end());
+        const auto pick = c.map.at(offsets);
         json::array ids(pick.begin(), pick.end());
-        auto hop = conn.call("POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
-                             json::serialize(json::object{{"seats", std::move(ids)}}), token,
-                             queue_token, call_timeout);
+        auto hop = step(c, conn, "hold", "POST", fmt::format("/api/v1/events/{}/holds", c.event_id),
+                        json::serialize(json::object{{"seats", std::move(ids)}}), token,
+                        queue_token, [](int s) { return s == 201 || s == 409; });
         auto held = co_await std::move(hop);
-        c.record("hold", held, held.status == 201 || held.status == 409);
         if (held.status == 201) {
             hold = parse(held.body);
             break;
@@ -321,29 +381,33 @@ awaitable<bool> buy(context& c, connection& conn, const std::string& token,
     if (chance(rng) < c.o.abandon_rate) {
         c.count("holdsAbandoned");
         if (chance(rng) < 0.5) {
-            auto op = conn.call("DELETE", "/api/v1/holds/" + str(hold, "holdId"), {}, token, {},
-                                call_timeout);
-            auto r = co_await std::move(op);
-            c.record("release", r, r.status == 204);
+            auto op = step(c, conn, "release", "DELETE", "/api/v1/holds/" + str(hold, "holdId"), {},
+                           token, {}, is(204));
+            co_await std::move(op);
         }
         co_return true;
     }
     const bool decline = chance(rng) < c.o.decline_rate;
     json::object pay{{"orderId", order_id}, {"amount", amount}};
     if (decline) pay["outcome"] = "decline";
-    auto pop =
-        conn.call("POST", "/sandbox/toss/payments", json::serialize(pay), {}, {}, call_timeout);
-    auto paid = co_await std::move(pop);
-    c.record("pay", paid, paid.status == 201);
+    reply paid;
+    if (c.o.sandbox) {
+        connection toss(c.io.get_executor(), *c.o.sandbox, {});
+        auto pop = step(c, toss, "pay", "POST", "/payments", json::serialize(pay), {}, {}, is(201));
+        paid = co_await std::move(pop);
+    } else {
+        auto pop = step(c, conn, "pay", "POST", "/sandbox/toss/payments", json::serialize(pay), {},
+                        {}, is(201));
+        paid = co_await std::move(pop);
+    }
     if (paid.status != 201) co_return true;
     const json::object confirm{{"paymentKey", str(parse(paid.body), "paymentKey")},
                                {"orderId", order_id},
                                {"amount", amount}};
-    auto cop = conn.call("POST", "/api/v1/payments/confirm", json::serialize(confirm), token, {},
-                         call_timeout);
+    auto cop =
+        step(c, conn, "confirm", "POST", "/api/v1/payments/confirm", json::serialize(confirm),
+             token, {}, [decline](int s) { return decline ? s == 402 : s == 200; });
     auto confirmed = co_await std::move(cop);
-    const bool expected = decline ? confirmed.status == 402 : confirmed.status == 200;
-    c.record("confirm", confirmed, expected);
     if (confirmed.status == 402) c.count("paymentsDeclined");
     if (confirmed.status != 200) co_return true;
     auto order = parse(confirmed.body);
@@ -352,10 +416,10 @@ awaitable<bool> buy(context& c, connection& conn, const std::string& token,
     std::vector<std::string> seats;
     for (const auto& s : order.at("seats").as_array()) seats.emplace_back(s.as_string());
     if (chance(rng) < c.o.cancel_rate) {
-        auto op = conn.call("POST", fmt::format("/api/v1/orders/{}/cancel", order_id),
-                            R"({"reason":"load generator"})", token, {}, call_timeout);
+        auto op = step(c, conn, "cancel", "POST", fmt::format("/api/v1/orders/{}/cancel", order_id),
+                       R"({"reason":"load generator"})", token, {},
+                       [](int s) { return s == 200 || s == 202; });
         auto cancelled = co_await std::move(op);
-        c.record("cancel", cancelled, cancelled.status == 200 || cancelled.status == 202);
         if (cancelled.status == 200 || cancelled.status == 202) {
             c.count("ordersCancelled");
             co_return true;
@@ -375,9 +439,9 @@ awaitable<std::string> sign_up(context& c, connection& conn, std::int64_t i) {
     const json::object body{{"email", fmt::format("load-{}-{}@example.com", c.run_id, i)},
                             {"password", password},
                             {"name", fmt::format("Load {}", i)}};
-    auto op = conn.call("POST", "/api/v1/auth/signup", json::serialize(body), {}, {}, call_timeout);
+    auto op = step(c, conn, "signup", "POST", "/api/v1/auth/signup", json::serialize(body), {}, {},
+                   is(201));
     auto r = co_await std::move(op);
-    c.record("signup", r, r.status == 201);
     co_return r.status == 201 ? str(parse(r.body), "accessToken") : std::string();
 }
 
@@ -414,10 +478,10 @@ awaitable<void> user(context& c, std::int64_t i) {
         auto sop = sign_up(c, conn, i);
         token = co_await std::move(sop);
         if (!token.empty()) {
-            auto jop = conn.call("POST", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
-                                 token, {}, call_timeout);
+            auto jop =
+                step(c, conn, "join", "POST", fmt::format("/api/v1/events/{}/queue", c.event_id),
+                     {}, token, {}, is(200));
             auto j = co_await std::move(jop);
-            c.record("join", j, j.status == 200);
             if (j.status == 200) joined = parse(j.body);
         }
     }
@@ -441,10 +505,10 @@ awaitable<void> user(context& c, std::int64_t i) {
         connection conn(c.io.get_executor(), c.target_of(i), c.source_of(i));
         auto bop = buy(c, conn, token, entry, rng);
         if (!co_await std::move(bop) && !c.over()) {
-            auto lop = conn.call("DELETE", fmt::format("/api/v1/events/{}/queue", c.event_id), {},
-                                 token, {}, call_timeout);
-            auto left = co_await std::move(lop);
-            c.record("leave", left, left.status == 204);
+            auto lop =
+                step(c, conn, "leave", "DELETE", fmt::format("/api/v1/events/{}/queue", c.event_id),
+                     {}, token, {}, is(204));
+            co_await std::move(lop);
         }
     }
     c.connections.release();
@@ -708,6 +772,16 @@ awaitable<void> audit(context& c, const std::string& manager_token, run_summary&
     }
 }
 
+// "http://a:1,http://b:2".
+std::string urls(const std::vector<target>& targets) {
+    std::string out;
+    for (const auto& t : targets) {
+        if (!out.empty()) out += ',';
+        out += t.url();
+    }
+    return out;
+}
+
 }  // namespace
 
 int run(const options& o, std::FILE* out) {
@@ -733,7 +807,7 @@ int run(const options& o, std::FILE* out) {
             if (!failed.empty()) co_return;
             std::fprintf(out, "load: event %lld, %lld users against %s\n",
                          static_cast<long long>(c.event_id), static_cast<long long>(o.users),
-                         o.targets.front().url().c_str());
+                         urls(o.targets).c_str());
             c.t0 = clock_type::now();
             c.deadline = c.t0 + std::chrono::seconds(o.duration_s);
             if (o.scenario == "onsale") asio::co_spawn(io, follow_map(c), asio::detached);
@@ -792,7 +866,7 @@ int run(const options& o, std::FILE* out) {
         return 1;
     }
     summary.scenario = o.scenario;
-    summary.target = o.targets.front().url();
+    summary.target = urls(o.targets);
     summary.users = static_cast<std::uint64_t>(o.users);
     summary.steps = c.rec.summarize(summary.seconds);
     for (const auto& [k, v] : c.totals) summary.totals[k] = v;

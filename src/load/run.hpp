@@ -3,12 +3,14 @@
 // deployment and checks the invariants of DESIGN.md §5 at the end.
 //
 // Scenario `onsale`, per user: sign up (or log in), join the event's waiting room, wait for the
-// `admitted` event on the queue stream (beyond `streams_max` open streams, poll instead), read
+// `admitted` event on the queue stream (beyond `streams_max` open streams, poll `GET /queue`
+// instead, every half ETA, 1 to 15 s, as a page does), read
 // the seat map and pick one or two seats among the first available ones (so users collide on
 // purpose), hold them with the entry token (a 409 reads the map again, three tries), then abandon
 // a share of the holds (release or leave them to expire), pay the rest in the Toss sandbox with a
 // share declined, confirm, and cancel a share of the paid orders. Users start at `rate` a second
-// (0: all at once) and the run ends after `duration_s` whatever is left.
+// (0: all at once) and the run ends after `duration_s` whatever is left. A 503 or 429 answer is
+// recorded and asked again after its Retry-After (five tries in all), as a page does.
 //
 // Scenarios for one step at a time, each user looping until `duration_s`: `seatmap` (GET the
 // seat map), `hold` (sign up, then hold one of the first available seats and release it), and
@@ -33,6 +35,9 @@ namespace tkt::load {
 struct options {
     std::string scenario = "onsale";
     std::vector<target> targets;
+    // Where users pay: a standalone Toss sandbox (`ticketon toss-sandbox`, what a deployment of
+    // several nodes uses); unset: the user's target at /sandbox/toss (the embedded server's).
+    std::optional<target> sandbox;
     std::int64_t users = 100;
     std::int64_t duration_s = 300;
     double rate = 0;  // users started per second; 0: all at once
@@ -46,7 +51,12 @@ struct options {
     std::string manager_password;
     std::string json_file;
     std::string chart_file;
-    std::int64_t streams_max = 8000;  // queue streams open at once; the others poll
+    // Sockets the run opens at once, streams included: under the server's max_connections
+    // (10,000 by default) and both sides' file limits. Of them, queue streams take up to
+    // streams_max (at most 3/4); the rest carry the users' calls, a user holding one from its
+    // seat map to its confirm.
+    std::int64_t connections = 8000;
+    std::int64_t streams_max = 6000;  // queue streams open at once; the other waiting users poll
     std::uint64_t seed = 1;
     // Each user connects from its own loopback address when the target is on loopback.
     bool spread_sources = true;

@@ -88,6 +88,48 @@ class load_test(e2e_case):
                 # Nothing is left held or sold by these scenarios.
                 self.assertEqual(figures["totals"]["audit.available"], 50, scenario)
 
+    def test_users_told_503_come_back_and_waiting_users_poll(self):
+        # The server takes 40 connections and the run opens up to 60: the rest are answered
+        # 503 with Retry-After, and those users ask again. No queue streams: everyone waiting
+        # polls GET /queue.
+        with harness.server(env={"TICKETON_SERVER_MAX_CONNECTIONS": "40"}) as srv:
+            manager = srv.create_user("MANAGER")
+            proc = self.run_load(srv, manager, srv.root, users=150, seats=100,
+                                 extra=["--connections", "60", "--streams-max", "0",
+                                        "--admit-per-second", "30"])
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            figures = json.loads((srv.root / "run.json").read_text())
+            steps = {s["name"]: s for s in figures["steps"]}
+            totals = figures["totals"]
+            told_503 = sum(s["outcomes"].get("503", 0) for s in figures["steps"])
+            self.assertGreater(told_503, 0, steps)
+            self.assertEqual(totals["retries"], told_503)
+            # Asked again, they got in: every user signed up and joined, nobody was lost.
+            self.assertEqual(steps["signup"]["outcomes"].get("201"), 150, steps["signup"])
+            self.assertEqual(steps["join"]["outcomes"].get("200"), 150, steps["join"])
+            # 30 admitted a second: most waited, on GET /queue.
+            self.assertGreater(steps["poll"]["outcomes"].get("200", 0), 0, steps)
+            self.assertEqual(totals["queue.admittedTotal"], 150)
+            self.assertEqual(totals["audit.sold"] + totals["audit.held"] +
+                             totals["audit.available"], 100)
+
+    def test_users_pay_at_a_standalone_sandbox(self):
+        # A deployment of several nodes pays at `ticketon toss-sandbox`: --sandbox names it.
+        with harness.toss_sandbox() as toss, harness.server(env={
+                "TICKETON_PAYMENT_PROVIDER": "toss",
+                "TICKETON_PAYMENT_TOSS_BASE_URL": toss.base_url,
+                "TICKETON_PAYMENT_TOSS_SECRET_KEY": toss.secret_key}) as srv:
+            manager = srv.create_user("MANAGER")
+            proc = self.run_load(srv, manager, srv.root, users=60, seats=40,
+                                 extra=["--sandbox", toss.base_url])
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            figures = json.loads((srv.root / "run.json").read_text())
+            steps = {s["name"]: s for s in figures["steps"]}
+            self.assertEqual(steps["pay"]["ok"], steps["pay"]["count"], steps["pay"])
+            self.assertGreater(figures["totals"]["ordersPaid"], 0)
+            self.assertEqual(figures["totals"]["audit.sold"],
+                             figures["totals"]["seatsPaidAndKept"])
+
     def test_a_bad_target_is_a_usage_error(self):
         proc = run_binary(["load", "onsale", "--target", "https://127.0.0.1:1",
                            "--manager-email", "m@example.com", "--manager-password", "pw"])
