@@ -5,7 +5,9 @@
 # thread, or wrk -t1) to core 1, with the same number of connections. The event is the 2,000-seat
 # event of bench/lib.sh; `hold` users hold one of its first 64 available seats and release it,
 # over and over, and collide (a 409 is a served answer). Prints each scenario's figures and the
-# ratio to nginx.
+# ratio to nginx. The seat map is also read by wrk from ticketon: the two clients differ (the load
+# generator parses nothing of the map, wrk parses nothing either, but they read differently), so
+# the server-to-server ratio is wrk's.
 #   bench/load_scenarios.sh [seconds=10] [users=50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +34,8 @@ load() {  # scenario → the load generator's JSON report
         --manager-password bench-manager-pw --json "$work/$1.json" >"$work/$1.out" 2>&1 ||
         { cat "$work/$1.out"; exit 1; }
 }
-nginx_rate() {  # path → requests/s
-    taskset -c 1 wrk -t1 -c"$users" -d"${seconds}s" "http://127.0.0.1:$nginx_port$1" |
+wrk_rate() {  # port path → requests/s
+    taskset -c 1 wrk -t1 -c"$users" -d"${seconds}s" "http://127.0.0.1:$1$2" |
         awk '/Requests\/sec/ {print $2}'
 }
 step() {  # file step → "per-second p50 p99"
@@ -48,11 +50,12 @@ echo "machine: $(nproc) cores, $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", 
 for round in 1 2; do
     load seatmap
     read -r rate p50 p99 <<<"$(step "$work/seatmap.json" seatmap)"
-    ref=$(nginx_rate "/api/v1/events/$big_event/seats")
-    echo "round $round  seatmap: ticketon load $rate/s (p50 $p50 ms, p99 $p99 ms); nginx the same bytes (wrk) $ref/s; ratio $(python3 -c "print(f'{$rate / $ref:.2f}')")"
+    ref=$(wrk_rate "$nginx_port" "/api/v1/events/$big_event/seats")
+    same=$(wrk_rate "$ticketon_port" "/api/v1/events/$big_event/seats")
+    echo "round $round  seatmap: ticketon load $rate/s (p50 $p50 ms, p99 $p99 ms); nginx the same bytes (wrk) $ref/s, ratio $(python3 -c "print(f'{$rate / $ref:.2f}')"); wrk against ticketon $same/s, ratio $(python3 -c "print(f'{$same / $ref:.2f}')")"
     load hold
     read -r hrate hp50 hp99 <<<"$(step "$work/hold.json" hold)"
     read -r rrate _ _ <<<"$(step "$work/hold.json" release)"
-    ref=$(nginx_rate /hold)
+    ref=$(wrk_rate "$nginx_port" /hold)
     echo "round $round  hold: ticketon load $hrate holds/s + $rrate releases/s (hold p50 $hp50 ms, p99 $hp99 ms); nginx return of a hold answer (wrk) $ref/s; ratio (holds + releases) $(python3 -c "print(f'{($hrate + $rrate) / $ref:.2f}')")"
 done
