@@ -1,11 +1,13 @@
 # shellcheck shell=bash disable=SC2034  # variables for the scripts that source this
-# Shared by bench/http_json.sh, bench/seat_map.sh, bench/hold_release.sh and bench/hold_conflict.sh
-# (sourced, not run). Provides a temp dir
+# Shared by bench/http_json.sh, bench/seat_map.sh, bench/hold_release.sh, bench/hold_conflict.sh,
+# bench/queue_join.sh, bench/load_scenarios.sh and bench/onsale.sh (sourced, not run). Provides a temp dir
 # cleaned on exit, free ports on 127.0.0.1, one nginx worker and one ticketon I/O thread pinned
 # to core 0 (wrk goes on core 1), and a bench manager with a 2,000-seat event on sale.
 bin=${TICKETON_BENCH_BIN:-build/release/src/ticketon}
 [[ -x $bin ]] || { echo "build the release preset first (make bench)"; exit 1; }
-{ command -v wrk && command -v nginx; } >/dev/null || { echo "run scripts/bootstrap --bench"; exit 1; }
+# BENCH_NEEDS_WRK=no: a script that uses only the helpers below (bench/onsale.sh).
+[[ ${BENCH_NEEDS_WRK:-yes} == no ]] || { command -v wrk && command -v nginx; } >/dev/null ||
+    { echo "run scripts/bootstrap --bench"; exit 1; }
 
 work=$(mktemp -d)
 chmod 711 "$work"  # nginx's worker (nobody) must reach files below it; mktemp made it 700

@@ -32,14 +32,6 @@ import queue_lib  # noqa: E402
 SECRET = "test_sk_bench_onsale"
 
 
-def peak_rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    return 0
-
-
 class deployment:
     def __init__(self, work):
         self.work = work
@@ -155,7 +147,7 @@ def main():
                  f"{os.uname().release}", f"run: {wall:.1f} s"]
         for name, pid in pids.items():
             lines.append(f"{name}: {queue_lib.cpu_seconds(pid) - before[name]:.0f} CPU s, "
-                         f"peak RSS {peak_rss_mib(pid)} MiB")
+                         f"peak RSS {queue_lib.proc_status(pid, 'VmHWM') // 1024} MiB")
         lines.append(f"load generator: {float(luser) + float(lsys):.0f} CPU s, peak RSS "
                      f"{int(lrss) // 1024} MiB")
         with open(os.path.join(out, "machine.txt"), "w") as f:

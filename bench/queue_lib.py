@@ -143,6 +143,15 @@ def mysql(url, sql):
                    input=sql, text=True, check=True, timeout=600, stdout=subprocess.DEVNULL)
 
 
+def proc_status(pid, key):
+    """A kB figure of /proc/<pid>/status (VmRSS, VmHWM, …); 0 when absent."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])  # kB
+    return 0
+
+
 def free_port():
     """A loopback TCP port nobody listens on now."""
     s = socket.socket()

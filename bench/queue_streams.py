@@ -56,14 +56,6 @@ def build_load():
                     "-lpthread"], check=True)
 
 
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])  # kB
-    return 0
-
-
 def tcp_mem_kib():
     with open("/proc/net/sockstat") as f:
         for line in f:
@@ -116,7 +108,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
 
     def sample_peak():
         while load.poll() is None:
-            f["peak"] = max(f["peak"], proc_status(pid, "VmRSS"))
+            f["peak"] = max(f["peak"], queue_lib.proc_status(pid, "VmRSS"))
             time.sleep(0.5)
     threading.Thread(target=sample_peak, daemon=True).start()
     try:
@@ -127,7 +119,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
                 n, secs = line.split()[1:3]
                 time.sleep(2)  # the join connections close; the journal writes settle
                 f["joined"] = (int(n), float(secs))
-                f["rss_before"] = proc_status(pid, "VmRSS")
+                f["rss_before"] = queue_lib.proc_status(pid, "VmRSS")
                 f["tcp_before"] = tcp_mem_kib()
                 print(f"[round {r}] joined {n} stream users in {secs} s; VmRSS "
                       f"{f['rss_before']} kB", flush=True)
@@ -136,7 +128,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
             elif word == "opened":
                 n, secs = line.split()[1:3]
                 f["opened"] = (int(n), float(secs))
-                f["rss_open"] = proc_status(pid, "VmRSS")
+                f["rss_open"] = queue_lib.proc_status(pid, "VmRSS")
                 f["tcp_open"] = tcp_mem_kib()
                 f["clients"] = metric(port, 'ticketon_sse_clients{kind="queue"}')
                 print(f"[round {r}] opened {n} streams in {secs} s; VmRSS {f['rss_open']} kB, "
@@ -144,7 +136,7 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
             elif word == "progress":
                 f["positions_now"] = int(re.search(r"positions=(\d+)", line).group(1))
             elif word == "pushed":
-                f["rss_pushed"] = proc_status(pid, "VmRSS")
+                f["rss_pushed"] = queue_lib.proc_status(pid, "VmRSS")
                 f["cpu_pushed"] = (queue_lib.cpu_seconds(pid), time.monotonic(), f.get("positions_now", 0))
                 print(f"[round {r}] every stream has had a new position; VmRSS "
                       f"{f['rss_pushed']} kB", flush=True)
@@ -167,9 +159,9 @@ def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
             load.kill()
             load.wait()
     time.sleep(3)
-    f["alive"] = proc_status(pid, "VmRSS") > 0
+    f["alive"] = queue_lib.proc_status(pid, "VmRSS") > 0
     f["clients_after"] = metric(port, 'ticketon_sse_clients{kind="queue"}')
-    f["rss_after"] = proc_status(pid, "VmRSS")
+    f["rss_after"] = queue_lib.proc_status(pid, "VmRSS")
     return f
 
 
@@ -261,7 +253,7 @@ def main():
             client.expect(200, "POST", f"/api/v1/events/{event}/queue", token=t)
         probe_seq = client.expect(200, "POST", f"/api/v1/events/{event}/queue",
                                   token=probe)["seq"]
-        rss_start = proc_status(pid, "VmRSS")
+        rss_start = queue_lib.proc_status(pid, "VmRSS")
         print(f"server pid {pid}, event {event} (admitPerSecond {args.admit_per_second}), "
               f"{args.front} users ahead, probe seq {probe_seq}; VmRSS {rss_start} kB", flush=True)
 

@@ -169,9 +169,9 @@ struct context {
     // The run's sockets, `o.connections` in all: queue streams up to `streams_cap` (the waiting
     // users beyond it poll), the rest for calls.
     std::int64_t streams_cap;
+    std::mt19937_64 jitter_rng;  // the pauses' jitter, from the run's seed
     gate connections;
     std::int64_t streams_open = 0;
-    std::mt19937_64 jitter_rng{7};
     std::int64_t users_started = 0;
     bool spawning_done = false;
     std::int64_t users_done = 0;
@@ -186,6 +186,7 @@ struct context {
           io(ctx),
           out(o_),
           streams_cap(std::min(opts.streams_max, opts.connections * 3 / 4)),
+          jitter_rng(opts.seed),
           connections(ctx.get_executor(),
                       std::max<std::int64_t>(1, opts.connections - streams_cap)) {}
 
@@ -390,16 +391,14 @@ awaitable<bool> buy(context& c, connection& conn, const std::string& token,
     const bool decline = chance(rng) < c.o.decline_rate;
     json::object pay{{"orderId", order_id}, {"amount", amount}};
     if (decline) pay["outcome"] = "decline";
-    reply paid;
-    if (c.o.sandbox) {
-        connection toss(c.io.get_executor(), *c.o.sandbox, {});
-        auto pop = step(c, toss, "pay", "POST", "/payments", json::serialize(pay), {}, {}, is(201));
-        paid = co_await std::move(pop);
-    } else {
-        auto pop = step(c, conn, "pay", "POST", "/sandbox/toss/payments", json::serialize(pay), {},
-                        {}, is(201));
-        paid = co_await std::move(pop);
-    }
+    // At the deployment's standalone sandbox (a short connection of its own, beside the one the
+    // user holds), else at the target's built-in one.
+    std::optional<connection> toss;
+    if (c.o.sandbox) toss.emplace(c.io.get_executor(), *c.o.sandbox, std::string());
+    auto pop =
+        step(c, toss ? *toss : conn, "pay", "POST", toss ? "/payments" : "/sandbox/toss/payments",
+             json::serialize(pay), {}, {}, is(201));
+    const auto paid = co_await std::move(pop);
     if (paid.status != 201) co_return true;
     const json::object confirm{{"paymentKey", str(parse(paid.body), "paymentKey")},
                                {"orderId", order_id},

@@ -2,15 +2,15 @@
 // `ticketon load` (DESIGN.md §10, issue 14): drives simulated users against a running
 // deployment and checks the invariants of DESIGN.md §5 at the end.
 //
-// Scenario `onsale`, per user: sign up (or log in), join the event's waiting room, wait for the
-// `admitted` event on the queue stream (beyond `streams_max` open streams, poll `GET /queue`
-// instead, every half ETA, 1 to 15 s, as a page does), read
-// the seat map and pick one or two seats among the first available ones (so users collide on
-// purpose), hold them with the entry token (a 409 reads the map again, three tries), then abandon
-// a share of the holds (release or leave them to expire), pay the rest in the Toss sandbox with a
-// share declined, confirm, and cancel a share of the paid orders. Users start at `rate` a second
-// (0: all at once) and the run ends after `duration_s` whatever is left. A 503 or 429 answer is
-// recorded and asked again after its Retry-After (five tries in all), as a page does.
+// Scenario `onsale`, per user: sign up, join the event's waiting room, wait for the `admitted`
+// event on the queue stream (beyond `streams_max` open streams, poll `GET /queue` instead, every
+// half ETA, 1 to 15 s, as a page does), read the seat map and pick one or two seats among the
+// first available ones (so users collide on purpose), hold them with the entry token (a 409 marks
+// the seats it names taken and picks again, three tries), then abandon a share of the holds
+// (release or leave them to expire), pay the rest in the Toss sandbox with a share declined,
+// confirm, and cancel a share of the paid orders. Users start at `rate` a second (0: all at once)
+// and the run ends after `duration_s` whatever is left. A 503 or 429 answer is recorded and asked
+// again after its Retry-After (five tries in all), as a page does.
 //
 // Scenarios for one step at a time, each user looping until `duration_s`: `seatmap` (GET the
 // seat map), `hold` (sign up, then hold one of the first available seats and release it), and
