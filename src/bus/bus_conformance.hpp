@@ -42,20 +42,25 @@ struct bus_engine {
     friend void PrintTo(const bus_engine& e, std::ostream* os) { *os << e.name; }
 };
 
-// What a handler saw, readable from the test's thread.
+// What a handler saw, readable from the test's thread. The handler shares what it writes to:
+// the port lets a delivery that had begun on another thread finish after its subscription
+// ended (bus.hpp), so an inbox may go out of scope while one is still writing.
 struct inbox {
-    mutable std::mutex mutex;
-    std::vector<std::string> got;  // "topic=message"
+    struct seen {
+        std::mutex mutex;
+        std::vector<std::string> got;  // "topic=message"
+    };
+    std::shared_ptr<seen> box = std::make_shared<seen>();
 
     message_handler handler() {
-        return [this](std::string_view topic, std::string_view message) {
-            std::lock_guard lock(mutex);
-            got.push_back(std::string(topic) + "=" + std::string(message));
+        return [box = box](std::string_view topic, std::string_view message) {
+            std::lock_guard lock(box->mutex);
+            box->got.push_back(std::string(topic) + "=" + std::string(message));
         };
     }
     std::vector<std::string> snapshot() const {
-        std::lock_guard lock(mutex);
-        return got;
+        std::lock_guard lock(box->mutex);
+        return box->got;
     }
     std::size_t size() const { return snapshot().size(); }
 };

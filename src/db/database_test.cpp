@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -284,6 +285,8 @@ TEST_P(database_test, concurrent_transactions_lose_no_increment) {
     constexpr int coroutines = 8;
     constexpr int increments = 50;
     std::atomic<int> failures = 0;
+    std::mutex why_mutex;
+    std::string why;  // the last failure's message
 
     // A read-modify-write in two statements: without a write lock taken at BEGIN, two
     // transactions would read the same n and one increment would be lost.
@@ -304,8 +307,11 @@ TEST_P(database_test, concurrent_transactions_lose_no_increment) {
             asio::make_strand(ioc),
             [&]() -> asio::awaitable<void> {
                 for (int k = 0; k < increments; ++k) {
-                    if (!co_await db_->transact(increment)) {
+                    auto done = co_await db_->transact(increment);
+                    if (!done) {
                         ++failures;
+                        std::lock_guard lock(why_mutex);
+                        why = done.error().message;
                     }
                 }
             },
@@ -316,7 +322,7 @@ TEST_P(database_test, concurrent_transactions_lose_no_increment) {
     std::thread second([&] { ioc.run(); });
     ioc.run();
     second.join();
-    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(failures.load(), 0) << why;
     auto n = sync_exec("SELECT n FROM counter WHERE id = 1");
     ASSERT_TRUE(n);
     EXPECT_EQ(n->rows.at(0).int64(0), coroutines * increments);
