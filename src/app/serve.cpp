@@ -49,6 +49,7 @@
 #include "notifications/feed.hpp"
 #include "notifications/handlers.hpp"
 #include "notifications/service.hpp"
+#include "payment/checkout_config.hpp"
 #include "payment/sandbox.hpp"
 #include "payment/toss_client.hpp"
 #include "redis/client.hpp"
@@ -227,6 +228,17 @@ int serve(const config& cfg) {
             fmt::format("http://{}:{}/sandbox/toss", loopback_host(cfg.server.listen.host), *port);
         payment::register_sandbox_routes(routes, sandbox, "/sandbox/toss",
                                          cfg.payment.toss.secret_key);
+    }
+    if (roles.api) {
+        const bool sandboxed = cfg.payment.provider == payment_provider::sandbox;
+        payment::register_checkout_config_route(routes,
+                                                {.sandbox = sandboxed,
+                                                 .client_key = cfg.payment.toss.client_key,
+                                                 .widget_url = cfg.payment.toss.widget_url});
+        if (!sandboxed && cfg.payment.toss.client_key.empty())
+            log::warn("payment.no_widget",
+                      {{"detail",
+                        "payment.toss.client_key is not set: the web UI cannot take payments"}});
     }
     payment::toss_gateway gateway(http_client, toss);
     booking::service booking(

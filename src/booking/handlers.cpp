@@ -305,6 +305,33 @@ awaitable<response> event_audit(context ctx, request& req) {
                                                            {"violations", std::move(violations)}});
 }
 
+awaitable<response> stats_of_event(context ctx, request& req) {
+    auto id = co_await managed_event(ctx, req);
+    if (!id) co_return fail(id);
+    auto stats = co_await ctx.svc.stats(*id);
+    if (!stats) co_return fail(stats);
+    const auto& c = stats->counts;
+    const auto& s = stats->sales;
+    boost::json::object body{{"eventId", *id},
+                             {"capacity", c.capacity},
+                             {"available", c.available},
+                             {"held", c.held},
+                             {"sold", c.sold},
+                             {"paidOrders", s.paid_orders},
+                             {"ticketsSold", s.tickets_sold},
+                             {"revenue", s.revenue},
+                             {"currency", "KRW"},
+                             {"awaitingPayment", s.awaiting_payment},
+                             {"failed", s.failed},
+                             {"refunding", s.refunding},
+                             {"refunded", s.refunded},
+                             {"refundFailed", s.refund_failed}};
+    if (!stats->loaded) {
+        for (const char* key : {"capacity", "available", "held", "sold"}) body[key] = nullptr;
+    }
+    co_return http::json_response(200, body);
+}
+
 using route_fn = awaitable<response> (*)(context, request&);
 
 // The closure only forwards; `context` is two references, copied into each coroutine frame.
@@ -326,6 +353,7 @@ void register_routes(http::router& router, service& svc, auth::service& auth,
     router.add(http::verb::post, "/api/v1/payments/webhook", bind(ctx, webhook));
     router.add(http::verb::get, "/api/v1/manager/events/{id}/orders", bind(ctx, event_orders));
     router.add(http::verb::get, "/api/v1/manager/events/{id}/audit", bind(ctx, event_audit));
+    router.add(http::verb::get, "/api/v1/manager/events/{id}/stats", bind(ctx, stats_of_event));
 }
 
 }  // namespace tkt::booking

@@ -193,6 +193,52 @@ db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t
     return attempts_and_live_holds(c, "event_id", event_id, "");
 }
 
+db::expected<sales_totals> sales_of_event(db::connection& c, std::int64_t event_id) {
+    // The rows the order list reads (orders_of_event), counted where they lie: the orders with
+    // a payment attempt (the event's partial index on SQLite) and the live holds without one.
+    auto r = c.exec(
+        "SELECT status, COUNT(*), COALESCE(SUM(amount), 0), COUNT(paid_at) FROM orders "
+        "WHERE event_id = ? AND confirming_at IS NOT NULL GROUP BY status",
+        {event_id});
+    if (!r) return std::unexpected(r.error());
+    auto holds = c.exec(fmt::format("SELECT COUNT(*) FROM orders WHERE {} AND status = "
+                                    "'PENDING_PAYMENT' AND event_id = ? AND confirming_at IS NULL",
+                                    live_orders),
+                        {event_id});
+    if (!holds) return std::unexpected(holds.error());
+    // A reserved order names its seats in JSON (its quantity is 0): its tickets are counted,
+    // through the tickets' event index.
+    auto tickets = c.exec(
+        "SELECT COUNT(*) FROM tickets JOIN orders ON orders.id = tickets.order_id "
+        "WHERE tickets.event_id = ? AND orders.status = 'PAID'",
+        {event_id});
+    if (!tickets) return std::unexpected(tickets.error());
+    sales_totals t;
+    t.awaiting_payment = holds->rows.at(0).int64(0);
+    t.tickets_sold = tickets->rows.at(0).int64(0);
+    for (const auto& row : r->rows) {
+        const auto status = row.text(0);
+        const auto count = row.int64(1);
+        if (status == "PAID") {
+            t.paid_orders = count;
+            t.revenue = row.int64(2);
+        } else if (status == "PENDING_PAYMENT" || status == "CONFIRMING") {
+            t.awaiting_payment += count;
+        } else if (status == "FAILED") {
+            t.failed = count;
+        } else if (status == "REFUNDING") {
+            t.refunding = count;
+        } else if (status == "REFUND_FAILED") {
+            t.refund_failed = count;
+        } else if (status == "REFUNDED") {
+            t.refunded += count;
+        } else if (status == "CANCELLED") {
+            t.refunded += row.int64(3);  // cancelled after a payment: the money went back
+        }
+    }
+    return t;
+}
+
 db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64_t event_id) {
     return select_orders(
         c, "WHERE event_id = ? AND status IN ('PAID', 'PENDING_PAYMENT', 'CONFIRMING')",

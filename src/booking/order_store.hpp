@@ -41,6 +41,20 @@ db::expected<std::optional<hold_row>> find_hold(db::connection& c, const std::st
 // expired before any payment attempt is not listed (find_order still reads it).
 db::expected<std::vector<order>> orders_of_user(db::connection& c, std::int64_t user_id);
 db::expected<std::vector<order>> orders_of_event(db::connection& c, std::int64_t event_id);
+// An event's sales in figures, counted by the database: the rows orders_of_event would read
+// (through the same indexes), and the paid orders' tickets, aggregated where they lie, with no
+// row sent back or decoded. For the live dashboard, which asks every second or two.
+struct sales_totals {
+    std::int64_t paid_orders = 0;
+    std::int64_t tickets_sold = 0;      // the PAID orders' seats and admissions
+    std::int64_t revenue = 0;           // the PAID orders' amounts
+    std::int64_t awaiting_payment = 0;  // PENDING_PAYMENT (held) and CONFIRMING
+    std::int64_t failed = 0;            // declined
+    std::int64_t refunding = 0;
+    std::int64_t refunded = 0;  // REFUNDED, and CANCELLED after a payment
+    std::int64_t refund_failed = 0;
+};
+db::expected<sales_totals> sales_of_event(db::connection& c, std::int64_t event_id);
 // One event's PAID, PENDING_PAYMENT and CONFIRMING orders, read in one statement (one snapshot:
 // an order moving from one to another meanwhile is read once), for the inventory's restore.
 db::expected<std::vector<order>> orders_to_restore(db::connection& c, std::int64_t event_id);

@@ -552,6 +552,41 @@ TEST_P(MoneyStore, ATicketIsUsedOnlyWhileItsOrderIsPaidAndItsEventNotCancelled) 
     EXPECT_EQ(*used, 1);
 }
 
+TEST_P(MoneyStore, AnEventsSalesAreCountedByTheDatabase) {
+    open();
+    paid_with_ticket("ord_s1", "A-1-1");
+    paid_with_ticket("ord_s2", "A-1-2");
+    exec(
+        "INSERT INTO tickets (id, order_id, event_id, user_id, seat, grade, price, code, status, "
+        "created_at) VALUES ('tkt_s2b', 'ord_s2', 1, 1, 'A-1-3', 'VIP', 1, 'code-s2b', 'USED', ?)",
+        {now_text});
+    insert(order_with("ord_s3", "hld_s3"));  // awaiting payment
+    const std::pair<const char*, const char*> others[] = {
+        {"ord_s4", "REFUNDED"},  {"ord_s5", "CANCELLED"},     {"ord_s6", "FAILED"},
+        {"ord_s7", "REFUNDING"}, {"ord_s8", "REFUND_FAILED"}, {"ord_s9", "CANCELLED"}};
+    for (const auto& [id, status] : others) {
+        insert(order_with(id, std::string("hld_") + (id + 4)));
+        exec("UPDATE orders SET status = ?, confirming_at = 1 WHERE id = ?",
+             {std::string(status), std::string(id)});
+    }
+    // Refunded after a payment; ord_s9 was cancelled before any was taken.
+    exec("UPDATE orders SET paid_at = ? WHERE id IN ('ord_s4', 'ord_s5', 'ord_s7', 'ord_s8')",
+         {now_text});
+    auto sales = db_->run_sync([&](db::connection& c) { return store::sales_of_event(c, 1); });
+    ASSERT_TRUE(sales) << sales.error().message;
+    EXPECT_EQ(sales->paid_orders, 2);
+    EXPECT_EQ(sales->tickets_sold, 3);
+    EXPECT_EQ(sales->revenue, 300'000);
+    EXPECT_EQ(sales->awaiting_payment, 1);
+    EXPECT_EQ(sales->failed, 1);
+    EXPECT_EQ(sales->refunding, 1);
+    EXPECT_EQ(sales->refund_failed, 1);
+    EXPECT_EQ(sales->refunded, 2);
+    auto none = db_->run_sync([&](db::connection& c) { return store::sales_of_event(c, 2); });
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->paid_orders + none->tickets_sold + none->revenue + none->refunded, 0);
+}
+
 TEST_P(MoneyStore, AnEventCancellationVoidsUsedTicketsAUserCancellationOnlyValidOnes) {
     open();
     paid_with_ticket("ord_x", "A-1-1");

@@ -43,6 +43,7 @@
 #include "booking/hold_owners.hpp"
 #include "booking/money.hpp"
 #include "booking/order.hpp"
+#include "booking/order_store.hpp"
 #include "catalog/event.hpp"
 #include "common/clock.hpp"
 #include "common/problem.hpp"
@@ -124,6 +125,14 @@ struct refund_start {
 // What the provider is known to have done to a payment before we ask it to refund.
 enum class provider_state { unknown, cancelled };
 
+// An event's sale as the live dashboard shows it: the inventory's counts (memory or Redis) and
+// the database's sales figures, without reading the orders or checking the invariants.
+struct event_stats {
+    inventory::counts counts;
+    bool loaded = true;  // false: the inventory has no layout for the event (cancelled)
+    store::sales_totals sales;
+};
+
 struct audit_report {
     inventory::counts counts;
     std::int64_t refunding = 0;      // orders whose refund is under way
@@ -180,6 +189,8 @@ public:
     std::size_t inventory_owed() const;
     // The invariants of DESIGN.md §5 for one event, checked now.
     boost::asio::awaitable<result<audit_report>> audit(std::int64_t event_id);
+    // The event's sale in figures (what the dashboard polls; cheaper than audit() and the list).
+    boost::asio::awaitable<result<event_stats>> stats(std::int64_t event_id);
     // The event's orders and sales totals, for its manager.
     boost::asio::awaitable<result<std::vector<order>>> orders_of_event(std::int64_t event_id);
 

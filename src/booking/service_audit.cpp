@@ -7,6 +7,7 @@
 
 #include "booking/order_store.hpp"
 #include "booking/service.hpp"
+#include "db/problem.hpp"
 
 namespace tkt::booking {
 namespace {
@@ -106,6 +107,21 @@ void check_orders(const catalog::event& e, const db_view& v, std::vector<std::st
 }
 
 }  // namespace
+
+awaitable<result<event_stats>> service::stats(std::int64_t event_id) {
+    if (!deps_.find_event(event_id))
+        co_return std::unexpected(make_problem(problem_code::not_found, "no such event"));
+    auto counts_op = deps_.inventory.counts_of(event_id);
+    auto counts = co_await std::move(counts_op);
+    auto sales = co_await deps_.db.run(
+        [&](db::connection& c) { return store::sales_of_event(c, event_id); });
+    if (!sales) co_return std::unexpected(db::as_problem(sales.error(), "booking"));
+    event_stats out;
+    out.loaded = counts.has_value();
+    if (counts) out.counts = *counts;
+    out.sales = *sales;
+    co_return out;
+}
 
 awaitable<result<audit_report>> service::audit(std::int64_t event_id) {
     auto e = deps_.find_event(event_id);

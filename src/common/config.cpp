@@ -217,6 +217,24 @@ check_result check_base_url(const std::string& s, const raw_value& v) {
     return {};
 }
 
+// A Toss client key goes into every checkout page: a secret key there would be a leak. The
+// payment widget takes only a widget key (gck; an API key, ck, is refused by Toss's SDK).
+check_result check_client_key(const std::string& s, const raw_value& v) {
+    if (s.empty()) return {};
+    const bool mode = s.starts_with("test_") || s.starts_with("live_");
+    const std::string_view rest = mode ? std::string_view(s).substr(5) : std::string_view();
+    if (!mode || !rest.starts_with("gck_") || !std::ranges::all_of(rest, [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+        })) {
+        // Not echoed: it may be a secret key put in the wrong place.
+        static_cast<void>(v);
+        return std::unexpected(
+            reason{"expected a Toss payment widget client key (test_gck_… or live_gck_…); the "
+                   "value given is not shown"});
+    }
+    return {};
+}
+
 // A URL users open: http or https, any host, no query or fragment; a trailing '/' is dropped.
 check_result check_public_url(std::string& s, const raw_value& v) {
     while (s.ends_with('/')) s.pop_back();
@@ -535,6 +553,12 @@ void add_other_settings(std::vector<setting>& out) {
         non_empty));
     out.push_back(string_setting(
         "payment.toss.base_url", [](config& c) { return &c.payment.toss.base_url; },
+        check_base_url));
+    out.push_back(string_setting(
+        "payment.toss.client_key", [](config& c) { return &c.payment.toss.client_key; },
+        check_client_key));
+    out.push_back(string_setting(
+        "payment.toss.widget_url", [](config& c) { return &c.payment.toss.widget_url; },
         check_base_url));
 }
 

@@ -199,6 +199,13 @@ struct toss_config {
     std::string secret_key = "test_sk_sandbox";
     // https, or http for a loopback host (the local Toss sandbox).
     std::string base_url = "https://api.tosspayments.com";
+    // The payment widget's client key (test_gck_… or live_gck_…; its pair's secret key is the
+    // gsk one). Set with provider = toss: the web UI's checkout then loads the widget from
+    // `widget_url` and pays there; "" = no widget (the UI says payments are not set up).
+    std::string client_key;
+    // Where browsers load the widget SDK from: Toss's, or the sandbox's stand-in
+    // (http://127.0.0.1:PORT/v2/standard of `ticketon toss-sandbox`).
+    std::string widget_url = "https://js.tosspayments.com/v2/standard";
 };
 
 struct payment_config {

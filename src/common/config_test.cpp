@@ -296,6 +296,31 @@ TEST(config, http_base_url_only_for_loopback) {
     }
 }
 
+TEST(config, the_widget_takes_a_client_key_never_a_secret_key) {
+    const config c = load_ok("");
+    EXPECT_EQ(c.payment.toss.client_key, "");
+    EXPECT_EQ(c.payment.toss.widget_url, "https://js.tosspayments.com/v2/standard");
+    fake_env env;
+    for (const char* ok : {"test_gck_docs_Ovk5rk1EwkEbP0W43n07xlzm", "live_gck_abc-DEF_1"}) {
+        env.vars["TICKETON_PAYMENT_TOSS_CLIENT_KEY"] = ok;
+        EXPECT_EQ(load_ok("", env).payment.toss.client_key, ok);
+    }
+    // Secret keys, an API (not widget) client key, no mode, a character no key has.
+    for (const char* bad :
+         {"test_sk_secret", "live_gsk_secret", "test_ck_api", "gck_no_mode", "test_gck_<x>"}) {
+        env.vars["TICKETON_PAYMENT_TOSS_CLIENT_KEY"] = bad;
+        const auto error = load_error("", env);
+        EXPECT_THAT(error, HasSubstr("payment.toss.client_key (TICKETON_PAYMENT_TOSS_CLIENT_KEY): "
+                                     "expected a Toss payment widget client key"));
+        EXPECT_THAT(error, Not(HasSubstr(bad))) << "a secret key in the wrong place is not shown";
+    }
+    env.vars.erase("TICKETON_PAYMENT_TOSS_CLIENT_KEY");
+    EXPECT_THAT(load_error("[payment.toss]\nwidget_url = \"http://js.example/v2/standard\"\n"),
+                HasSubstr("payment.toss.widget_url"));
+    env.vars["TICKETON_PAYMENT_TOSS_WIDGET_URL"] = "http://127.0.0.1:9100/v2/standard";
+    EXPECT_EQ(load_ok("", env).payment.toss.widget_url, "http://127.0.0.1:9100/v2/standard");
+}
+
 std::vector<std::string> as_text(const std::vector<cidr>& blocks) {
     std::vector<std::string> out;
     for (const auto& b : blocks) out.push_back(b.to_string());

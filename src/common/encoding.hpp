@@ -21,6 +21,10 @@ std::string base64url_encode(std::string_view data);
 // (length % 4 == 1) or that carry non-zero leftover bits.
 std::optional<bytes> base64url_decode(std::string_view text);
 
+// Text made safe inside HTML or XML, in element content and quoted attributes alike
+// (& < > " ' escaped).
+std::string escape_markup(std::string_view text);
+
 // Lower-case hex.
 std::string hex_encode(std::span<const std::uint8_t> data);
 std::optional<bytes> hex_decode(std::string_view text);

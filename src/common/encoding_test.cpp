@@ -70,5 +70,12 @@ TEST(ConstantTimeEqual, ComparesContentAndLength) {
     EXPECT_TRUE(constant_time_equal(std::string_view{""}, std::string_view{""}));
 }
 
+TEST(EscapeMarkup, EscapesWhatCouldEndTextOrAnAttribute) {
+    EXPECT_EQ(escape_markup(R"(<a href="x">Tom & 'Jerry'</a>)"),
+              "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+    EXPECT_EQ(escape_markup("콘서트 A-1-1"), "콘서트 A-1-1");
+    EXPECT_EQ(escape_markup(""), "");
+}
+
 }  // namespace
 }  // namespace tkt

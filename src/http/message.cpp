@@ -57,8 +57,8 @@ std::string percent_decode(std::string_view s, plus_handling plus) {
     return out;
 }
 
-std::optional<std::string> request::query_param(std::string_view name) const {
-    std::string_view rest = query;
+std::optional<std::string> form_field(std::string_view encoded, std::string_view name) {
+    std::string_view rest = encoded;
     while (!rest.empty()) {
         auto amp = rest.find('&');
         std::string_view pair = rest.substr(0, amp);
@@ -70,6 +70,10 @@ std::optional<std::string> request::query_param(std::string_view name) const {
         return percent_decode(pair.substr(eq + 1), plus_handling::space);
     }
     return std::nullopt;
+}
+
+std::optional<std::string> request::query_param(std::string_view name) const {
+    return form_field(query, name);
 }
 
 std::string_view request::bearer_token() const {

@@ -120,6 +120,9 @@ struct response {
 enum class plus_handling { keep, space };
 // Decodes %XX escapes (malformed ones are kept as they are); in query strings '+' is a space.
 std::string percent_decode(std::string_view s, plus_handling plus);
+// The decoded value of `name` in `key=value&…` text (a query string, or a form body sent as
+// application/x-www-form-urlencoded), or nullopt when absent; the first one wins.
+std::optional<std::string> form_field(std::string_view encoded, std::string_view name);
 
 // A JSON answer with the given status.
 response json_response(int status, const boost::json::value& body);

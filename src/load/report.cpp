@@ -9,35 +9,14 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/encoding.hpp"
+
 namespace tkt::load {
 namespace {
 
 // Colours for the chart's steps, in order.
 constexpr const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-std::string escape_xml(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '&':
-                out += "&amp;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -174,7 +153,7 @@ std::string to_svg(const run_summary& r) {
         "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
         "fill=\"white\"/>\n<text x=\"{}\" y=\"20\" font-size=\"15\">{}: {} users, {:.1f} s, "
         "{}</text>\n",
-        w, h, left, escape_xml(r.scenario), r.users, r.seconds,
+        w, h, left, escape_markup(r.scenario), r.users, r.seconds,
         r.violations.empty() ? "invariants hold" : "INVARIANTS VIOLATED");
 
     // Throughput over time.
@@ -209,7 +188,7 @@ std::string to_svg(const run_summary& r) {
             "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\" points=\"{}\"/>\n"
             "<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n",
             colour, points, left + 10 + 110 * static_cast<double>(i % 7),
-            top + plot_h + 32 + 14 * static_cast<double>(i / 7), colour, escape_xml(s.name));
+            top + plot_h + 32 + 14 * static_cast<double>(i / 7), colour, escape_markup(s.name));
     }
 
     // Latency histogram: buckets 1, 2, 5, 10 … ms, the share of each step's samples.
@@ -239,7 +218,7 @@ std::string to_svg(const run_summary& r) {
                 "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                 "fill=\"{}\"><title>{} {:.1f}%</title></rect>\n",
                 left + slot * static_cast<double>(e) + bar_w * (static_cast<double>(i) + 0.5),
-                hist_top + plot_h - bh, bar_w, bh, colour, escape_xml(s.name), share * 100);
+                hist_top + plot_h - bh, bar_w, bh, colour, escape_markup(s.name), share * 100);
         }
     }
     out += "</svg>\n";

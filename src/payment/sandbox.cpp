@@ -18,6 +18,7 @@
 #include "common/json_body.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
+#include "payment/sandbox_widget.hpp"
 
 namespace tkt::payment {
 namespace {
@@ -453,6 +454,38 @@ void register_sandbox_routes(http::router& routes, sandbox& box, std::string pre
                    if (!authorized(req, auth)) co_return unauthorized();
                    auto op = deliver(box.find_by_order(req.param("orderId")));
                    co_return co_await std::move(op);
+               });
+    // The browser's side (sandbox_widget.hpp): the SDK and the payment window it opens.
+    routes.add(verb::get, prefix + "/v2/standard", [](request&) -> asio::awaitable<response> {
+        response r;
+        r.content_type = "text/javascript; charset=utf-8";
+        r.body = widget_script();
+        r.with_header("Cache-Control", "no-cache");
+        co_return r;
+    });
+    auto window_response = [](window_answer a) {
+        response r;
+        r.status = a.status;
+        if (a.status == 303) {
+            r.content_type = "text/plain; charset=utf-8";
+            r.with_header("Location", std::move(a.location));
+        } else {
+            r.content_type = "text/html; charset=utf-8";
+            r.body = std::move(a.html);
+        }
+        r.with_header("Cache-Control", "no-store");
+        return r;
+    };
+    routes.add(verb::get, prefix + "/v2/window",
+               [window_response](request& req) -> asio::awaitable<response> {
+                   co_return window_response(open_window(read_window_fields(
+                       [&req](std::string_view name) { return req.query_param(name); })));
+               });
+    routes.add(verb::post, prefix + "/v2/window",
+               [&box, now, window_response](request& req) -> asio::awaitable<response> {
+                   const auto fields = read_window_fields(
+                       [&req](std::string_view name) { return http::form_field(req.body, name); });
+                   co_return window_response(submit_window(box, fields, now()));
                });
     routes.add(verb::post, prefix + "/sandbox/faults",
                [&box](request& req) -> asio::awaitable<response> {

@@ -139,6 +139,53 @@ class web_ui(harness.e2e_case):
         self.assertEqual([u["name"] for u in users], ["카카오 손님"])
 
 
+class toss_widget_in_a_browser(harness.e2e_case):
+    """payment.provider = toss with a client key: the checkout loads the widget SDK from
+    payment.toss.widget_url (here a standalone `ticketon toss-sandbox`, whose stand-in SDK and
+    payment window play Toss's part), the buyer pays in the window, and the UI confirms the
+    payment when the window sends the browser back (widget.mjs)."""
+
+    CLIENT_KEY = "test_gck_ticketon_browser"
+
+    @classmethod
+    def setUpClass(cls):
+        require_browser()
+        cls.toss = cls.enterClassContext(harness.toss_sandbox())
+        cls.widget_url = cls.toss.base_url + "/v2/standard"
+        env = {"TICKETON_SERVER_WEB_DIR": str(WEB_DIR),
+               "TICKETON_PAYMENT_PROVIDER": "toss",
+               "TICKETON_PAYMENT_TOSS_BASE_URL": cls.toss.base_url,
+               "TICKETON_PAYMENT_TOSS_SECRET_KEY": cls.toss.secret_key,
+               "TICKETON_PAYMENT_TOSS_CLIENT_KEY": cls.CLIENT_KEY,
+               "TICKETON_PAYMENT_TOSS_WIDGET_URL": cls.widget_url}
+        cls.srv = harness.class_server(cls, env=env)
+        cls.manager = cls.srv.create_user("MANAGER")
+
+    def test_pay_through_the_widget_in_a_browser(self):
+        self.assertEqual(self.assertStatus(self.srv.call("GET", "payments/config"), 200),
+                         {"provider": "toss", "clientKey": self.CLIENT_KEY,
+                          "widgetUrl": self.widget_url})
+        layout = harness.reserved_layout(rows=1, seats=6, section="A", grade="R", price=70000)
+        event_id = harness.create_event(self.srv, self.manager.access_token, layout=layout,
+                                        title="Widget Night", hold_seconds=300)
+        buyer = self.srv.signup(name="Widget Buyer")
+        run_node(self, "widget.mjs", EVENT_ID=str(event_id), BUYER_EMAIL=buyer.email,
+                 BUYER_PASSWORD=buyer.password)
+        # What the browser did is what the server and Toss hold: one order paid (its payment
+        # DONE at Toss), the declined one failed, one seat sold, the audit clean.
+        orders = self.assertStatus(self.srv.call("GET", "orders", token=buyer.access_token),
+                                   200)["items"]
+        self.assertEqual(sorted(o["status"] for o in orders), ["FAILED", "PAID"], orders)
+        paid = next(o for o in orders if o["status"] == "PAID")
+        self.assertEqual(paid["seats"], ["A-1-1"])
+        self.assertEqual(harness.sandbox_status(self.toss, paid["paymentKey"]), "DONE")
+        statuses = harness.seat_statuses(self.srv, event_id)
+        self.assertEqual(sorted(seat for seat, status in statuses.items() if status == "SOLD"),
+                         ["A-1-1"])
+        self.assertEqual(harness.audit(self.srv, self.manager.access_token, event_id)["violations"],
+                         [])
+
+
 class social_login_with_a_real_openid_provider(harness.e2e_case):
     """The login page's button for a provider configured by issuer alone, through the real
     oidc-provider (tests/oidc, as tests/e2e/test_oauth_oidc_provider.py starts it)."""

@@ -437,6 +437,55 @@ class sold_out_test(booking_case):
         self.assertAuditClean(event_id)
 
 
+class stats_test(booking_case):
+    """GET /manager/events/{id}/stats: the dashboard's figures, counted without reading every
+    order; they agree with the order list's totals and the audit."""
+
+    def test_the_figures_follow_each_kind_of_order(self):
+        event_id = self.event()  # 2 rows of 4 at PRICE
+        path = f"manager/events/{event_id}/stats"
+        token = self.manager.access_token
+        empty = self.assertStatus(self.srv.call("GET", path, token=token), 200)
+        self.assertEqual((empty["capacity"], empty["available"], empty["sold"], empty["revenue"]),
+                         (8, 8, 0, 0))
+        buyer = self.user()
+        buy(self.srv, buyer, event_id, seats=["A-1-1", "A-1-2"])
+        refunded = buy(self.srv, self.user(), event_id, seats=["A-1-3"])
+        self.assertStatus(self.srv.call("POST", f"{API}/orders/{refunded['id']}/cancel",
+                                        {"reason": "cannot come"}, token=token), 200, "refund")
+        hold_ok(self.srv, self.user(), event_id, seats=["A-2-1"])  # awaiting payment
+        declined = hold_ok(self.srv, buyer, event_id, seats=["A-2-2"])
+        key = sandbox_pay(self.srv, declined["orderId"], declined["amount"], outcome="decline")
+        self.assertProblem(confirm(self.srv, buyer, declined["orderId"], key, declined["amount"]),
+                           402, "PAYMENT_DECLINED")
+        stats = self.assertStatus(self.srv.call("GET", path, token=token), 200)
+        self.assertEqual(stats, {"eventId": event_id, "capacity": 8, "available": 5, "held": 1,
+                                 "sold": 2, "paidOrders": 1, "ticketsSold": 2,
+                                 "revenue": 2 * PRICE, "currency": "KRW", "awaitingPayment": 1,
+                                 "failed": 1, "refunding": 0, "refunded": 1, "refundFailed": 0})
+        totals = self.assertStatus(self.srv.call("GET", f"manager/events/{event_id}/orders",
+                                                 token=token), 200)["totals"]
+        for key in ("paidOrders", "ticketsSold", "revenue", "refunding", "refunded",
+                    "refundFailed"):
+            self.assertEqual(stats[key], totals[key], key)
+        report = self.assertAuditClean(event_id)
+        self.assertEqual((report["sold"], report["held"]), (stats["sold"], stats["held"]))
+
+    def test_only_the_events_manager_or_an_admin_reads_them(self):
+        event_id = self.event()
+        self.assertProblem(self.srv.call("GET", f"manager/events/{event_id}/stats",
+                                         token=self.user()), 403, "FORBIDDEN")
+        # Another manager's event is not theirs to see, as its orders and audit are not.
+        other_manager = self.srv.create_user("MANAGER")
+        self.assertProblem(self.srv.call("GET", f"manager/events/{event_id}/stats",
+                                         token=other_manager.access_token), 404, "NOT_FOUND")
+        admin = self.srv.create_user("ADMIN")
+        self.assertStatus(self.srv.call("GET", f"manager/events/{event_id}/stats",
+                                        token=admin.access_token), 200)
+        self.assertProblem(self.srv.call("GET", "manager/events/999999/stats",
+                                         token=admin.access_token), 404, "NOT_FOUND")
+
+
 class restart_test(e2e_case):
     """Sold seats stay sold and a pending hold stays held across a restart (same data dir)."""
 

@@ -6,6 +6,7 @@ payment has exactly one PAID order with its tickets, or is refunded)."""
 
 import http.client
 import unittest
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import harness
 from harness import (API, audit, buy, confirm, create_event, e2e_case, ga_layout, get_order,
@@ -268,6 +269,54 @@ class crash_between_capture_and_commit_test(e2e_case):
                 self.assertStatus(srv.call("POST", f"{API}/orders/{again['id']}/cancel", {"reason": "r"},
                                            token=buyer), 200, "cancel")
                 self.assertEqual(sandbox_status(toss, again["paymentKey"]), "CANCELED")
+
+
+class checkout_config_test(e2e_case):
+    """GET /payments/config tells the web UI's checkout how to pay, and the sandbox serves the
+    widget's browser side (its SDK and payment window) over HTTP."""
+
+    def test_the_built_in_sandbox_pays_at_its_own_button(self):
+        with harness.server(env=SANDBOX_ENV) as srv:
+            self.assertEqual(self.assertStatus(srv.call("GET", "payments/config"), 200),
+                             {"provider": "sandbox"})
+            status, headers, script = srv.call("GET", "/sandbox/toss/v2/standard")
+            self.assertEqual(status, 200)
+            self.assertTrue(headers["Content-Type"].startswith("text/javascript"), headers)
+            self.assertIn("window.TossPayments", script)
+            # A window asked with a secret key instead of a client key is a page saying why.
+            query = urlencode({"clientKey": "test_sk_sandbox", "orderId": "ord_window_1",
+                               "orderName": "x", "amount": "1000",
+                               "successUrl": "http://127.0.0.1/ok",
+                               "failUrl": "http://127.0.0.1/fail"})
+            status, headers, page = srv.call("GET", f"/sandbox/toss/v2/window?{query}")
+            self.assertEqual(status, 400)
+            self.assertTrue(headers["Content-Type"].startswith("text/html"), headers)
+            self.assertIn("clientKey is not a Toss client key", page)
+
+    def test_the_window_form_pays_and_sends_the_browser_back(self):
+        with harness.toss_sandbox() as toss:
+            form = urlencode({"clientKey": "test_ck_form", "orderId": "ord_window_form",
+                              "orderName": "Night <1>", "amount": "5000",
+                              "successUrl": "http://127.0.0.1:9/checkout/ord_window_form/success",
+                              "failUrl": "http://127.0.0.1:9/checkout/ord_window_form/fail",
+                              "choice": "approve"})
+            status, headers, _ = harness.call(
+                toss.port, "POST", "/v2/window", form.encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(status, 303)
+            back = parse_qs(urlsplit(headers["Location"]).query)
+            self.assertEqual(back["orderId"], ["ord_window_form"])
+            self.assertEqual(back["amount"], ["5000"])
+            self.assertEqual(sandbox_status(toss, back["paymentKey"][0]), "READY")
+
+    def test_toss_without_a_client_key_says_the_ui_cannot_pay(self):
+        with harness.toss_sandbox() as toss, harness.server(env={
+                "TICKETON_PAYMENT_PROVIDER": "toss",
+                "TICKETON_PAYMENT_TOSS_BASE_URL": toss.base_url,
+                "TICKETON_PAYMENT_TOSS_SECRET_KEY": toss.secret_key}) as srv:
+            self.assertEqual(self.assertStatus(srv.call("GET", "payments/config"), 200),
+                             {"provider": "toss", "clientKey": None})
+            self.assertIn("payment.toss.client_key", srv.stderr_text())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ const routes = [
     [/^\/events\/(\d+)$/, views.eventPage],
     [/^\/events\/(\d+)\/queue$/, views.waitingRoom],
     [/^\/checkout\/([\w-]+)$/, views.checkout],
+    [/^\/checkout\/([\w-]+)\/success$/, views.paymentSuccess],
+    [/^\/checkout\/([\w-]+)\/fail$/, views.paymentFail],
     [/^\/orders$/, views.orders],
     [/^\/orders\/([\w-]+)$/, views.orderPage],
     [/^\/notifications$/, views.notifications],

@@ -150,25 +150,34 @@ export async function managedEvent(main, ctx, id) {
     paintStatus();
 
     const board = dashboard();
-    const orders = ordersPanel(ctx);
+    // A refund redraws the list at once (the poll reads it only every 4th time).
+    const orders = ordersPanel(ctx, async () => orders.show((await api.get(`/manager/events/${id}/orders`)).items));
     put(main, h('p', {}, link('/manage', '← ' + t('manageEvents'))), h('h1', {}, event.title), heading, moves,
         board.node, orders.node, noticeForm(id, ctx), checkinForm(ctx));
     // One poll feeds the dashboard and the order list; a slow answer never stacks a second one.
+    // Every poll reads the figures (stats: the inventory's counts and one aggregate of the
+    // orders); the order list and the audit read every order of the event, so they are asked
+    // every 4th and every 10th poll.
     let stopped = false;
     let timer = null;
     let polls = 0;
+    let violations = [];
     const tick = async () => {
         if (stopped) return;
-        // A dashboard in a background tab asks nothing (the audit reads the database).
+        // A dashboard in a background tab asks nothing.
         if (document.hidden) { timer = setTimeout(tick, POLL_MS); return; }
         try {
-            const [audit, room, sales] = await Promise.all([
-                api.get(`/manager/events/${id}/audit`),
+            const listing = polls % 4 === 0;
+            const auditing = polls % 10 === 0;
+            const [stats, room, sales, audit] = await Promise.all([
+                api.get(`/manager/events/${id}/stats`),
                 api.get(`/manager/events/${id}/queue`).catch(() => null),
-                api.get(`/manager/events/${id}/orders`),
+                listing ? api.get(`/manager/events/${id}/orders`) : null,
+                auditing ? api.get(`/manager/events/${id}/audit`) : null,
             ]);
-            board.show(audit, room, sales.totals);
-            orders.show(sales.items);
+            if (audit) violations = audit.violations || [];
+            board.show(stats, room, violations);
+            if (sales) orders.show(sales.items);
             // The server moves the status too (opens at salesOpenAt, sold out): look every 4th poll.
             if (++polls % 4 === 0) {
                 const now = await api.get(`/events/${id}`);
@@ -215,12 +224,13 @@ function dashboard() {
     let last = null;
     return {
         node,
-        show(audit, room, totals) {
+        show(figures, room, violations) {
             const now = Date.now();
-            stats.sold.value.textContent = String(audit.sold);
-            stats.held.value.textContent = String(audit.held);
-            stats.available.value.textContent = `${audit.available} / ${audit.capacity}`;
-            stats.revenue.value.textContent = money(totals.revenue ?? 0);
+            const count = (n) => (n === null || n === undefined ? '—' : String(n));
+            stats.sold.value.textContent = count(figures.sold);
+            stats.held.value.textContent = count(figures.held);
+            stats.available.value.textContent = `${count(figures.available)} / ${count(figures.capacity)}`;
+            stats.revenue.value.textContent = money(figures.revenue ?? 0);
             if (room && room.enabled) {
                 stats.waiting.value.textContent = String(room.waiting + (room.preQueue || 0));
                 stats.active.value.textContent = `${room.active} / ${room.maxActive}`;
@@ -233,8 +243,8 @@ function dashboard() {
                 for (const k of ['waiting', 'rate', 'active']) stats[k].value.textContent = '—';
                 stats.waiting.value.title = t('noWaitingRoom');
             }
-            chart.push({ sold: audit.sold, held: audit.held });
-            const broken = [...(audit.violations || []), ...(room?.violations || [])];
+            if (figures.sold !== null) chart.push({ sold: figures.sold, held: figures.held });
+            const broken = [...violations, ...(room?.violations || [])];
             note.textContent = broken.length ? t('violations', { list: broken.join('; ') }) : t('updatedAt', { t: new Date(now).toLocaleTimeString() });
             note.classList.toggle('error', broken.length > 0);
         },
@@ -242,7 +252,7 @@ function dashboard() {
     };
 }
 
-function ordersPanel(ctx) {
+function ordersPanel(ctx, reload) {
     const body = h('tbody', {});
     const empty = h('p', { class: 'muted' }, t('noOrders'));
     const table = h('div', { class: 'table-wrap', hidden: true }, h('table', { 'aria-label': t('eventOrders') },
@@ -252,6 +262,7 @@ function ordersPanel(ctx) {
     const refund = (o) => action(t('refund'), async () => {
         if (!(await confirmDialog(t('refundConfirm', { id: o.id.slice(-6), amount: money(o.amount) }), t('refund')))) return;
         await api.post(`/orders/${o.id}/cancel`, { reason: t('refundReason') });
+        await reload();
     }, ctx, { class: 'danger small' });
     return {
         node: h('section', {}, h('h2', {}, t('eventOrders')), empty, table),

@@ -6,7 +6,8 @@ import { t } from './i18n.js';
 
 export function requireLogin(ctx) {
     if (auth.user) return true;
-    ctx.go('/login?next=' + encodeURIComponent(location.pathname), { replace: true });
+    // The query too: Toss's return to /checkout/{id}/success carries the payment in it.
+    ctx.go('/login?next=' + encodeURIComponent(location.pathname + location.search), { replace: true });
     return false;
 }
 

@@ -158,11 +158,37 @@ export async function waitingRoom(main, ctx, id) {
 
 // ---- Checkout ------------------------------------------------------------------------------
 
+// What this server pays through (GET /payments/config): the sandbox's button, or the Toss
+// payment widget loaded from widgetUrl with the server's client key.
+let payConfig = null;
+async function paymentConfig() {
+    payConfig ??= await api.get('/payments/config', { anonymous: true });
+    return payConfig;
+}
+
+// A classic script, loaded once (the widget SDK is not a module).
+const scripts = new Map();
+function loadScript(src) {
+    if (!scripts.has(src)) {
+        scripts.set(src, new Promise((resolve, reject) => {
+            const tag = h('script', { src, async: true });
+            tag.addEventListener('load', resolve);
+            tag.addEventListener('error', () => {
+                scripts.delete(src);
+                tag.remove();
+                reject({ code: 'WIDGET_UNAVAILABLE', problem: {} });
+            });
+            document.head.append(tag);
+        }));
+    }
+    return scripts.get(src);
+}
+
 export async function checkout(main, ctx, orderId) {
     if (!requireLogin(ctx)) return;
     let hold = null;
     try { hold = JSON.parse(sessionStorage.getItem('ticketon.hold.' + orderId)); } catch { /* read it */ }
-    const order = await api.get('/orders/' + orderId);
+    const [order, config] = await Promise.all([api.get('/orders/' + orderId), paymentConfig()]);
     if (order.status !== 'PENDING_PAYMENT') return ctx.go('/orders/' + orderId, { replace: true });
     const expiresAt = new Date(order.expiresAt);
     const clock = h('output', { class: 'countdown', 'data-testid': 'countdown', 'aria-live': 'off' });
@@ -176,26 +202,114 @@ export async function checkout(main, ctx, orderId) {
     const timer = setInterval(tick, 1000);
     ctx.onLeave(() => clearInterval(timer));
 
-    const pay = async () => {
-        const payment = await api.post('/sandbox/toss/payments', { orderId, amount: order.amount, orderName: hold?.title || orderId }, { anonymous: true });
-        const paid = await api.post('/payments/confirm', { paymentKey: payment.paymentKey, orderId, amount: order.amount },
-            { headers: { 'Idempotency-Key': `${orderId}:${payment.paymentKey}` } });
-        sessionStorage.removeItem('ticketon.hold.' + orderId);
-        ctx.go('/orders/' + paid.id, { replace: true });
-    };
+    const orderName = hold?.title || orderId;
     const release = async () => {
         await api.del('/holds/' + order.holdId);
         ctx.go('/events/' + order.eventId, { replace: true });
     };
-    put(main, h('h1', {}, t('checkout')),
+    const facts = [h('h1', {}, t('checkout')),
         hold?.title ? h('h2', {}, hold.title) : null,
         h('dl', { class: 'facts' },
             h('dt', {}, t('seats')), h('dd', {}, order.seats.join(', ')),
             h('dt', {}, t('total')), h('dd', {}, money(order.amount)),
-            h('dt', {}, t('timeLeft')), h('dd', {}, clock)),
-        h('div', { class: 'row' },
+            h('dt', {}, t('timeLeft')), h('dd', {}, clock))];
+
+    if (config.provider === 'sandbox') {
+        const pay = async () => {
+            const payment = await api.post('/sandbox/toss/payments', { orderId, amount: order.amount, orderName }, { anonymous: true });
+            await confirmPayment(ctx, orderId, payment.paymentKey, order.amount);
+        };
+        put(main, ...facts, h('div', { class: 'row' },
             action(t('payWithSandbox', { amount: money(order.amount) }), pay, ctx, { class: 'primary', 'data-testid': 'pay' }),
             action(t('release'), release, ctx)));
+        return;
+    }
+    if (!config.clientKey) {
+        put(main, ...facts, h('p', { class: 'notice', role: 'status' }, t('paymentsNotSetUp')),
+            h('div', { class: 'row' }, action(t('release'), release, ctx)));
+        return;
+    }
+    // The Toss payment widget: it draws the payment methods and the terms, then takes the buyer
+    // to Toss's window, which comes back to /checkout/{id}/success or /fail.
+    const methods = h('div', { id: 'payment-method', 'data-testid': 'payment-method' });
+    const agreement = h('div', { id: 'agreement' });
+    put(main, ...facts, methods, agreement, h('p', { class: 'muted' }, t('loading')));
+    let widgets;
+    try {
+        await loadScript(config.widgetUrl);
+        widgets = window.TossPayments(config.clientKey).widgets({ customerKey: window.TossPayments.ANONYMOUS });
+        await widgets.setAmount({ currency: 'KRW', value: order.amount });
+        await Promise.all([
+            widgets.renderPaymentMethods({ selector: '#payment-method', variantKey: 'DEFAULT' }),
+            widgets.renderAgreement({ selector: '#agreement', variantKey: 'AGREEMENT' }),
+        ]);
+    } catch (err) {
+        // The hold stays the buyer's to give back while the widget cannot be had.
+        put(main, ...facts, h('div', { class: 'row' }, action(t('release'), release, ctx)));
+        ctx.showError(err.problem ? err : { code: 'WIDGET_UNAVAILABLE', problem: {} });
+        return;
+    }
+    const back = `${location.origin}/checkout/${encodeURIComponent(orderId)}`;
+    const pay = async () => {
+        try {
+            await widgets.requestPayment({
+                orderId, orderName, successUrl: back + '/success', failUrl: back + '/fail',
+                customerEmail: auth.user?.email, customerName: auth.user?.name,
+            });
+        } catch (err) {
+            // The widget's own refusals (terms not agreed, …) carry its message.
+            throw { code: err.code, problem: { detail: err.message } };
+        }
+    };
+    put(main, ...facts, methods, agreement, h('div', { class: 'row' },
+        action(t('payAmount', { amount: money(order.amount) }), pay, ctx, { class: 'primary', 'data-testid': 'pay' }),
+        action(t('release'), release, ctx)));
+}
+
+// The payment is authorised at Toss: the shop confirms it (POST /payments/confirm), which
+// captures it and issues the tickets.
+async function confirmPayment(ctx, orderId, paymentKey, amount) {
+    const paid = await api.post('/payments/confirm', { paymentKey, orderId, amount },
+        { headers: { 'Idempotency-Key': `${orderId}:${paymentKey}` } });
+    sessionStorage.removeItem('ticketon.hold.' + orderId);
+    ctx.go('/orders/' + paid.id, { replace: true });
+}
+
+// Toss's window sends the buyer back here with paymentKey, orderId and amount.
+export async function paymentSuccess(main, ctx, orderId) {
+    if (!requireLogin(ctx)) return;
+    const params = new URLSearchParams(location.search);
+    const paymentKey = params.get('paymentKey');
+    const amount = Number(params.get('amount'));
+    put(main, h('h1', {}, t('checkout')), h('p', { role: 'status' }, t('confirmingPayment')));
+    if (!paymentKey || params.get('orderId') !== orderId || !Number.isInteger(amount) || amount <= 0) {
+        put(main, h('h1', {}, t('paymentFailed')));
+        ctx.showError({ code: 'PAYMENT_RETURN_INVALID', problem: {} });
+        return;
+    }
+    try {
+        await confirmPayment(ctx, orderId, paymentKey, amount);
+    } catch (err) {
+        // Declined, or the hold ran out meanwhile: say so, and where the order stands.
+        put(main, h('h1', {}, t('paymentFailed')),
+            h('p', {}, link('/orders/' + encodeURIComponent(orderId), t('seeOrder'))));
+        ctx.showError(err);
+    }
+}
+
+// Toss's window sends the buyer back here when the payment was not made (cancelled, refused).
+export async function paymentFail(main, ctx, orderId) {
+    if (!requireLogin(ctx)) return;
+    const params = new URLSearchParams(location.search);
+    const code = params.get('code') || '';
+    // Our own words by code; what Toss said, as a detail (it arrives in the address).
+    const detail = code && code !== 'PAY_PROCESS_CANCELED' ? `${code}: ${(params.get('message') || '').slice(0, 200)}` : null;
+    put(main, h('h1', {}, t('paymentNotMade')),
+        h('p', { 'data-testid': 'payment-fail' }, code === 'PAY_PROCESS_CANCELED' ? t('paymentCancelled') : t('paymentRefusedAtToss')),
+        detail ? h('p', { class: 'muted' }, detail) : null,
+        h('div', { class: 'row' },
+            link('/checkout/' + encodeURIComponent(orderId), t('tryAgain')),
+            link('/orders/' + encodeURIComponent(orderId), t('seeOrder'))));
 }
 
 // ---- Orders and tickets ------------------------------------------------------------------
