@@ -81,22 +81,30 @@ const grade* find_grade(const event& e, std::string_view name) {
 }
 
 // The section of a seat id "<section>-<row>-<n>" when the row and number exist.
-const section* section_of_seat(const event& e, std::string_view seat) {
+// The section and row of a seat id, or nulls when the layout has no such seat.
+std::pair<const section*, const row_spec*> place_of_seat(const event& e, std::string_view seat) {
     const auto first = seat.find('-');
     const auto second = seat.find('-', first == std::string_view::npos ? first : first + 1);
-    if (first == std::string_view::npos || second == std::string_view::npos) return nullptr;
+    if (first == std::string_view::npos || second == std::string_view::npos) return {};
     const auto* s = find_section(e, seat.substr(0, first));
-    if (s == nullptr) return nullptr;
+    if (s == nullptr) return {};
     const auto row = seat.substr(first + 1, second - first - 1);
     const auto number = seat.substr(second + 1);
     std::int32_t n = 0;
     const auto [p, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
     if (ec != std::errc{} || p != number.data() + number.size() || number.starts_with('0'))
-        return nullptr;
+        return {};
     for (const auto& r : s->rows) {
-        if (r.row == row) return n >= 1 && n <= r.seats ? s : nullptr;
+        if (r.row == row) return n >= 1 && n <= r.seats ? std::pair{s, &r} : std::pair{s, nullptr};
     }
-    return nullptr;
+    return {};
+}
+
+// The grade a seat is sold in (its row's, else its section's); "" when there is no such seat.
+std::string_view grade_of_seat(const event& e, std::string_view seat) {
+    const auto [s, r] = place_of_seat(e, seat);
+    if (s == nullptr || r == nullptr) return {};
+    return r->grade.empty() ? std::string_view(s->grade) : std::string_view(r->grade);
 }
 
 // The grades the layout refers to, or every grade when none is referred to yet.
@@ -105,7 +113,12 @@ std::vector<std::int64_t> used_prices(const event& e) {
     const auto add = [&](std::string_view name) {
         if (const auto* g = find_grade(e, name)) prices.push_back(g->price);
     };
-    for (const auto& s : e.sections) add(s.grade);
+    for (const auto& s : e.sections) {
+        add(s.grade);
+        for (const auto& r : s.rows) {
+            if (!r.grade.empty()) add(r.grade);
+        }
+    }
     for (const auto& z : e.zones) add(z.grade);
     if (prices.empty()) {
         for (const auto& g : e.grades) prices.push_back(g.price);
@@ -282,14 +295,20 @@ result<std::string> grade_ref(const reader& r, const event& e) {
     return std::move(*name);
 }
 
-result<row_spec> read_row(const reader& r, std::set<std::string, std::less<>>& seen) {
+result<row_spec> read_row(const reader& r, const event& e,
+                          std::set<std::string, std::less<>>& seen) {
     TKT_CATALOG_TRY(name, r.req_string("row"));
     if (!is_label(*name))
         return std::unexpected(r.error("row", "must be 1 to 8 letters or digits"));
     if (!seen.insert(*name).second)
         return std::unexpected(r.error("row", "is a duplicate row name in the section"));
     TKT_CATALOG_TRY(seats, r.int_in("seats", 1, seats_per_row_max, std::nullopt));
-    return row_spec{std::move(*name), static_cast<std::int32_t>(*seats)};
+    // A row of another grade than its section's: optional, and a grade of the event.
+    TKT_CATALOG_TRY(grade, r.opt_string("grade"));
+    if (*grade && find_grade(e, **grade) == nullptr)
+        return std::unexpected(r.error("grade", "names no grade of the event"));
+    return row_spec{std::move(*name), static_cast<std::int32_t>(*seats),
+                    grade->value_or(std::string())};
 }
 
 result<section> read_section(const reader& r, const event& e) {
@@ -304,7 +323,7 @@ result<section> read_section(const reader& r, const event& e) {
     std::set<std::string, std::less<>> seen;
     for (std::size_t i = 0; i < (*rows)->size(); ++i) {
         TKT_CATALOG_TRY(row_reader, r.element("rows", **rows, i));
-        TKT_CATALOG_TRY(row, read_row(*row_reader, seen));
+        TKT_CATALOG_TRY(row, read_row(*row_reader, e, seen));
         s.rows.push_back(std::move(*row));
     }
     return s;
@@ -404,8 +423,11 @@ boost::json::array sections_json(const event& e) {
     boost::json::array out;
     for (const auto& s : e.sections) {
         boost::json::array rows;
-        for (const auto& r : s.rows)
-            rows.push_back(boost::json::object{{"row", r.row}, {"seats", r.seats}});
+        for (const auto& r : s.rows) {
+            boost::json::object row{{"row", r.row}, {"seats", r.seats}};
+            if (!r.grade.empty()) row["grade"] = r.grade;
+            rows.push_back(std::move(row));
+        }
         out.push_back(
             boost::json::object{{"name", s.name}, {"grade", s.grade}, {"rows", std::move(rows)}});
     }
@@ -472,9 +494,7 @@ inventory::layout to_layout(const event& e) {
 }
 
 std::optional<std::int64_t> seat_price(const event& e, std::string_view seat) {
-    const auto* s = section_of_seat(e, seat);
-    if (s == nullptr) return std::nullopt;
-    const auto* g = find_grade(e, s->grade);
+    const auto* g = find_grade(e, grade_of_seat(e, seat));
     return g == nullptr ? std::nullopt : std::optional{g->price};
 }
 
@@ -488,8 +508,7 @@ std::optional<std::int64_t> zone_price(const event& e, std::string_view zone_nam
 }
 
 std::string_view seat_grade(const event& e, std::string_view seat) {
-    const auto* s = section_of_seat(e, seat);
-    return s == nullptr ? std::string_view{} : std::string_view{s->grade};
+    return grade_of_seat(e, seat);
 }
 
 bool on_sale(const event& e, time_point now) {

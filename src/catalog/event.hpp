@@ -30,6 +30,7 @@ struct grade {
 struct row_spec {
     std::string row;
     std::int32_t seats = 0;  // seats numbered 1..seats
+    std::string grade;       // "" = its section's grade (front rows may be dearer, say)
 };
 
 struct section {

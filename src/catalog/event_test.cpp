@@ -217,6 +217,46 @@ TEST(EventModel, SeatIdsPricesCapacityAndLayout) {
     EXPECT_EQ(capacity(*g), 500);
 }
 
+TEST(EventModel, ARowMaySellInAnotherGradeThanItsSection) {
+    using boost::json::object;
+    auto body = reserved_body();
+    // Section B is R; its front row is sold as VIP.
+    body["sections"].as_array()[1].as_object()["rows"].as_array()[0].as_object()["grade"] = "VIP";
+    const auto e = event_from_json(body, 1);
+    ASSERT_TRUE(e) << e.error().detail;
+    EXPECT_EQ(seat_price(*e, "B-1-20"), 150000);
+    EXPECT_EQ(seat_grade(*e, "B-1-20"), "VIP");
+    EXPECT_EQ(seat_price(*e, "B-2-1"), 99000);
+    EXPECT_EQ(seat_grade(*e, "B-2-1"), "R");
+    EXPECT_EQ(seat_price(*e, "B-1-21"), std::nullopt);
+    // Written back with the row's grade (and only that row's), and read again the same.
+    const auto o = to_json(*e);
+    const auto& rows = o.at("sections").as_array()[1].at("rows").as_array();
+    EXPECT_EQ(rows[0].at("grade").as_string(), "VIP");
+    EXPECT_FALSE(rows[1].as_object().contains("grade"));
+    const auto back = event_from_json(o, 1);
+    ASSERT_TRUE(back) << back.error().detail;
+    EXPECT_EQ(seat_price(*back, "B-1-1"), 150000);
+    // A row's grade must be one of the event's.
+    const auto row0 = [](object& b) -> object& {
+        return b["sections"].as_array()[1].as_object()["rows"].as_array()[0].as_object();
+    };
+    EXPECT_EQ(field_after([&](object& b) { row0(b)["grade"] = "S"; }), "sections[1].rows[0].grade");
+    EXPECT_EQ(field_after([&](object& b) { row0(b)["grade"] = 3; }), "sections[1].rows[0].grade");
+}
+
+TEST(EventModel, ARowsGradeCountsInThePriceRange) {
+    auto body = reserved_body();
+    auto& grades = body["grades"].as_array();
+    grades.push_back(boost::json::object{{"name", "S"}, {"price", 250000}});
+    body["sections"].as_array()[0].as_object()["rows"].as_array()[1].as_object()["grade"] = "S";
+    const auto e = event_from_json(body, 1);
+    ASSERT_TRUE(e) << e.error().detail;
+    const auto o = to_json(*e);
+    EXPECT_EQ(o.at("minPrice").as_int64(), 99000);
+    EXPECT_EQ(o.at("maxPrice").as_int64(), 250000);
+}
+
 TEST(EventModel, Rfc3339ParsingAndFormatting) {
     EXPECT_EQ(format_time(at("2027-01-15T17:00:00+09:00")), "2027-01-15T08:00:00Z");
     EXPECT_EQ(format_time(at("2027-01-15T08:00:00.999Z")), "2027-01-15T08:00:00Z");

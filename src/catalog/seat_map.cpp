@@ -63,7 +63,14 @@ boost::json::array sections_of(const event& e, const inventory::snapshot& snap) 
                 const auto st = lookup.status(index, id);
                 seats.push_back(boost::json::object{{"id", std::move(id)}, {"status", st}});
             }
-            rows.push_back(boost::json::object{{"row", r.row}, {"seats", std::move(seats)}});
+            boost::json::object row{{"row", r.row}};
+            // Only a row of another grade than its section's says so (and its price).
+            if (!r.grade.empty()) {
+                row["grade"] = r.grade;
+                row["price"] = grade_price(e, r.grade);
+            }
+            row["seats"] = std::move(seats);
+            rows.push_back(std::move(row));
         }
         sections.push_back(boost::json::object{{"name", s.name},
                                                {"grade", s.grade},

@@ -117,6 +117,21 @@ TEST_P(SeatMap, AChangeMakesANewVersionSerializedOnce) {
     EXPECT_FALSE(doc.contains("zones"));
 }
 
+TEST_P(SeatMap, ARowOfAnotherGradeSaysItsGradeAndPrice) {
+    auto body = reserved_body();
+    body["sections"].as_array()[1].as_object()["rows"].as_array()[0].as_object()["grade"] = "VIP";
+    const auto e = create(body);
+    const auto doc = boost::json::parse(*get(e).json).as_object();
+    const auto& b = doc.at("sections").as_array()[1].as_object();
+    EXPECT_EQ(b.at("grade").as_string(), "R");
+    const auto& front = b.at("rows").as_array()[0].as_object();
+    EXPECT_EQ(front.at("grade").as_string(), "VIP");
+    EXPECT_EQ(front.at("price").as_int64(), 150000);
+    const auto& second = b.at("rows").as_array()[1].as_object();
+    EXPECT_FALSE(second.contains("grade"));
+    EXPECT_FALSE(second.contains("price"));
+}
+
 TEST_P(SeatMap, ZonesShowWhatIsAvailable) {
     const auto e = create(general_body());
     inventory::hold_request r;

@@ -76,14 +76,18 @@ await runInChromium(async (browser) => {
     await m.getByRole('group', { name: 'Grade 2' }).getByLabel('Price (₩)').fill('80000');
     const s1 = m.getByRole('group', { name: 'Section 1' });
     await s1.getByLabel('Name').fill('A');
-    await s1.getByLabel('Grade').selectOption('VIP');
-    await s1.getByLabel('Rows').fill('2');
+    // Section A is R, but both its rows sell as VIP (a row's own grade): the buyer below pays
+    // the VIP price for A-1-1 and A-1-2.
+    await s1.getByLabel(/^Grade/).selectOption('R');
+    await s1.getByLabel(/^Rows/).fill('2');
     await s1.getByLabel('Seats per row').fill('6');
+    await s1.getByLabel('First rows in another grade').fill('2');
+    await s1.getByLabel('Their grade').selectOption('VIP');
     await m.getByRole('button', { name: 'Add Section' }).click();
     const s2 = m.getByRole('group', { name: 'Section 2' });
     await s2.getByLabel('Name').fill('B');
-    await s2.getByLabel('Grade').selectOption('R');
-    await s2.getByLabel('Rows').fill('1');
+    await s2.getByLabel(/^Grade/).selectOption('R');
+    await s2.getByLabel(/^Rows/).fill('1');
     await s2.getByLabel('Seats per row').fill('8');
     await waitForText(m.getByTestId('capacity'), (t) => t === '20 seats in all · ₩80,000 – ₩120,000');
     // The preview draws one square per seat: 2 rows of 6 and a row of 8.

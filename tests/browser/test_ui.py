@@ -128,6 +128,12 @@ class web_ui(harness.e2e_case):
         self.assertEqual(made[0]["waitingRoom"]["enabled"], True)
         self.assertEqual(made[0]["capacity"], 20)
         self.assertEqual(harness.audit(self.srv, self.manager.access_token, made[0]["id"])["violations"], [])
+        # Section A is R with both its rows sold as VIP (the editor's "first rows in another grade").
+        detail = self.assertStatus(self.srv.call("GET", f"events/{made[0]['id']}",
+                                                 token=self.manager.access_token), 200)
+        section_a = next(s for s in detail["sections"] if s["name"] == "A")
+        self.assertEqual((section_a["grade"], [r.get("grade") for r in section_a["rows"]]),
+                         ("R", ["VIP", "VIP"]))
         lawn = [e for e in events if e["title"] == "Summer Lawn Festival"]
         self.assertEqual([(e["status"], e["seating"], e["capacity"]) for e in lawn],
                          [("DRAFT", "GENERAL", 150)])

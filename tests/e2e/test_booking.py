@@ -129,6 +129,32 @@ class purchase_test(booking_case):
         self.assertEqual([t["price"] for t in order["tickets"]], [150000])
 
 
+    def test_a_row_of_another_grade_sells_at_its_grades_price(self):
+        # Section A is R; its front row sells as VIP (a row's own grade, docs/api.md).
+        layout = {"seating": "RESERVED",
+                  "grades": [{"name": "VIP", "price": 150000}, {"name": "R", "price": 50000}],
+                  "sections": [{"name": "A", "grade": "R",
+                                "rows": [{"row": "1", "seats": 4, "grade": "VIP"},
+                                         {"row": "2", "seats": 4}]}]}
+        event_id = self.event(layout=layout)
+        seat_map = self.assertStatus(self.srv.call("GET", f"events/{event_id}/seats"), 200)
+        rows = seat_map["sections"][0]["rows"]
+        self.assertEqual((rows[0]["grade"], rows[0]["price"]), ("VIP", 150000))
+        self.assertNotIn("grade", rows[1])
+        order = buy(self.srv, self.user(), event_id, seats=["A-1-1", "A-2-1"])
+        self.assertEqual(order["amount"], 200000)
+        self.assertEqual(sorted((t["seat"], t["grade"], t["price"]) for t in order["tickets"]),
+                         [("A-1-1", "VIP", 150000), ("A-2-1", "R", 50000)])
+        event = self.assertStatus(self.srv.call("GET", f"events/{event_id}"), 200)
+        self.assertEqual((event["minPrice"], event["maxPrice"]), (50000, 150000))
+        # A row's grade must be one of the event's.
+        layout["sections"][0]["rows"][1]["grade"] = "S"
+        self.assertProblem(self.srv.call("POST", "events", dict(
+            layout, title="Bad row grade", venue="Hall", category="CONCERT",
+            startsAt="2030-01-01T19:00:00Z", salesOpenAt="2029-12-01T09:00:00Z"),
+            token=self.manager.access_token), 400, "VALIDATION_FAILED", field="sections[0].rows[1].grade")
+
+
 class expiry_test(booking_case):
     def test_an_unpaid_hold_expires_by_itself(self):
         event_id = self.event(hold_seconds=1)

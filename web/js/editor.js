@@ -1,5 +1,6 @@
 // The layout editor of the new-event form: grades with prices, then either reserved sections
-// (a grade, a number of rows, seats per row) or general-admission zones (a grade, a capacity).
+// (a grade, a number of rows, seats per row, and optionally its first rows in another grade)
+// or general-admission zones (a grade, a capacity).
 // It builds the `seating`, `grades`, `sections` | `zones` of POST /events (docs/api.md).
 import { h } from './dom.js';
 import { t, money } from './i18n.js';
@@ -16,7 +17,6 @@ function drawPreview(svg, sections, grades) {
     let width = 0;
     svg.replaceChildren();
     for (const s of sections) {
-        const colour = gradeColour(grades, s.grade);
         const label = document.createElementNS(SVG, 'text');
         label.setAttribute('x', 0);
         label.setAttribute('y', y + 10);
@@ -26,6 +26,7 @@ function drawPreview(svg, sections, grades) {
         y += 16;
         // Drawn up to 40 rows of 100 seats: enough to see the shape of a bigger hall.
         for (const row of s.rows.slice(0, 40)) {
+            const colour = gradeColour(grades, row.grade ?? s.grade);
             for (let i = 0; i < Math.min(row.seats, 100); i++) {
                 const r = document.createElementNS(SVG, 'rect');
                 for (const [k, v] of Object.entries({ x: i * (size + gap), y, width: size, height: size, rx: 2, fill: colour })) r.setAttribute(k, v);
@@ -94,10 +95,10 @@ export function layoutEditor() {
         preview.hidden = layout.seating !== 'RESERVED';
         if (!preview.hidden) drawPreview(preview, layout.sections, layout.grades);
     };
-    const gradeSelect = (init) => {
+    const gradeSelect = (init, label = t('grade')) => {
         const node = h('select', { required: true, 'data-init': init ?? '' });
         gradeOptions.add(node);
-        return { node, label: h('label', {}, t('grade'), node) };
+        return { node, label: h('label', {}, label, node) };
     };
 
     const grades = repeater(t('gradeItem'), (init) => {
@@ -111,7 +112,11 @@ export function layoutEditor() {
         const grade = gradeSelect(init.grade);
         const rows = input(t('rowCount'), { type: 'number', min: 1, max: 100, value: init.rows ?? 2 });
         const seats = input(t('seatsPerRow'), { type: 'number', min: 1, max: 500, value: init.seats ?? 10 });
-        return { name, grade, rows, seats, fields: h('div', { class: 'fields' }, name.label, grade.label, rows.label, seats.label) };
+        // Its first rows may sell in another grade (front rows dearer, say): 0 = none.
+        const front = input(t('frontRows'), { type: 'number', min: 0, max: 100, value: init.front ?? 0 });
+        const frontGrade = gradeSelect(init.frontGrade, t('frontRowsGrade'));
+        return { name, grade, rows, seats, front, frontGrade,
+            fields: h('div', { class: 'fields' }, name.label, grade.label, rows.label, seats.label, front.label, frontGrade.label) };
     }, () => update(), [{ name: 'A', grade: 'VIP', rows: 2, seats: 10 }]);
 
     const zones = repeater(t('zoneItem'), (init) => {
@@ -144,11 +149,20 @@ export function layoutEditor() {
         if (seating.value === 'GENERAL') {
             body.zones = zones.items.map((z) => ({ name: z.name.node.value.trim(), grade: z.grade.node.value, capacity: Number(z.capacity.node.value) }));
         } else {
-            body.sections = sections.items.map((s) => ({
-                name: s.name.node.value.trim(),
-                grade: s.grade.node.value,
-                rows: Array.from({ length: Math.min(Number(s.rows.node.value) || 0, 10000) }, (_, i) => ({ row: String(i + 1), seats: Number(s.seats.node.value) })),
-            }));
+            body.sections = sections.items.map((s) => {
+                const grade = s.grade.node.value;
+                const front = Number(s.front.node.value) || 0;
+                const frontGrade = s.frontGrade.node.value;
+                return {
+                    name: s.name.node.value.trim(),
+                    grade,
+                    rows: Array.from({ length: Math.min(Number(s.rows.node.value) || 0, 10000) }, (_, i) => ({
+                        row: String(i + 1),
+                        seats: Number(s.seats.node.value),
+                        ...(i < front && frontGrade && frontGrade !== grade ? { grade: frontGrade } : {}),
+                    })),
+                };
+            });
         }
         return body;
     }

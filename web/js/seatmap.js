@@ -62,7 +62,7 @@ export async function liveSeatMap(host, event, options) {
         node.setAttribute('aria-checked', String(picked));
         node.setAttribute('aria-disabled', String(status !== 'AVAILABLE'));
         node.classList.toggle('picked', picked);
-        node.querySelector('title').textContent = `${id} · ${t(picked ? 'selected' : status)}`;
+        node.querySelector('title').textContent = `${id} · ${node.dataset.grade} ${money(Number(node.dataset.price))} · ${t(picked ? 'selected' : status)}`;
     }
 
     function toggle(id) {
@@ -80,11 +80,19 @@ export async function liveSeatMap(host, event, options) {
             const colour = gradeColour(event.grades || [], section.grade);
             el('text', { x: 0, y: y - 8, class: 'section-label' }, svg).textContent = `${section.name} · ${section.grade} · ${money(section.price)}`;
             for (const row of section.rows) {
+                // A row may sell in another grade than its section (it then says so, with its price).
+                const grade = row.grade ?? section.grade;
+                const price = row.price ?? section.price;
+                const rowColour = row.grade ? gradeColour(event.grades || [], row.grade) : colour;
                 el('text', { x: 0, y: y + SEAT * 0.7, class: 'row-label' }, svg).textContent = row.row;
+                let rowEnd = 0;
                 row.seats.forEach((seat, i) => {
                     const x = 28 + i * (SEAT + GAP);
+                    rowEnd = x + SEAT;
                     const rect = el('rect', { x, y, width: SEAT, height: SEAT, rx: 5, class: 'seat', role: 'checkbox', tabindex: 0, 'data-seat': seat.id }, svg);
-                    rect.dataset.colour = colour;
+                    rect.dataset.colour = rowColour;
+                    rect.dataset.grade = grade;
+                    rect.dataset.price = String(price);
                     el('title', {}, rect);
                     rect.addEventListener('click', () => toggle(seat.id));
                     rect.addEventListener('keydown', (e) => {
@@ -94,6 +102,10 @@ export async function liveSeatMap(host, event, options) {
                     paint(seat.id);
                     width = Math.max(width, x + SEAT);
                 });
+                if (row.grade) {
+                    el('text', { x: rowEnd + 8, y: y + SEAT * 0.7, class: 'row-label' }, svg).textContent = `${row.grade} · ${money(row.price)}`;
+                    width = Math.max(width, rowEnd + 8 + 110);
+                }
                 y += SEAT + GAP;
             }
             y += 34;
