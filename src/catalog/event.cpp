@@ -114,10 +114,15 @@ std::vector<std::int64_t> used_prices(const event& e) {
         if (const auto* g = find_grade(e, name)) prices.push_back(g->price);
     };
     for (const auto& s : e.sections) {
-        add(s.grade);
+        // A section's own grade counts only if some row of it sells in that grade.
+        bool own = false;
         for (const auto& r : s.rows) {
-            if (!r.grade.empty()) add(r.grade);
+            if (r.grade.empty())
+                own = true;
+            else
+                add(r.grade);
         }
+        if (own) add(s.grade);
     }
     for (const auto& z : e.zones) add(z.grade);
     if (prices.empty()) {

@@ -255,6 +255,13 @@ TEST(EventModel, ARowsGradeCountsInThePriceRange) {
     const auto o = to_json(*e);
     EXPECT_EQ(o.at("minPrice").as_int64(), 99000);
     EXPECT_EQ(o.at("maxPrice").as_int64(), 250000);
+    // Every row of B sold as VIP: nothing sells at R any more, so R is no price of the event.
+    for (auto& row : body["sections"].as_array()[1].as_object()["rows"].as_array())
+        row.as_object()["grade"] = "VIP";
+    const auto all_vip = event_from_json(body, 1);
+    ASSERT_TRUE(all_vip) << all_vip.error().detail;
+    EXPECT_EQ(to_json(*all_vip).at("minPrice").as_int64(), 150000);
+    EXPECT_EQ(to_json(*all_vip).at("maxPrice").as_int64(), 250000);
 }
 
 TEST(EventModel, Rfc3339ParsingAndFormatting) {

@@ -90,6 +90,8 @@ export function layoutEditor() {
             const keep = select.value || select.dataset.init;
             select.replaceChildren(...names.map((n) => h('option', { value: n, selected: n === keep }, n)));
         }
+        // No more front rows than rows: the browser's form check says so.
+        for (const s of sections.items) s.front.node.max = String(Math.max(Number(s.rows.node.value) || 0, 0));
         summary.textContent = `${t('capacitySummary', { n: capacity() })} · ${priceRange()}`;
         const layout = value();
         preview.hidden = layout.seating !== 'RESERVED';
@@ -151,12 +153,13 @@ export function layoutEditor() {
         } else {
             body.sections = sections.items.map((s) => {
                 const grade = s.grade.node.value;
-                const front = Number(s.front.node.value) || 0;
+                const rowCount = Math.min(Number(s.rows.node.value) || 0, 10000);
+                const front = Math.min(Number(s.front.node.value) || 0, rowCount);
                 const frontGrade = s.frontGrade.node.value;
                 return {
                     name: s.name.node.value.trim(),
                     grade,
-                    rows: Array.from({ length: Math.min(Number(s.rows.node.value) || 0, 10000) }, (_, i) => ({
+                    rows: Array.from({ length: rowCount }, (_, i) => ({
                         row: String(i + 1),
                         seats: Number(s.seats.node.value),
                         ...(i < front && frontGrade && frontGrade !== grade ? { grade: frontGrade } : {}),

@@ -150,8 +150,16 @@ export async function managedEvent(main, ctx, id) {
     paintStatus();
 
     const board = dashboard();
-    // A refund redraws the list at once (the poll reads it only every 4th time).
-    const orders = ordersPanel(ctx, async () => orders.show((await api.get(`/manager/events/${id}/orders`)).items));
+    // The order list, read by the poll and at once after a refund: an answer older than the one
+    // shown (a poll's read that began before the refund) is dropped.
+    let asked = 0;
+    let shown = 0;
+    const readOrders = async () => {
+        const n = ++asked;
+        const list = await api.get(`/manager/events/${id}/orders`);
+        if (n > shown) { shown = n; orders.show(list.items); }
+    };
+    const orders = ordersPanel(ctx, readOrders);
     put(main, h('p', {}, link('/manage', '← ' + t('manageEvents'))), h('h1', {}, event.title), heading, moves,
         board.node, orders.node, noticeForm(id, ctx), checkinForm(ctx));
     // One poll feeds the dashboard and the order list; a slow answer never stacks a second one.
@@ -169,15 +177,14 @@ export async function managedEvent(main, ctx, id) {
         try {
             const listing = polls % 4 === 0;
             const auditing = polls % 10 === 0;
-            const [stats, room, sales, audit] = await Promise.all([
+            const [stats, room, , audit] = await Promise.all([
                 api.get(`/manager/events/${id}/stats`),
                 api.get(`/manager/events/${id}/queue`).catch(() => null),
-                listing ? api.get(`/manager/events/${id}/orders`) : null,
+                listing ? readOrders() : null,
                 auditing ? api.get(`/manager/events/${id}/audit`) : null,
             ]);
             if (audit) violations = audit.violations || [];
             board.show(stats, room, violations);
-            if (sales) orders.show(sales.items);
             // The server moves the status too (opens at salesOpenAt, sold out): look every 4th poll.
             if (++polls % 4 === 0) {
                 const now = await api.get(`/events/${id}`);

@@ -233,7 +233,11 @@ export async function checkout(main, ctx, orderId) {
     // to Toss's window, which comes back to /checkout/{id}/success or /fail.
     const methods = h('div', { id: 'payment-method', 'data-testid': 'payment-method' });
     const agreement = h('div', { id: 'agreement' });
-    put(main, ...facts, methods, agreement, h('p', { class: 'muted' }, t('loading')));
+    const loading = h('p', { class: 'muted' }, t('loading'));
+    put(main, ...facts, methods, agreement, loading);
+    // The SDK and its frames take a while: a buyer who left meanwhile is not drawn over.
+    let left = false;
+    ctx.onLeave(() => { left = true; });
     let widgets;
     try {
         await loadScript(config.widgetUrl);
@@ -244,6 +248,7 @@ export async function checkout(main, ctx, orderId) {
             widgets.renderAgreement({ selector: '#agreement', variantKey: 'AGREEMENT' }),
         ]);
     } catch (err) {
+        if (left) return;
         // The hold stays the buyer's to give back while the widget cannot be had.
         put(main, ...facts, h('div', { class: 'row' }, action(t('release'), release, ctx)));
         ctx.showError(err.problem ? err : { code: 'WIDGET_UNAVAILABLE', problem: {} });
@@ -261,7 +266,10 @@ export async function checkout(main, ctx, orderId) {
             throw { code: err.code, problem: { detail: err.message } };
         }
     };
-    put(main, ...facts, methods, agreement, h('div', { class: 'row' },
+    if (left) return;
+    // In place of the loading line: the widget's frames stay where they are (a frame moved in
+    // the document loads again, losing what the buyer chose).
+    loading.replaceWith(h('div', { class: 'row' },
         action(t('payAmount', { amount: money(order.amount) }), pay, ctx, { class: 'primary', 'data-testid': 'pay' }),
         action(t('release'), release, ctx)));
 }
