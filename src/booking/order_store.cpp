@@ -201,6 +201,7 @@ db::expected<sales_totals> sales_of_event(db::connection& c, std::int64_t event_
         "WHERE event_id = ? AND confirming_at IS NOT NULL GROUP BY status",
         {event_id});
     if (!r) return std::unexpected(r.error());
+    // live_orders is the condition of the live-orders index (as in attempts_and_live_holds).
     auto holds = c.exec(fmt::format("SELECT COUNT(*) FROM orders WHERE {} AND status = "
                                     "'PENDING_PAYMENT' AND event_id = ? AND confirming_at IS NULL",
                                     live_orders),
@@ -217,7 +218,7 @@ db::expected<sales_totals> sales_of_event(db::connection& c, std::int64_t event_
     t.awaiting_payment = holds->rows.at(0).int64(0);
     t.tickets_sold = tickets->rows.at(0).int64(0);
     for (const auto& row : r->rows) {
-        const auto status = row.text(0);
+        const auto& status = row.text(0);
         const auto count = row.int64(1);
         if (status == "PAID") {
             t.paid_orders = count;

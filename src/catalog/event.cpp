@@ -80,8 +80,8 @@ const grade* find_grade(const event& e, std::string_view name) {
     return it == e.grades.end() ? nullptr : &*it;
 }
 
-// The section of a seat id "<section>-<row>-<n>" when the row and number exist.
-// The section and row of a seat id, or nulls when the layout has no such seat.
+// The section and row of a seat id "<section>-<row>-<n>", or nulls when the layout has no such
+// seat (no such section or row, or a number outside the row).
 std::pair<const section*, const row_spec*> place_of_seat(const event& e, std::string_view seat) {
     const auto first = seat.find('-');
     const auto second = seat.find('-', first == std::string_view::npos ? first : first + 1);
@@ -95,16 +95,11 @@ std::pair<const section*, const row_spec*> place_of_seat(const event& e, std::st
     if (ec != std::errc{} || p != number.data() + number.size() || number.starts_with('0'))
         return {};
     for (const auto& r : s->rows) {
-        if (r.row == row) return n >= 1 && n <= r.seats ? std::pair{s, &r} : std::pair{s, nullptr};
+        if (r.row != row) continue;
+        if (n < 1 || n > r.seats) return {};
+        return {s, &r};
     }
     return {};
-}
-
-// The grade a seat is sold in (its row's, else its section's); "" when there is no such seat.
-std::string_view grade_of_seat(const event& e, std::string_view seat) {
-    const auto [s, r] = place_of_seat(e, seat);
-    if (s == nullptr || r == nullptr) return {};
-    return r->grade.empty() ? std::string_view(s->grade) : std::string_view(r->grade);
 }
 
 // The grades the layout refers to, or every grade when none is referred to yet.
@@ -499,7 +494,7 @@ inventory::layout to_layout(const event& e) {
 }
 
 std::optional<std::int64_t> seat_price(const event& e, std::string_view seat) {
-    const auto* g = find_grade(e, grade_of_seat(e, seat));
+    const auto* g = find_grade(e, seat_grade(e, seat));
     return g == nullptr ? std::nullopt : std::optional{g->price};
 }
 
@@ -513,7 +508,10 @@ std::optional<std::int64_t> zone_price(const event& e, std::string_view zone_nam
 }
 
 std::string_view seat_grade(const event& e, std::string_view seat) {
-    return grade_of_seat(e, seat);
+    // Its row's grade, else its section's.
+    const auto [s, r] = place_of_seat(e, seat);
+    if (r == nullptr) return {};
+    return r->grade.empty() ? std::string_view(s->grade) : std::string_view(r->grade);
 }
 
 bool on_sale(const event& e, time_point now) {

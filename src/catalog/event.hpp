@@ -93,7 +93,7 @@ inventory::layout to_layout(const event& e);
 // Price of one seat / one ticket of a zone, from the grades; nullopt when unknown.
 std::optional<std::int64_t> seat_price(const event& e, std::string_view seat);
 std::optional<std::int64_t> zone_price(const event& e, std::string_view zone);
-// The grade name of a seat or zone; empty when unknown.
+// The grade name of a seat (its row's, else its section's); empty when unknown.
 std::string_view seat_grade(const event& e, std::string_view seat);
 
 // Whether holds may be taken at `now`: ON_SALE and inside [sales_open_at, sales_close_at).

@@ -33,10 +33,20 @@ constexpr std::string_view script =
         e.code = code;
         return e;
     }
-    function place(selector) {
+    // The element `o.selector` names, emptied, as a promise (rejected when there is none).
+    function place(o) {
+        var selector = o && o.selector;
         var el = typeof selector === 'string' ? document.querySelector(selector) : null;
-        if (!el) throw failure('NOT_FOUND_ELEMENT', 'No element matches ' + selector + '.');
-        return el;
+        if (!el) return Promise.reject(failure('NOT_FOUND_ELEMENT', 'No element matches ' + selector + '.'));
+        el.innerHTML = '';
+        return Promise.resolve(el);
+    }
+    // A control and its words, side by side.
+    function labelled(input, text) {
+        var label = document.createElement('label');
+        label.style.cssText = 'display:flex;gap:8px;align-items:center';
+        label.append(input, ' ' + text);
+        return label;
     }
     function TossPayments(clientKey) {
         if (typeof clientKey !== 'string' || !/^(test|live)_g?ck_/.test(clientKey)) {
@@ -63,50 +73,36 @@ constexpr std::string_view script =
                         return Promise.resolve();
                     },
                     renderPaymentMethods: function (o) {
-                        try {
-                            methods = place(o && o.selector);
-                        } catch (e) {
-                            return Promise.reject(e);
-                        }
-                        methods.innerHTML = '';
-                        var box = document.createElement('fieldset');
-                        box.className = 'tosspayments-sandbox-methods';
-                        box.style.cssText = 'border:1px solid #c9d1dc;border-radius:8px;padding:8px 12px;margin:0';
-                        var legend = document.createElement('legend');
-                        legend.textContent = '결제 수단 · Payment method';
-                        var label = document.createElement('label');
-                        label.style.cssText = 'display:flex;gap:8px;align-items:center';
-                        var radio = document.createElement('input');
-                        radio.type = 'radio';
-                        radio.name = 'tosspayments-sandbox-method';
-                        radio.checked = true;
-                        label.append(radio, ' 샌드박스 카드 · Sandbox card');
-                        box.append(legend, label);
-                        methods.append(box);
-                        return Promise.resolve({
-                            getSelectedPaymentMethod: function () { return Promise.resolve({ type: 'NORMAL', method: 'CARD' }); },
-                            on: function () {},
-                            destroy: function () { methods.innerHTML = ''; methods = null; return Promise.resolve(); },
+                        return place(o).then(function (el) {
+                            methods = el;
+                            var box = document.createElement('fieldset');
+                            box.className = 'tosspayments-sandbox-methods';
+                            box.style.cssText = 'border:1px solid #c9d1dc;border-radius:8px;padding:8px 12px;margin:0';
+                            var legend = document.createElement('legend');
+                            legend.textContent = '결제 수단 · Payment method';
+                            var radio = document.createElement('input');
+                            radio.type = 'radio';
+                            radio.name = 'tosspayments-sandbox-method';
+                            radio.checked = true;
+                            box.append(legend, labelled(radio, '샌드박스 카드 · Sandbox card'));
+                            el.append(box);
+                            return {
+                                getSelectedPaymentMethod: function () { return Promise.resolve({ type: 'NORMAL', method: 'CARD' }); },
+                                on: function () {},
+                                destroy: function () { el.innerHTML = ''; methods = null; return Promise.resolve(); },
+                            };
                         });
                     },
                     renderAgreement: function (o) {
-                        var el;
-                        try {
-                            el = place(o && o.selector);
-                        } catch (e) {
-                            return Promise.reject(e);
-                        }
-                        el.innerHTML = '';
-                        var label = document.createElement('label');
-                        label.style.cssText = 'display:flex;gap:8px;align-items:center';
-                        agreement = document.createElement('input');
-                        agreement.type = 'checkbox';
-                        agreement.setAttribute('data-testid', 'toss-agreement');
-                        label.append(agreement, ' [필수] 결제 서비스 이용 약관에 동의합니다 · I agree to the payment terms (required)');
-                        el.append(label);
-                        return Promise.resolve({
-                            on: function () {},
-                            destroy: function () { el.innerHTML = ''; agreement = null; return Promise.resolve(); },
+                        return place(o).then(function (el) {
+                            agreement = document.createElement('input');
+                            agreement.type = 'checkbox';
+                            agreement.setAttribute('data-testid', 'toss-agreement');
+                            el.append(labelled(agreement, '[필수] 결제 서비스 이용 약관에 동의합니다 · I agree to the payment terms (required)'));
+                            return {
+                                on: function () {},
+                                destroy: function () { el.innerHTML = ''; agreement = null; return Promise.resolve(); },
+                            };
                         });
                     },
                     requestPayment: function (p) {
