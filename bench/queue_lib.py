@@ -104,9 +104,12 @@ def cpu_seconds(pid):
 
 
 # The dev build's MariaDB helper (tests/support/tkt-mariadb): starts and stops a throwaway
-# mariadbd; the deployments of bench/queue_join_nodes.py and bench/onsale_nodes.py use it.
-MARIADB_TOOL = os.environ.get("TICKETON_MARIADB_TOOL") or os.path.join(
-    ROOT, "build/dev/tests/support/tkt-mariadb")
+# mariadbd; the deployments of bench/queue_join_nodes.py, bench/onsale_nodes.py and
+# bench/queue_streams_nodes.py use it. Without a dev build, the asan build's (the same program).
+MARIADB_TOOL = os.environ.get("TICKETON_MARIADB_TOOL") or next(
+    (p for p in (os.path.join(ROOT, f"build/{preset}/tests/support/tkt-mariadb")
+                 for preset in ("dev", "asan")) if os.access(p, os.X_OK)),
+    os.path.join(ROOT, "build/dev/tests/support/tkt-mariadb"))
 
 
 def require(*programs):

@@ -1,27 +1,42 @@
 // The load side of bench/queue_streams.py: many queue streams on one process, and when each of
 // them hears of a head move. Python cannot keep up with 100,000 sockets that all receive an
 // event within the same second (its per-event cost alone would be the latency measured), so
-// this part is a small single-threaded Asio program; the script orchestrates it.
+// this part is a small single-threaded Asio program; the script orchestrates it
+// (bench/queue_streams_nodes.py runs one per api node, and one more that is only the probe).
 //
-//   sse_load --port P --event E --users FILE --probe-token T --probe-seq S
-//            [--sources 8] [--join-connections 64] [--burst 256] [--hold-seconds 20]
+//   sse_load --port P --event E --users FILE [--probe-token T --probe-seq S] [--probe-port P]
+//            [--sources 8] [--source-net 1] [--join-connections 64] [--burst 256]
+//            [--hold-seconds 20] [--hold-until-stdin 0] [--samples FILE]
 //
 // 1. Joins event E's waiting room once for every user of FILE (one access token per line),
 //    over --join-connections keep-alive connections, and keeps each user's seq.
 //    Prints "joined <n> <seconds>", then waits for a line on stdin (the script measures the
 //    server's memory in between).
 // 2. Opens GET /api/v1/events/E/queue/stream for every user, --burst at a time, each from one of
-//    --sources loopback addresses 127.0.1.x (one address has only ~28k ephemeral ports towards
-//    one server port). A stream counts as open when its first event arrived. Meanwhile a probe
-//    polls GET /api/v1/events/E/queue every 5 ms for a user at seq --probe-seq, which places
+//    --sources loopback addresses 127.0.N.1… (N: --source-net; one address has only ~28k
+//    ephemeral ports towards one server port). A stream counts as open when its first event
+//    arrived. Meanwhile a probe (when --probe-token is given) polls GET /api/v1/events/E/queue
+//    every 5 ms for a user at seq --probe-seq, at --probe-port (default --port), which places
 //    the head (head = probe seq − probe position) and when it moved.
 //    Prints "opened <n> <seconds>" once all are open and "pushed <n>" once every stream has
-//    received a position after its first event, then holds the streams --hold-seconds.
+//    received a position after its first event, then holds the streams --hold-seconds after
+//    all were open, or with --hold-until-stdin 1 until a second line (or the end) on stdin.
 // 3. For every head move the probe saw after all streams were open: how long until each stream
 //    received a position that reflects it (position ≤ seq − head), from the earliest moment
 //    the move could have happened (the probe's previous answer, so the figure errs long by up
 //    to one poll). Prints one "move {json}" line per move and "summary {json}", closes all the
 //    streams and exits.
+// 4. With --samples FILE, also writes the raw figures there, for a script that merges several
+//    of these processes (all times are CLOCK_MONOTONIC microseconds, which every process on the
+//    machine shares; std::chrono::steady_clock is that clock on Linux):
+//      probe <head> <since> <seen>        every move the probe saw (as in 3);
+//      open <all-open> <h0> <streams>     when every stream was open; h0, the newest head any
+//                                         stream had heard of by then;
+//      head <H> <missing> <t>…            for every head H ≥ h0 that some stream heard of: for
+//                                         each open stream, when it first received a position
+//                                         whose head is ≥ H; <missing> streams never did.
+//    A head H that no stream here heard of (two moves pushed as one) is answered by the
+//    smallest listed head above it: each stream's first position at or past H is that one.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -36,6 +51,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -67,6 +83,10 @@ struct options {
     int join_connections = 64;
     int burst = 256;
     int hold_seconds = 20;
+    std::uint16_t probe_port = 0;  // 0: --port
+    int source_net = 1;
+    bool hold_until_stdin = false;
+    std::string samples;
 };
 
 struct client {
@@ -99,6 +119,7 @@ struct state {
     std::uint64_t positions = 0, admitted = 0, comments = 0, others = 0;
     std::int64_t open_started_ns = 0, all_open_ns = 0;
     bool stopping = false;
+    bool stop_asked = false;  // --hold-until-stdin: the line came
     std::vector<probe_move> moves;
 };
 
@@ -235,7 +256,8 @@ awaitable<void> opener(state& st) {
         const int on = 1;
         ::setsockopt(s.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
         const auto source = asio::ip::make_address_v4(
-            (127u << 24) | (1u << 8) | static_cast<unsigned>(1 + i % st.opt.sources));
+            (127u << 24) | (static_cast<unsigned>(st.opt.source_net) << 8) |
+            static_cast<unsigned>(1 + i % st.opt.sources));
         boost::system::error_code ec;
         s.bind(tcp::endpoint(source, 0), ec);
         if (!ec) std::tie(ec) = co_await s.async_connect(st.server, use_tuple);
@@ -270,7 +292,12 @@ awaitable<void> opener(state& st) {
 awaitable<void> probe(state& st) {
     auto ex = co_await asio::this_coro::executor;
     tcp::socket s(ex);
-    if (auto [ec] = co_await s.async_connect(st.server, use_tuple); ec) co_return;
+    const auto port = st.opt.probe_port != 0 ? st.opt.probe_port : st.opt.port;
+    const tcp::endpoint at(st.server.address(), port);
+    if (auto [ec] = co_await s.async_connect(at, use_tuple); ec) {
+        std::cerr << "probe connect: " << ec.message() << "\n";
+        co_return;
+    }
     std::string buf;
     const auto req = queue_request("GET", st.opt, st.opt.probe_token);
     asio::steady_timer timer(ex);
@@ -317,13 +344,57 @@ awaitable<void> progress(state& st) {
             std::printf("pushed %zu\n", st.pushed);
             std::fflush(stdout);
         }
-        if (stop_at != 0 && now_ns() >= stop_at) break;
+        if (st.opt.hold_until_stdin ? st.stop_asked : stop_at != 0 && now_ns() >= stop_at) break;
     }
     st.stopping = true;
 }
 
 double ms(std::int64_t ns) {
     return ns / 1e6;
+}
+
+bool measured(const client& c) {
+    return c.open && !c.heads.empty();
+}
+
+// --samples (see the top): the probe's moves and, for every head heard of since all streams
+// were open, when each stream first had a position that reflects it.
+void write_samples(const state& st) {
+    std::ofstream out(st.opt.samples);
+    const auto us = [](std::int64_t ns) { return ns / 1000; };
+    for (const auto& m : st.moves)
+        out << "probe " << m.head << ' ' << us(m.since_ns) << ' ' << us(m.seen_ns) << '\n';
+    std::int64_t h0 = -1;
+    std::size_t streams = 0;
+    std::vector<std::int64_t> heads;
+    for (const auto& c : st.clients) {
+        if (!measured(c)) continue;
+        ++streams;
+        for (const auto& [h, t] : c.heads) {
+            if (t <= st.all_open_ns) h0 = std::max(h0, h);
+            heads.push_back(h);
+        }
+    }
+    out << "open " << us(st.all_open_ns) << ' ' << h0 << ' ' << streams << '\n';
+    std::sort(heads.begin(), heads.end());
+    heads.erase(std::unique(heads.begin(), heads.end()), heads.end());
+    for (const auto head : heads) {
+        if (head < h0) continue;
+        std::size_t missing = 0;
+        std::string times;
+        for (const auto& c : st.clients) {
+            if (!measured(c)) continue;
+            auto it = std::find_if(c.heads.begin(), c.heads.end(),
+                                   [&](const auto& h) { return h.first >= head; });
+            if (it == c.heads.end()) {
+                ++missing;
+                continue;
+            }
+            times += ' ';
+            times += std::to_string(us(it->second));
+        }
+        out << "head " << head << ' ' << missing << times << '\n';
+    }
 }
 
 void report(const state& st, std::int64_t end_ns) {
@@ -367,6 +438,7 @@ void report(const state& st, std::int64_t end_ns) {
         static_cast<unsigned long long>(st.comments), static_cast<unsigned long long>(st.others),
         st.moves.size(), counted, (st.all_open_ns - st.open_started_ns) / 1e9);
     std::fflush(stdout);
+    if (!st.opt.samples.empty()) write_samples(st);
 }
 
 options parse(int argc, char** argv) {
@@ -392,15 +464,24 @@ options parse(int argc, char** argv) {
             o.burst = std::atoi(v);
         else if (k == "--hold-seconds")
             o.hold_seconds = std::atoi(v);
+        else if (k == "--probe-port")
+            o.probe_port = static_cast<std::uint16_t>(std::atoi(v));
+        else if (k == "--source-net")
+            o.source_net = std::atoi(v);
+        else if (k == "--hold-until-stdin")
+            o.hold_until_stdin = std::atoi(v) != 0;
+        else if (k == "--samples")
+            o.samples = v;
         else {
             std::cerr << "unknown option " << k << "\n";
             std::exit(2);
         }
     }
-    if (o.port == 0 || o.event == 0 || o.users.empty() || o.probe_token.empty()) {
-        std::cerr << "usage: sse_load --port P --event E --users FILE --probe-token T "
-                     "--probe-seq S [--sources 8] [--join-connections 64] [--burst 256] "
-                     "[--hold-seconds 20]\n";
+    if (o.port == 0 || o.event == 0 || o.users.empty() || o.source_net < 0 || o.source_net > 255) {
+        std::cerr << "usage: sse_load --port P --event E --users FILE [--probe-token T "
+                     "--probe-seq S] [--probe-port P] [--sources 8] [--source-net 1] "
+                     "[--join-connections 64] [--burst 256] [--hold-seconds 20] "
+                     "[--hold-until-stdin 0] [--samples FILE]\n";
         std::exit(2);
     }
     return o;
@@ -440,8 +521,16 @@ int main(int argc, char** argv) {
     std::getline(std::cin, go);
 
     io.restart();
+    std::thread stdin_reader;
+    if (st.opt.hold_until_stdin) {
+        stdin_reader = std::thread([&] {
+            std::string stop;
+            std::getline(std::cin, stop);  // a line, or the end of the input
+            asio::post(io, [&] { st.stop_asked = true; });
+        });
+    }
     st.open_started_ns = now_ns();
-    asio::co_spawn(io, probe(st), asio::detached);
+    if (!st.opt.probe_token.empty()) asio::co_spawn(io, probe(st), asio::detached);
     for (int b = 0; b < st.opt.burst; ++b) asio::co_spawn(io, opener(st), asio::detached);
     asio::co_spawn(
         io,
@@ -456,5 +545,8 @@ int main(int argc, char** argv) {
         },
         asio::detached);
     io.run();
+    // The reader ends at the stop line (the run ended after it) or, without --hold-until-stdin,
+    // is not running.
+    if (stdin_reader.joinable()) stdin_reader.join();
     return 0;
 }

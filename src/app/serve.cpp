@@ -325,6 +325,7 @@ int serve(const config& cfg) {
         booking::register_ticket_routes(routes, tickets, auth_service);
     }
     metrics.add_collector([&queue](std::string& out) { queue.collect_metrics(out); });
+    metrics.add_collector([&auth_service](std::string& out) { auth_service.collect_metrics(out); });
     // Notifications (issue 12): the outbox's rows become notifications in the dispatcher and
     // reach the user's streams through the bus.
     notifications::service notices(notifications::service_dependencies{

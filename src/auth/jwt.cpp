@@ -7,7 +7,6 @@
 
 #include <fmt/core.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
@@ -24,14 +23,47 @@ namespace {
 constexpr std::size_t token_bytes_max = 8192;
 constexpr std::string_view key_file_name = "jwt-keys.json";
 
+// HMAC-SHA256 (RFC 2104) over one SHA-256 fetched once and a context per thread that is reused:
+// OpenSSL 3's one-shot HMAC() fetches the algorithm and allocates a context on every call, which
+// was most of what checking a new token cost (docs/benchmarks.md, session 14).
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int size = 0;
-    const auto* out =
-        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size);
-    if (out == nullptr) throw std::runtime_error("HMAC-SHA256 failed");
-    return std::string(reinterpret_cast<const char*>(mac.data()), size);
+    constexpr std::size_t block = 64;
+    constexpr std::size_t digest = 32;
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    struct context {
+        EVP_MD_CTX* p = EVP_MD_CTX_new();
+        ~context() { EVP_MD_CTX_free(p); }
+    };
+    thread_local const context ctx;
+    if (sha256 == nullptr || ctx.p == nullptr) throw std::runtime_error("HMAC-SHA256 unavailable");
+
+    auto hash = [&](std::initializer_list<std::span<const unsigned char>> parts,
+                    unsigned char* out) {
+        unsigned int size = 0;
+        bool ok = EVP_DigestInit_ex2(ctx.p, sha256, nullptr) == 1;
+        for (auto part : parts) ok = ok && EVP_DigestUpdate(ctx.p, part.data(), part.size()) == 1;
+        if (!ok || EVP_DigestFinal_ex(ctx.p, out, &size) != 1 || size != digest) {
+            throw std::runtime_error("HMAC-SHA256 failed");
+        }
+    };
+    auto bytes = [](std::string_view s) {
+        return std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(s.data()),
+                                              s.size());
+    };
+    // A key longer than a block is hashed first (keys from configuration are 32 to 64 bytes).
+    std::array<unsigned char, block> pad{};
+    if (key.size() > block) {
+        hash({bytes(key)}, pad.data());
+    } else {
+        std::memcpy(pad.data(), key.data(), key.size());
+    }
+    std::array<unsigned char, digest> inner{};
+    for (auto& b : pad) b ^= 0x36;
+    hash({pad, bytes(data)}, inner.data());
+    for (auto& b : pad) b ^= 0x36 ^ 0x5c;
+    std::string mac(digest, '\0');
+    hash({pad, inner}, reinterpret_cast<unsigned char*>(mac.data()));
+    return mac;
 }
 
 std::optional<boost::json::object> decode_json_object(std::string_view part) {

@@ -83,6 +83,22 @@ TEST(Jwt, HandMadeHs256TokenVerifies) {
     EXPECT_TRUE(verify(token, ring, issuer, now));
 }
 
+TEST(Jwt, SignaturesMatchOpenSslHmacForEveryKeyLength) {
+    // The signer's HMAC is its own (a reused SHA-256 context); OpenSSL's one-shot HMAC() is the
+    // reference, across keys shorter than, equal to and longer than SHA-256's 64-byte block.
+    for (std::size_t size : {32, 63, 64, 65, 100, 200}) {
+        std::string secret(size, '\0');
+        for (std::size_t i = 0; i < size; ++i) secret[i] = static_cast<char>(i * 7 + size);
+        const auto ring = make_keyring(jwt_key{"k1", secret});
+        const auto token = sign(sample_claims(), ring);
+        const auto input = token.substr(0, token.rfind('.'));
+        EXPECT_EQ(token.substr(token.rfind('.') + 1), hs256(secret, input)) << size;
+        EXPECT_TRUE(verify(forge(header_of("HS256", "k1"), payload_of(sample_claims()), secret),
+                           ring, issuer, now))
+            << size;
+    }
+}
+
 TEST(Jwt, RejectsAlgNoneInAnyCase) {
     const auto ring = make_keyring(key("k1", 'a'));
     for (const auto* alg : {"none", "None", "NONE", "nOnE", "hs256"}) {

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "common/paging.hpp"
 #include "db/problem.hpp"
+#include "http/metrics.hpp"
 
 namespace tkt::auth {
 namespace {
@@ -441,6 +442,14 @@ awaitable<result<principal>> service::authenticate_token(std::string access_toke
             problem_code::forbidden, fmt::format("requires role {}", to_string(min_role))));
     }
     co_return who;
+}
+
+void service::collect_metrics(std::string& out) const {
+    http::append_counter(out, "ticketon_account_reads_total",
+                         "Account reads of authentication that missed the cache.",
+                         loads_.ids_read());
+    http::append_counter(out, "ticketon_account_read_batches_total",
+                         "Database reads that carried them, batched.", loads_.batches());
 }
 
 awaitable<result<user>> service::me(principal who) {

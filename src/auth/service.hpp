@@ -127,6 +127,8 @@ public:
     boost::asio::awaitable<result<user>> update_user(std::int64_t id, admin_user_update update);
 
     const service_options& options() const { return options_; }
+    // Prometheus text: account reads that missed the cache and the batches that read them.
+    void collect_metrics(std::string& out) const;
     std::int64_t now_unix() const { return unix_seconds(clock_.now()); }
 
 private:

@@ -148,6 +148,13 @@ database::write_stats database::writes() const {
             .checkpoints = factory_->checkpoints()};
 }
 
+void database::name_pool_thread() {
+    thread_local bool named = false;
+    if (named) return;
+    named = true;
+    pthread_setname_np(pthread_self(), "tkt-db-pool");
+}
+
 void database::writer_loop() {
     // A batch thread: when a write wakes it, it does not preempt the thread that queued it, so
     // an I/O thread sharing its core finishes its round (and queues more writes) first. On an

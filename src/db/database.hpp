@@ -193,6 +193,7 @@ public:
         co_return co_await boost::asio::co_spawn(
             pool_.get_executor(),
             [this, f = std::move(f)]() mutable -> boost::asio::awaitable<R> {
+                name_pool_thread();
                 co_return with_connection<R>(f);
             },
             boost::asio::use_awaitable);
@@ -254,6 +255,8 @@ public:
     static auto in_transaction(connection& c, F& f) -> std::invoke_result_t<F&, connection&>;
 
 private:
+    // Once per DB pool thread: names it `tkt-db-pool` (for top -H, perf and bench/).
+    static void name_pool_thread();
     struct lease;
     expected<std::unique_ptr<connection>> checkout();
     // `wrote`: the lease changed rows, so the connection gets its maintain() call.

@@ -31,6 +31,11 @@ std::string slot_label(std::size_t slot) {
 
 }  // namespace
 
+void append_counter(std::string& out, std::string_view name, std::string_view help,
+                    std::uint64_t value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, value);
+}
+
 struct metrics::series {
     std::string label;
     std::array<std::atomic<std::uint64_t>, status_slots> by_status{};

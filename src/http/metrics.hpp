@@ -10,11 +10,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tkt::http {
 
 class router;
+
+// Appends one counter to a collector's output: its # HELP and # TYPE lines, then its value.
+void append_counter(std::string& out, std::string_view name, std::string_view help,
+                    std::uint64_t value);
 
 class metrics {
 public:

@@ -2,10 +2,9 @@
 
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "auth/user.hpp"
 #include "common/failpoint.hpp"
+#include "http/metrics.hpp"
 #include "notifications/detail/problems.hpp"
 #include "notifications/store.hpp"
 
@@ -81,14 +80,12 @@ awaitable<result<dispatcher::pass>> dispatcher::drain() {
 }
 
 void dispatcher::collect_metrics(std::string& out) const {
-    out += fmt::format(
-        "# TYPE ticketon_notifications_made_total counter\n"
-        "ticketon_notifications_made_total {}\n"
-        "# TYPE ticketon_notifications_published_total counter\n"
-        "ticketon_notifications_published_total {}\n"
-        "# TYPE ticketon_outbox_dispatched_total counter\n"
-        "ticketon_outbox_dispatched_total {}\n",
-        made_.load(), published_.load(), rows_.load());
+    http::append_counter(out, "ticketon_notifications_made_total",
+                         "Notifications the dispatcher made from outbox rows.", made_.load());
+    http::append_counter(out, "ticketon_notifications_published_total",
+                         "Notifications published to the streams.", published_.load());
+    http::append_counter(out, "ticketon_outbox_dispatched_total", "Outbox rows dispatched.",
+                         rows_.load());
 }
 
 }  // namespace tkt::notifications

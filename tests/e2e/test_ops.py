@@ -134,6 +134,24 @@ class health_metrics_test(e2e_case):
         self.assertEqual(sample("ticketon_db_write_batches_total"), batches + 2, "one at a time: a commit each")
         self.assertEqual(sample("ticketon_db_writes_queued"), 0)
 
+    def test_account_reads_count_cache_misses_in_batches(self):
+        def sample(name):
+            values = [v for n, _, v in parse_metrics(self.metrics()) if n == name]
+            self.assertEqual(len(values), 1, f"{name} in /metrics")
+            return values[0]
+
+        self.assertRegex(self.metrics(), r"(?m)^# TYPE ticketon_account_reads_total counter$")
+        token = self.srv.create_user("USER").access_token
+        reads, batches = sample("ticketon_account_reads_total"), sample("ticketon_account_read_batches_total")
+        self.assertStatus(self.srv.call("GET", f"{API}/me", token=token), 200)
+        after_first = sample("ticketon_account_reads_total")
+        self.assertLessEqual(after_first, reads + 1, "at most one read for one new user")
+        self.assertGreaterEqual(sample("ticketon_account_read_batches_total"), batches + (after_first - reads))
+        for _ in range(3):
+            self.assertStatus(self.srv.call("GET", f"{API}/me", token=token), 200)
+        self.assertEqual(sample("ticketon_account_reads_total"), after_first,
+                         "the account is remembered: later requests read nothing")
+
     def test_routes_are_templates_not_raw_paths(self):
         # Unknown paths must not create one series each (unbounded label cardinality).
         marker = unique_email("card").split("@")[0]
