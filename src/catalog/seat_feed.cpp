@@ -62,7 +62,9 @@ struct seat_feed::topic {
 };
 
 seat_feed::seat_feed(inventory::inventory& inv, bus::bus& b, http::sse_hub& hub)
-    : inventory_(inv), bus_(b), hub_(hub) {}
+    : inventory_(inv), bus_(b), hub_(hub) {
+    hub_.declare("seats");
+}
 
 seat_feed::~seat_feed() {
     std::lock_guard lock(mutex_);

@@ -490,6 +490,11 @@ void sse_hub::shutdown() {
     }
 }
 
+void sse_hub::declare(std::string_view kind) {
+    std::lock_guard lock(core_->mutex);
+    static_cast<void>(core_->kind(kind));
+}
+
 std::size_t sse_hub::clients(std::string_view kind) const {
     std::lock_guard lock(core_->mutex);
     for (const auto& k : core_->kinds) {

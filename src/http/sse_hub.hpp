@@ -98,6 +98,9 @@ public:
     // answer 503. Idempotent.
     void shutdown();
 
+    // Makes `kind` known before its first stream, so /metrics shows it at 0 (a gauge that is
+    // absent until the first client cannot be told from a node that does not serve the kind).
+    void declare(std::string_view kind);
     // Streams open now, of one kind or in all.
     std::size_t clients(std::string_view kind) const;
     std::size_t clients() const;

@@ -388,6 +388,30 @@ TEST(sse_hub, server_stop_ends_streams_that_do_not_end_by_themselves) {
     EXPECT_TRUE(eventually([&] { return client->closed() && h.srv().sessions() == 0; }));
 }
 
+TEST(sse_hub, a_declared_kind_shows_zero_clients_before_its_first_stream) {
+    harness h(quick());
+    std::string before;
+    h.hub.collect_metrics(before);
+    EXPECT_EQ(before.find("kind=\"seats\""), std::string::npos) << before;
+    h.hub.declare("seats");
+    h.hub.declare("seats");  // twice: still one series
+    std::string metrics;
+    h.hub.collect_metrics(metrics);
+    EXPECT_NE(metrics.find("ticketon_sse_clients{kind=\"seats\"} 0\n"), std::string::npos)
+        << metrics;
+    EXPECT_NE(metrics.find("ticketon_sse_dropped_total{kind=\"seats\"} 0\n"), std::string::npos)
+        << metrics;
+    EXPECT_EQ(metrics.find("kind=\"seats\"} 0\nticketon_sse_clients{kind=\"seats\"}"),
+              std::string::npos)
+        << metrics;
+    raw_client b(h.port());
+    open_stream(b, "kind=seats");
+    EXPECT_TRUE(eventually([&] { return h.hub.clients("seats") == 1; }));
+    std::string after;
+    h.hub.collect_metrics(after);
+    EXPECT_NE(after.find("ticketon_sse_clients{kind=\"seats\"} 1\n"), std::string::npos) << after;
+}
+
 TEST(sse_hub, clients_are_counted_by_kind_as_streams_open_and_end) {
     harness h(quick());
     raw_client a1(h.port());

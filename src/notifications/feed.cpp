@@ -79,7 +79,9 @@ struct feed::topic {
     std::vector<std::shared_ptr<watcher>> watchers;
 };
 
-feed::feed(db::database& db, bus::bus& b, http::sse_hub& hub) : db_(db), bus_(b), hub_(hub) {}
+feed::feed(db::database& db, bus::bus& b, http::sse_hub& hub) : db_(db), bus_(b), hub_(hub) {
+    hub_.declare("notifications");
+}
 
 feed::~feed() {
     std::lock_guard lock(mutex_);

@@ -88,7 +88,9 @@ struct queue_feed::topic {
 queue_feed::queue_feed(
     boost::asio::io_context& io, service& svc, bus::bus& b, http::sse_hub& hub,
     std::function<std::shared_ptr<const catalog::event>(std::int64_t)> find_event)
-    : io_(io), svc_(svc), bus_(b), hub_(hub), find_event_(std::move(find_event)) {}
+    : io_(io), svc_(svc), bus_(b), hub_(hub), find_event_(std::move(find_event)) {
+    hub_.declare("queue");
+}
 
 queue_feed::~queue_feed() {
     std::lock_guard lock(mutex_);

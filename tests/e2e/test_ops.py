@@ -97,6 +97,9 @@ class health_metrics_test(e2e_case):
         open_now = [v for name, _, v in samples if name == "ticketon_http_connections_open"]
         self.assertTrue(open_now and sum(open_now) >= 1,
                         f"the /metrics request's own connection is open: {open_now}")
+        # Every kind of stream is a series from the start, at 0 before its first client.
+        kinds = {labels.get("kind") for name, labels, _ in samples if name == "ticketon_sse_clients"}
+        self.assertEqual(kinds, {"queue", "seats", "notifications"}, text)
 
     def test_request_counter_per_route_and_status(self):
         s = self.srv.signup()
