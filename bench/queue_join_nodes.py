@@ -42,6 +42,14 @@ class deployment:
     def __init__(self, work, users):
         self.work = work
         self.procs = []
+        self.mariadb_dir = None
+        try:
+            self.bring_up(work, users)
+        except BaseException:  # nothing started is left running, whatever failed
+            self.close()
+            raise
+
+    def bring_up(self, work, users):
         # Redis.
         self.redis_port = queue_lib.free_port()
         self.redis = subprocess.Popen(
@@ -113,8 +121,9 @@ class deployment:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
-        subprocess.run([queue_lib.MARIADB_TOOL, "stop", self.mariadb_dir], timeout=120,
-                       stdout=subprocess.DEVNULL)
+        if self.mariadb_dir is not None:
+            subprocess.run([queue_lib.MARIADB_TOOL, "stop", self.mariadb_dir], timeout=120,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_wrk(port, connections, seconds, event, tokens_path, out):

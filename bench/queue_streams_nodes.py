@@ -91,10 +91,10 @@ class deployment(queue_join_nodes.deployment):
     `api_nodes` api nodes taking `max_connections` each, and one more api node for the probe."""
 
     def __init__(self, work, users, api_nodes, max_connections):
-        self.procs, self.mariadb_dir, self.starting = [], None, True
+        self.starting = True
+        super().__init__(work, users)  # its three api nodes are not started: see node()
+        self.starting = False
         try:
-            super().__init__(work, users)  # its three api nodes are not started: see node()
-            self.starting = False
             self.env.update(TICKETON_SERVER_MAX_CONNECTIONS=str(max_connections),
                             TICKETON_DB_POOL_SIZE="8")
             self.api = [self.node("api") for _ in range(api_nodes)]
@@ -112,15 +112,6 @@ class deployment(queue_join_nodes.deployment):
         """(name, process) of every ticketon node."""
         return ([(f"api {k + 1}", p) for k, p in enumerate(self.api)] +
                 [("probe node", self.probe_node), ("queue node", self.queue)])
-
-    def close(self):
-        if self.mariadb_dir is not None:
-            super().close()
-            return
-        for p in self.procs:  # MariaDB was not started: only Redis can be running
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
 
 
 class load_process:
