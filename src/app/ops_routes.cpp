@@ -49,21 +49,19 @@ void register_ops_routes(http::router& routes, db::database& db, const http::met
 void add_database_metrics(http::metrics& m, const db::database& db) {
     m.add_collector([&db](std::string& out) {
         const auto w = db.writes();
+        http::append_counter(out, "ticketon_db_write_batches_total",
+                             "Group commits of the database writer.", w.batches);
+        http::append_counter(out, "ticketon_db_writes_total",
+                             "Writes (holds, releases) the group commits carried.", w.writes);
         out += fmt::format(
-            "# HELP ticketon_db_write_batches_total Group commits of the database writer.\n"
-            "# TYPE ticketon_db_write_batches_total counter\n"
-            "ticketon_db_write_batches_total {}\n"
-            "# HELP ticketon_db_writes_total Writes (holds, releases) the group commits carried.\n"
-            "# TYPE ticketon_db_writes_total counter\n"
-            "ticketon_db_writes_total {}\n"
             "# HELP ticketon_db_writes_queued Writes waiting for the database writer now.\n"
             "# TYPE ticketon_db_writes_queued gauge\n"
-            "ticketon_db_writes_queued {}\n"
-            "# HELP ticketon_db_checkpoints_total Passive WAL checkpoints (background copies and "
-            "the writer finishing them).\n"
-            "# TYPE ticketon_db_checkpoints_total counter\n"
-            "ticketon_db_checkpoints_total {}\n",
-            w.batches, w.writes, w.queued, w.checkpoints);
+            "ticketon_db_writes_queued {}\n",
+            w.queued);
+        http::append_counter(out, "ticketon_db_checkpoints_total",
+                             "Passive WAL checkpoints (background copies and the writer finishing "
+                             "them).",
+                             w.checkpoints);
     });
 }
 
