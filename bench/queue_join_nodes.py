@@ -126,6 +126,17 @@ class deployment:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def wait_event_known(ports, event):
+    """Until every node has heard of the event (the catalog's news on the bus)."""
+    for port in ports:
+        c = queue_lib.api(port)
+        deadline = time.monotonic() + 15
+        while c.call("GET", f"/api/v1/events/{event}")[0] != 200:
+            if time.monotonic() > deadline:
+                sys.exit(f"node {port} did not learn of event {event}")
+            time.sleep(0.1)
+
+
 def run_wrk(port, connections, seconds, event, tokens_path, out):
     """wrk with bench/queue_join.lua at one node; its figures (key → value) in out."""
     r = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
@@ -170,11 +181,7 @@ def main():
                                 {"email": "bench-manager@example.com",
                                  "password": "bench-manager-pw"})["accessToken"]
         event = queue_lib.create_queue_event(client, manager, 1, 1)
-        for n in d.api:  # every node knows the event (the catalog's news on the bus)
-            for _ in range(100):
-                if queue_lib.api(n.port).call("GET", f"/api/v1/events/{event}")[0] == 200:
-                    break
-                time.sleep(0.1)
+        wait_event_known([n.port for n in d.api], event)
 
         watched = {"redis-server": d.redis.pid, "mariadbd": d.mariadbd_pid(),
                    "queue node": d.queue.pid}

@@ -94,10 +94,16 @@ def file_limit():
     return int(out.stdout)
 
 
+def sources_for(streams):
+    """Loopback source addresses for `streams` connections: one per 20,000 (one address has
+    ~28,000 ephemeral ports), at least one."""
+    return max(1, (streams + 19_999) // 20_000)
+
+
 def run_round(r, args, port, pid, event, users_file, probe, probe_seq):
     """One run of sse_load: joins (again: the same seqs), opens every stream, holds them while
     the head moves, closes them. Returns the figures."""
-    sources = max(1, (args.streams + 19_999) // 20_000)
+    sources = sources_for(args.streams)
     load = subprocess.Popen(
         ["taskset", "-c", "1", LOAD_BIN, "--port", str(port), "--event", str(event),
          "--users", users_file, "--probe-token", probe, "--probe-seq", str(probe_seq),

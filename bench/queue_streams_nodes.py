@@ -140,7 +140,7 @@ class load_process:
         if word == "joined":
             n, secs = rest.split()
             return {"joined": (int(n), float(secs))}
-        if word == "opened":
+        if word == "opened" and self.node is not None:
             n, secs = rest.split()
             return {"opened": (int(n), float(secs)),
                     "rss_open": queue_lib.proc_status(self.node.pid, "VmRSS"),
@@ -194,17 +194,6 @@ def join_all(port, event, tokens, connections=8):
             c.expect(200, "POST", f"/api/v1/events/{event}/queue", token=t)
     with concurrent.futures.ThreadPoolExecutor(connections) as ex:
         list(ex.map(run, [tokens[i::connections] for i in range(connections)]))
-
-
-def wait_event_known(ports, event):
-    """Until every node has heard of the event (the catalog's news on the bus)."""
-    for port in ports:
-        c = queue_lib.api(port)
-        deadline = time.monotonic() + 15
-        while c.call("GET", f"/api/v1/events/{event}")[0] != 200:
-            if time.monotonic() > deadline:
-                sys.exit(f"node {port} did not learn of event {event}")
-            time.sleep(0.1)
 
 
 def read_samples(path):
@@ -276,65 +265,29 @@ def comm(pid):
         return f.read().strip()
 
 
-def children(pid):
-    """The processes whose parent is `pid`."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass  # it ended meanwhile
-    return out
-
-
-def real_process(name, pid, program):
-    """`pid` when it runs `program` (by /proc/PID/comm), else the first descendant of it that does
-    (had a wrapper such as taskset or a shell started it); exits when there is none."""
+def checked(name, pid, program):
+    """`pid`, once /proc/PID/comm shows it runs `program` (every process here is started
+    directly, none through a wrapper); exits otherwise."""
     want = os.path.basename(program)[:15]  # the kernel keeps 15 characters of the name
-    todo = [pid]
-    while todo:
-        p = todo.pop(0)
-        try:
-            if comm(p) == want:
-                return p
-        except OSError:
-            continue
-        todo += children(p)
-    sys.exit(f"{name}: no {want} process at or under pid {pid}")
-
-
-def mariadbd_pid(d):
-    """The mariadbd itself (tkt-mariadb forks it and exits, so it is no child of ours): the pid
-    its pid file names, else tkt-mariadb's server.pid, checked by name and data directory."""
-    for file in ("mariadbd.pid", "server.pid"):
-        try:
-            with open(os.path.join(d.mariadb_dir, file)) as f:
-                pid = int(f.read().strip())
-            with open(f"/proc/{pid}/cmdline") as f:
-                ours = d.mariadb_dir in f.read()
-            if ours and comm(pid) == "mariadbd":
-                return pid
-        except (OSError, ValueError):
-            continue
-    sys.exit(f"no mariadbd of {d.mariadb_dir} running")
+    try:
+        if comm(pid) == want:
+            return pid
+    except OSError:
+        pass
+    sys.exit(f"{name}: pid {pid} is not a running {want}")
 
 
 def watched(d, loads, probe):
-    """(kind, name, pid) of every process of the deployment and of the load, each the program
-    itself (not a wrapper)."""
+    """(kind, name, pid) of every process of the deployment and of the load."""
     node, load = queue_lib.BIN, queue_streams.LOAD_BIN
-    return ([("api", ld.name, real_process(ld.name, ld.node.pid, node)) for ld in loads] +
-            [("probe node", "probe node", real_process("probe node", d.probe_node.pid, node)),
-             ("queue node", "queue node", real_process("queue node", d.queue.pid, node)),
-             ("redis-server", "redis-server",
-              real_process("redis-server", d.redis.pid, "redis-server")),
-             ("mariadbd", "mariadbd", mariadbd_pid(d))] +
-            [("sse_load", ld.name, real_process(f"load {ld.name}", ld.proc.pid, load))
+    return ([("api", ld.name, checked(ld.name, ld.node.pid, node)) for ld in loads] +
+            [("probe node", "probe node", checked("probe node", d.probe_node.pid, node)),
+             ("queue node", "queue node", checked("queue node", d.queue.pid, node)),
+             ("redis-server", "redis-server", checked("redis-server", d.redis.pid, "redis-server")),
+             ("mariadbd", "mariadbd", checked("mariadbd", d.mariadbd_pid(), "mariadbd"))] +
+            [("sse_load", ld.name, checked(f"load {ld.name}", ld.proc.pid, load))
              for ld in loads] +
-            [("probe sse_load", "probe", real_process("probe load", probe.proc.pid, load))])
+            [("probe sse_load", "probe", checked("probe load", probe.proc.pid, load))])
 
 
 def machine_ticks():
@@ -381,7 +334,7 @@ def start_loads(args, d, event, users, probe, probe_seq, work, cv):
         with open(path, "w") as f:
             f.write("\n".join(tokens) + "\n")
         argv = [queue_streams.LOAD_BIN, "--port", str(node.port), "--event", str(event),
-                "--users", path, "--sources", str(math.ceil(len(tokens) / 20_000)),
+                "--users", path, "--sources", str(queue_streams.sources_for(len(tokens))),
                 "--source-net", str(k + 1), "--burst", str(args.burst),
                 "--hold-until-stdin", "1", "--samples", os.path.join(work, f"samples-{k + 1}")]
         loads.append(load_process(f"api {k + 1}", argv, node, cv))
@@ -541,13 +494,14 @@ def report_cpu(g, rows):
         pos = {name: positions_read(heads, a["us"], b["us"]) for name, _, heads in g["shares"]}
         other = (f"; over the {len(rows)} measured moves alone (streams that heard of each): "
                  f"{sum(r['streams'] for r in rows):,}")
+        positions = sum(pos.values())
     else:
         basis = (f"not every load process left samples: the streams that heard of each of the "
                  f"{len(rows)} measured moves")
         pos = {name: sum(r["counts"][k] for r in rows) for k, (name, _, _) in
                enumerate(g["shares"])}
         other = ""
-    positions = sum(pos.values()) if len(pos) == len(names) else None
+        positions = None  # some node's share is unknown: per node only
     print(f"  CPU over the hold, {window_s:.1f} s from every stream open to the stop (utime + "
           f"stime, /proc/PID/stat; share = cpu s / ({window_s:.1f} s × {cores} cores));")
     print(f"  positions delivered in it {count(positions)}: {basis}{other}")
@@ -605,6 +559,7 @@ def report(args, g):
     failed += [f"{name} down" for name, up, _ in g["nodes"] if not up]
     failed += [f"{name} still counts {c:.0f} sse clients" for name, up, c in g["nodes"]
                if up and c]
+    failed += [f"{name} has no {QUEUE_METRIC}" for name, up, c in g["nodes"] if up and c is None]
     failed += [f"load {ld.name} exited {ld.proc.returncode}" for ld in loads + [g["probe"]]
                if ld.proc.returncode]
     return failed
@@ -651,7 +606,8 @@ def main():
         client = queue_lib.api(d.api[0].port)
         manager = queue_lib.manager_token(None, d.api[0].port)
         event = queue_lib.create_queue_event(client, manager, args.admit_per_second, 1_000_000)
-        wait_event_known([p.port for _, p in d.nodes() if p is not d.queue], event)
+        queue_join_nodes.wait_event_known(
+            [p.port for _, p in d.nodes() if p is not d.queue], event)
         join_all(d.probe_node.port, event, tokens[:args.front])
         probe = tokens[args.front]
         probe_seq = queue_lib.api(d.probe_node.port).expect(

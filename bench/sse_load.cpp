@@ -4,7 +4,7 @@
 // this part is a small single-threaded Asio program; the script orchestrates it
 // (bench/queue_streams_nodes.py runs one per api node, and one more that is only the probe).
 //
-//   sse_load --port P --event E --users FILE [--probe-token T --probe-seq S] [--probe-port P]
+//   sse_load --port P --event E --users FILE [--probe-token T --probe-seq S]
 //            [--sources 8] [--source-net 1] [--join-connections 64] [--burst 256]
 //            [--hold-seconds 20] [--hold-until-stdin 0] [--samples FILE]
 //
@@ -16,7 +16,7 @@
 //    --sources loopback addresses 127.0.N.1… (N: --source-net; one address has only ~28k
 //    ephemeral ports towards one server port). A stream counts as open when its first event
 //    arrived. Meanwhile a probe (when --probe-token is given) polls GET /api/v1/events/E/queue
-//    every 5 ms for a user at seq --probe-seq, at --probe-port (default --port), which places
+//    every 5 ms for a user at seq --probe-seq, which places
 //    the head (head = probe seq − probe position) and when it moved.
 //    Prints "opened <n> <seconds>" once all are open and "pushed <n>" once every stream has
 //    received a position after its first event, then holds the streams --hold-seconds after
@@ -83,7 +83,6 @@ struct options {
     int join_connections = 64;
     int burst = 256;
     int hold_seconds = 20;
-    std::uint16_t probe_port = 0;  // 0: --port
     int source_net = 1;
     bool hold_until_stdin = false;
     std::string samples;
@@ -292,9 +291,7 @@ awaitable<void> opener(state& st) {
 awaitable<void> probe(state& st) {
     auto ex = co_await asio::this_coro::executor;
     tcp::socket s(ex);
-    const auto port = st.opt.probe_port != 0 ? st.opt.probe_port : st.opt.port;
-    const tcp::endpoint at(st.server.address(), port);
-    if (auto [ec] = co_await s.async_connect(at, use_tuple); ec) {
+    if (auto [ec] = co_await s.async_connect(st.server, use_tuple); ec) {
         std::cerr << "probe connect: " << ec.message() << "\n";
         co_return;
     }
@@ -464,8 +461,6 @@ options parse(int argc, char** argv) {
             o.burst = std::atoi(v);
         else if (k == "--hold-seconds")
             o.hold_seconds = std::atoi(v);
-        else if (k == "--probe-port")
-            o.probe_port = static_cast<std::uint16_t>(std::atoi(v));
         else if (k == "--source-net")
             o.source_net = std::atoi(v);
         else if (k == "--hold-until-stdin")
@@ -479,7 +474,7 @@ options parse(int argc, char** argv) {
     }
     if (o.port == 0 || o.event == 0 || o.users.empty() || o.source_net < 0 || o.source_net > 255) {
         std::cerr << "usage: sse_load --port P --event E --users FILE [--probe-token T "
-                     "--probe-seq S] [--probe-port P] [--sources 8] [--source-net 1] "
+                     "--probe-seq S] [--sources 8] [--source-net 1] "
                      "[--join-connections 64] [--burst 256] [--hold-seconds 20] "
                      "[--hold-until-stdin 0] [--samples FILE]\n";
         std::exit(2);
