@@ -187,13 +187,16 @@ int serve(const config& cfg) {
     http::metrics metrics;
     http::server srv(io, routes, metrics, server_options(cfg));
     // Every Server-Sent Events stream (issue 11); on a signal it ends them with a retry hint
-    // before the server stops, so the grace period does not wait on them.
+    // before the server stops, so the grace period does not wait on them. Seat changes come in
+    // floods: their streams write every 250 ms, coalesced.
     http::sse_hub sse(io);
-    // Notifications are few per person and wanted at once: their streams write every 20 ms
-    // instead of the 250 ms that coalesces queue positions and seat changes.
-    http::sse_hub notify_sse(io, {.tick = std::chrono::milliseconds(20)});
-    metrics.add_collector([&sse, &notify_sse](std::string& out) {
-        http::sse_hub::collect_metrics(out, {&sse, &notify_sse});
+    // Streams whose events are few or already paced by their producer write every 20 ms: a
+    // notification is wanted at once, and the queue feed writes a position at most once a
+    // second per event itself, so a 250 ms tick would only delay a head move (by 125 ms on
+    // average, docs/benchmarks.md).
+    http::sse_hub prompt_sse(io, {.tick = std::chrono::milliseconds(20)});
+    metrics.add_collector([&sse, &prompt_sse](std::string& out) {
+        http::sse_hub::collect_metrics(out, {&sse, &prompt_sse});
     });
     log_requests(srv);
     auto port = srv.listen();
@@ -311,7 +314,7 @@ int serve(const config& cfg) {
             [&queue](auth::principal who, std::int64_t event, std::int64_t seq, std::string hold) {
                 return queue.entry_used(who, event, seq, std::move(hold));
             }};
-    waiting_room::queue_feed queue_feed(io, queue, bus, sse,
+    waiting_room::queue_feed queue_feed(io, queue, bus, prompt_sse,
                                         [&catalog](std::int64_t id) { return catalog.find(id); });
     // Each node works out the seat changes of its own watchers from the (shared) inventory, so
     // the seat feed's news stays in the process.
@@ -330,7 +333,7 @@ int serve(const config& cfg) {
     // reach the user's streams through the bus.
     notifications::service notices(notifications::service_dependencies{
         db, clock, [&catalog](std::int64_t id) { return catalog.find(id); }});
-    notifications::feed notification_feed(db, bus, notify_sse);
+    notifications::feed notification_feed(db, bus, prompt_sse);
     notifications::dispatcher dispatcher(db, bus, clock);
     if (roles.api) notifications::register_routes(routes, notices, auth_service, notification_feed);
     metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
@@ -471,10 +474,10 @@ int serve(const config& cfg) {
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     shut_down_on_signal(io, signals, srv, std::chrono::milliseconds(cfg.server.shutdown_grace_ms),
-                        [&stopping, &sse, &notify_sse] {
+                        [&stopping, &sse, &prompt_sse] {
                             stopping = true;
                             sse.shutdown();
-                            notify_sse.shutdown();
+                            prompt_sse.shutdown();
                         });
 
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);

@@ -80,6 +80,8 @@ struct queue_feed::topic {
     std::multimap<seq_t, std::shared_ptr<watcher>> waiting;  // by seq; seq 0: the pre-queue
     std::size_t count = 0;
     seq_t head = 0;
+    // When the last positions were due: a push held back to its second runs at that second
+    // however late its timer fires, so one late timer does not delay every later move.
     steady::time_point last_positions{};
     bool deferred = false;
     boost::asio::steady_timer timer;
@@ -182,17 +184,18 @@ void queue_feed::on_head(const std::shared_ptr<topic>& t, seq_t head) {
         }
         const auto now = steady::now();
         if (now - t->last_positions >= position_interval) {
-            push_positions(*t);
+            push_positions(*t, now);
         } else if (!t->deferred) {
             t->deferred = true;
-            t->timer.expires_at(t->last_positions + position_interval);
+            const auto due = t->last_positions + position_interval;
+            t->timer.expires_at(due);
             std::weak_ptr<topic> weak = t;
-            t->timer.async_wait([this, weak](const boost::system::error_code& ec) {
+            t->timer.async_wait([this, weak, due](const boost::system::error_code& ec) {
                 if (ec) return;
                 if (auto strong = weak.lock()) {
                     std::lock_guard lock(strong->mutex);
                     strong->deferred = false;
-                    push_positions(*strong);
+                    push_positions(*strong, due);
                 }
             });
         }
@@ -227,8 +230,8 @@ void queue_feed::on_head(const std::shared_ptr<topic>& t, seq_t head) {
         boost::asio::detached);
 }
 
-void queue_feed::push_positions(topic& t) {
-    t.last_positions = steady::now();
+void queue_feed::push_positions(topic& t, steady::time_point due) {
+    t.last_positions = due;
     auto e = find_event_(t.event_id);
     const std::int64_t rate = e ? e->waiting_room.admit_per_second : 1;
     for (const auto& [seq, w] : t.waiting) {

@@ -6,7 +6,9 @@
 //   read back from the room, so a user who left meanwhile gets nothing);
 // - every other client gets `position` {position, etaSeconds}, computed by arithmetic
 //   (seq − head), at most once a second per event: a head that comes sooner is held back to the
-//   second's end, and only the newest is written (push_latest).
+//   second's end, and only the newest is written (push_latest). The seconds are counted from
+//   when each push was due, not from when it ran: a push held back by a busy thread does not
+//   push every later one back too (the next may then follow it sooner than a second).
 // Clients in the pre-queue (no seq yet) learn theirs at the first head after opening.
 // While a stream is open its user keeps their place (no grace runs); when it closes, the grace
 // starts.
@@ -50,7 +52,8 @@ public:
 private:
     std::shared_ptr<topic> topic_of(std::int64_t event_id);
     void on_head(const std::shared_ptr<topic>& t, seq_t head);
-    void push_positions(topic& t);
+    // Writes every waiting client's position; `due`: the second it counts against.
+    void push_positions(topic& t, std::chrono::steady_clock::time_point due);
 
     boost::asio::io_context& io_;
     service& svc_;
