@@ -88,5 +88,11 @@ async function run(browser) {
     await page.waitForFunction(() => document.querySelector('[data-seat="A-1-1"]')?.dataset.status === 'SOLD'
         && document.querySelector('[data-seat="A-1-2"]')?.dataset.status === 'AVAILABLE');
 
+    step('the failed payment\'s notification is in the page\'s language, not the provider\'s');
+    await page.goto('/notifications');
+    const card = page.locator('li.card', { has: page.getByRole('heading', { name: 'Payment failed' }) });
+    const text = await waitForText(card, (s) => s.includes('went back'));
+    assert.doesNotMatch(text, /[\uac00-\ud7a3]/, text);
+
     assert.deepEqual(pageErrors, []);
 }

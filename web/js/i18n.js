@@ -61,6 +61,14 @@ const strings = {
         disableConfirm: 'Disable {email}? They are signed out at once and cannot log in until enabled.',
         user_ACTIVE: 'Active', user_DISABLED: 'Disabled', user_DELETED: 'Withdrawn',
         cancel: 'Cancel', noticeTo: 'Notice to {email}', noticeSentTo: 'Notice sent to {email}.',
+        notices: {
+            BOOKING_CONFIRMED: { title: 'Booking confirmed', body: 'Your tickets are ready.' },
+            PAYMENT_FAILED: { title: 'Payment failed', body: 'The payment did not go through, and the seats went back.' },
+            HOLD_EXPIRED: { title: 'Hold expired', body: 'The seats were not paid for in time and went back.' },
+            BOOKING_CANCELLED: { title: 'Booking cancelled', body: 'The booking was cancelled and the payment refunded.' },
+            ORDER_REFUNDED: { title: 'Payment refunded', body: 'The seats could not be issued, so the payment was refunded.' },
+            EVENT_CANCELLED: { title: 'Event cancelled', body: 'The event was cancelled: a payment is refunded, a hold released.' },
+        },
         errors: {
             NETWORK: 'The server cannot be reached. Check your connection and try again.',
             VALIDATION_FAILED: 'Please check the form: {detail}', UNAUTHORIZED: 'Could not sign you in: {detail}. Please log in again.',
@@ -141,6 +149,14 @@ const strings = {
         disableConfirm: '{email} 계정을 사용 중지할까요? 바로 로그아웃되고 다시 허용할 때까지 로그인할 수 없습니다.',
         user_ACTIVE: '사용 중', user_DISABLED: '사용 중지', user_DELETED: '탈퇴',
         cancel: '취소', noticeTo: '{email}에게 알림', noticeSentTo: '{email}에게 알림을 보냈습니다.',
+        notices: {
+            BOOKING_CONFIRMED: { title: '예매 완료', body: '티켓이 발급되었습니다.' },
+            PAYMENT_FAILED: { title: '결제 실패', body: '결제가 완료되지 않아 좌석이 반환되었습니다.' },
+            HOLD_EXPIRED: { title: '선점 만료', body: '시간 안에 결제되지 않아 좌석이 반환되었습니다.' },
+            BOOKING_CANCELLED: { title: '예매 취소', body: '예매가 취소되고 결제가 환불되었습니다.' },
+            ORDER_REFUNDED: { title: '결제 환불', body: '좌석을 발급할 수 없어 결제가 환불되었습니다.' },
+            EVENT_CANCELLED: { title: '공연 취소', body: '공연이 취소되어 결제는 환불되고 선점은 해제됩니다.' },
+        },
         errors: {
             NETWORK: '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.',
             VALIDATION_FAILED: '입력값을 확인하세요: {detail}', UNAUTHORIZED: '로그인할 수 없습니다 ({detail}). 다시 로그인하세요.',
@@ -177,6 +193,14 @@ function fill(text, vars) {
 
 export function t(key, vars = {}) {
     return fill(strings[lang][key] ?? strings.en[key] ?? key, vars);
+}
+
+// A notification's title and body in the current language. The sale's notifications say what
+// happened by their type (the server's texts are in one language, and a failed payment's body is
+// the payment provider's reason, in Korean; the order page shows it); a NOTICE, written by a
+// person, and a type this page does not know keep the server's words.
+export function noticeText(n) {
+    return strings[lang].notices[n.type] ?? { title: n.title, body: n.body };
 }
 
 // A readable sentence for an API error: the code's own message in the current language, with

@@ -1,7 +1,7 @@
 // One function per screen: (main, ctx, ...route captures) → renders into main.
 import { api, auth, stream, request } from './api.js';
 import { h, put } from './dom.js';
-import { t, money, dateTime, errorText } from './i18n.js';
+import { t, money, dateTime, errorText, noticeText } from './i18n.js';
 import { liveSeatMap } from './seatmap.js';
 import { action, requireLogin } from './ui.js';
 import { socialButtons } from './social.js';
@@ -10,7 +10,8 @@ const CATEGORIES = ['CONCERT', 'MUSICAL', 'EXHIBITION', 'SPORTS', 'FAN_MEETING',
 const link = (href, ...children) => h('a', { href, 'data-link': true }, ...children);
 
 export function toast(n) {
-    const box = h('div', { class: 'toast', role: 'status' }, h('strong', {}, n.title), h('span', {}, n.body));
+    const { title, body } = noticeText(n);
+    const box = h('div', { class: 'toast', role: 'status' }, h('strong', {}, title), h('span', {}, body));
     document.body.append(box);
     setTimeout(() => box.remove(), 6000);
 }
@@ -191,9 +192,13 @@ export async function checkout(main, ctx, orderId) {
     const [order, config] = await Promise.all([api.get('/orders/' + orderId), paymentConfig()]);
     if (order.status !== 'PENDING_PAYMENT') return ctx.go('/orders/' + orderId, { replace: true });
     const expiresAt = new Date(order.expiresAt);
+    // Never more than the event's hold length: expiresAt is stamped in whole seconds and the
+    // browser's clock may be behind the server's, which showed 5:01 for a five-minute hold.
+    const event = await api.get('/events/' + order.eventId).catch(() => null);
+    const length = event?.holdSeconds ?? Infinity;
     const clock = h('output', { class: 'countdown', 'data-testid': 'countdown', 'aria-live': 'off' });
     const tick = () => {
-        const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+        const left = Math.min(length, Math.max(0, Math.round((expiresAt - Date.now()) / 1000)));
         clock.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
         clock.classList.toggle('urgent', left < 60);
         if (left === 0) clock.textContent = t('expired');
@@ -377,7 +382,7 @@ export async function notifications(main, ctx) {
     }, ctx);
     put(main, h('h1', {}, t('notifications')), markAll, list.items.length
         ? h('ul', { class: 'cards' }, list.items.map((n) => h('li', { class: 'card' + (n.readAt ? '' : ' unread') },
-            h('h2', {}, n.title), h('p', {}, n.body),
+            h('h2', {}, noticeText(n).title), h('p', {}, noticeText(n).body),
             n.data?.orderId ? h('p', {}, link('/orders/' + n.data.orderId, t('order'))) : null,
             h('p', { class: 'muted' }, dateTime(n.createdAt)))))
         : h('p', { class: 'muted' }, t('noNotifications')));
