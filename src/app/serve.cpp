@@ -190,13 +190,15 @@ int serve(const config& cfg) {
     // before the server stops, so the grace period does not wait on them. Seat changes come in
     // floods: their streams write every 250 ms, coalesced.
     http::sse_hub sse(io);
-    // Streams whose events are few or already paced by their producer write every 20 ms: a
-    // notification is wanted at once, and the queue feed writes a position at most once a
-    // second per event itself, so a 250 ms tick would only delay a head move (by 125 ms on
-    // average, docs/benchmarks.md).
-    http::sse_hub prompt_sse(io, {.tick = std::chrono::milliseconds(20)});
-    metrics.add_collector([&sse, &prompt_sse](std::string& out) {
-        http::sse_hub::collect_metrics(out, {&sse, &prompt_sse});
+    // The queue feed writes a position at most once a second per event itself, so a 250 ms tick
+    // would only delay a head move (by 125 ms on average, docs/benchmarks.md): its streams
+    // write every 20 ms, on a hub of their own so that a head move's fan-out (one send per
+    // waiting stream) never holds up a notification's tick.
+    http::sse_hub queue_sse(io, {.tick = std::chrono::milliseconds(20)});
+    // Notifications are few per person and wanted at once: every 20 ms too.
+    http::sse_hub notify_sse(io, {.tick = std::chrono::milliseconds(20)});
+    metrics.add_collector([&sse, &queue_sse, &notify_sse](std::string& out) {
+        http::sse_hub::collect_metrics(out, {&sse, &queue_sse, &notify_sse});
     });
     log_requests(srv);
     auto port = srv.listen();
@@ -314,7 +316,7 @@ int serve(const config& cfg) {
             [&queue](auth::principal who, std::int64_t event, std::int64_t seq, std::string hold) {
                 return queue.entry_used(who, event, seq, std::move(hold));
             }};
-    waiting_room::queue_feed queue_feed(io, queue, bus, prompt_sse,
+    waiting_room::queue_feed queue_feed(io, queue, bus, queue_sse,
                                         [&catalog](std::int64_t id) { return catalog.find(id); });
     // Each node works out the seat changes of its own watchers from the (shared) inventory, so
     // the seat feed's news stays in the process.
@@ -333,7 +335,7 @@ int serve(const config& cfg) {
     // reach the user's streams through the bus.
     notifications::service notices(notifications::service_dependencies{
         db, clock, [&catalog](std::int64_t id) { return catalog.find(id); }});
-    notifications::feed notification_feed(db, bus, prompt_sse);
+    notifications::feed notification_feed(db, bus, notify_sse);
     notifications::dispatcher dispatcher(db, bus, clock);
     if (roles.api) notifications::register_routes(routes, notices, auth_service, notification_feed);
     metrics.add_collector([&dispatcher](std::string& out) { dispatcher.collect_metrics(out); });
@@ -474,10 +476,11 @@ int serve(const config& cfg) {
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     shut_down_on_signal(io, signals, srv, std::chrono::milliseconds(cfg.server.shutdown_grace_ms),
-                        [&stopping, &sse, &prompt_sse] {
+                        [&stopping, &sse, &queue_sse, &notify_sse] {
                             stopping = true;
                             sse.shutdown();
-                            prompt_sse.shutdown();
+                            queue_sse.shutdown();
+                            notify_sse.shutdown();
                         });
 
     std::string url = fmt::format("http://{}:{}", cfg.server.listen.host, *port);

@@ -40,7 +40,8 @@ namespace tkt::http {
 struct sse_hub_options {
     // Pending frames are written at most once per tick per client (coalesced into one write).
     // A process may run hubs of different ticks: coalescing for streams whose events come in
-    // floods (queue positions, seat changes), promptness for the rare ones (notifications).
+    // floods (seat changes), promptness for the rare or already paced ones (notifications,
+    // queue positions).
     std::chrono::milliseconds tick{250};
     // A `: hb` comment when nothing else was written for this long (give or take a quarter).
     std::chrono::milliseconds heartbeat{15'000};

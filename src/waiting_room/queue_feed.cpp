@@ -195,7 +195,8 @@ void queue_feed::on_head(const std::shared_ptr<topic>& t, seq_t head) {
                 if (auto strong = weak.lock()) {
                     std::lock_guard lock(strong->mutex);
                     strong->deferred = false;
-                    push_positions(*strong, due);
+                    // A head that came after `due` but before this handler ran has pushed.
+                    if (strong->last_positions < due) push_positions(*strong, due);
                 }
             });
         }

@@ -89,8 +89,14 @@ async function run(browser) {
         && document.querySelector('[data-seat="A-1-2"]')?.dataset.status === 'AVAILABLE');
 
     step('the failed payment\'s notification is in the page\'s language, not the provider\'s');
-    await page.goto('/notifications');
     const card = page.locator('li.card', { has: page.getByRole('heading', { name: 'Payment failed' }) });
+    // The list is read when the page opens: open it again until the dispatcher has delivered it.
+    for (let tries = 0; ; ++tries) {
+        await page.goto('/notifications');
+        await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+        if (await card.count() > 0 || tries === 20) break;
+        await page.waitForTimeout(250);
+    }
     const text = await waitForText(card, (s) => s.includes('went back'));
     assert.doesNotMatch(text, /[\uac00-\ud7a3]/, text);
 
