@@ -273,11 +273,21 @@ await runInChromium(async (browser) => {
     await a.getByRole('button', { name: 'Search' }).click();
     const row = a.locator(`tr[data-user="${account('VICTIM').email}"]`);
     await waitForText(row.getByTestId('user-status'), (t) => t === 'Active');
+    // The role change is answered late, as on a busy server: the disable clicked meanwhile must
+    // show, and so must the role (both answers, in order, drawn on the row shown at the time).
+    const slowRole = async (route) => {
+        if (route.request().method() === 'PATCH' && (route.request().postData() || '').includes('"role"')) {
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        await route.continue();
+    };
+    await a.route('**/admin/users/*', slowRole);
     await row.getByRole('combobox').selectOption('MANAGER');
-    await waitForText(row.getByRole('combobox').locator('option:checked'), (t) => t === 'Manager');
     await row.getByRole('button', { name: 'Disable' }).click();
     await a.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await waitForText(row.getByTestId('user-status'), (t) => t === 'Disabled');
+    await waitForText(row.getByRole('combobox').locator('option:checked'), (t) => t === 'Manager');
+    await a.unroute('**/admin/users/*', slowRole);
     await shot(a, 'admin-users');
 
     step('the administrator sends one person a notice; their bell rings');

@@ -47,12 +47,22 @@ async function notify(user, ctx) {
     if (status) status.textContent = t('noticeSentTo', { email: user.email });
 }
 
-function userRow(user, ctx) {
+// `slot`: the user's row as shown now and their changes in flight, shared by the rows that replace
+// one another. Changes go one at a time, each answer drawn over the row shown then: a disable
+// clicked while a role change was on its way was answered onto a row already replaced (so the
+// page kept showing the user active), or could be overtaken by the older answer.
+function userRow(user, ctx, slot = { row: null, changes: Promise.resolve() }) {
     const row = h('tr', { 'data-user': user.email });
+    slot.row = row;
     const self = String(user.id) === String(auth.user?.id);
-    const patch = async (change) => {
-        const next = await api.patch(`/admin/users/${user.id}`, change);
-        row.replaceWith(userRow(next, ctx));
+    const patch = (change) => {
+        const done = slot.changes.then(async () => {
+            const next = await api.patch(`/admin/users/${user.id}`, change);
+            const shown = slot.row;
+            shown.replaceWith(userRow(next, ctx, slot));
+        });
+        slot.changes = done.catch(() => {});
+        return done;
     };
     const role = h('select', { 'aria-label': t('roleOf', { email: user.email }), disabled: self || user.status === 'DELETED' },
         ROLES.map((r) => h('option', { value: r, selected: r === user.role }, t('role_' + r))));
