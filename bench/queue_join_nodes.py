@@ -39,17 +39,17 @@ LUA = os.path.join(ROOT, "bench/queue_join.lua")
 
 
 class deployment:
-    def __init__(self, work, users):
+    def __init__(self, work, users, api_nodes=3):
         self.work = work
         self.procs = []
         self.mariadb_dir = None
         try:
-            self.bring_up(work, users)
+            self.bring_up(work, users, api_nodes)
         except BaseException:  # nothing started is left running, whatever failed
             self.close()
             raise
 
-    def bring_up(self, work, users):
+    def bring_up(self, work, users, api_nodes):
         # Redis.
         self.redis_port = queue_lib.free_port()
         self.redis = subprocess.Popen(
@@ -78,7 +78,7 @@ class deployment:
                         "MANAGER"], env=self.env, check=True, stdout=subprocess.DEVNULL)
         self.user_ids = self.insert_users(server_url, users)
         self.queue = self.node("queue")
-        self.api = [self.node("api") for _ in range(3)]
+        self.api = [self.node("api") for _ in range(api_nodes)]
 
     def insert_users(self, server_url, n):
         """n users in 1,000-row INSERTs of one transaction (a password hash no password

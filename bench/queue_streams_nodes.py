@@ -91,9 +91,8 @@ class deployment(queue_join_nodes.deployment):
     `api_nodes` api nodes taking `max_connections` each, and one more api node for the probe."""
 
     def __init__(self, work, users, api_nodes, max_connections):
-        self.starting = True
-        super().__init__(work, users)  # its three api nodes are not started: see node()
-        self.starting = False
+        # No api nodes from the base: ours need the settings below first.
+        super().__init__(work, users, api_nodes=0)
         try:
             self.env.update(TICKETON_SERVER_MAX_CONNECTIONS=str(max_connections),
                             TICKETON_DB_POOL_SIZE="8")
@@ -102,11 +101,6 @@ class deployment(queue_join_nodes.deployment):
         except BaseException:
             self.close()
             raise
-
-    def node(self, role):
-        if role == "api" and self.starting:
-            return None
-        return super().node(role)
 
     def nodes(self):
         """(name, process) of every ticketon node."""

@@ -354,6 +354,14 @@ bool measured(const client& c) {
     return c.open && !c.heads.empty();
 }
 
+// When the stream first received a position whose head is at or past `head` (nullopt: never).
+std::optional<std::int64_t> first_at_or_past(const client& c, std::int64_t head) {
+    auto it = std::find_if(c.heads.begin(), c.heads.end(),
+                           [&](const auto& h) { return h.first >= head; });
+    if (it == c.heads.end()) return std::nullopt;
+    return it->second;
+}
+
 // --samples (see the top): the probe's moves and, for every head heard of since all streams
 // were open, when each stream first had a position that reflects it.
 void write_samples(const state& st) {
@@ -381,14 +389,13 @@ void write_samples(const state& st) {
         std::string times;
         for (const auto& c : st.clients) {
             if (!measured(c)) continue;
-            auto it = std::find_if(c.heads.begin(), c.heads.end(),
-                                   [&](const auto& h) { return h.first >= head; });
-            if (it == c.heads.end()) {
+            const auto at = first_at_or_past(c, head);
+            if (!at) {
                 ++missing;
                 continue;
             }
             times += ' ';
-            times += std::to_string(us(it->second));
+            times += std::to_string(us(*at));
         }
         out << "head " << head << ' ' << missing << times << '\n';
     }
@@ -404,13 +411,12 @@ void report(const state& st, std::int64_t end_ns) {
         std::size_t missing = 0;
         for (const auto& c : st.clients) {
             if (!c.open) continue;
-            auto it = std::find_if(c.heads.begin(), c.heads.end(),
-                                   [&](const auto& h) { return h.first >= m.head; });
-            if (it == c.heads.end()) {
+            const auto at = first_at_or_past(c, m.head);
+            if (!at) {
                 ++missing;
                 continue;
             }
-            lat.push_back(std::max<std::int64_t>(0, it->second - m.since_ns));
+            lat.push_back(std::max<std::int64_t>(0, *at - m.since_ns));
         }
         if (lat.empty()) continue;
         std::sort(lat.begin(), lat.end());

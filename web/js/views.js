@@ -381,10 +381,13 @@ export async function notifications(main, ctx) {
         for (const li of main.querySelectorAll('li.unread')) li.classList.remove('unread');
     }, ctx);
     put(main, h('h1', {}, t('notifications')), markAll, list.items.length
-        ? h('ul', { class: 'cards' }, list.items.map((n) => h('li', { class: 'card' + (n.readAt ? '' : ' unread') },
-            h('h2', {}, noticeText(n).title), h('p', {}, noticeText(n).body),
-            n.data?.orderId ? h('p', {}, link('/orders/' + n.data.orderId, t('order'))) : null,
-            h('p', { class: 'muted' }, dateTime(n.createdAt)))))
+        ? h('ul', { class: 'cards' }, list.items.map((n) => {
+            const { title, body } = noticeText(n);
+            return h('li', { class: 'card' + (n.readAt ? '' : ' unread') },
+                h('h2', {}, title), h('p', {}, body),
+                n.data?.orderId ? h('p', {}, link('/orders/' + n.data.orderId, t('order'))) : null,
+                h('p', { class: 'muted' }, dateTime(n.createdAt)));
+        }))
         : h('p', { class: 'muted' }, t('noNotifications')));
 }
 
